@@ -1,0 +1,45 @@
+"""dagkit: build, validate and submit Unstructured Platform on-demand job DAGs.
+
+The everyday names are importable from here; each is loaded on first use so that
+``import dagkit`` stays cheap (the CLI starts thousands of times a day in CI).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+_EXPORTS: dict[str, str] = {
+    "DagkitError": "dagkit.errors",
+    "Finding": "dagkit.findings",
+    "Node": "dagkit.nodes",
+    "Partition": "dagkit.nodes",
+    "Enrich": "dagkit.nodes",
+    "Chunk": "dagkit.nodes",
+    "Embed": "dagkit.nodes",
+    "Extract": "dagkit.nodes",
+    "JobDAG": "dagkit.dag",
+    "to_request_data": "dagkit.serialize",
+    "from_request_data": "dagkit.serialize",
+    "load_dag": "dagkit.serialize",
+}
+
+__all__ = ["__version__", *_EXPORTS]
+
+if TYPE_CHECKING:
+    from dagkit.dag import JobDAG
+    from dagkit.errors import DagkitError
+    from dagkit.findings import Finding
+    from dagkit.nodes import Chunk, Embed, Enrich, Extract, Node, Partition
+    from dagkit.serialize import from_request_data, load_dag, to_request_data
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'dagkit' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value

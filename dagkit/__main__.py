@@ -1,0 +1,3 @@
+from dagkit.cli import main
+
+main()

@@ -1,0 +1,61 @@
+"""The ``dagkit`` command line: thin click commands over the library.
+
+Each command lives in its own module and is imported only when it runs, so ``dagkit validate``
+does not pay for networkx or the HTTP stack. Exit codes: 0 success, 1 invalid input or a failed
+job, 2 usage error, 3 network or server error.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from typing import Any
+
+import click
+
+from dagkit import __version__
+
+#: command name -> (module, attribute, one-line help shown by ``dagkit --help``)
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "build": ("dagkit.cli.build", "build", "Print the request_data of a DAG (one line per job)."),
+    "graph": ("dagkit.cli.build", "graph", "Draw a DAG as text, Mermaid or Graphviz dot."),
+    "schemas": ("dagkit.cli.schemas", "schemas", "List, show, generate and check the schemas."),
+    "validate": ("dagkit.cli.validate", "validate", "Check request_data, bodies and responses."),
+    "submit": ("dagkit.cli.submit", "submit", "Submit a DAG and its files as a job."),
+    "jobs": ("dagkit.cli.jobs", "jobs", "Get, wait for, download, cancel and list jobs."),
+    "templates": ("dagkit.cli.jobs", "templates", "List and get workflow templates."),
+    "serve": ("dagkit.cli.serve", "serve", "Run the embedded local jobs API."),
+    "batch": ("dagkit.cli.batch", "batch", "Run many files through many jobs, resumably."),
+}
+
+
+class LazyGroup(click.Group):
+    """A group whose subcommands are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return [name for name in COMMANDS if self._available(name)]
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in COMMANDS or not self._available(cmd_name):
+            return None
+        module, attr, _ = COMMANDS[cmd_name]
+        command = getattr(importlib.import_module(module), attr)
+        assert isinstance(command, click.Command)
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        # Help text comes from COMMANDS so `dagkit --help` imports no command module.
+        rows = [(name, COMMANDS[name][2]) for name in self.list_commands(ctx)]
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+    @staticmethod
+    def _available(name: str) -> bool:
+        return importlib.util.find_spec(COMMANDS[name][0]) is not None
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="dagkit")
+def main(**_: Any) -> None:
+    """Build, validate and submit Unstructured Platform on-demand job DAGs."""

@@ -1,0 +1,161 @@
+"""The exceptions dagkit raises, as one tree under :class:`DagkitError`.
+
+::
+
+    DagkitError
+    ├── NodeSettingsError (ValueError)      a node constructor got an unknown or ill-typed setting
+    ├── DagError (ValueError)               a DAG cannot be built or planned into jobs
+    ├── SourceError (ValueError)            a DAG source (file, ``path.py:attr``) cannot be loaded
+    ├── RequestDataError (ValueError)       request_data text cannot be parsed into a DAG
+    ├── SchemaError                         a packaged schema or an OpenAPI document is unusable
+    ├── MultipartError (ValueError)         a multipart body cannot be encoded or parsed
+    ├── ValidationFailed                    checks found errors; carries the findings
+    ├── TransportError                      the request did not complete; says whether it reached the server
+    │   ├── ConnectError                    nothing reached the server (refused, DNS, TLS handshake)
+    │   ├── RemoteProtocolError             the server sent something that is not HTTP
+    │   ├── TimeoutError                    no answer in time
+    │   └── AmbiguousRequestError           a non-idempotent request may have been acted on
+    ├── APIError                            the server answered with an error status
+    │   ├── AuthenticationError             401 / 403
+    │   ├── NotFoundError                   404
+    │   ├── RateLimitError                  429
+    │   └── ServerError                     5xx
+    └── ResponseError                       a 2xx answer that is not what the spec promises
+
+Messages never contain the API key: transports redact it before raising.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from dagkit.findings import Finding
+
+
+class DagkitError(Exception):
+    """Base of every error dagkit raises on purpose."""
+
+
+class NodeSettingsError(DagkitError, ValueError):
+    """A node constructor was given a setting it does not know, or of the wrong type."""
+
+
+class DagError(DagkitError, ValueError):
+    """A DAG cannot be built (bad edge) or planned into jobs (merging branches)."""
+
+
+class SourceError(DagkitError, ValueError):
+    """A DAG source cannot be loaded: missing file, bad ``path.py:attr``, wrong object."""
+
+
+class RequestDataError(DagkitError, ValueError):
+    """request_data text that cannot be turned into a DAG; ``findings`` says where and why."""
+
+    def __init__(self, message: str, findings: Sequence[Finding] = ()) -> None:
+        super().__init__(message)
+        self.findings = list(findings)
+
+
+class SchemaError(DagkitError):
+    """A packaged schema or a given OpenAPI document cannot be loaded or used."""
+
+
+class MultipartError(DagkitError, ValueError):
+    """A multipart body cannot be encoded (bad field) or parsed (broken framing)."""
+
+
+class ValidationFailed(DagkitError):
+    """Checks found at least one error; ``findings`` holds every finding, warnings included."""
+
+    def __init__(self, message: str, findings: Sequence[Finding]) -> None:
+        super().__init__(message)
+        self.findings = list(findings)
+
+
+class TransportError(DagkitError):
+    """The request did not complete.
+
+    ``reached_server`` is False when nothing can have been acted on (connection refused, DNS
+    failure), True when the server may have received the whole request.
+    """
+
+    reached_server: bool = False
+
+    def __init__(self, message: str, *, reached_server: bool | None = None) -> None:
+        super().__init__(message)
+        if reached_server is not None:
+            self.reached_server = reached_server
+
+
+class ConnectError(TransportError):
+    """The connection could not be made; the server saw nothing."""
+
+
+class RemoteProtocolError(TransportError):
+    """The server closed the connection or answered with something that is not HTTP."""
+
+
+class TimeoutError(TransportError):  # noqa: A001 - deliberately scoped to dagkit.errors
+    """The server did not answer in time."""
+
+
+class AmbiguousRequestError(TransportError):
+    """A non-idempotent request (create-job) failed after it may have been acted on.
+
+    dagkit does not resend it: the job may exist. The message says how to check.
+    """
+
+    reached_server = True
+
+
+class APIError(DagkitError):
+    """The server answered with an error status.
+
+    ``status`` is the HTTP status, ``detail`` the server's ``detail`` (a string or the list of
+    validation errors), ``request_id`` any request id header the server sent.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int,
+        detail: Any = None,
+        request_id: str | None = None,
+        findings: Sequence[Finding] = (),
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.detail = detail
+        self.request_id = request_id
+        self.findings = list(findings)
+
+
+class AuthenticationError(APIError):
+    """401 or 403: the API key is missing or not accepted."""
+
+
+class NotFoundError(APIError):
+    """404: no such job, template or output."""
+
+
+class RateLimitError(APIError):
+    """429: launches too close together; ``retry_after`` is in seconds when the server said."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.retry_after = retry_after
+
+
+class ServerError(APIError):
+    """5xx: the server failed."""
+
+
+class ResponseError(DagkitError):
+    """A successful status whose body is not what the spec promises (not JSON, wrong shape)."""
+
+    def __init__(self, message: str, findings: Sequence[Finding] = ()) -> None:
+        super().__init__(message)
+        self.findings = list(findings)
