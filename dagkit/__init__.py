@@ -24,6 +24,8 @@ _EXPORTS: dict[str, str] = {
     "to_request_data": "dagkit.serialize",
     "from_request_data": "dagkit.serialize",
     "load_dag": "dagkit.serialize",
+    "plan_request_data": "dagkit.serialize",
+    "TemplateJob": "dagkit.serialize",
 }
 
 __all__ = ["__version__", *_EXPORTS]
@@ -33,7 +35,13 @@ if TYPE_CHECKING:
     from dagkit.errors import DagkitError
     from dagkit.findings import Finding
     from dagkit.nodes import Chunk, Embed, Enrich, Extract, Node, Partition
-    from dagkit.serialize import from_request_data, load_dag, to_request_data
+    from dagkit.serialize import (
+        TemplateJob,
+        from_request_data,
+        load_dag,
+        plan_request_data,
+        to_request_data,
+    )
 
 
 def __getattr__(name: str) -> Any:

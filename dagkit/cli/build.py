@@ -1,0 +1,68 @@
+"""``dagkit build`` and ``dagkit graph``: a DAG source in, request_data or a drawing out."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from dagkit.errors import DagkitError
+from dagkit.findings import has_errors
+
+
+def _load(source: str):  # type: ignore[no-untyped-def]
+    from dagkit.serialize import load_dag
+
+    try:
+        return load_dag(source)
+    except DagkitError as exc:
+        raise click.UsageError(str(exc)) from None
+
+
+@click.command()
+@click.argument("source")
+def build(source: str) -> None:
+    """Print the request_data of SOURCE (a .json file or path.py[:attr]).
+
+    A DAG that plans into several jobs prints one line per job. A DAG with error findings is
+    refused like a compiler refuses a program: the findings go to stderr, nothing to stdout,
+    exit 1.
+    """
+    from dagkit.dag import JobDAG
+    from dagkit.report import text_lines
+    from dagkit.serialize import plan_request_data
+
+    job = _load(source)
+    findings = job.check() if isinstance(job, JobDAG) else []
+    for line in text_lines((f.replace(file=source) for f in findings), colour=_tty(sys.stderr)):
+        click.echo(line, err=True)
+    if has_errors(findings):
+        click.echo(f"{source}: not built: {sum(f.is_error for f in findings)} error(s)", err=True)
+        sys.exit(1)
+    for text in plan_request_data(job):
+        click.echo(text)
+
+
+@click.command()
+@click.argument("source")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "mermaid", "dot"]),
+    default="text",
+    show_default=True,
+)
+def graph(source: str, fmt: str) -> None:
+    """Draw the DAG in SOURCE as text, a Mermaid flowchart or Graphviz dot."""
+    from dagkit.dag import JobDAG
+
+    job = _load(source)
+    if not isinstance(job, JobDAG):
+        click.echo(f"template job: {job.template_id}")
+        return
+    click.echo(job.draw(fmt), nl=False)  # type: ignore[arg-type]
+
+
+def _tty(stream: object) -> bool:
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())

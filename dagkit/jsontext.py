@@ -1,0 +1,89 @@
+"""JSON text that survives a round trip byte for byte.
+
+request_data is a JSON document inside a form field, and users write numbers like ``1.50``,
+``1e5`` or ``0.123456789012345678901``. Python's json turns those into floats and writes them
+back as ``1.5``, ``100000.0`` and ``0.12345678901234568``. :func:`loads` keeps each non-integer
+number's text in a :class:`JSONFloat` (a real ``float`` for every comparison and range check),
+and :func:`dumps` writes that text back unchanged.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from json.encoder import encode_basestring  # type: ignore[attr-defined]
+from typing import Any
+
+
+class JSONFloat(float):
+    """A float that remembers the JSON text it was parsed from."""
+
+    __slots__ = ("text",)
+    text: str
+
+    def __new__(cls, text: str) -> JSONFloat:
+        value = super().__new__(cls, text)
+        value.text = text
+        return value
+
+    def __repr__(self) -> str:
+        return self.text
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (JSONFloat, (self.text,))
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON; write a number or a string")
+
+
+def loads(text: str | bytes) -> Any:
+    """Parse JSON, keeping the text of non-integer numbers. Raises ``ValueError`` on bad JSON
+    (``json.JSONDecodeError`` carries line and column)."""
+    return json.loads(text, parse_float=JSONFloat, parse_constant=_reject_constant)
+
+
+def dumps(value: Any) -> str:
+    """Compact JSON with keys in their given order, non-ASCII text as is, numbers as written."""
+    out: list[str] = []
+    _encode(value, out)
+    return "".join(out)
+
+
+def _encode(value: Any, out: list[str]) -> None:
+    if isinstance(value, str):
+        out.append(encode_basestring(value))
+    elif value is None:
+        out.append("null")
+    elif value is True:
+        out.append("true")
+    elif value is False:
+        out.append("false")
+    elif isinstance(value, int):
+        out.append(int.__repr__(value))
+    elif isinstance(value, JSONFloat):
+        out.append(value.text)
+    elif isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError(f"{value!r} cannot be written as JSON")
+        out.append(float.__repr__(value))
+    elif isinstance(value, dict):
+        out.append("{")
+        for i, (key, item) in enumerate(value.items()):
+            if not isinstance(key, str):
+                raise TypeError(f"JSON object keys must be strings, not {type(key).__name__}")
+            if i:
+                out.append(",")
+            out.append(encode_basestring(key))
+            out.append(":")
+            _encode(item, out)
+        out.append("}")
+    elif isinstance(value, list | tuple):
+        out.append("[")
+        for i, item in enumerate(value):
+            if i:
+                out.append(",")
+            _encode(item, out)
+        out.append("]")
+    else:
+        raise TypeError(f"{type(value).__name__} cannot be written as JSON")

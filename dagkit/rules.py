@@ -1,0 +1,255 @@
+"""The rules of one job: what a ``job_nodes`` list may contain, in which order.
+
+The docs state these rules only in prose. They apply to a list of nodes, so they need no graph
+library: :class:`dagkit.dag.JobDAG` runs them on every job it plans into, and ``dagkit validate``
+runs them on a parsed request_data. :func:`check_document` is the one entry point both use.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from dagkit import nodes as catalogue
+from dagkit.findings import Finding, NodeRef, finding, pointer_join
+from dagkit.nodes import Node
+
+#: Where each node type may stand in a job; a node may not follow one of a higher rank.
+RANK = {"partition": 0, "prompter": 1, "chunk": 2, "embed": 3, "structured_data_extractor": 4}
+_ROLE = {
+    "partition": "a partitioner",
+    "prompter": "an enrichment",
+    "chunk": "a chunker",
+    "embed": "an embedder",
+    "structured_data_extractor": "an extractor",
+}
+#: Enrichment tasks that need the element images/tables only Auto and hi_res produce.
+_NEEDS_HI_RES = {"image_description", "table_description", "table_to_html", "generative_ocr"}
+_ONCE = ("partition", "chunk", "embed", "structured_data_extractor")
+
+
+def check_document(doc: Any) -> list[Finding]:
+    """Every finding for a parsed request_data document: schema, catalogue and job rules.
+
+    The schema decides first; the catalogue and job rules run on the nodes whose shape is sound
+    enough to read (a node without a string ``type`` is reported once, by the schema).
+    """
+    from dagkit import schemacheck
+
+    findings = schemacheck.check("request-data", doc)
+    if not isinstance(doc, dict) or not isinstance(doc.get("job_nodes"), list):
+        return findings
+    raw_nodes = doc["job_nodes"]
+    job = [node_from_dict(raw) for raw in raw_nodes]
+    refs = [NodeRef(i, _name_of(raw)) for i, raw in enumerate(raw_nodes)]
+    readable = [n for n in job if n is not None]
+    if len(readable) == len(job):  # else the schema has said what is wrong
+        for ref, node in zip(refs, readable, strict=True):
+            findings += catalogue.catalogue_findings(node, ref, pointer_join("/job_nodes", ref.index))
+        findings += check_chain(readable)
+    return _attach_nodes(findings, refs)
+
+
+def _name_of(raw: Any) -> str:
+    name = raw.get("name") if isinstance(raw, dict) else None
+    return name if isinstance(name, str) else "?"
+
+
+def node_from_dict(raw: Any) -> Node | None:
+    """A :class:`Node` from one ``job_nodes`` entry, or None when its shape is not readable."""
+    if not isinstance(raw, dict):
+        return None
+    name, type_, subtype = raw.get("name"), raw.get("type"), raw.get("subtype")
+    settings = raw.get("settings") or {}
+    node_id = raw.get("id")
+    if not all(isinstance(v, str) for v in (name, type_, subtype)):
+        return None
+    if not isinstance(settings, dict) or not (node_id is None or isinstance(node_id, str)):
+        return None
+    return Node(name=name, type=type_, subtype=subtype, settings=settings, id=node_id)
+
+
+def check_chain(job: Sequence[Node]) -> list[Finding]:
+    """The ordering and cross-node rules for one job, in processing order."""
+    if not job:
+        return [
+            finding(
+                "DK308",
+                "job_nodes is empty",
+                pointer="/job_nodes",
+                hint="start the job with a partition node, e.g. Partition.auto()",
+            )
+        ]
+    out: list[Finding] = []
+    refs = [NodeRef(i, n.name) for i, n in enumerate(job)]
+
+    def at(i: int, *tokens: str | int) -> dict[str, Any]:
+        return {"node": refs[i], "pointer": pointer_join("/job_nodes", i, *tokens)}
+
+    if job[0].type != "partition":
+        out.append(
+            finding(
+                "DK303",
+                f"{refs[0]} is {_ROLE.get(job[0].type, repr(job[0].type))}; a job starts with a "
+                "partition node",
+                hint="put a partition node (e.g. Partition.auto()) first",
+                **at(0, "type"),
+            )
+        )
+
+    first_named: dict[str, int] = {}
+    for i, node in enumerate(job):
+        if node.name in first_named:
+            out.append(
+                finding(
+                    "DK302",
+                    f"{refs[i]} has the same name as {refs[first_named[node.name]]}",
+                    hint="give every node its own name; job details report nodes by name",
+                    **at(i, "name"),
+                )
+            )
+        first_named.setdefault(node.name, i)
+
+    seen: dict[str, int] = {}
+    highest = -1
+    for i, node in enumerate(job):
+        rank = RANK.get(node.type)
+        if rank is None:
+            continue  # an unknown type: the schema reports it
+        if node.type in _ONCE and node.type in seen:
+            out.append(
+                finding(
+                    "DK307",
+                    f"{refs[i]} is a second {node.type} node (the first is {refs[seen[node.type]]}); "
+                    "a job takes one",
+                    hint="remove one, or split the work into two jobs (a branching JobDAG)",
+                    **at(i),
+                )
+            )
+        elif rank < highest:
+            later = next(n for n in job[:i] if RANK.get(n.type, -1) == highest)
+            out.append(
+                finding(
+                    "DK304",
+                    f"{refs[i]} ({node.type}) comes after {_ROLE[later.type]}; the order is "
+                    "partition, enrichments, chunk, embed, extract",
+                    hint=f"move {refs[i]} before every {later.type} node",
+                    **at(i),
+                )
+            )
+        seen.setdefault(node.type, i)
+        highest = max(highest, rank)
+
+    if "embed" in seen and not (0 <= seen.get("chunk", -1) < seen["embed"]):
+        i = seen["embed"]
+        out.append(
+            finding(
+                "DK305",
+                f"{refs[i]} embeds without a chunker before it",
+                hint="add a chunker (e.g. Chunk.by_title(max_characters=2048)) before the embedder",
+                **at(i),
+            )
+        )
+    if "structured_data_extractor" in seen:
+        i = seen["structured_data_extractor"]
+        if i != len(job) - 1:
+            out.append(
+                finding(
+                    "DK306",
+                    f"{refs[i]} is an extractor but not the last node",
+                    hint="move the structured_data_extractor node to the end of job_nodes",
+                    **at(i),
+                )
+            )
+
+    out += _cross_node_rules(job, at)
+    return out
+
+
+def _cross_node_rules(job: Sequence[Node], at: Any) -> list[Finding]:
+    out: list[Finding] = []
+    strategy = catalogue.partition_strategy(job[0]) if job[0].type == "partition" else None
+    partitioner = job[0]
+    chunk_index = next((i for i, n in enumerate(job) if n.type == "chunk"), None)
+
+    for i, node in enumerate(job):
+        task = catalogue.enrichment_task(node) if node.type == "prompter" else None
+        if task in _NEEDS_HI_RES and strategy in ("fast", "vlm"):
+            out.append(
+                finding(
+                    "DK310",
+                    f'{NodeRef(i, node.name)} ({node.subtype}) gets nothing from a "{strategy}" '
+                    "partitioner: image, table and OCR enrichments need Auto or hi_res",
+                    hint="use Partition.auto() or Partition.hi_res(), or drop this enrichment",
+                    **at(i),
+                )
+            )
+        if (
+            task == "generative_ocr"
+            and strategy == "hi_res"
+            and not partitioner.settings.get("extract_image_block_types")
+        ):
+            out.append(
+                finding(
+                    "DK313",
+                    f"{NodeRef(i, node.name)} runs generative OCR, but the hi_res partitioner "
+                    "sets no extract_image_block_types, so OCR has no element images to read",
+                    hint='set extract_image_block_types (e.g. ["Image", "Table"]) on the partitioner',
+                    **at(i),
+                )
+            )
+        if node.type == "embed" and chunk_index is not None and chunk_index < i:
+            out += _chunk_fits_model(job, chunk_index, i, at)
+
+    if strategy == "fast" and partitioner.settings.get("pdf_infer_table_structure") is True:
+        out.append(
+            finding(
+                "DK314",
+                f"{NodeRef(0, partitioner.name)} uses the fast strategy, which ignores "
+                "pdf_infer_table_structure",
+                hint="use the hi_res strategy for tables, or drop pdf_infer_table_structure",
+                **at(0, "settings", "pdf_infer_table_structure"),
+            )
+        )
+    return out
+
+
+def _chunk_fits_model(job: Sequence[Node], c: int, e: int, at: Any) -> list[Finding]:
+    chunker, embedder = job[c], job[e]
+    model = catalogue.embedding_model(embedder)
+    size = chunker.settings.get("max_characters")
+    if size is None:
+        return [
+            finding(
+                "DK312",
+                f"{NodeRef(c, chunker.name)} sets no max_characters before embedder "
+                f"{NodeRef(e, embedder.name)}; the docs require a size within the model's limit",
+                hint="set max_characters"
+                + (f" to at most {model.max_characters}" if model is not None else ""),
+                **at(c, "settings"),
+            )
+        ]
+    if model is not None and isinstance(size, int | float) and size > model.max_characters:
+        name = embedder.settings.get("model_name")
+        return [
+            finding(
+                "DK311",
+                f"{NodeRef(c, chunker.name)} makes chunks of up to {size} characters, but "
+                f'{embedder.subtype} model "{name}" takes at most {model.max_characters}',
+                hint=f"set max_characters to {model.max_characters} or less",
+                **at(c, "settings", "max_characters"),
+            )
+        ]
+    return []
+
+
+def _attach_nodes(findings: list[Finding], refs: Sequence[NodeRef]) -> list[Finding]:
+    """Give every finding that points into ``/job_nodes/N`` the node it concerns."""
+    out = []
+    for f in findings:
+        if f.node is None and f.pointer.startswith("/job_nodes/"):
+            head = f.pointer.split("/", 3)[2]
+            if head.isdigit() and int(head) < len(refs):
+                f = f.replace(node=refs[int(head)])
+        out.append(f)
+    return out

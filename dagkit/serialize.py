@@ -1,0 +1,208 @@
+"""DAG ⇄ request_data, and the DAG sources a user can point the CLI at.
+
+request_data is canonical: compact separators, a node's keys in the order name, type, subtype,
+settings (then id), settings in the order given, non-ASCII text as is, and numbers exactly as
+they were written. The same DAG always gives the same bytes, and
+``to_request_data(from_request_data(s)) == s`` for every canonical ``s``.
+"""
+
+from __future__ import annotations
+
+import json
+import runpy
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from dagkit import jsontext
+from dagkit.dag import JobDAG, as_dag
+from dagkit.errors import DagError, RequestDataError, SourceError
+from dagkit.findings import finding
+from dagkit.nodes import Node
+from dagkit.rules import node_from_dict
+
+
+@dataclass(frozen=True)
+class TemplateJob:
+    """A job that runs a workflow template instead of a custom DAG."""
+
+    template_id: str
+    skip_preflight: bool | None = None
+
+
+Job = JobDAG | TemplateJob
+
+
+def to_request_data(job: JobDAG | TemplateJob | Node | list[Node]) -> str:
+    """The request_data text of one job. A DAG that plans into several jobs is refused: use
+    :func:`plan_request_data` for those."""
+    if isinstance(job, TemplateJob):
+        doc: dict[str, Any] = {"template_id": job.template_id}
+        return _dump(doc, job.skip_preflight)
+    dag = as_dag(job)
+    jobs = dag.plan()
+    if len(jobs) != 1:
+        raise DagError(
+            f"this DAG plans into {len(jobs)} jobs; use plan_request_data() for one "
+            "request_data per job"
+        )
+    return _nodes_request_data(jobs[0], dag.skip_preflight)
+
+
+def plan_request_data(job: JobDAG | TemplateJob | Node | list[Node]) -> list[str]:
+    """One request_data text per job the DAG plans into, in :meth:`JobDAG.plan` order."""
+    if isinstance(job, TemplateJob):
+        return [to_request_data(job)]
+    dag = as_dag(job)
+    return [_nodes_request_data(nodes, dag.skip_preflight) for nodes in dag.plan()]
+
+
+def _nodes_request_data(nodes: list[Node], skip_preflight: bool | None) -> str:
+    return _dump({"job_nodes": [n.to_dict() for n in nodes]}, skip_preflight)
+
+
+def _dump(doc: dict[str, Any], skip_preflight: bool | None) -> str:
+    if skip_preflight is not None:
+        doc["skip_preflight"] = skip_preflight
+    try:
+        return jsontext.dumps(doc)
+    except (TypeError, ValueError) as exc:
+        raise DagError(f"a node setting cannot be written as JSON: {exc}") from None
+
+
+def from_request_data(text: str | bytes) -> JobDAG | TemplateJob:
+    """Parse request_data into a chain :class:`JobDAG` (or a :class:`TemplateJob`).
+
+    Parsing is lenient about settings (``check()`` judges them) but needs the shape it can
+    build from: an object with ``job_nodes`` (a list of nodes with string name, type and
+    subtype) or ``template_id``. Anything else raises :class:`RequestDataError` with findings.
+    """
+    doc = parse_json(text)
+    if not isinstance(doc, dict):
+        raise _bad(f"request_data must be a JSON object, not {_json_type(doc)}", "", "DK202")
+    skip = doc.get("skip_preflight")
+    if skip is not None and not isinstance(skip, bool):
+        raise _bad("skip_preflight must be true or false", "/skip_preflight", "DK202")
+    has_nodes, has_template = "job_nodes" in doc, "template_id" in doc
+    if has_nodes == has_template:
+        raise _bad(
+            "request_data needs exactly one of template_id and job_nodes"
+            + (", not both" if has_nodes else ""),
+            "",
+            "DK207",
+        )
+    if has_template:
+        template_id = doc["template_id"]
+        if not isinstance(template_id, str):
+            raise _bad("template_id must be a string", "/template_id", "DK202")
+        return TemplateJob(template_id, skip)
+    raw_nodes = doc["job_nodes"]
+    if not isinstance(raw_nodes, list):
+        raise _bad("job_nodes must be a list of nodes", "/job_nodes", "DK202")
+    nodes = []
+    for i, raw in enumerate(raw_nodes):
+        node = node_from_dict(raw)
+        if node is None:
+            raise _bad(
+                f"job_nodes[{i}] is not a node: it needs string name, type and subtype, "
+                "and settings that are an object",
+                f"/job_nodes/{i}",
+                "DK202",
+            )
+        nodes.append(node)
+    return JobDAG.chain(*nodes, skip_preflight=skip)
+
+
+def parse_json(text: str | bytes) -> Any:
+    """JSON with numbers kept as written; bad JSON raises :class:`RequestDataError` (DK100)."""
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise RequestDataError(
+                f"request_data is not UTF-8 (byte {exc.start})",
+                [finding("DK102", f"invalid UTF-8 at byte {exc.start}")],
+            ) from None
+    try:
+        return jsontext.loads(text)
+    except json.JSONDecodeError as exc:
+        message = f"request_data is not valid JSON: {exc.msg} (line {exc.lineno} column {exc.colno})"
+        raise RequestDataError(
+            message, [finding("DK100", exc.msg, line=exc.lineno, column=exc.colno)]
+        ) from None
+    except (ValueError, RecursionError) as exc:
+        code = "DK103" if isinstance(exc, RecursionError) else "DK100"
+        message = "nests too deeply" if code == "DK103" else str(exc)
+        raise RequestDataError(f"request_data {message}", [finding(code, message)]) from None
+
+
+def _bad(message: str, pointer: str, code: str) -> RequestDataError:
+    return RequestDataError(message, [finding(code, message, pointer=pointer)])
+
+
+def _json_type(value: Any) -> str:
+    names = {dict: "an object", list: "an array", str: "a string", bool: "a boolean"}
+    if value is None:
+        return "null"
+    return names.get(type(value), "a number")
+
+
+def load_dag(source: str | Path) -> JobDAG | TemplateJob:
+    """Load a DAG from a source: a ``.json`` file holding request_data, or ``path.py[:attr]``
+    (attribute ``dag`` by default) naming a JobDAG, a Node, a list of Nodes, a TemplateJob, or a
+    function that returns one."""
+    text = str(source)
+    path_text, _, attr = text.rpartition(":") if ".py:" in text else (text, "", "")
+    path = Path(path_text)
+    if not path.is_file():
+        raise SourceError(f"{path}: no such file")
+    if path.suffix == ".py":
+        return _load_python(path, attr or "dag")
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise SourceError(f"{path}: cannot read: {exc.strerror}") from None
+    try:
+        return from_request_data(data)
+    except RequestDataError as exc:
+        first = exc.findings[0] if exc.findings else None
+        where = f":{first.line}:{first.column}" if first and first.line else ""
+        raise SourceError(f"{path}{where}: {exc}") from None
+
+
+def _load_python(path: Path, attr: str) -> JobDAG | TemplateJob:
+    try:
+        namespace = runpy.run_path(str(path), run_name="__dagkit_source__")
+    except SyntaxError as exc:
+        raise SourceError(f"{path}:{exc.lineno}:{exc.offset}: syntax error: {exc.msg}") from None
+    except Exception as exc:  # the user's code failed: say where, without our traceback
+        line = _user_line(exc, path)
+        raise SourceError(f"{path}{line}: {type(exc).__name__}: {exc}") from None
+    if attr not in namespace:
+        found = sorted(
+            k for k, v in namespace.items() if isinstance(v, JobDAG | Node | TemplateJob)
+        )
+        hint = f"; it defines {', '.join(found)}" if found else ""
+        raise SourceError(f"{path}: no attribute {attr!r}{hint} (use {path}:NAME)")
+    value = namespace[attr]
+    if callable(value) and not isinstance(value, JobDAG | Node | TemplateJob):
+        try:
+            value = value()
+        except Exception as exc:
+            raise SourceError(f"{path}: {attr}() failed: {type(exc).__name__}: {exc}") from None
+    if isinstance(value, TemplateJob):
+        return value
+    try:
+        return as_dag(value)
+    except DagError as exc:
+        raise SourceError(f"{path}:{attr}: {exc}") from None
+
+
+def _user_line(exc: BaseException, path: Path) -> str:
+    tb = exc.__traceback__
+    line = ""
+    while tb is not None:
+        if Path(tb.tb_frame.f_code.co_filename) == path:
+            line = f":{tb.tb_lineno}"
+        tb = tb.tb_next
+    return line

@@ -1,0 +1,81 @@
+"""Findings for a request_data text: JSON syntax, duplicate keys, schema, catalogue, job rules.
+
+The verdict for valid text is fast (no jsonschema import); line and column numbers are only
+worked out when there is something to report.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dagkit import jsonlocate, jsontext, rules
+from dagkit.findings import Finding, finding
+
+
+def validate_request_data(
+    text: str | bytes, *, part: str | None = None, file: str | None = None
+) -> list[Finding]:
+    """Every finding for one request_data text, with pointer, line and column filled in."""
+    findings = _findings(text)
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    return _place(findings, text, part=part, file=file)
+
+
+def parse_and_check(text: str) -> tuple[Any, list[Finding]]:
+    """The parsed document (None when it does not parse) and its findings, unplaced."""
+    try:
+        doc = jsontext.loads(text)
+    except (ValueError, RecursionError):
+        syntax = jsonlocate.syntax_error(text)
+        return None, [syntax or finding("DK100", "the text is not valid JSON")]
+    return doc, [*jsonlocate.duplicate_keys(text), *rules.check_document(doc)]
+
+
+def _findings(text: str | bytes) -> list[Finding]:
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            return [
+                finding(
+                    "DK102",
+                    f"request_data is not valid UTF-8 (bad byte at offset {exc.start})",
+                    hint="save the file as UTF-8",
+                )
+            ]
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    try:
+        return parse_and_check(text)[1]
+    except RecursionError:
+        return [finding("DK103", "the JSON nests too deeply to check")]
+
+
+def _place(findings: list[Finding], text: str, *, part: str | None, file: str | None) -> list[Finding]:
+    if not findings:
+        return findings
+    locator = None
+    out = []
+    for f in findings:
+        if f.line is None and f.pointer is not None and f.code != "DK102":
+            if locator is None:
+                locator = jsonlocate.Locator(text)
+            spot = locator.locate(f.pointer)
+            if spot is not None:
+                f = f.replace(line=spot[0], column=spot[1])
+        if part is not None and f.part is None:
+            f = f.replace(part=part)
+        if file is not None and f.file is None:
+            f = f.replace(file=file)
+        out.append(f)
+    return out
+
+
+def is_json_text(head: bytes) -> bool:
+    """Whether the start of a file looks like JSON (an object or array)."""
+    stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    return stripped[:1] in (b"{", b"[")
+
+
+__all__ = ["is_json_text", "parse_and_check", "validate_request_data"]
