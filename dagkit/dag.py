@@ -293,7 +293,10 @@ class JobDAG:
         position = {k: i for i, k in enumerate(order)}
         if fmt == "mermaid":
             lines = ["flowchart LR"]
-            lines += [f'  n{position[k]}["{_label(self.node(k), "<br/>")}"]' for k in order]
+            lines += [
+                f'  n{position[k]}["{_mermaid_escape(_label(self.node(k), "<br/>"))}"]'
+                for k in order
+            ]
             lines += [f"  n{position[a]} --> n{position[b]}" for a, b in self.edges()]
             return "\n".join(lines) + "\n"
         if fmt == "dot":
@@ -331,6 +334,10 @@ class JobDAG:
 
 def _label(node: Node, sep: str) -> str:
     return f"{node.name}{sep}({node.type}/{node.subtype})"
+
+
+def _mermaid_escape(text: str) -> str:
+    return text.replace('"', "#quot;")
 
 
 def _dot_quote(text: str) -> str:
