@@ -1,0 +1,78 @@
+"""``dagkit schemas``: list, show, generate and check the schemas dagkit holds."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from dagkit import schemas as lib
+from dagkit.errors import SchemaError
+
+_DIR = click.Path(file_okay=False, path_type=Path)
+
+
+@click.group("schemas")
+def schemas() -> None:
+    """List, show, generate and check the schemas."""
+
+
+@schemas.command("list")
+def list_() -> None:
+    """Show every schema: its name, title and where it comes from."""
+    try:
+        rows = [lib.schema_info(name) for name in lib.schema_names()]
+    except SchemaError as exc:
+        raise click.ClickException(str(exc)) from None
+    width_name = max(len("NAME"), *(len(r.name) for r in rows))
+    width_title = max(len("TITLE"), *(len(r.title) for r in rows))
+    click.echo(f"{'NAME':<{width_name}}  {'TITLE':<{width_title}}  SOURCE")
+    for row in rows:
+        click.echo(f"{row.name:<{width_name}}  {row.title:<{width_title}}  {row.source}")
+
+
+@schemas.command("show")
+@click.argument("name")
+def show(name: str) -> None:
+    """Print the schema NAME (see `dagkit schemas list`) as JSON."""
+    try:
+        schema = lib.load_schema(name)
+    except SchemaError as exc:
+        raise click.BadParameter(str(exc), param_hint="NAME") from None
+    click.echo(json.dumps(schema, indent=2, ensure_ascii=False))
+
+
+@schemas.command("generate")
+@click.option("--spec", "spec_path", required=True, type=click.Path(path_type=Path),
+              help="The OpenAPI 3.1 JSON document to read.")  # fmt: skip
+@click.option("--out", "out_dir", required=True, type=_DIR,
+              help="Where to write one <Name>.schema.json per component.")  # fmt: skip
+def generate(spec_path: Path, out_dir: Path) -> None:
+    """Write one JSON Schema file per component the spec's operations use."""
+    try:
+        spec = lib.read_openapi(spec_path)
+    except SchemaError as exc:
+        raise click.BadParameter(str(exc), param_hint="--spec") from None
+    try:
+        written = lib.generate_component_schemas(spec, out_dir)
+    except SchemaError as exc:
+        raise click.ClickException(str(exc)) from None
+    for path in written:
+        click.echo(str(path))
+    click.echo(f"wrote {len(written)} schema files to {out_dir}", err=True)
+
+
+@schemas.command("check")
+@click.option("--dir", "schemas_dir", type=_DIR, default=None,
+              help="A schemas/ directory to check instead of the installed one.")  # fmt: skip
+def check(schemas_dir: Path | None) -> None:
+    """Check for drift from the OpenAPI document, metaschema errors and broken $refs."""
+    if schemas_dir is not None and not schemas_dir.is_dir():
+        raise click.BadParameter(f"{schemas_dir}: no such directory", param_hint="--dir")
+    problems = lib.check_schemas(schemas_dir)
+    if problems:
+        for problem in problems:
+            click.echo(problem)
+        raise click.ClickException(f"{len(problems)} problem(s) found")
+    click.echo(f"{len(lib.schema_names(schemas_dir))} schemas OK")
