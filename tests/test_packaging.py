@@ -140,3 +140,17 @@ def test_editable_install_loads_every_schema_from_the_source_tree(built: Built) 
     assert_all_schemas(result)
     assert Path(str(result["root"])) == built.source / "schemas"
     assert Path(str(result["package"])).is_relative_to(built.source)
+
+
+def test_every_subpackage_is_listed_in_pyproject() -> None:
+    """setuptools is given an explicit package list (for the schemas/ mapping): keep it whole."""
+    import tomllib
+
+    root = Path(__file__).resolve().parent.parent
+    listed = set(tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    found = {
+        ".".join(init.parent.relative_to(root).parts)
+        for init in (root / "dagkit").rglob("__init__.py")
+        if "__pycache__" not in init.parts
+    }
+    assert found <= listed, f"add {sorted(found - listed)} to [tool.setuptools] packages"
