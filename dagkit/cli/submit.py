@@ -1,0 +1,219 @@
+"""``dagkit submit``: send a DAG (or a template) and its files as job(s), and optionally follow
+them to the end and download their outputs."""
+
+from __future__ import annotations
+
+import contextlib
+import secrets
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from dagkit.cli._common import (
+    ClientOptions,
+    client_options,
+    echo_json,
+    is_tty,
+    make_client,
+    print_findings,
+    reporting,
+)
+from dagkit.errors import DagkitError, ValidationFailed
+from dagkit.findings import Finding, has_errors
+
+if TYPE_CHECKING:
+    from dagkit.client import JobInfo
+    from dagkit.dag import JobDAG
+    from dagkit.serialize import TemplateJob
+
+
+@click.command()
+@click.argument("source", required=False)
+@click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--template-id", metavar="ID", help="Run a workflow template instead of a DAG (no SOURCE)."
+)
+@click.option("--wait", is_flag=True, help="Follow the job(s) until they end.")
+@click.option(
+    "--download",
+    metavar="DIR",
+    type=click.Path(file_okay=False),
+    help="Save every output into DIR (implies --wait).",
+)
+@click.option(
+    "--wait-timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    metavar="SECONDS",
+    help="Give up waiting after this long (the job keeps running) [default: no limit].",
+)
+@click.option(
+    "--dry-run", is_flag=True, help="Print the request(s) and a curl command; send nothing."
+)
+@click.option(
+    "--local",
+    is_flag=True,
+    help="Start the embedded jobs API for the duration of this command and submit to it.",
+)
+@client_options
+def submit(
+    source: str | None,
+    files: tuple[str, ...],
+    template_id: str | None,
+    wait: bool,
+    download: str | None,
+    wait_timeout: float | None,
+    dry_run: bool,
+    local: bool,
+    opts: ClientOptions,
+) -> None:
+    """Submit SOURCE (a request_data .json file or path.py[:attr]) with FILES as a job.
+
+    With --template-id, every argument is a file. A DAG that plans into several jobs (one per
+    branch) submits them all. Exit codes: 0 success, 1 invalid input or a job that ended
+    FAILED/STOPPED, 2 usage error, 3 network or server error.
+    """
+    job = _load(source, template_id)
+    if template_id is not None and source is not None:
+        if not Path(source).is_file():
+            raise click.BadParameter(f"{source}: no such file", param_hint="FILES")
+        files = (source, *files)
+    with _server(local, opts) as overrides:
+        client = make_client(opts, **overrides)
+        with reporting(opts):
+            findings = client.check(job, files) if opts.validate else []
+            findings = [_in_file(f, source) for f in findings]
+            if has_errors(findings):
+                errors = sum(f.is_error for f in findings)
+                raise ValidationFailed(f"not submitted: {errors} error(s)", findings)
+            if findings and not opts.json:
+                print_findings(findings)  # warnings: shown, not fatal
+            if dry_run:
+                text = client.dry_run(job, files)
+                if opts.json:
+                    echo_json({"dry_run": text})
+                else:
+                    click.echo(text, nl=False)
+                return
+        with reporting(opts, creating=True):
+            jobs = client.create_jobs(job, files, progress=_progress_bar())
+        if not opts.json:
+            for info in jobs:
+                click.echo(f"created job {info.id} ({info.status})")
+        if wait or download is not None:
+            with reporting(opts):
+                jobs = [
+                    client.wait(info, timeout=wait_timeout, on_update=_announce(opts))
+                    for info in jobs
+                ]
+        downloads: dict[str, list[str]] = {}
+        if download is not None:
+            with reporting(opts):
+                for info in jobs:
+                    if info.succeeded:
+                        where = Path(download) / info.id if len(jobs) > 1 else Path(download)
+                        paths = client.download_all(info, where)
+                        downloads[info.id] = [str(p) for p in paths]
+                        if not opts.json:
+                            for path in paths:
+                                click.echo(f"saved {path}")
+    _finish(jobs, downloads, opts, waited=wait or download is not None)
+
+
+def _load(source: str | None, template_id: str | None) -> JobDAG | TemplateJob | str:
+    """The job to send. A request_data file is sent as written, byte for byte (numbers and key
+    order kept), once it is known to load; a Python source is built into a DAG."""
+    from dagkit.serialize import TemplateJob, load_dag
+
+    if template_id is not None:
+        return TemplateJob(template_id)
+    if source is None:
+        raise click.UsageError("give a SOURCE (a .json or .py DAG file) or --template-id")
+    try:
+        job = load_dag(source)
+    except DagkitError as exc:
+        raise click.BadParameter(str(exc), param_hint="SOURCE") from None
+    if ".py" in source:
+        return job
+    try:
+        return Path(source).read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise click.BadParameter(f"{source}: cannot read: {exc}", param_hint="SOURCE") from None
+
+
+def _in_file(f: Finding, source: str | None) -> Finding:
+    """Place request_data findings in the SOURCE file when it is the text that is sent."""
+    if source is None or ".py" in source or f.part != "request_data" or f.file is not None:
+        return f
+    return f.replace(file=source)
+
+
+@contextlib.contextmanager
+def _server(local: bool, opts: ClientOptions) -> Iterator[dict[str, Any]]:
+    """With --local, a local jobs API for the duration of the command (and a throwaway key)."""
+    if not local:
+        yield {}
+        return
+    if opts.url is not None:
+        raise click.UsageError("--local and --url cannot be used together")
+    from dagkit.server import serve_in_thread
+
+    key = secrets.token_urlsafe(24)
+    with serve_in_thread(api_key=key) as server:
+        click.echo(f"local jobs API running at {server.url} (stops with this command)", err=True)
+        yield {"url": server.url, "api_key": key}
+
+
+def _progress_bar() -> Callable[[int, int], None] | None:
+    """An upload progress line on stderr when it is a terminal."""
+    if not is_tty(sys.stderr):
+        return None
+    shown = -1
+
+    def progress(sent: int, total: int) -> None:
+        nonlocal shown
+        percent = 100 if total == 0 else sent * 100 // total
+        if percent == shown:
+            return
+        done = sent >= total
+        shown = -1 if done else percent  # the next job's upload starts a fresh line
+        end = "\n" if done else ""
+        sys.stderr.write(f"\ruploading {sent / 1e6:8.1f} / {total / 1e6:.1f} MB {percent:3d}%{end}")
+        sys.stderr.flush()
+
+    return progress
+
+
+def _announce(opts: ClientOptions) -> Callable[[JobInfo], None] | None:
+    if opts.json:
+        return None
+
+    def announce(info: JobInfo) -> None:
+        click.echo(f"job {info.id}: {info.status}", err=True)
+
+    return announce
+
+
+def _finish(
+    jobs: list[JobInfo], downloads: dict[str, list[str]], opts: ClientOptions, *, waited: bool
+) -> None:
+    if opts.json:
+        out = []
+        for info in jobs:
+            entry = info.to_dict()
+            if info.id in downloads:
+                entry["downloads"] = downloads[info.id]
+            out.append(entry)
+        echo_json({"jobs": out})
+    unfinished = [info for info in jobs if waited and not info.succeeded]
+    if not opts.json:
+        for info in unfinished:
+            click.echo(
+                f"job {info.id} ended {info.status}: see `dagkit jobs details {info.id}` "
+                f"and `dagkit jobs failed-files {info.id}`",
+                err=True,
+            )
+    if unfinished:
+        sys.exit(1)

@@ -1,0 +1,936 @@
+"""The jobs and templates operations: validate, encode, send, validate, typed result.
+
+:class:`JobsClient` is what a user of the jobs API calls::
+
+    client = JobsClient()                       # UNSTRUCTURED_API_URL / UNSTRUCTURED_API_KEY
+    job = client.create_job(dag, ["report.pdf"])
+    job = client.wait(job)
+    paths = client.download_all(job, "out/")
+
+Requests are checked with the same validators ``dagkit validate`` and the embedded server use
+before anything is sent (an invalid job never reaches the server), and answers are checked
+against the API's schemas when they arrive; ``validate=False`` turns both off. Answers are parsed
+leniently into frozen dataclasses: unknown fields are ignored, a status the client does not know
+yet (``REJECTED``) is kept as a plain string, and a missing optional field is None.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import secrets
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, TypeAlias, TypeVar
+
+from dagkit import limits
+from dagkit.dag import JobDAG, as_dag
+from dagkit.errors import (
+    APIError,
+    DagError,
+    DagkitError,
+    ResponseError,
+    ValidationFailed,
+)
+from dagkit.errors import TimeoutError as RequestTimeoutError
+from dagkit.findings import Finding, finding, has_errors
+from dagkit.multipart import FileSpec, MultipartEncoder, quote_param
+from dagkit.nodes import Node
+from dagkit.serialize import TemplateJob, plan_request_data, to_request_data
+from dagkit.transport import FormFile, Request, Response, RetryPolicy, Transport
+
+__all__ = [
+    "RUNNING_STATUSES",
+    "FailedFile",
+    "JobDetails",
+    "JobInfo",
+    "JobStatus",
+    "JobWaitTimeout",
+    "JobsClient",
+    "NodeFile",
+    "NodeStats",
+    "ProcessingStatus",
+    "Template",
+    "TemplateDetail",
+    "safe_filename",
+]
+
+logger = logging.getLogger("dagkit.client")
+
+#: A job to create: a DAG (or nodes), a template job, or request_data text sent as is.
+JobSource: TypeAlias = JobDAG | TemplateJob | Node | Sequence[Node] | str
+#: A file to upload: a path, or a :class:`~dagkit.multipart.FileSpec` for a name or type of its own.
+FileArg: TypeAlias = str | os.PathLike[str] | FileSpec
+Progress: TypeAlias = Callable[[int, int], None]
+
+_T = TypeVar("_T")
+
+
+# ------------------------------------------------------------------------------ typed results
+
+
+class JobStatus(StrEnum):
+    """The job statuses the spec lists. A status outside them is kept as a plain ``str``."""
+
+    SCHEDULED = "SCHEDULED"
+    IN_PROGRESS = "IN_PROGRESS"
+    COMPLETED = "COMPLETED"
+    STOPPED = "STOPPED"
+    FAILED = "FAILED"
+
+
+class ProcessingStatus(StrEnum):
+    """The processing statuses of job details. Others are kept as plain ``str``."""
+
+    SCHEDULED = "SCHEDULED"
+    IN_PROGRESS = "IN_PROGRESS"
+    SUCCESS = "SUCCESS"
+    COMPLETED_WITH_ERRORS = "COMPLETED_WITH_ERRORS"
+    STOPPED = "STOPPED"
+    FAILED = "FAILED"
+
+
+#: While a job has one of these statuses it is still going; any other status ends a wait,
+#: including ones the spec does not list yet, so a new status never makes a wait loop forever.
+RUNNING_STATUSES = frozenset({JobStatus.SCHEDULED, JobStatus.IN_PROGRESS})
+
+_E = TypeVar("_E", bound=StrEnum)
+
+
+def _enum(kind: type[_E], value: Any) -> _E | str:
+    if not isinstance(value, str):
+        return "UNKNOWN" if value is None else str(value)
+    try:
+        return kind(value)
+    except ValueError:
+        return value
+
+
+def _str(data: dict[str, Any], key: str) -> str | None:
+    value = data.get(key)
+    if value is None or isinstance(value, str):
+        return value
+    return str(value)
+
+
+def _int(data: dict[str, Any], key: str) -> int:
+    value = data.get(key)
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def _dicts(value: Any) -> list[dict[str, Any]]:
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
+
+
+def _object(data: Any, what: str) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        raise ResponseError(f"expected {what} as a JSON object, got {type(data).__name__}")
+    return data
+
+
+def _items(data: Any, what: str) -> list[dict[str, Any]]:
+    if not isinstance(data, list):
+        raise ResponseError(f"expected a JSON list of {what}, got {type(data).__name__}")
+    return _dicts(data)
+
+
+@dataclass(frozen=True)
+class NodeFile:
+    """One output of one node for one input file (``output_node_files``)."""
+
+    node_id: str | None = None
+    file_id: str | None = None
+    node_type: str | None = None
+    node_subtype: str | None = None
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> NodeFile:
+        return cls(
+            _str(data, "node_id"),
+            _str(data, "file_id"),
+            _str(data, "node_type"),
+            _str(data, "node_subtype"),
+        )
+
+
+@dataclass(frozen=True)
+class JobInfo:
+    """A job as the API reports it (``JobInformation``); ``raw`` is the whole answer."""
+
+    id: str
+    workflow_id: str | None = None
+    workflow_name: str | None = None
+    status: JobStatus | str = "UNKNOWN"
+    created_at: str | None = None
+    runtime: str | None = None
+    input_file_ids: list[str] | None = None
+    output_node_files: list[NodeFile] | None = None
+    job_type: str | None = None
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def is_terminal(self) -> bool:
+        """True once the job is no longer scheduled or in progress (whatever the status)."""
+        return self.status not in RUNNING_STATUSES
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status == JobStatus.COMPLETED
+
+    @classmethod
+    def from_dict(cls, data: Any) -> JobInfo:
+        doc = _object(data, "a job")
+        job_id = _str(doc, "id")
+        if not job_id:
+            raise ResponseError("the server's job has no id")
+        ids = doc.get("input_file_ids")
+        outputs = doc.get("output_node_files")
+        return cls(
+            id=job_id,
+            workflow_id=_str(doc, "workflow_id"),
+            workflow_name=_str(doc, "workflow_name"),
+            status=_enum(JobStatus, doc.get("status")),
+            created_at=_str(doc, "created_at"),
+            runtime=_str(doc, "runtime"),
+            input_file_ids=[str(i) for i in ids] if isinstance(ids, list) else None,
+            output_node_files=(
+                [NodeFile.from_dict(d) for d in _dicts(outputs)]
+                if isinstance(outputs, list)
+                else None
+            ),
+            job_type=_str(doc, "job_type"),
+            raw=doc,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The parsed fields as plain JSON values (what ``--json`` prints)."""
+        return {
+            "id": self.id,
+            "workflow_id": self.workflow_id,
+            "workflow_name": self.workflow_name,
+            "status": str(self.status),
+            "created_at": self.created_at,
+            "runtime": self.runtime,
+            "input_file_ids": self.input_file_ids,
+            "output_node_files": None
+            if self.output_node_files is None
+            else [vars(f).copy() for f in self.output_node_files],
+            "job_type": self.job_type,
+        }
+
+
+@dataclass(frozen=True)
+class NodeStats:
+    """How many files one node has ready, in progress, done and failed."""
+
+    node_name: str | None = None
+    node_type: str | None = None
+    node_subtype: str | None = None
+    ready: int = 0
+    in_progress: int = 0
+    success: int = 0
+    failure: int = 0
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> NodeStats:
+        return cls(
+            _str(data, "node_name"),
+            _str(data, "node_type"),
+            _str(data, "node_subtype"),
+            _int(data, "ready"),
+            _int(data, "in_progress"),
+            _int(data, "success"),
+            _int(data, "failure"),
+        )
+
+
+@dataclass(frozen=True)
+class JobDetails:
+    """Per-node progress of a job (``JobDetails``)."""
+
+    id: str | None
+    processing_status: ProcessingStatus | str = "UNKNOWN"
+    node_stats: list[NodeStats] = field(default_factory=list)
+    message: str | None = None
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def from_dict(cls, data: Any) -> JobDetails:
+        doc = _object(data, "job details")
+        return cls(
+            id=_str(doc, "id"),
+            processing_status=_enum(ProcessingStatus, doc.get("processing_status")),
+            node_stats=[NodeStats.from_dict(d) for d in _dicts(doc.get("node_stats"))],
+            message=_str(doc, "message"),
+            raw=doc,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "processing_status": str(self.processing_status),
+            "node_stats": [vars(s).copy() for s in self.node_stats],
+            "message": self.message,
+        }
+
+
+@dataclass(frozen=True)
+class FailedFile:
+    """An input file the job could not process, and why."""
+
+    document: str | None = None
+    error: str | None = None
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> FailedFile:
+        return cls(_str(data, "document"), _str(data, "error"))
+
+
+@dataclass(frozen=True)
+class Template:
+    """A workflow template as listed (``TemplateListItem``)."""
+
+    id: str
+    name: str | None = None
+    description: str | None = None
+    version: str | None = None
+    last_updated: str | None = None
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def _fields(cls, data: Any) -> dict[str, Any]:
+        doc = _object(data, "a template")
+        template_id = _str(doc, "id")
+        if not template_id:
+            raise ResponseError("the server's template has no id")
+        return {
+            "id": template_id,
+            "name": _str(doc, "name"),
+            "description": _str(doc, "description"),
+            "version": _str(doc, "version"),
+            "last_updated": _str(doc, "last_updated"),
+            "raw": doc,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Template:
+        return cls(**cls._fields(data))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "description": self.description,
+            "version": self.version,
+            "last_updated": self.last_updated,
+        }
+
+
+@dataclass(frozen=True)
+class TemplateDetail(Template):
+    """A template with its nodes (entries the client cannot read as nodes are skipped)."""
+
+    nodes: list[Node] = field(default_factory=list)
+
+    @classmethod
+    def from_dict(cls, data: Any) -> TemplateDetail:
+        fields = cls._fields(data)
+        nodes = [_node(d) for d in _dicts(fields["raw"].get("nodes"))]
+        return cls(**fields, nodes=[n for n in nodes if n is not None])
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**super().to_dict(), "nodes": [n.to_dict() for n in self.nodes]}
+
+
+def _node(data: dict[str, Any]) -> Node | None:
+    name, type_, subtype = data.get("name"), data.get("type"), data.get("subtype")
+    if not all(isinstance(v, str) for v in (name, type_, subtype)):
+        return None
+    settings = data.get("settings")
+    return Node(
+        name=str(name),
+        type=str(type_),
+        subtype=str(subtype),
+        settings=settings if isinstance(settings, dict) else {},
+        id=_str(data, "id"),
+    )
+
+
+class JobWaitTimeout(RequestTimeoutError):
+    """:meth:`JobsClient.wait` gave up; ``job`` is the last state it saw."""
+
+    def __init__(self, message: str, job: JobInfo) -> None:
+        super().__init__(message, reached_server=True)
+        self.job = job
+
+
+# ------------------------------------------------------------------------------ file names
+
+
+_UNSAFE_NAME_CHARS = frozenset('<>:"|?*')
+_MAX_NAME = 200
+
+
+def safe_filename(name: str | None, fallback: str) -> str:
+    """A name that stays inside its directory: the last path component of ``name`` with control
+    and reserved characters removed and no leading dots, else ``fallback``."""
+    text = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
+    text = "".join(c for c in text if c.isprintable() and c not in _UNSAFE_NAME_CHARS)
+    text = text.strip().lstrip(".").strip()
+    if not text:
+        return fallback
+    if len(text) > _MAX_NAME:
+        _, dot, ext = text.rpartition(".")
+        keep = ext if dot and len(ext) < 16 else ""
+        text = text[: _MAX_NAME - len(keep) - 1] + ("." + keep if keep else "")
+    return text
+
+
+def _disposition_filename(value: str | None) -> str | None:
+    """The filename of a Content-Disposition header (RFC 6266, ``filename*`` included)."""
+    if not value:
+        return None
+    from email.message import Message
+
+    message = Message()
+    message["content-disposition"] = value
+    try:
+        return message.get_filename()
+    except (ValueError, LookupError):
+        return None
+
+
+def _unique(name: str, taken: set[str]) -> str:
+    candidate, n = name, 1
+    stem, dot, ext = name.rpartition(".")
+    while candidate in taken:
+        n += 1
+        candidate = f"{stem}-{n}.{ext}" if dot and stem else f"{name}-{n}"
+    taken.add(candidate)
+    return candidate
+
+
+_UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+
+
+def _path_segment(value: str, what: str) -> str:
+    """``value`` percent-encoded as one URL path segment (an id can never add a path level)."""
+    if not isinstance(value, str) or value in ("", ".", ".."):
+        raise DagkitError(f"{what} must be a non-empty string, not {value!r}")
+    return "".join(
+        c if c in _UNRESERVED else "".join(f"%{b:02X}" for b in c.encode("utf-8")) for c in value
+    )
+
+
+# ------------------------------------------------------------------------------ the client
+
+
+class JobsClient:
+    """The jobs and templates operations of the Unstructured API.
+
+    The URL and key come from ``UNSTRUCTURED_API_URL`` and ``UNSTRUCTURED_API_KEY`` unless given
+    (or pass a ready :class:`~dagkit.transport.Transport`). ``validate`` checks requests before
+    they are sent and answers when they arrive; ``max_file_size`` is the per-file limit those
+    checks apply (10 MB as documented; some accounts have 50 MB). ``sleep`` and ``clock`` are
+    used for polling, for spacing launches a second apart, and by the transport's retries;
+    tests inject them.
+    """
+
+    def __init__(
+        self,
+        *,
+        url: str | None = None,
+        api_key: str | None = None,
+        transport: Transport | None = None,
+        timeout: float | tuple[float, float] | None = None,
+        ca_bundle: str | os.PathLike[str] | None = None,
+        validate: bool = True,
+        retry: RetryPolicy | None = None,
+        allow_insecure_key: bool = False,
+        max_file_size: int = limits.MAX_FILE_SIZE,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        options: dict[str, Any] = {
+            "base_url": url,
+            "api_key": api_key,
+            "timeout": timeout,
+            "ca_bundle": ca_bundle,
+            "retry": retry,
+        }
+        if transport is None:
+            given = {k: v for k, v in options.items() if v is not None}
+            transport = Transport.from_env(
+                **given, allow_insecure_key=allow_insecure_key, sleep=sleep, clock=clock
+            )
+        elif any(v is not None for v in options.values()):
+            raise DagkitError("give either a transport or its options (url, api_key, ...)")
+        self.transport = transport
+        self.validate = validate
+        self.max_file_size = max_file_size
+        self._sleep = sleep
+        self._clock = clock
+        self._last_launch: float | None = None
+        # job id -> the names of the files uploaded with it, to name downloads after them
+        self._uploaded: dict[str, list[str]] = {}
+
+    def __repr__(self) -> str:
+        return f"JobsClient(transport={self.transport!r}, validate={self.validate!r})"
+
+    # ------------------------------------------------------------------ creating jobs
+
+    def check(
+        self,
+        job: JobSource | None = None,
+        files: Sequence[FileArg] = (),
+        *,
+        template_id: str | None = None,
+    ) -> list[Finding]:
+        """Every finding about the request(s) that :meth:`create_jobs` would send, warnings
+        included; nothing is sent. A DAG that cannot be planned gives its graph findings."""
+        texts, dag_findings = self._plan(job, template_id, check=True)
+        if has_errors(dag_findings):
+            return dag_findings
+        specs = _specs(files)
+        return [f for text in texts for f in self._body_findings(text, specs)]
+
+    def create_job(
+        self,
+        job: JobSource | None = None,
+        files: Sequence[FileArg] = (),
+        *,
+        template_id: str | None = None,
+        progress: Progress | None = None,
+    ) -> JobInfo:
+        """Create one job from a DAG, request_data text or ``template_id``, uploading ``files``.
+
+        With ``validate`` on, the request is checked first and :class:`ValidationFailed`
+        (carrying the findings) is raised instead of sending an invalid one. A DAG that plans
+        into several jobs is refused: :meth:`create_jobs` sends those. ``progress(sent, total)``
+        is called as the upload goes out.
+        """
+        texts = self._texts(job, template_id)
+        if len(texts) != 1:
+            raise DagError(
+                f"this DAG plans into {len(texts)} jobs (one per branch) and create_job() sends "
+                "one; use create_jobs() to create them all"
+            )
+        specs = _specs(files)
+        self._require_valid(texts[0], specs)
+        return self._create(texts[0], specs, progress)
+
+    def create_jobs(
+        self,
+        job: JobSource | None = None,
+        files: Sequence[FileArg] = (),
+        *,
+        template_id: str | None = None,
+        progress: Progress | None = None,
+    ) -> list[JobInfo]:
+        """One job per job the DAG plans into, each with all ``files``, in plan order.
+
+        Every request is checked before the first is sent. If creating one fails, the error
+        carries a note naming the jobs already created.
+        """
+        texts = self._texts(job, template_id)
+        specs = _specs(files)
+        for text in texts:
+            self._require_valid(text, specs)
+        created: list[JobInfo] = []
+        for text in texts:
+            try:
+                created.append(self._create(text, specs, progress))
+            except DagkitError as exc:
+                if created:
+                    ids = ", ".join(j.id for j in created)
+                    exc.add_note(f"jobs already created by this submission: {ids}")
+                raise
+        return created
+
+    def dry_run(
+        self,
+        job: JobSource | None = None,
+        files: Sequence[FileArg] = (),
+        *,
+        template_id: str | None = None,
+    ) -> str:
+        """The exact request(s) that would be sent, and an equivalent curl command; sends nothing.
+
+        Shows the method, URL, headers (the key as ``***``), each multipart part with its
+        headers, request_data in full, and each file as its size and SHA-256.
+        """
+        texts = self._texts(job, template_id)
+        specs = _specs(files)
+        sections = []
+        for n, text in enumerate(texts, 1):
+            self._require_valid(text, specs)
+            encoder = _encoder(text, specs, None)
+            request = self._create_request(encoder)
+            lines = [f"# job {n} of {len(texts)}"] if len(texts) > 1 else []
+            lines += [self.transport.describe(request), ""]
+            for part in encoder.describe():
+                lines.append(f"--{encoder.boundary}")
+                disposition = f"form-data; name={quote_param(part.name)}"
+                if part.filename is not None:
+                    disposition += f"; filename={quote_param(part.filename)}"
+                lines.append(f"Content-Disposition: {disposition}")
+                if part.content_type is not None:
+                    lines.append(f"Content-Type: {part.content_type}")
+                lines.append("")
+                if part.filename is None:
+                    lines.append(text)
+                else:
+                    lines.append(f"<{part.size} bytes, sha256 {part.sha256}>")
+            lines.append(f"--{encoder.boundary}--")
+            lines.append("")
+            lines.append("# the same request with curl (the boundary differs on every send):")
+            form_files = [_form_file(spec) for spec in specs]
+            lines.append(
+                self.transport.curl_command(
+                    request, fields=[("request_data", text)], files=form_files
+                )
+            )
+            sections.append("\n".join(lines))
+        return "\n\n".join(sections) + "\n"
+
+    def _texts(self, job: JobSource | None, template_id: str | None) -> list[str]:
+        texts, findings = self._plan(job, template_id, check=self.validate)
+        if has_errors(findings):
+            raise ValidationFailed(_summary("the DAG", findings), findings)
+        return texts
+
+    def _plan(
+        self, job: JobSource | None, template_id: str | None, *, check: bool
+    ) -> tuple[list[str], list[Finding]]:
+        """The request_data texts to send and, for a DAG with errors, its graph findings."""
+        if template_id is not None:
+            if job is not None:
+                raise _exactly_one("got both a job and a template id")
+            return [to_request_data(TemplateJob(template_id))], []
+        if job is None:
+            raise _exactly_one("got neither a job nor a template id")
+        if isinstance(job, str):
+            return [job], []
+        if isinstance(job, TemplateJob):
+            return [to_request_data(job)], []
+        dag = as_dag(job)
+        if check:
+            findings = dag.check()
+            if has_errors(findings):
+                return [], findings
+        return plan_request_data(dag), []
+
+    def _body_findings(self, text: str, specs: Sequence[FileSpec]) -> list[Finding]:
+        """What the server's own validator would say about this body (it is the same one)."""
+        from dagkit.validate.body import validate_body
+
+        encoder = _encoder(text, specs, None)
+        return validate_body(iter(encoder), encoder.content_type, max_file_size=self.max_file_size)
+
+    def _require_valid(self, text: str, specs: Sequence[FileSpec]) -> None:
+        if not self.validate:
+            return
+        findings = self._body_findings(text, specs)
+        if has_errors(findings):
+            raise ValidationFailed(_summary("the request", findings), findings)
+        for f in findings:
+            logger.warning("%s", f)
+
+    def _create_request(self, encoder: MultipartEncoder) -> Request:
+        return Request(
+            "POST",
+            self.transport.url("/jobs/"),
+            headers={"Content-Type": encoder.content_type},
+            body=encoder,
+        )
+
+    def _create(self, text: str, specs: Sequence[FileSpec], progress: Progress | None) -> JobInfo:
+        encoder = _encoder(text, specs, progress)
+        request = self._create_request(encoder)
+        self._space_launch()
+        try:
+            response = self.transport.send(request)
+        except APIError as exc:
+            if exc.status == 422:
+                from dagkit.validate.response import rejection_findings
+
+                exc.findings = rejection_findings({"detail": exc.detail}, text)
+            raise
+        finally:
+            self._last_launch = self._clock()
+        info = self._result(response, "create_job", JobInfo.from_dict)
+        self._uploaded[info.id] = [_spec_name(spec) for spec in specs]
+        return info
+
+    def _space_launch(self) -> None:
+        """Leave the documented second between two launches from this client."""
+        if self._last_launch is None:
+            return
+        gap = limits.MIN_LAUNCH_INTERVAL - (self._clock() - self._last_launch)
+        if gap > 0:
+            self._sleep(gap)
+
+    # ------------------------------------------------------------------ following jobs
+
+    def get_job(self, job: JobInfo | str) -> JobInfo:
+        return self._get(f"/jobs/{_job_segment(job)}", "get_job", JobInfo.from_dict)
+
+    def wait(
+        self,
+        job: JobInfo | str,
+        *,
+        timeout: float | None = None,
+        poll_initial: float = 1.0,
+        poll_max: float = 15.0,
+        on_update: Callable[[JobInfo], None] | None = None,
+    ) -> JobInfo:
+        """Poll until the job is no longer SCHEDULED or IN_PROGRESS and return its last state.
+
+        The pause between polls starts at ``poll_initial`` seconds and grows by half each time, up
+        to ``poll_max``. ``on_update`` is called with the first state and each change of status.
+        After ``timeout`` seconds :class:`JobWaitTimeout` is raised with the last state seen.
+        """
+        job_id = job.id if isinstance(job, JobInfo) else job
+        deadline = None if timeout is None else self._clock() + timeout
+        pause = max(poll_initial, 0.0)
+        last_status: str | None = None
+        while True:
+            info = self.get_job(job_id)
+            if on_update is not None and info.status != last_status:
+                on_update(info)
+            last_status = info.status
+            if info.is_terminal:
+                return info
+            if deadline is not None:
+                remaining = deadline - self._clock()
+                if remaining <= 0:
+                    raise JobWaitTimeout(
+                        f"job {job_id} is still {info.status} after {timeout:g} s; it keeps "
+                        f"running: follow it with `dagkit jobs wait {job_id}`",
+                        info,
+                    )
+                self._sleep(min(pause, remaining))
+            else:
+                self._sleep(pause)
+            pause = min(max(pause * 1.5, poll_initial), poll_max)
+
+    def job_details(self, job: JobInfo | str) -> JobDetails:
+        return self._get(
+            f"/jobs/{_job_segment(job)}/details", "get_job_details", JobDetails.from_dict
+        )
+
+    def failed_files(self, job: JobInfo | str) -> list[FailedFile]:
+        def parse(data: Any) -> list[FailedFile]:
+            items = _object(data, "failed files").get("failed_files")
+            return [FailedFile.from_dict(d) for d in _dicts(items)]
+
+        return self._get(f"/jobs/{_job_segment(job)}/failed-files", "get_job_failed_files", parse)
+
+    def cancel_job(self, job: JobInfo | str) -> dict[str, Any]:
+        """Ask the server to stop the job; returns its answer (the spec does not type it)."""
+        request = Request(
+            "POST", self.transport.url(f"/jobs/{_job_segment(job)}/cancel"), idempotent=True
+        )
+        response = self.transport.send(request)
+
+        def parse(data: Any) -> dict[str, Any]:
+            return data if isinstance(data, dict) else {"answer": data}
+
+        if not response.body.strip():
+            return {}
+        return self._result(response, "cancel_job", parse)
+
+    def list_jobs(
+        self, *, workflow_id: str | None = None, status: JobStatus | str | None = None
+    ) -> list[JobInfo]:
+        params = {
+            "workflow_id": workflow_id,
+            "status": None if status is None else str(status).upper(),
+        }
+        return self._get(
+            "/jobs/",
+            "list_jobs",
+            lambda data: [JobInfo.from_dict(d) for d in _items(data, "jobs")],
+            params,
+        )
+
+    # ------------------------------------------------------------------ outputs
+
+    def download_output(
+        self,
+        job: JobInfo | str,
+        file_id: str,
+        node_id: str | None = None,
+        *,
+        dest: str | os.PathLike[str],
+    ) -> Path:
+        """Save one output to ``dest`` and return its path.
+
+        ``dest`` is a directory (existing, or written with a trailing slash), where the file is
+        named by the server's Content-Disposition if any (reduced to a plain name that cannot
+        leave the directory), else ``<file_id>.json``; or a file path. Without ``node_id`` the
+        last node's output is fetched. The body streams to a temporary file in the same
+        directory that replaces the target only once complete: an interrupted download leaves
+        no file behind.
+        """
+        target = Path(dest)
+        if target.is_dir() or os.fspath(dest).endswith(("/", os.sep)):
+            return self._download(_job_id(job), file_id, node_id, target, None)
+        return self._download(_job_id(job), file_id, node_id, target.parent, target.name)
+
+    def download_all(self, job: JobInfo | str, dest_dir: str | os.PathLike[str]) -> list[Path]:
+        """Download the final output of every input file of ``job`` into ``dest_dir``.
+
+        Files are named after the uploaded file (``report.pdf`` -> ``report.pdf.json``) when this
+        client uploaded it, else as :meth:`download_output` names them.
+        """
+        info = job if isinstance(job, JobInfo) and job.input_file_ids is not None else None
+        if info is None:
+            info = self.get_job(job)
+        names = self._uploaded.get(info.id, [])
+        file_ids = info.input_file_ids or []
+        taken: set[str] = set()
+        paths = []
+        for i, file_id in enumerate(file_ids):
+            name = None
+            if len(names) == len(file_ids):
+                name = safe_filename(names[i], fallback=f"{file_id}") + ".json"
+            paths.append(self._download(info.id, file_id, None, Path(dest_dir), name, taken))
+        return paths
+
+    def _download(
+        self,
+        job_id: str,
+        file_id: str,
+        node_id: str | None,
+        directory: Path,
+        name: str | None,
+        taken: set[str] | None = None,
+    ) -> Path:
+        request = Request(
+            "GET",
+            self.transport.url(
+                f"/jobs/{_path_segment(job_id, 'the job id')}/download",
+                {"file_id": file_id, "node_id": node_id},
+            ),
+        )
+        directory.mkdir(parents=True, exist_ok=True)
+        temp = directory / f".dagkit-{secrets.token_hex(8)}.part"
+        # O_EXCL: never write through a file (or link) that is already there
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+        try:
+            with os.fdopen(fd, "wb") as sink:
+                response = self.transport.stream(request, sink)
+            if name is None:
+                fallback = f"{file_id}.{node_id}.json" if node_id else f"{file_id}.json"
+                served = _disposition_filename(response.headers.get("content-disposition"))
+                name = safe_filename(served, safe_filename(fallback, "output.json"))
+            if taken is not None:
+                name = _unique(name, taken)
+            final = directory / name
+            if final.resolve().parent != directory.resolve():
+                raise DagkitError(f"refusing to write the download outside {directory}: {name!r}")
+            os.replace(temp, final)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(temp)
+            raise
+        return final
+
+    # ------------------------------------------------------------------ templates
+
+    def list_templates(self) -> list[Template]:
+        return self._get(
+            "/templates/",
+            "list_templates",
+            lambda data: [Template.from_dict(d) for d in _items(data, "templates")],
+        )
+
+    def get_template(self, template_id: str) -> TemplateDetail:
+        segment = _path_segment(template_id, "the template id")
+        return self._get(f"/templates/{segment}", "get_template", TemplateDetail.from_dict)
+
+    # ------------------------------------------------------------------ answers
+
+    def _get(
+        self,
+        path: str,
+        operation: str,
+        parse: Callable[[Any], _T],
+        params: Mapping[str, object | None] | None = None,
+    ) -> _T:
+        response = self.transport.send(Request("GET", self.transport.url(path, params)))
+        return self._result(response, operation, parse)
+
+    def _result(self, response: Response, operation: str, parse: Callable[[Any], _T]) -> _T:
+        """Check an answer against the spec (if validating), then parse it leniently."""
+        if self.validate:
+            from dagkit.validate.response import validate_response
+
+            findings = validate_response(response.body, operation=operation, status=response.status)
+            # A status the spec does not describe for a successful answer is reported, not fatal.
+            errors = [f for f in findings if f.is_error and f.code != "DK503"]
+            if errors:
+                raise ResponseError(
+                    f"the answer to {operation} from {response.url} breaks the API's schema: "
+                    f"{errors[0].message} (at {errors[0].pointer or 'the top level'})"
+                    + (f" and {len(errors) - 1} more problem(s)" if len(errors) > 1 else "")
+                    + "; pass validate=False (--no-validate) to accept it anyway",
+                    findings,
+                )
+            for f in findings:
+                logger.warning("%s answer: %s %s", operation, f.code, f.message)
+        return parse(response.json())
+
+
+# ------------------------------------------------------------------------------ helpers
+
+
+def _specs(files: Sequence[FileArg]) -> list[FileSpec]:
+    if isinstance(files, str | bytes | os.PathLike):
+        raise DagkitError("files must be a list of paths, not a single path")
+    return [f if isinstance(f, FileSpec) else FileSpec(os.fspath(f)) for f in files]
+
+
+def _spec_name(spec: FileSpec) -> str:
+    if spec.filename is not None:
+        return spec.filename
+    if isinstance(spec.source, bytes):
+        return "file"
+    return os.path.basename(os.fspath(spec.source))
+
+
+def _form_file(spec: FileSpec) -> FormFile:
+    name = _spec_name(spec)
+    path = name if isinstance(spec.source, bytes) else os.fspath(spec.source)
+    content_type = spec.content_type or limits.guess_content_type(name)
+    filename = spec.filename if spec.filename is not None else None
+    return FormFile(path, content_type, filename, spec.field)
+
+
+def _encoder(text: str, specs: Sequence[FileSpec], progress: Progress | None) -> MultipartEncoder:
+    return MultipartEncoder([("request_data", text)], specs, progress=progress)
+
+
+def _job_id(job: JobInfo | str) -> str:
+    return job.id if isinstance(job, JobInfo) else job
+
+
+def _job_segment(job: JobInfo | str) -> str:
+    return _path_segment(_job_id(job), "the job id")
+
+
+def _exactly_one(what: str) -> ValidationFailed:
+    message = f"a job needs exactly one of a DAG (or request_data) and a template id; {what}"
+    return ValidationFailed(message, [finding("DK207", message)])
+
+
+def _summary(what: str, findings: Sequence[Finding]) -> str:
+    errors = [f for f in findings if f.is_error]
+    first = errors[0]
+    more = f" (and {len(errors) - 1} more error(s))" if len(errors) > 1 else ""
+    return f"{what} is not valid, nothing was sent: {first.code} {first.message}{more}"

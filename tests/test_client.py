@@ -1,0 +1,684 @@
+"""JobsClient against a real loopback server that records what reached it (tests/httpfaults.py).
+
+Each test says what the user sees and how many requests the server received.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from httpfaults import FaultServer, Received, RefusedPort, Reply, Truncate
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dagkit import Chunk, Embed, JobDAG, Partition, TemplateJob, to_request_data
+from dagkit.client import (
+    JobDetails,
+    JobInfo,
+    JobsClient,
+    JobStatus,
+    JobWaitTimeout,
+    NodeFile,
+    ProcessingStatus,
+    safe_filename,
+)
+from dagkit.errors import (
+    AmbiguousRequestError,
+    APIError,
+    AuthenticationError,
+    DagError,
+    DagkitError,
+    NotFoundError,
+    ResponseError,
+    TransportError,
+    ValidationFailed,
+)
+from dagkit.errors import TimeoutError as DagkitTimeoutError
+from dagkit.multipart import FileSpec, iter_parts, parse_content_type
+from dagkit.nodes import Node
+from dagkit.transport import RetryPolicy
+
+KEY = "test-key-Zq8xW3vN"
+JOBS = "/api/v1/jobs/"
+JOB_ID = "6f1c2e4a-8b3d-4c5e-9f70-1a2b3c4d5e6f"
+FILE_IDS = ["f-0001", "f-0002"]
+
+
+class FakeTime:
+    """An injected clock: sleeping only moves it forward, and each sleep is recorded."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.sleeps: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def job_json(status: str = "SCHEDULED", job_id: str = JOB_ID, **extra: Any) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "id": job_id,
+        "workflow_id": "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+        "workflow_name": "on-demand",
+        "status": status,
+        "created_at": "2026-01-02T03:04:05Z",
+        "runtime": None,
+        "input_file_ids": FILE_IDS,
+        "output_node_files": [
+            {
+                "node_id": "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d",
+                "file_id": FILE_IDS[0],
+                "node_type": "partition",
+                "node_subtype": "vlm",
+            }
+        ],
+        "job_type": "ephemeral",
+    }
+    doc.update(extra)
+    return doc
+
+
+@pytest.fixture
+def server() -> Iterator[FaultServer]:
+    with FaultServer() as s:
+        yield s
+
+
+@pytest.fixture
+def fake() -> FakeTime:
+    return FakeTime()
+
+
+@pytest.fixture
+def client(server: FaultServer, fake: FakeTime) -> JobsClient:
+    return JobsClient(
+        url=server.url,
+        api_key=KEY,
+        retry=RetryPolicy(jitter=False),
+        sleep=fake.sleep,
+        clock=fake.clock,
+    )
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> list[Path]:
+    a = tmp_path / "notes.txt"
+    a.write_text("Kestrel notes\n\nThe first paragraph.\n")
+    b = tmp_path / "prices.csv"
+    b.write_bytes(b"item,price\nbolt,0.10\n")
+    return [a, b]
+
+
+def quickstart() -> JobDAG:
+    return (
+        Partition.auto()
+        >> Chunk.by_title(max_characters=2048, new_after_n_chars=1500, overlap=160)
+        >> Embed.azure_openai("text-embedding-3-large")
+    )
+
+
+def branching() -> JobDAG:
+    dag = JobDAG()
+    (root,) = dag.add_chain(Partition.auto())
+    dag.add_chain(Chunk.by_title(max_characters=1000, name="By title"), after=root)
+    dag.add_chain(Chunk.by_page(max_characters=1000, name="By page"), after=root)
+    return dag
+
+
+def parts(received: Received) -> list[tuple[str | None, str | None, str | None, bytes]]:
+    """(name, filename, content type, content) of each part of a recorded create-job body."""
+    _, params = parse_content_type(received.header("Content-Type") or "")
+    return [
+        (start.name, start.filename, start.content_type, data)
+        for start, data in iter_parts(received.body, params["boundary"])
+    ]
+
+
+# ------------------------------------------------------------------------------ create
+
+
+def test_create_job_sends_the_dag_and_streams_each_file(
+    client: JobsClient, server: FaultServer, files: list[Path]
+) -> None:
+    server.script(JOBS, Reply(200, json=job_json()))
+    info = client.create_job(quickstart(), files)
+    assert info.id == JOB_ID
+    assert info.status is JobStatus.SCHEDULED
+    assert info.input_file_ids == FILE_IDS
+    assert info.output_node_files == [
+        NodeFile("1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d", FILE_IDS[0], "partition", "vlm")
+    ]
+    [received] = server.requests(JOBS)
+    assert received.method == "POST"
+    assert received.header("unstructured-api-key") == KEY
+    assert parts(received) == [
+        ("request_data", None, None, to_request_data(quickstart()).encode()),
+        ("input_files", "notes.txt", "text/plain", files[0].read_bytes()),
+        ("input_files", "prices.csv", "text/csv", files[1].read_bytes()),
+    ]
+
+
+def test_request_data_text_is_sent_byte_for_byte(
+    client: JobsClient, server: FaultServer, files: list[Path]
+) -> None:
+    text = (
+        '{"job_nodes": [{"name": "P", "type": "partition", "subtype": "vlm", '
+        '"settings": {"is_dynamic": true, "allow_fast": true}}, {"name": "C", "type": "chunk", '
+        '"subtype": "chunk_by_similarity", '
+        '"settings": {"similarity_threshold": 0.50000000000000000001, "max_characters": 1e3}}]}'
+    )
+    server.script(JOBS, Reply(200, json=job_json()))
+    client.create_job(text, files[:1])
+    assert parts(server.requests(JOBS)[0])[0] == ("request_data", None, None, text.encode())
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda c: c.create_job(template_id="hi_res_partition"),
+        lambda c: c.create_job(TemplateJob("hi_res_partition")),
+    ],
+)
+def test_template_jobs(call: Any, client: JobsClient, server: FaultServer) -> None:
+    server.script(JOBS, Reply(200, json=job_json(job_type="template")))
+    assert call(client).job_type == "template"
+    request_data = parts(server.requests(JOBS)[0])[0][3]
+    assert json.loads(request_data) == {"template_id": "hi_res_partition"}
+
+
+def test_an_invalid_dag_never_reaches_the_server(
+    client: JobsClient, server: FaultServer, files: list[Path]
+) -> None:
+    dag = Partition.hi_res() >> Embed.voyageai("voyage-3")  # an embedder needs a chunker first
+    with pytest.raises(ValidationFailed) as caught:
+        client.create_job(dag, files)
+    assert "DK305" in {f.code for f in caught.value.findings}
+    assert "nothing was sent" in str(caught.value)
+    assert server.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("names", "code"),
+    [
+        (["virus.exe"], "DK418"),
+        ([f"f{i}.txt" for i in range(11)], "DK413"),
+        (["empty.txt"], "DK415"),
+    ],
+)
+def test_file_lists_are_checked_before_sending(
+    names: list[str], code: str, client: JobsClient, server: FaultServer, tmp_path: Path
+) -> None:
+    paths = []
+    for name in names:
+        path = tmp_path / name
+        path.write_bytes(b"" if name == "empty.txt" else b"hello")
+        paths.append(path)
+    server.script(JOBS, Reply(200, json=job_json()))
+    findings = client.check(quickstart(), paths)
+    assert code in {f.code for f in findings}
+    if any(f.is_error for f in findings):
+        with pytest.raises(ValidationFailed):
+            client.create_job(quickstart(), paths)
+        assert server.count() == 0
+    else:  # a warning (an empty file) is reported, not fatal
+        client.create_job(quickstart(), paths)
+        assert server.count(JOBS) == 1
+
+
+def test_a_file_over_the_size_limit_is_refused(
+    server: FaultServer, fake: FakeTime, tmp_path: Path
+) -> None:
+    big = tmp_path / "big.txt"
+    big.write_bytes(b"x" * 2048)
+    small_limit = JobsClient(url=server.url, api_key=KEY, max_file_size=1024, sleep=fake.sleep)
+    with pytest.raises(ValidationFailed) as caught:
+        small_limit.create_job(quickstart(), [big])
+    assert [f.code for f in caught.value.findings if f.is_error] == ["DK414"]
+    assert server.count() == 0
+
+
+def test_validate_false_sends_what_it_is_given(
+    server: FaultServer, fake: FakeTime, files: list[Path]
+) -> None:
+    client = JobsClient(url=server.url, api_key=KEY, validate=False, sleep=fake.sleep)
+    server.script(JOBS, Reply(200, json=job_json()))
+    client.create_job('{"job_nodes": []}', files)
+    assert server.count(JOBS) == 1
+
+
+def test_a_job_and_a_template_id_together_are_refused(
+    client: JobsClient, server: FaultServer
+) -> None:
+    with pytest.raises(ValidationFailed) as caught:
+        client.create_job(quickstart(), template_id="hi_res_partition")
+    assert [f.code for f in caught.value.findings] == ["DK207"]
+    with pytest.raises(ValidationFailed):
+        client.create_job()
+    assert server.count() == 0
+
+
+def test_a_branching_dag_needs_create_jobs(
+    client: JobsClient, server: FaultServer, fake: FakeTime, files: list[Path]
+) -> None:
+    with pytest.raises(DagError, match="create_jobs"):
+        client.create_job(branching(), files)
+    assert server.count() == 0
+    other = str(uuid.UUID(int=7))
+    server.script(JOBS, Reply(200, json=job_json()), Reply(200, json=job_json(job_id=other)))
+    created = client.create_jobs(branching(), files)
+    assert [j.id for j in created] == [JOB_ID, other]
+    sent = [json.loads(parts(r)[0][3]) for r in server.requests(JOBS)]
+    assert [d["job_nodes"][1]["name"] for d in sent] == ["By title", "By page"]
+    # the second launch waited for the documented second between launches
+    assert fake.sleeps == [pytest.approx(1.0)]
+
+
+def test_create_jobs_names_the_jobs_created_before_a_failure(
+    client: JobsClient, server: FaultServer, files: list[Path]
+) -> None:
+    server.script(JOBS, Reply(200, json=job_json()), Reply(400, json={"detail": "no"}))
+    with pytest.raises(APIError) as caught:
+        client.create_jobs(branching(), files)
+    assert JOB_ID in " ".join(caught.value.__notes__)
+
+
+def test_a_422_names_the_node_it_concerns(
+    client: JobsClient, server: FaultServer, files: list[Path]
+) -> None:
+    loc = ["body", "request_data", "job_nodes", 1, "settings", "max_characters"]
+    server.script(
+        JOBS, Reply(422, json={"detail": [{"loc": loc, "msg": "too big", "type": "value_error"}]})
+    )
+    with pytest.raises(APIError) as caught:
+        client.create_job(quickstart(), files)
+    assert caught.value.status == 422
+    [rejected] = caught.value.findings
+    assert rejected.code == "DK510"
+    assert rejected.pointer == "/job_nodes/1/settings/max_characters"
+    assert rejected.node is not None and rejected.node.name == "Chunker"
+
+
+def test_a_500_on_create_is_never_sent_again(
+    client: JobsClient, server: FaultServer, files: list[Path]
+) -> None:
+    server.script(JOBS, Reply(500, json={"detail": "Internal server error"}))
+    with pytest.raises(AmbiguousRequestError) as caught:
+        client.create_job(quickstart(), files)
+    assert "dagkit jobs list" in str(caught.value)
+    assert server.count(JOBS) == 1
+
+
+def test_connection_refused_says_nothing_reached_the_server(
+    fake: FakeTime, files: list[Path]
+) -> None:
+    refused = RefusedPort()
+    try:
+        client = JobsClient(
+            url=refused.url, api_key=KEY, retry=RetryPolicy(max_attempts=2), sleep=fake.sleep
+        )
+        with pytest.raises(TransportError) as caught:
+            client.create_job(quickstart(), files)
+    finally:
+        refused.close()
+    assert caught.value.reached_server is False
+    assert KEY not in str(caught.value)
+
+
+# ------------------------------------------------------------------------------ answers
+
+
+def test_unknown_status_is_kept_and_extra_fields_ignored(
+    client: JobsClient, server: FaultServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    server.script(
+        JOBS + JOB_ID,
+        Reply(200, json=job_json("REJECTED", preflight={"reason": "x"}, new_field=[1, 2])),
+    )
+    with caplog.at_level(logging.WARNING, logger="dagkit.client"):
+        info = client.get_job(JOB_ID)
+    assert info.status == "REJECTED"
+    assert type(info.status) is str
+    assert info.is_terminal and not info.succeeded
+    assert info.raw["new_field"] == [1, 2]
+    assert "DK502" in caplog.text
+
+
+def test_a_schema_invalid_answer_is_a_response_error(
+    client: JobsClient, server: FaultServer, fake: FakeTime
+) -> None:
+    broken = job_json()
+    del broken["workflow_id"]
+    broken["created_at"] = "yesterday"
+    server.script(JOBS + JOB_ID, Reply(200, json=broken), Reply(200, json=broken))
+    with pytest.raises(ResponseError) as caught:
+        client.get_job(JOB_ID)
+    assert {f.code for f in caught.value.findings} == {"DK501"}
+    lenient = JobsClient(url=server.url, api_key=KEY, validate=False, sleep=fake.sleep)
+    info = lenient.get_job(JOB_ID)
+    assert (info.workflow_id, info.created_at) == (None, "yesterday")
+
+
+def test_a_non_json_answer_is_a_response_error(client: JobsClient, server: FaultServer) -> None:
+    server.script(JOBS + JOB_ID, Reply(200, body=b"<html>login</html>"))
+    with pytest.raises(ResponseError):
+        client.get_job(JOB_ID)
+    assert server.count() == 1
+
+
+def test_job_details_and_failed_files(client: JobsClient, server: FaultServer) -> None:
+    server.script(
+        f"{JOBS}{JOB_ID}/details",
+        Reply(
+            200,
+            json={
+                "id": JOB_ID,
+                "processing_status": "COMPLETED_WITH_ERRORS",
+                "node_stats": [
+                    {
+                        "node_name": "Partitioner",
+                        "ready": 0,
+                        "in_progress": 0,
+                        "success": 1,
+                        "failure": 1,
+                        "extra": True,
+                    },
+                ],
+                "message": "1 file failed",
+            },
+        ),
+    )
+    server.script(
+        f"{JOBS}{JOB_ID}/failed-files",
+        Reply(200, json={"failed_files": [{"document": "cat.png", "error": "no fast images"}]}),
+    )
+    details = client.job_details(JOB_ID)
+    assert isinstance(details, JobDetails)
+    assert details.processing_status is ProcessingStatus.COMPLETED_WITH_ERRORS
+    assert (details.node_stats[0].success, details.node_stats[0].failure) == (1, 1)
+    assert details.node_stats[0].node_type is None
+    [failed] = client.failed_files(JOB_ID)
+    assert (failed.document, failed.error) == ("cat.png", "no fast images")
+
+
+def test_list_jobs_sends_its_filters(client: JobsClient, server: FaultServer) -> None:
+    server.script(JOBS, Reply(200, json=[job_json("COMPLETED"), job_json("FAILED")]))
+    found = client.list_jobs(workflow_id="wf-1", status="completed")
+    assert [j.status for j in found] == ["COMPLETED", "FAILED"]
+    [received] = server.requests(JOBS)
+    assert received.method == "GET"
+    assert received.target == f"{JOBS}?workflow_id=wf-1&status=COMPLETED"
+
+
+def test_cancel_job_is_a_post(client: JobsClient, server: FaultServer) -> None:
+    answer = {"id": JOB_ID, "status": "cancelled", "message": "Job successfully cancelled."}
+    server.script(f"{JOBS}{JOB_ID}/cancel", Reply(200, json=answer))
+    assert client.cancel_job(JOB_ID) == answer
+    assert server.requests()[0].method == "POST"
+
+
+def test_templates(client: JobsClient, server: FaultServer) -> None:
+    item = {
+        "id": "hi_res_partition",
+        "name": "High res",
+        "description": "partition with hi_res",
+        "version": "1.0",
+        "last_updated": "2026-01-01",
+    }
+    node = {
+        "id": "n1",
+        "name": "P",
+        "type": "partition",
+        "subtype": "unstructured_api",
+        "settings": {"strategy": "hi_res"},
+    }
+    server.script("/api/v1/templates/", Reply(200, json=[item]))
+    server.script("/api/v1/templates/hi_res_partition", Reply(200, json={**item, "nodes": [node]}))
+    [listed] = client.list_templates()
+    assert (listed.id, listed.name) == ("hi_res_partition", "High res")
+    detail = client.get_template("hi_res_partition")
+    assert detail.nodes == [
+        Node("P", "partition", "unstructured_api", {"strategy": "hi_res"}, "n1")
+    ]
+
+
+def test_ids_cannot_change_the_path(client: JobsClient, server: FaultServer) -> None:
+    with pytest.raises(NotFoundError):
+        client.get_job("../templates/x")
+    assert server.requests()[0].path == "/api/v1/jobs/..%2Ftemplates%2Fx"
+    with pytest.raises(DagkitError):
+        client.get_job("..")
+
+
+# ------------------------------------------------------------------------------ wait
+
+
+def test_wait_polls_with_backoff_until_the_job_ends(
+    client: JobsClient, server: FaultServer, fake: FakeTime
+) -> None:
+    statuses = ["SCHEDULED", "IN_PROGRESS", "IN_PROGRESS", "IN_PROGRESS", "COMPLETED"]
+    server.script(JOBS + JOB_ID, *(Reply(200, json=job_json(s)) for s in statuses))
+    seen: list[str] = []
+    info = client.wait(JOB_ID, on_update=lambda j: seen.append(str(j.status)))
+    assert info.succeeded
+    assert seen == ["SCHEDULED", "IN_PROGRESS", "COMPLETED"]
+    assert server.count() == 5
+    assert fake.sleeps == [1.0, 1.5, 2.25, 3.375]
+
+
+def test_wait_pauses_are_capped(client: JobsClient, server: FaultServer, fake: FakeTime) -> None:
+    server.script(JOBS + JOB_ID, *(Reply(200, json=job_json("IN_PROGRESS")) for _ in range(8)))
+    server.script(JOBS + JOB_ID, Reply(200, json=job_json("FAILED")))
+    info = client.wait(JOB_ID, poll_initial=2.0, poll_max=5.0)
+    assert info.status is JobStatus.FAILED
+    assert max(fake.sleeps) == 5.0
+    assert fake.sleeps[:3] == [2.0, 3.0, 4.5]
+
+
+def test_an_unknown_status_ends_the_wait(client: JobsClient, server: FaultServer) -> None:
+    server.script(JOBS + JOB_ID, Reply(200, json=job_json("REJECTED")))
+    assert client.wait(JOB_ID).status == "REJECTED"
+    assert server.count() == 1
+
+
+def test_wait_times_out_with_the_last_status(
+    client: JobsClient, server: FaultServer, fake: FakeTime
+) -> None:
+    server.script(JOBS + JOB_ID, *(Reply(200, json=job_json("IN_PROGRESS")) for _ in range(20)))
+    with pytest.raises(JobWaitTimeout) as caught:
+        client.wait(JOB_ID, timeout=5.0)
+    assert isinstance(caught.value, DagkitTimeoutError)
+    assert caught.value.job.status is JobStatus.IN_PROGRESS
+    assert "IN_PROGRESS" in str(caught.value)
+    assert sum(fake.sleeps) == pytest.approx(5.0)  # the last pause is cut to the deadline
+    assert server.count() == len(fake.sleeps) + 1
+
+
+# ------------------------------------------------------------------------------ downloads
+
+
+def test_download_to_a_directory_keeps_server_names_inside_it(
+    client: JobsClient, server: FaultServer, tmp_path: Path
+) -> None:
+    out = tmp_path / "deep" / "out"
+    out.mkdir(parents=True)
+    body = b'[{"type": "Title", "text": "x"}]'
+    server.script(
+        f"{JOBS}{JOB_ID}/download",
+        Reply(
+            200,
+            body=body,
+            headers=(("Content-Disposition", 'attachment; filename="../../etc/passwd"'),),
+        ),
+    )
+    path = client.download_output(JOB_ID, FILE_IDS[0], dest=out)
+    assert path == out / "passwd"
+    assert path.read_bytes() == body
+    assert sorted(p.name for p in tmp_path.rglob("*") if p.is_file()) == ["passwd"]
+    assert server.requests()[0].target == f"{JOBS}{JOB_ID}/download?file_id={FILE_IDS[0]}"
+
+
+def test_download_to_a_file_path_with_a_node(
+    client: JobsClient, server: FaultServer, tmp_path: Path
+) -> None:
+    server.script(f"{JOBS}{JOB_ID}/download", Reply(200, body=b"[]"))
+    path = client.download_output(JOB_ID, "f-1", "node-9", dest=tmp_path / "new" / "x.json")
+    assert path.read_bytes() == b"[]"
+    assert server.requests()[0].target.endswith("?file_id=f-1&node_id=node-9")
+
+
+def test_an_interrupted_download_leaves_no_file(
+    server: FaultServer, fake: FakeTime, tmp_path: Path
+) -> None:
+    client = JobsClient(
+        url=server.url, api_key=KEY, retry=RetryPolicy(max_attempts=2), sleep=fake.sleep
+    )
+    target = tmp_path / "out.json"
+    target.write_bytes(b"the previous download")
+    server.script(f"{JOBS}{JOB_ID}/download", Truncate(body=b"[{" * 1000), Truncate())
+    with pytest.raises(TransportError):
+        client.download_output(JOB_ID, "f-1", dest=target)
+    assert server.count() == 2  # a GET is retried, and the retry starts the file over
+    assert target.read_bytes() == b"the previous download"
+    assert os.listdir(tmp_path) == ["out.json"]
+
+
+def test_download_all_names_outputs_after_the_uploaded_files(
+    client: JobsClient, server: FaultServer, files: list[Path], tmp_path: Path
+) -> None:
+    server.script(JOBS, Reply(200, json=job_json()))
+    server.script(f"{JOBS}{JOB_ID}/download", Reply(200, body=b"[1]"), Reply(200, body=b"[2]"))
+    job = client.create_job(quickstart(), files)
+    paths = client.download_all(job, tmp_path / "out")
+    assert [p.name for p in paths] == ["notes.txt.json", "prices.csv.json"]
+    assert [p.read_bytes() for p in paths] == [b"[1]", b"[2]"]
+    targets = [r.target for r in server.requests(f"{JOBS}{JOB_ID}/download")]
+    assert targets == [f"{JOBS}{JOB_ID}/download?file_id={f}" for f in FILE_IDS]
+
+
+def test_download_all_of_a_job_it_did_not_upload(
+    client: JobsClient, server: FaultServer, tmp_path: Path
+) -> None:
+    server.script(JOBS + JOB_ID, Reply(200, json=job_json("COMPLETED")))
+    server.script(f"{JOBS}{JOB_ID}/download", Reply(200, body=b"[]"), Reply(200, body=b"[]"))
+    paths = client.download_all(JOB_ID, tmp_path)
+    assert [p.name for p in paths] == [f"{f}.json" for f in FILE_IDS]
+
+
+# ------------------------------------------------------------------------------ dry run, key
+
+
+def test_dry_run_sends_nothing_and_hides_the_key(
+    client: JobsClient, server: FaultServer, files: list[Path]
+) -> None:
+    import hashlib
+
+    text = client.dry_run(quickstart(), files)
+    assert server.count() == 0
+    assert KEY not in text
+    assert "unstructured-api-key: ***" in text
+    assert f"POST {server.url}/api/v1/jobs/" in text
+    assert to_request_data(quickstart()) in text
+    for path in files:
+        data = path.read_bytes()
+        assert f"<{len(data)} bytes, sha256 {hashlib.sha256(data).hexdigest()}>" in text
+        assert f'filename="{path.name}"' in text
+    assert "curl" in text and "$UNSTRUCTURED_API_KEY" in text
+    assert files[0].read_text() not in text  # contents are elided
+
+
+def test_dry_run_of_an_invalid_job_is_refused(client: JobsClient, server: FaultServer) -> None:
+    with pytest.raises(ValidationFailed):
+        client.dry_run('{"job_nodes": "no"}')
+    assert server.count() == 0
+
+
+def test_the_key_never_appears_in_errors_or_reprs(client: JobsClient, server: FaultServer) -> None:
+    server.script(JOBS + JOB_ID, Reply(401, json={"detail": f"bad key {KEY}"}))
+    with pytest.raises(AuthenticationError) as caught:
+        client.get_job(JOB_ID)
+    assert KEY not in str(caught.value)
+    assert KEY not in repr(caught.value.detail)
+    assert KEY not in repr(client)
+
+
+def test_options_or_a_transport_not_both(server: FaultServer, client: JobsClient) -> None:
+    with pytest.raises(DagkitError):
+        JobsClient(transport=client.transport, url=server.url)
+
+
+def test_url_and_key_come_from_the_environment(
+    server: FaultServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("UNSTRUCTURED_API_URL", server.url + "/api/v1/")
+    monkeypatch.setenv("UNSTRUCTURED_API_KEY", KEY)
+    server.script(JOBS + JOB_ID, Reply(200, json=job_json()))
+    JobsClient().get_job(JOB_ID)
+    assert server.requests()[0].header("unstructured-api-key") == KEY
+
+
+def test_bytes_files_keep_their_names(client: JobsClient, server: FaultServer) -> None:
+    server.script(JOBS, Reply(200, json=job_json()))
+    client.create_job(quickstart(), [FileSpec(b"hello", filename="hi.md")])
+    assert parts(server.requests(JOBS)[0])[1] == ("input_files", "hi.md", "text/markdown", b"hello")
+
+
+# ------------------------------------------------------------------------------ properties
+
+_json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.dictionaries(
+        st.sampled_from(
+            [
+                "id",
+                "status",
+                "workflow_id",
+                "created_at",
+                "input_file_ids",
+                "output_node_files",
+                "job_type",
+                "runtime",
+                "other",
+            ]
+        ),
+        _json_values,
+    )
+)
+def test_job_parsing_is_lenient_but_never_crashes(doc: dict[str, Any]) -> None:
+    try:
+        info = JobInfo.from_dict(doc)
+    except ResponseError:
+        assert not doc.get("id")
+        return
+    if isinstance(doc.get("status"), str):
+        assert info.status == doc["status"]
+    json.dumps(info.to_dict())  # always printable as JSON
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(max_size=80))
+def test_safe_filename_stays_inside_its_directory(name: str) -> None:
+    base = Path("/srv/out")
+    safe = safe_filename(name, fallback="output.json")
+    assert safe and "/" not in safe and "\\" not in safe and "\x00" not in safe
+    assert safe not in (".", "..") and not safe.startswith(".")
+    assert (base / safe).resolve().parent == base.resolve()
