@@ -1,0 +1,1236 @@
+"""The HTTP transport: one request in, one response (or one clear error) out.
+
+This is the only dagkit module that talks to the network. It sends with :mod:`http.client`
+directly so that an upload streams from its :class:`Body` in large blocks with an exact
+``Content-Length``, and it owns the three things every caller must be able to trust:
+
+* **retries** follow :class:`RetryPolicy`, and a request that is not idempotent (create-job) is
+  never sent a second time once the server may have acted on it;
+* **the API key** goes only to the configured origin, in the ``unstructured-api-key`` header, and
+  never into an error message, a log line, a ``repr`` or a dry run;
+* **failures** become exceptions from :mod:`dagkit.errors` that say what happened, whether the
+  request reached the server, and what to do.
+
+Each attempt uses a fresh connection: a pooled connection that the server closed while idle would
+turn a create-job failure into an ambiguous one.
+"""
+
+from __future__ import annotations
+
+import base64
+import email.utils
+import http.client
+import ipaddress
+import json
+import logging
+import os
+import random
+import re
+import shlex
+import socket
+import ssl
+import time
+import urllib.parse
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, BinaryIO, Literal, NamedTuple, NoReturn, Protocol, runtime_checkable
+
+from dagkit import __version__
+from dagkit.errors import (
+    AmbiguousRequestError,
+    APIError,
+    AuthenticationError,
+    ConnectError,
+    DagkitError,
+    NotFoundError,
+    RateLimitError,
+    RemoteProtocolError,
+    ResponseError,
+    ServerError,
+    TransportError,
+)
+from dagkit.errors import TimeoutError as RequestTimeoutError
+
+__all__ = [
+    "API_KEY_HEADER",
+    "DEFAULT_BASE_URL",
+    "DEFAULT_TIMEOUT",
+    "Body",
+    "FormFile",
+    "Headers",
+    "Request",
+    "Response",
+    "RetryPolicy",
+    "Transport",
+    "normalize_base_url",
+    "parse_retry_after",
+]
+
+logger = logging.getLogger("dagkit.transport")
+
+DEFAULT_BASE_URL = "https://platform.unstructuredapp.io"
+API_PREFIX = "/api/v1"
+API_KEY_HEADER = "unstructured-api-key"
+#: (connect, read) seconds. The read timeout is the longest silence tolerated between bytes.
+DEFAULT_TIMEOUT = (10.0, 120.0)
+ENV_URL = "UNSTRUCTURED_API_URL"
+ENV_KEY = "UNSTRUCTURED_API_KEY"
+
+REDACTED = "***"
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+MAX_REDIRECTS = 5
+REQUEST_ID_HEADERS = ("x-request-id", "x-amzn-requestid", "x-amz-request-id", "request-id")
+
+_SEND_BLOCK = 64 * 1024  # smaller body pieces are gathered up to this before a send
+_READ_BLOCK = 1 << 20
+_ERROR_BODY_LIMIT = 1 << 20  # an error page is read this far, no further
+_DETAIL_LIMIT = 500  # characters of a server's detail quoted in a message
+
+_IDEMPOTENT_RETRY_STATUSES = frozenset({429, 502, 503, 504})
+_HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_KEY_CHARS = re.compile(r"[\x21-\x7e]+")
+
+
+# --------------------------------------------------------------------------- data types
+
+
+@runtime_checkable
+class Body(Protocol):
+    """A request body that can be sent more than once.
+
+    ``content_length`` is exact and known before sending; every call to ``__iter__`` starts again
+    from the first byte (a retry or a 307/308 redirect resends the whole body).
+    """
+
+    @property
+    def content_length(self) -> int: ...
+
+    def __iter__(self) -> Iterator[bytes]: ...
+
+
+@dataclass(frozen=True, repr=False)
+class Request:
+    """One HTTP request. ``url`` is absolute (build it with :meth:`Transport.url`).
+
+    GET, HEAD, OPTIONS, PUT and DELETE are idempotent by definition; set ``idempotent=True`` for
+    any other request that is safe to send twice.
+    """
+
+    method: str
+    url: str
+    headers: Mapping[str, str] = field(default_factory=dict)
+    body: bytes | Body | None = None
+    idempotent: bool = False
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "method", self.method.upper())
+
+    @property
+    def is_idempotent(self) -> bool:
+        return self.idempotent or self.method in IDEMPOTENT_METHODS
+
+    @property
+    def content_length(self) -> int | None:
+        if self.body is None:
+            return None
+        if isinstance(self.body, bytes | bytearray | memoryview):
+            return len(self.body)
+        return self.body.content_length
+
+    def __repr__(self) -> str:
+        headers = {
+            name: REDACTED if name.lower() == API_KEY_HEADER else value
+            for name, value in self.headers.items()
+        }
+        size = "None" if self.body is None else f"<{self.content_length} bytes>"
+        return (
+            f"Request(method={self.method!r}, url={self.url!r}, headers={headers!r}, "
+            f"body={size}, idempotent={self.idempotent!r})"
+        )
+
+
+class Headers(Mapping[str, str]):
+    """Response headers with case-insensitive lookup; repeated headers are joined with ", "."""
+
+    def __init__(self, items: Iterable[tuple[str, str]] = ()) -> None:
+        self._items = list(items)
+        self._joined: dict[str, str] = {}
+        for name, value in self._items:
+            key = name.lower()
+            previous = self._joined.get(key)
+            self._joined[key] = value if previous is None else f"{previous}, {value}"
+
+    def __getitem__(self, name: str) -> str:
+        return self._joined[name.lower()]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._joined)
+
+    def __len__(self) -> int:
+        return len(self._joined)
+
+    def raw_items(self) -> list[tuple[str, str]]:
+        """The headers as received: original names, order and repetitions."""
+        return list(self._items)
+
+    def __repr__(self) -> str:
+        return f"Headers({self._items!r})"
+
+
+@dataclass(frozen=True)
+class Response:
+    """A complete answer. ``body`` is empty for :meth:`Transport.stream` (it went to the sink)."""
+
+    status: int
+    headers: Headers
+    body: bytes
+    url: str
+    request_id: str | None = None
+    reason: str = ""
+
+    @property
+    def text(self) -> str:
+        return self.body.decode("utf-8", errors="replace")
+
+    def json(self) -> Any:
+        """The body parsed as JSON; :class:`~dagkit.errors.ResponseError` if it is not JSON."""
+        try:
+            return json.loads(self.body)
+        except (ValueError, UnicodeDecodeError) as exc:
+            kind = self.headers.get("content-type", "no content type")
+            raise ResponseError(
+                f"{self.url} answered {self.status} with a body that is not JSON ({kind}, "
+                f"{len(self.body)} bytes): {_snippet(self.text)!r}. The URL may not point at the "
+                f"Unstructured API, or a proxy answered instead: check {ENV_URL}."
+            ) from exc
+
+
+class FormFile(NamedTuple):
+    """A file part for :meth:`Transport.curl_command`."""
+
+    path: str | os.PathLike[str]
+    content_type: str | None = None
+    filename: str | None = None
+    field: str = "input_files"
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """When dagkit sends a request again, and when it does not.
+
+    - **Idempotent requests** (GET, and requests marked ``idempotent``) are retried after a
+      connection error (refused, reset, DNS failure, timeout), a truncated answer, and the statuses
+      429, 502, 503 and 504.
+    - **Other requests (create-job)** are retried only when the server cannot have acted on them:
+      the connection could not be made (refused, DNS failure, connect timeout), the server answered
+      429 (rate limited), or 503 *with* ``Retry-After``. After any other failure (a 500, 502 or
+      504, a reset or timeout once the body had started going out, a truncated answer) dagkit
+      raises :class:`~dagkit.errors.AmbiguousRequestError` instead: the job may exist, and the
+      message says how to check. A job is never sent twice.
+    - Waits grow exponentially from ``backoff_initial`` (×2 per attempt, at most ``backoff_max``)
+      with full jitter (a uniform draw between 0 and that value). A ``Retry-After`` header
+      (seconds or an HTTP date) replaces the computed wait.
+    - At most ``max_attempts`` sends per request, and no wait that would end more than
+      ``total_budget`` seconds after the first attempt started: if the next wait does not fit,
+      dagkit raises the last error at once rather than sleeping. (A single attempt is bounded by
+      the connect and read timeouts, not by the budget.)
+    - Redirects (301, 302, 303, 307, 308) are followed up to 5 hops and are not counted as attempts.
+    """
+
+    max_attempts: int = 5
+    total_budget: float = 60.0
+    backoff_initial: float = 0.5
+    backoff_max: float = 30.0
+    jitter: bool = True
+
+    def __post_init__(self) -> None:
+        if self.max_attempts < 1:
+            raise DagkitError(f"max_attempts must be at least 1, not {self.max_attempts}")
+        for name in ("total_budget", "backoff_initial", "backoff_max"):
+            value = getattr(self, name)
+            if not value >= 0:  # also rejects NaN
+                raise DagkitError(f"{name} must be a number of seconds >= 0, not {value!r}")
+
+    def backoff(self, failures: int) -> float:
+        """Seconds to wait after the ``failures``-th failed attempt (1 for the first)."""
+        cap = min(self.backoff_max, self.backoff_initial * 2.0 ** min(max(failures - 1, 0), 1023))
+        return random.uniform(0.0, cap) if self.jitter else cap
+
+
+# --------------------------------------------------------------------------- small helpers
+
+
+def normalize_base_url(url: str) -> str:
+    """``scheme://host[:port]<prefix>/api/v1`` for an API URL given with or without ``/api/v1``.
+
+    >>> normalize_base_url("https://platform.unstructuredapp.io/api/v1/")
+    'https://platform.unstructuredapp.io/api/v1'
+    """
+    text = url.strip()
+    example = "for example https://platform.unstructuredapp.io"
+    if "://" not in text:
+        raise DagkitError(f"the API URL must start with https:// or http:// ({example})")
+    parts = urllib.parse.urlsplit(text)
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https"):
+        raise DagkitError(f"the API URL must use https or http, not {scheme!r} ({example})")
+    if parts.username is not None or parts.password is not None:
+        raise DagkitError(
+            f"the API URL must not contain credentials; put the key in {ENV_KEY} instead"
+        )
+    try:
+        port = parts.port
+    except ValueError:
+        raise DagkitError(f"the API URL has an invalid port ({example})") from None
+    host = parts.hostname or ""
+    if not host:
+        raise DagkitError(f"the API URL has no host name ({example})")
+    path = re.sub("/+", "/", parts.path).rstrip("/")
+    if not path.endswith(API_PREFIX):
+        path += API_PREFIX
+    return f"{scheme}://{_netloc(scheme, host, port)}{path}"
+
+
+def parse_retry_after(
+    value: str | None, *, date: str | None = None, now: float | None = None
+) -> float | None:
+    """Seconds to wait from a ``Retry-After`` value, or None when absent or unreadable.
+
+    The value is delta-seconds or an HTTP date. A date is measured against the response's own
+    ``Date`` header when given (so a skewed local clock does not matter), else against ``now``
+    (seconds since the epoch; the current time by default). Past dates give 0.
+    """
+    if value is None:
+        return None
+    text = value.strip()
+    if re.fullmatch(r"\d+(\.\d+)?", text):
+        return float(text)
+    target = _http_date(text)
+    if target is None:
+        return None
+    reference = _http_date(date) if date else None
+    if reference is None:
+        reference = time.time() if now is None else now
+    return max(0.0, target - reference)
+
+
+def is_loopback(host: str) -> bool:
+    """True for localhost, ``*.localhost``, 127.0.0.0/8 and ::1."""
+    name = host.strip("[]").lower().rstrip(".")
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+def _http_date(text: str) -> float | None:
+    try:
+        moment = email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.timestamp()
+
+
+def _netloc(scheme: str, host: str, port: int | None) -> str:
+    shown = f"[{host}]" if ":" in host else host
+    default = 443 if scheme == "https" else 80
+    return shown if port is None or port == default else f"{shown}:{port}"
+
+
+def _snippet(text: str, limit: int = _DETAIL_LIMIT) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _summarize_detail(detail: Any) -> str:
+    """A FastAPI-style ``detail`` (a string or a list of validation errors) as one line."""
+    if detail is None:
+        return ""
+    if isinstance(detail, list):
+        items = []
+        for item in detail[:5]:
+            if isinstance(item, dict) and "msg" in item:
+                loc = ".".join(str(p) for p in item.get("loc", ()))
+                items.append(f"{loc}: {item['msg']}" if loc else str(item["msg"]))
+            else:
+                items.append(json.dumps(item, ensure_ascii=False, default=str))
+        more = f" (and {len(detail) - 5} more)" if len(detail) > 5 else ""
+        return _snippet("; ".join(items) + more)
+    if isinstance(detail, str):
+        return _snippet(detail)
+    return _snippet(json.dumps(detail, ensure_ascii=False, default=str))
+
+
+def _parse_detail(body: bytes) -> Any:
+    """The server's ``detail`` from a JSON error body, else the body text (or None if empty)."""
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        text = body.decode("utf-8", errors="replace").strip()
+        return _snippet(text) if text else None
+    if isinstance(data, dict) and "detail" in data:
+        return data["detail"]
+    return data
+
+
+@dataclass(frozen=True)
+class _Target:
+    """Where a URL points."""
+
+    scheme: str
+    host: str
+    port: int
+    path: str  # path and query: the request target for a direct connection
+
+    @classmethod
+    def parse(cls, url: str) -> _Target:
+        parts = urllib.parse.urlsplit(url)
+        scheme = parts.scheme.lower()
+        if scheme not in ("http", "https") or not parts.hostname:
+            raise DagkitError(f"cannot send a request to {url!r}: not an http(s) URL")
+        try:
+            port = parts.port or (443 if scheme == "https" else 80)
+        except ValueError:
+            raise DagkitError(f"cannot send a request to {url!r}: invalid port") from None
+        path = parts.path or "/"
+        if parts.query:
+            path += "?" + parts.query
+        return cls(scheme, parts.hostname.lower(), port, path)
+
+    @property
+    def origin(self) -> tuple[str, str, int]:
+        return (self.scheme, self.host, self.port)
+
+    @property
+    def netloc(self) -> str:
+        return _netloc(self.scheme, self.host, self.port)
+
+    @property
+    def absolute(self) -> str:
+        return f"{self.scheme}://{self.netloc}{self.path}"
+
+
+@dataclass(frozen=True)
+class _Proxy:
+    host: str
+    port: int
+    authorization: str | None
+
+    @property
+    def display(self) -> str:
+        return _netloc("http", self.host, self.port)
+
+
+class _Failed(Exception):
+    """One attempt failed on the network; ``transient`` says whether trying again can help."""
+
+    def __init__(self, error: TransportError, *, transient: bool = True) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.transient = transient
+
+
+class _Sink:
+    """Counts what a download wrote, so a retry knows whether it can start over."""
+
+    def __init__(self, target: BinaryIO) -> None:
+        self.target = target
+        self.written = 0
+        try:
+            self.start: int | None = target.tell() if target.seekable() else None
+        except OSError:
+            self.start = None
+
+    def write(self, data: memoryview) -> None:
+        try:
+            self.target.write(data)
+        except OSError as exc:
+            raise DagkitError(f"could not write the download: {exc}") from exc
+        self.written += len(data)
+
+    def rewind(self) -> bool:
+        """Back to where the download began; False when that is impossible."""
+        if self.written == 0:
+            return True
+        if self.start is None:
+            return False
+        try:
+            self.target.seek(self.start)
+            self.target.truncate()
+        except OSError:
+            return False
+        self.written = 0
+        return True
+
+
+_Stage = Literal["head", "body", "sent", "answer"]
+
+
+# --------------------------------------------------------------------------- the transport
+
+
+class Transport:
+    """Sends :class:`Request` objects to the Unstructured API (or any URL).
+
+    ``base_url`` may end with or without ``/api/v1``. ``timeout`` is one number for both, or a
+    (connect, read) pair in seconds. TLS certificates are always verified (``ca_bundle`` adds a CA
+    file, for networks that inspect TLS). Proxies come from the environment as urllib reads them
+    (``https_proxy``, ``http_proxy``, ``no_proxy``), except that loopback hosts are always reached
+    directly. ``sleep`` and ``clock`` are injectable for tests.
+    """
+
+    def __init__(
+        self,
+        *,
+        base_url: str = DEFAULT_BASE_URL,
+        api_key: str | None = None,
+        timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
+        ca_bundle: str | os.PathLike[str] | None = None,
+        retry: RetryPolicy | None = None,
+        allow_insecure_key: bool = False,
+        user_agent: str | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.base_url = normalize_base_url(base_url)
+        self._origin = _Target.parse(self.base_url).origin
+        self._api_key = _clean_key(api_key)
+        self.timeout = _clean_timeout(timeout)
+        self.ca_bundle = None if ca_bundle is None else os.fspath(ca_bundle)
+        self.retry = retry if retry is not None else RetryPolicy()
+        self.allow_insecure_key = allow_insecure_key
+        self.user_agent = user_agent or f"dagkit/{__version__}"
+        self._sleep = sleep
+        self._clock = clock
+        self._ssl_context: ssl.SSLContext | None = None
+        self._secrets: list[str] = [] if self._api_key is None else [self._api_key]
+        scheme, host, _ = self._origin
+        if self._api_key and scheme == "http" and not is_loopback(host) and not allow_insecure_key:
+            raise DagkitError(
+                f"refusing to send the API key over plain http to {host}: anyone on the network "
+                f"could read it. Use an https:// URL, or pass allow_insecure_key=True "
+                f"(--allow-insecure-key) if this network is trusted."
+            )
+
+    @classmethod
+    def from_env(cls, *, environ: Mapping[str, str] | None = None, **options: Any) -> Transport:
+        """A transport configured from ``UNSTRUCTURED_API_URL`` and ``UNSTRUCTURED_API_KEY``.
+
+        Options given here (other than None) win over the environment; the URL defaults to
+        https://platform.unstructuredapp.io.
+        """
+        env = os.environ if environ is None else environ
+        if options.get("base_url") is None:
+            options["base_url"] = env.get(ENV_URL, "").strip() or DEFAULT_BASE_URL
+        if options.get("api_key") is None:
+            options["api_key"] = env.get(ENV_KEY, "").strip() or None
+        return cls(**options)
+
+    @property
+    def has_api_key(self) -> bool:
+        return self._api_key is not None
+
+    def __repr__(self) -> str:
+        key = REDACTED if self._api_key else None
+        return (
+            f"Transport(base_url={self.base_url!r}, api_key={key!r}, timeout={self.timeout!r}, "
+            f"retry={self.retry!r})"
+        )
+
+    # ---------------------------------------------------------------- building requests
+
+    def url(self, path: str, params: Mapping[str, object | None] | None = None) -> str:
+        """The absolute URL of an API path: ``url("/jobs/")`` -> ``<origin>/api/v1/jobs/``.
+
+        Parameters whose value is None are left out.
+        """
+        if "://" in path:
+            base = path
+        else:
+            quoted = urllib.parse.quote(path.lstrip("/"), safe="/:@!$&'()*+,;=-._~%?")
+            base = f"{self.base_url}/{quoted}"
+        query = [(k, str(v)) for k, v in (params or {}).items() if v is not None]
+        if not query:
+            return base
+        return f"{base}{'&' if '?' in base else '?'}{urllib.parse.urlencode(query)}"
+
+    def describe(self, request: Request) -> str:
+        """The request as text for a dry run: method, URL and every header, the key as ``***``."""
+        target = _Target.parse(request.url)
+        lines = [f"{request.method} {target.absolute}"]
+        lines += [f"{name}: {value}" for name, value in self._wire_headers(request, target, True)]
+        return "\n".join(lines)
+
+    def curl_command(
+        self,
+        request: Request,
+        *,
+        fields: Iterable[tuple[str, str]] = (),
+        files: Iterable[FormFile] = (),
+    ) -> str:
+        """An equivalent curl command line; the key is read from ``$UNSTRUCTURED_API_KEY``."""
+        fields, files = list(fields), list(files)
+        form = bool(fields or files)
+        target = _Target.parse(request.url)
+        args = ["curl", "-sS"]
+        if not (request.method == "GET" and request.body is None) and not (
+            request.method == "POST" and form
+        ):
+            args += ["-X", request.method]
+        args.append(shlex.quote(target.absolute))
+        skip = {"host", "content-length", "connection", "user-agent", API_KEY_HEADER}
+        if form:
+            skip.add("content-type")
+        for name, value in self._wire_headers(request, target, True):
+            if name.lower() not in skip:
+                args += ["-H", shlex.quote(f"{name}: {value}")]
+        if self._api_key is not None and target.origin == self._origin:
+            args += ["-H", f'"{API_KEY_HEADER}: ${ENV_KEY}"']
+        if form:
+            args += ["-H", shlex.quote("Expect:")]
+        for name, value in fields:
+            # --form-string: curl must not read "@file", "<file" or ";type=" inside the JSON
+            args += ["--form-string", shlex.quote(f"{name}={value}")]
+        for part in files:
+            spec = f"{part.field}=@{_curl_quote(os.fspath(part.path))}"
+            if part.filename is not None:
+                spec += f";filename={_curl_quote(part.filename)}"
+            if part.content_type is not None:
+                spec += f";type={part.content_type}"
+            args += ["-F", shlex.quote(spec)]
+        return " ".join(args)
+
+    # ---------------------------------------------------------------- sending
+
+    def send(self, request: Request) -> Response:
+        """Send ``request`` under the retry policy and return the final 2xx/3xx response.
+
+        Raises :class:`~dagkit.errors.APIError` subclasses for error statuses and
+        :class:`~dagkit.errors.TransportError` subclasses when no usable answer came.
+        """
+        return self._guarded(request, None)
+
+    def stream(self, request: Request, sink: BinaryIO) -> Response:
+        """Like :meth:`send`, but a 2xx body is written to ``sink`` block by block, not kept.
+
+        If the download must be retried, a seekable sink is rewound and truncated first; a sink
+        that cannot be rewound is not retried once something was written to it.
+        """
+        return self._guarded(request, sink)
+
+    def _guarded(self, request: Request, sink: BinaryIO | None) -> Response:
+        try:
+            return self._run(request, None if sink is None else _Sink(sink))
+        except DagkitError as exc:
+            self._scrub(exc)
+            raise
+
+    def _run(self, request: Request, sink: _Sink | None) -> Response:
+        policy = self.retry
+        deadline = self._clock() + policy.total_budget
+        started = datetime.now(UTC)
+        current = request
+        attempt = 0
+        hops = 0
+        while True:
+            attempt += 1
+            if sink is not None and not sink.rewind():
+                raise DagkitError("cannot restart the download: the output cannot be rewound")
+            try:
+                response = self._exchange(current, sink)
+            except _Failed as failure:
+                error = failure.error
+                retryable = failure.transient and (
+                    current.is_idempotent or not error.reached_server
+                )
+                if sink is not None and sink.start is None and sink.written:
+                    retryable = False
+                stop = self._wait(current, attempt, deadline, None, str(error), retryable)
+                if stop is None:
+                    continue
+                self._raise_failure(current, failure, stop, started)
+
+            status = response.status
+            if status < 400:
+                self._log(
+                    logging.DEBUG,
+                    f"{current.method} {current.url} -> {status} {response.reason} "
+                    f"(attempt {attempt}/{policy.max_attempts})",
+                )
+            if status in REDIRECT_STATUSES:
+                hops += 1
+                if hops > MAX_REDIRECTS:
+                    raise RemoteProtocolError(
+                        f"{current.method} {current.url}: more than {MAX_REDIRECTS} redirects; "
+                        f"check {ENV_URL}",
+                        reached_server=True,
+                    )
+                current = self._redirected(current, response)
+                attempt = 0
+                continue
+            if status < 400:
+                return response
+
+            retry_after = parse_retry_after(
+                response.headers.get("retry-after"), date=response.headers.get("date")
+            )
+            if current.is_idempotent:
+                retryable = status in _IDEMPOTENT_RETRY_STATUSES
+            else:
+                retryable = status == 429 or (status == 503 and retry_after is not None)
+            outcome = f"{status} {response.reason}".strip()
+            stop = self._wait(current, attempt, deadline, retry_after, outcome, retryable)
+            if stop is None:
+                continue
+            self._raise_status(current, response, retry_after, stop, started)
+
+    def _wait(
+        self,
+        request: Request,
+        attempt: int,
+        deadline: float,
+        retry_after: float | None,
+        outcome: str,
+        retryable: bool,
+    ) -> str | None:
+        """Sleep before the next attempt and return None, or return why there is none ("" if
+        the failure is simply not retryable)."""
+        where = f"{request.method} {request.url} -> {outcome} (attempt {attempt}/"
+        where += f"{self.retry.max_attempts})"
+        if not retryable:
+            self._log(logging.DEBUG, f"{where}; not retried")
+            return ""
+        if attempt >= self.retry.max_attempts:
+            self._log(logging.INFO, f"{where}; giving up")
+            return f"Gave up after {_attempts(attempt)}."
+        wait = retry_after if retry_after is not None else self.retry.backoff(attempt)
+        remaining = max(0.0, deadline - self._clock())
+        if wait > remaining:
+            self._log(logging.INFO, f"{where}; next wait {wait:.2f} s exceeds the budget")
+            asked = "the server asked to wait" if retry_after is not None else "the next wait is"
+            return (
+                f"Gave up after {_attempts(attempt)}: {asked} {wait:.1f} s, more than the "
+                f"{remaining:.1f} s left of the {self.retry.total_budget:g} s retry budget."
+            )
+        self._log(logging.INFO, f"{where}; retrying in {wait:.2f} s")
+        self._sleep(wait)
+        return None
+
+    def _redirected(self, request: Request, response: Response) -> Request:
+        location = response.headers.get("location")
+        if not location:
+            raise RemoteProtocolError(
+                f"{request.method} {request.url} answered {response.status} without a Location",
+                reached_server=True,
+            )
+        url = urllib.parse.urljoin(request.url, location.strip())
+        _Target.parse(url)  # a redirect to a non-http URL is an error, before anything is sent
+        to_get = response.status == 303 or (
+            response.status in (301, 302) and request.method == "POST"
+        )
+        if to_get and request.method != "HEAD":
+            dropped = {"content-type", "content-length"}
+            headers = {k: v for k, v in request.headers.items() if k.lower() not in dropped}
+            return Request("GET", url, headers, None, True)
+        # 307/308 (and 301/302 for other methods): the same method and the whole body again
+        return Request(request.method, url, request.headers, request.body, request.idempotent)
+
+    # ---------------------------------------------------------------- one exchange
+
+    def _exchange(self, request: Request, sink: _Sink | None) -> Response:
+        target = _Target.parse(request.url)
+        headers = self._wire_headers(request, target, False)
+        proxy = self._proxy_for(target)
+        connection = self._connect(request, target, proxy)
+        try:
+            return self._talk(connection, request, target, proxy, headers, sink)
+        finally:
+            connection.close()
+
+    def _connect(
+        self, request: Request, target: _Target, proxy: _Proxy | None
+    ) -> http.client.HTTPConnection:
+        connect_timeout, read_timeout = self.timeout
+        host, port = (proxy.host, proxy.port) if proxy else (target.host, target.port)
+        connection: http.client.HTTPConnection
+        if target.scheme == "https":
+            connection = http.client.HTTPSConnection(
+                host, port, timeout=connect_timeout, context=self._tls_context()
+            )
+            if proxy is not None:
+                tunnel_headers = {}
+                if proxy.authorization:
+                    tunnel_headers["Proxy-Authorization"] = proxy.authorization
+                connection.set_tunnel(target.host, target.port, headers=tunnel_headers)
+        else:
+            connection = http.client.HTTPConnection(host, port, timeout=connect_timeout)
+        try:
+            connection.connect()
+            connection.sock.settimeout(read_timeout)
+        except (OSError, http.client.HTTPException) as exc:
+            connection.close()
+            what, transient = _connect_failure(exc, target, host, port, proxy)
+            raise _Failed(
+                ConnectError(f"{request.method} {request.url}: {what}", reached_server=False),
+                transient=transient,
+            ) from exc
+        return connection
+
+    def _talk(
+        self,
+        connection: http.client.HTTPConnection,
+        request: Request,
+        target: _Target,
+        proxy: _Proxy | None,
+        headers: list[tuple[str, str]],
+        sink: _Sink | None,
+    ) -> Response:
+        use_absolute = proxy is not None and target.scheme == "http"
+        stage: _Stage = "head"
+        status: int | None = None
+        try:
+            connection.putrequest(
+                request.method,
+                target.absolute if use_absolute else target.path,
+                skip_host=True,
+                skip_accept_encoding=True,
+            )
+            for name, value in headers:
+                connection.putheader(name, value)
+            if use_absolute and proxy is not None and proxy.authorization:
+                connection.putheader("Proxy-Authorization", proxy.authorization)
+            connection.endheaders()
+            if request.body is not None:
+                stage = "body"
+                _send_body(connection.sock, request.body)
+            stage = "sent"
+            answer = connection.getresponse()
+            stage = "answer"
+            status = answer.status
+            response_headers = Headers(answer.getheaders())
+            if sink is not None and 200 <= status < 300:
+                _drain(answer, sink)
+                body = b""
+            elif status in REDIRECT_STATUSES:
+                body = b""  # the connection is closed anyway; nothing to read
+            else:
+                body = _read(answer, _ERROR_BODY_LIMIT if status >= 400 else None)
+        except (OSError, http.client.HTTPException) as exc:
+            raise _Failed(self._network_error(exc, request, stage, status)) from exc
+        return Response(
+            status=status,
+            headers=response_headers,
+            body=body,
+            url=request.url,
+            request_id=_request_id(response_headers),
+            reason=answer.reason or "",
+        )
+
+    def _network_error(
+        self,
+        exc: BaseException,
+        request: Request,
+        stage: _Stage,
+        status: int | None,
+    ) -> TransportError:
+        """Turn a failure during one exchange into a dagkit error that says how far it got."""
+        where = f"{request.method} {request.url}: "
+        cause = _describe_os_error(exc)
+        if stage == "head":
+            # Not even the request line and headers went out: the server has nothing to act on.
+            return RemoteProtocolError(
+                f"{where}the connection failed before the request was sent ({cause}).",
+                reached_server=False,
+            )
+        if stage == "body":
+            if isinstance(exc, TimeoutError):
+                return RequestTimeoutError(
+                    f"{where}the upload stalled for {self.timeout[1]:g} s ({cause}).",
+                    reached_server=True,
+                )
+            return RemoteProtocolError(
+                f"{where}the connection broke while the body was being sent ({cause}).",
+                reached_server=True,
+            )
+        if stage == "sent":
+            if isinstance(exc, TimeoutError):
+                return RequestTimeoutError(
+                    f"{where}no answer within the read timeout of {self.timeout[1]:g} s; if the "
+                    "server is slow rather than down, raise the read timeout (--timeout).",
+                    reached_server=True,
+                )
+            if isinstance(exc, http.client.RemoteDisconnected):
+                cause = "closed without answering"
+            elif isinstance(exc, http.client.BadStatusLine):
+                cause = "it answered with something that is not HTTP"
+            return RemoteProtocolError(
+                f"{where}the server did not answer ({cause}).", reached_server=True
+            )
+        if isinstance(exc, TimeoutError):
+            return RequestTimeoutError(
+                f"{where}the server answered {status} but then sent nothing for "
+                f"{self.timeout[1]:g} s.",
+                reached_server=True,
+            )
+        return RemoteProtocolError(
+            f"{where}the server answered {status} but the body was cut off ({cause}).",
+            reached_server=True,
+        )
+
+    # ---------------------------------------------------------------- failures
+
+    def _raise_failure(
+        self, request: Request, failure: _Failed, stop: str, started: datetime
+    ) -> NoReturn:
+        error, cause = failure.error, failure.__cause__
+        note = f" {stop}" if stop else ""
+        if not request.is_idempotent and error.reached_server:
+            raise AmbiguousRequestError(
+                f"{error}{note} {_ambiguous_advice(started)}", reached_server=True
+            ) from cause
+        raise type(error)(f"{error}{note}", reached_server=error.reached_server) from cause
+
+    def _raise_status(
+        self,
+        request: Request,
+        response: Response,
+        retry_after: float | None,
+        stop: str,
+        started: datetime,
+    ) -> NoReturn:
+        status = response.status
+        detail = self._redact_value(_parse_detail(response.body))
+        summary = _summarize_detail(detail)
+        rid = f" (request id {response.request_id})" if response.request_id else ""
+        head = f"{request.method} {request.url} failed with {status} {response.reason}".rstrip()
+        head += f": {summary}" if summary else ""
+        note = f" {stop}" if stop else ""
+        common: dict[str, Any] = {
+            "status": status,
+            "detail": detail,
+            "request_id": response.request_id,
+        }
+        error: APIError
+        if status in (401, 403):
+            advice = (
+                f"No API key was sent: set {ENV_KEY} or pass --api-key."
+                if self._api_key is None
+                else f"Check the API key ({ENV_KEY} or --api-key) and that {ENV_URL} is the "
+                "URL issued to your account."
+            )
+            error = AuthenticationError(f"{head}{rid}. {advice}{note}", **common)
+        elif status == 404:
+            error = NotFoundError(f"{head}{rid}. Check the id and {ENV_URL}.{note}", **common)
+        elif status == 429:
+            asked = retry_after is not None and "asked to wait" not in stop
+            wait = f" The server asked to wait {retry_after:g} s." if asked else ""
+            error = RateLimitError(
+                f"{head}{rid}. Too many requests: the platform allows about one new job per "
+                f"second and a few running jobs at a time; wait and try again.{wait}{note}",
+                retry_after=retry_after,
+                **common,
+            )
+        elif status >= 500:
+            error = ServerError(
+                f"{head}{rid}. The server failed; try again later, and quote the request id "
+                f"if you report it.{note}",
+                **common,
+            )
+        elif status == 413:
+            error = APIError(f"{head}{rid}. The request body is too large.{note}", **common)
+        else:
+            error = APIError(f"{head}{rid}.{note}", **common)
+        if (
+            not request.is_idempotent
+            and status >= 500
+            and not (status == 503 and retry_after is not None)
+        ):
+            raise AmbiguousRequestError(
+                f"{head}{rid}. {_ambiguous_advice(started)}", reached_server=True
+            ) from error
+        raise error
+
+    # ---------------------------------------------------------------- headers, proxies, TLS
+
+    def _wire_headers(
+        self, request: Request, target: _Target, redact: bool
+    ) -> list[tuple[str, str]]:
+        """Every header sent, in order: defaults, then the caller's, then the ones we own."""
+        owned = {"host", "content-length", "connection", "transfer-encoding", API_KEY_HEADER}
+        headers: dict[str, tuple[str, str]] = {
+            "host": ("Host", target.netloc),
+            "user-agent": ("User-Agent", self.user_agent),
+            "accept": ("Accept", "application/json"),
+        }
+        for name, value in request.headers.items():
+            if not _HEADER_NAME.fullmatch(name):
+                raise DagkitError(f"invalid HTTP header name {name!r}")
+            if name.lower() not in owned:
+                headers[name.lower()] = (name, value)
+        length = request.content_length
+        if length is not None:
+            headers["content-length"] = ("Content-Length", str(length))
+        elif request.method in ("POST", "PUT", "PATCH"):
+            headers["content-length"] = ("Content-Length", "0")
+        headers["connection"] = ("Connection", "close")
+        if self._api_key is not None and target.origin == self._origin:
+            headers[API_KEY_HEADER] = (API_KEY_HEADER, REDACTED if redact else self._api_key)
+        for name, value in headers.values():
+            if "\r" in value or "\n" in value or not value.isprintable():
+                raise DagkitError(f"the value of HTTP header {name} contains control characters")
+            try:
+                value.encode("latin-1")
+            except UnicodeEncodeError:
+                raise DagkitError(
+                    f"the value of HTTP header {name} has characters HTTP cannot carry"
+                ) from None
+        return list(headers.values())
+
+    def _proxy_for(self, target: _Target) -> _Proxy | None:
+        if is_loopback(target.host):
+            return None
+        import urllib.request  # only here: it costs ~45 ms to import
+
+        url = urllib.request.getproxies().get(target.scheme)
+        if not url or urllib.request.proxy_bypass(f"{target.host}:{target.port}"):
+            return None
+        if "://" not in url:
+            url = "http://" + url
+        parts = urllib.parse.urlsplit(url)
+        if parts.scheme.lower() != "http" or not parts.hostname:
+            raise DagkitError(
+                f"unsupported proxy for {target.scheme} ({parts.scheme}://{parts.hostname}): "
+                f"dagkit supports http:// proxies only"
+            )
+        authorization = None
+        if parts.username is not None:
+            user = urllib.parse.unquote(parts.username)
+            password = urllib.parse.unquote(parts.password or "")
+            token = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
+            authorization = f"Basic {token}"
+            self._secrets += [s for s in (password, token) if s and s not in self._secrets]
+        try:
+            port = parts.port or 80
+        except ValueError:
+            raise DagkitError(f"the proxy URL for {target.scheme} has an invalid port") from None
+        return _Proxy(parts.hostname, port, authorization)
+
+    def _tls_context(self) -> ssl.SSLContext:
+        if self._ssl_context is None:
+            try:
+                self._ssl_context = ssl.create_default_context(cafile=self.ca_bundle)
+            except (OSError, ssl.SSLError) as exc:
+                raise DagkitError(
+                    f"cannot load the CA bundle {self.ca_bundle!r}: {exc}; give a PEM file"
+                ) from exc
+        return self._ssl_context
+
+    # ---------------------------------------------------------------- redaction
+
+    def _redact(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, REDACTED)
+            quoted = urllib.parse.quote(secret, safe="")
+            if quoted != secret:
+                text = text.replace(quoted, REDACTED)
+        return text
+
+    def _redact_value(self, value: Any) -> Any:
+        if isinstance(value, str):
+            return self._redact(value)
+        if isinstance(value, list):
+            return [self._redact_value(v) for v in value]
+        if isinstance(value, dict):
+            return {k: self._redact_value(v) for k, v in value.items()}
+        return value
+
+    def _scrub(self, error: BaseException) -> None:
+        """Last line of defence: no secret leaves in an error's arguments or details."""
+        seen: set[int] = set()
+        current: BaseException | None = error
+        while current is not None and id(current) not in seen:
+            seen.add(id(current))
+            current.args = tuple(self._redact_value(a) for a in current.args)
+            if isinstance(current, APIError):
+                current.detail = self._redact_value(current.detail)
+            current = current.__cause__ or current.__context__
+
+    def _log(self, level: int, message: str) -> None:
+        if logger.isEnabledFor(level):
+            logger.log(level, "%s", self._redact(message))
+
+
+# --------------------------------------------------------------------------- wire helpers
+
+
+def _send_body(sock: socket.socket, body: bytes | Body) -> None:
+    """Send a body with exactly its declared length, small pieces gathered into large sends."""
+    if isinstance(body, bytes | bytearray | memoryview):
+        sock.sendall(body)
+        return
+    expected = body.content_length
+    sent = 0
+    pending = bytearray()
+    pieces = iter(body)
+    while True:
+        try:
+            piece = next(pieces)
+        except StopIteration:
+            break
+        except DagkitError:
+            raise
+        except (OSError, ValueError) as exc:
+            raise DagkitError(f"could not read the request body: {exc}") from exc
+        sent += len(piece)
+        if sent > expected:
+            # Stop before the excess: the server then holds an incomplete body, not a wrong one.
+            raise DagkitError(
+                f"the request body is longer than its declared {expected} bytes; nothing "
+                f"was completed (did a file grow while it was being sent?)"
+            )
+        if len(pending) + len(piece) < _SEND_BLOCK:
+            pending += piece
+            continue
+        if pending:
+            sock.sendall(pending)
+            pending.clear()
+        if len(piece) < _SEND_BLOCK:
+            pending += piece
+        else:
+            sock.sendall(piece)
+    if pending:
+        sock.sendall(pending)
+    if sent != expected:
+        raise DagkitError(
+            f"the request body ended after {sent} of its declared {expected} bytes; nothing "
+            f"was completed (did a file shrink while it was being sent?)"
+        )
+
+
+def _read(answer: http.client.HTTPResponse, limit: int | None) -> bytes:
+    chunks: list[bytes] = []
+    total = 0
+    while limit is None or total < limit:
+        chunk = answer.read(_READ_BLOCK)
+        if not chunk:
+            _check_complete(answer)
+            break
+        chunks.append(chunk)
+        total += len(chunk)
+    body = b"".join(chunks)
+    return body if limit is None else body[:limit]
+
+
+def _drain(answer: http.client.HTTPResponse, sink: _Sink) -> None:
+    buffer = memoryview(bytearray(_READ_BLOCK))
+    total = 0
+    while True:
+        count = answer.readinto(buffer)
+        if not count:
+            _check_complete(answer)
+            return
+        sink.write(buffer[:count])
+        total += count
+
+
+def _check_complete(answer: http.client.HTTPResponse) -> None:
+    # http.client reports a body that ends early as a normal end: compare with Content-Length.
+    if answer.length:
+        raise http.client.IncompleteRead(b"", answer.length)
+
+
+def _connect_failure(
+    exc: BaseException, target: _Target, host: str, port: int, proxy: _Proxy | None
+) -> tuple[str, bool]:
+    """What went wrong while connecting, with what to do, and whether trying again can help."""
+    via = f" via proxy {proxy.display}" if proxy else ""
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return (
+            f"the TLS certificate of {target.host} could not be verified ({exc.verify_message})"
+            f"{via}. If your network inspects TLS, give its CA certificate file with ca_bundle "
+            f"(--ca-bundle) or SSL_CERT_FILE.",
+            False,
+        )
+    if isinstance(exc, socket.gaierror):
+        return f"could not resolve the host name {host} ({exc.strerror}); check {ENV_URL}.", True
+    if isinstance(exc, TimeoutError):
+        return f"no connection to {host}:{port}{via} within the connect timeout.", True
+    if isinstance(exc, ConnectionRefusedError):
+        return (
+            f"connection refused by {host}:{port}{via}: is the URL right and the server up?",
+            True,
+        )
+    if str(exc).startswith("Tunnel connection failed"):
+        # http.client's words for a CONNECT the proxy refused; 407 means bad proxy credentials
+        return f"the proxy {host}:{port} refused the tunnel ({exc}).", "407" not in str(exc)
+    return f"could not connect to {host}:{port}{via} ({_describe_os_error(exc)}).", True
+
+
+def _request_id(headers: Headers) -> str | None:
+    for name in REQUEST_ID_HEADERS:
+        value = headers.get(name)
+        if value:
+            return value
+    return None
+
+
+def _describe_os_error(exc: BaseException) -> str:
+    if isinstance(exc, http.client.IncompleteRead):
+        return f"{exc.expected} bytes missing"
+    if isinstance(exc, ConnectionResetError):
+        return "connection reset by the server"
+    if isinstance(exc, BrokenPipeError):
+        return "the server closed the connection"
+    if isinstance(exc, TimeoutError):
+        return "timed out"
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return str(exc) or type(exc).__name__
+
+
+def _ambiguous_advice(started: datetime) -> str:
+    since = started.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return (
+        "dagkit did not send it again because the server may have acted on it: a job may "
+        "already have been created. Before submitting again, check with `dagkit jobs list` "
+        f"(or JobsClient.list_jobs()) for a job created since {since} (created_at) with the "
+        "same input files."
+    )
+
+
+def _attempts(count: int) -> str:
+    return f"{count} attempt" if count == 1 else f"{count} attempts"
+
+
+def _curl_quote(text: str) -> str:
+    """A value inside curl's -F syntax: double quotes, with backslash escapes."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _clean_key(api_key: str | None) -> str | None:
+    key = (api_key or "").strip()
+    if not key:
+        return None
+    if not _KEY_CHARS.fullmatch(key):
+        raise DagkitError(
+            "the API key contains spaces or characters that cannot be sent in an HTTP header; "
+            f"copy it again into {ENV_KEY}"
+        )
+    return key
+
+
+def _clean_timeout(timeout: float | tuple[float, float]) -> tuple[float, float]:
+    pair = timeout if isinstance(timeout, tuple) else (timeout, timeout)
+    if len(pair) != 2 or not all(
+        isinstance(t, int | float) and not isinstance(t, bool) and t > 0 for t in pair
+    ):
+        raise DagkitError(
+            f"timeout must be seconds > 0, or a (connect, read) pair of them, not {timeout!r}"
+        )
+    return (float(pair[0]), float(pair[1]))

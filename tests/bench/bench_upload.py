@@ -1,0 +1,230 @@
+"""Upload speed and memory of dagkit's transport, compared with curl in the same run.
+
+    python tests/bench/bench_upload.py [--rounds 5]
+
+1. Throughput: 10 files x 10 MB sent as one multipart create-job request to a local stdlib
+   server (its own process) that drains the body; the same files sent by
+   ``curl -F ... -H 'Expect:'`` to the same server. Target: dagkit >= 0.8x curl.
+2. Memory: peak RSS of a client process uploading a 100 MB and a 1 GB file. Target: the
+   difference stays under 20 MB (the body streams; it is never held in memory).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from dagkit.transport import Request, RetryPolicy, Transport  # noqa: E402
+
+FILES = 10
+FILE_SIZE = 10 * 1000 * 1000
+REQUEST_DATA = json.dumps({"job_nodes": [{"name": "Partitioner", "type": "partition"}]})
+
+
+# --------------------------------------------------------------------------- the drain server
+
+
+class Drain(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+    def do_POST(self) -> None:
+        remaining = int(self.headers.get("Content-Length") or 0)
+        buffer = memoryview(bytearray(1 << 20))
+        received = 0
+        while remaining:
+            count = self.rfile.readinto(buffer[: min(remaining, len(buffer))])
+            if not count:
+                break
+            received += count
+            remaining -= count
+        body = json.dumps({"received": received}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+def serve() -> None:
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Drain)
+    print(httpd.server_address[1], flush=True)
+    httpd.serve_forever()
+
+
+# --------------------------------------------------------------------------- bodies
+
+
+class _FilesBody:
+    """A plain streaming multipart body, used when dagkit.multipart is not there."""
+
+    def __init__(self, paths: list[Path], boundary: str = "dagkit-bench-boundary") -> None:
+        self.paths = paths
+        self.boundary = boundary
+        self.content_type = f"multipart/form-data; boundary={boundary}"
+        self._heads = [
+            (
+                f'--{boundary}\r\nContent-Disposition: form-data; name="input_files"; '
+                f'filename="{p.name}"\r\nContent-Type: application/pdf\r\n\r\n'
+            ).encode()
+            for p in paths
+        ]
+        self._first = (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="request_data"\r\n\r\n'
+            f"{REQUEST_DATA}\r\n"
+        ).encode()
+        self._last = f"--{boundary}--\r\n".encode()
+        sizes = sum(len(h) + p.stat().st_size + 2 for h, p in zip(self._heads, paths, strict=True))
+        self.content_length = len(self._first) + sizes + len(self._last)
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield self._first
+        for head, path in zip(self._heads, self.paths, strict=True):
+            yield head
+            with path.open("rb") as f:
+                while block := f.read(1 << 20):
+                    yield block
+            yield b"\r\n"
+        yield self._last
+
+
+def make_body(paths: list[Path]) -> tuple[Any, str]:
+    try:
+        from dagkit.multipart import FileSpec, MultipartEncoder
+    except ImportError:
+        body = _FilesBody(paths)
+        return body, "a plain streaming body (dagkit.multipart not available)"
+    encoder = MultipartEncoder(
+        [("request_data", REQUEST_DATA)],
+        [FileSpec(p, content_type="application/pdf") for p in paths],
+    )
+    return encoder, "dagkit.multipart.MultipartEncoder"
+
+
+def upload(url: str, paths: list[Path]) -> float:
+    """Seconds for one dagkit upload (request sent, answer read)."""
+    transport = Transport(base_url=url, api_key="bench-key", retry=RetryPolicy(max_attempts=1))
+    body, _ = make_body(paths)
+    request = Request("POST", transport.url("/jobs/"), {"Content-Type": body.content_type}, body)
+    start = time.perf_counter()
+    response = transport.send(request)
+    elapsed = time.perf_counter() - start
+    assert response.json()["received"] == body.content_length, response.text
+    return elapsed
+
+
+def curl_upload(url: str, paths: list[Path]) -> float:
+    """Seconds curl spends on the same upload (its own time_total: no process start-up)."""
+    command = ["curl", "-sS", "-o", "/dev/null", "-w", "%{time_total}", "-H", "Expect:"]
+    command += ["-H", "unstructured-api-key: bench-key"]
+    command += ["--form-string", f"request_data={REQUEST_DATA}"]
+    for path in paths:
+        command += ["-F", f"input_files=@{path};type=application/pdf"]
+    command.append(f"{url}/api/v1/jobs/")
+    done = subprocess.run(command, check=True, capture_output=True, text=True)
+    return float(done.stdout)
+
+
+def client(url: str, size: int, folder: str) -> None:
+    """Upload one sparse file of ``size`` bytes and print the peak RSS in KiB."""
+    path = Path(folder) / f"sparse-{size}.bin"
+    with path.open("wb") as f:
+        f.truncate(size)
+    try:
+        upload(url, [path])
+    finally:
+        path.unlink()
+    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+
+
+# --------------------------------------------------------------------------- the report
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--client", nargs=3, metavar=("URL", "SIZE", "DIR"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve:
+        serve()
+        return
+    if args.client:
+        client(args.client[0], int(args.client[1]), args.client[2])
+        return
+
+    server = subprocess.Popen(
+        [sys.executable, __file__, "--serve"], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert server.stdout is not None
+        url = f"http://127.0.0.1:{server.stdout.readline().strip()}"
+        with tempfile.TemporaryDirectory(prefix="dagkit-bench-") as folder:
+            report(url, Path(folder), args.rounds)
+    finally:
+        server.terminate()
+        server.wait()
+
+
+def report(url: str, folder: Path, rounds: int) -> None:
+    paths = []
+    for n in range(FILES):
+        path = folder / f"file-{n}.pdf"
+        path.write_bytes(os.urandom(FILE_SIZE))
+        paths.append(path)
+    total_mb = FILES * FILE_SIZE / 1e6
+    _, kind = make_body(paths)
+    print(f"body: {kind}; {FILES} files x {FILE_SIZE / 1e6:g} MB; best and median of {rounds}")
+
+    upload(url, paths)  # warm the page cache and the server
+    ours, theirs = [], []
+    for _ in range(rounds):  # interleaved, so both see the same machine
+        ours.append(upload(url, paths))
+        if shutil.which("curl"):
+            theirs.append(curl_upload(url, paths))
+    best, median = min(ours), statistics.median(ours)
+    print(f"dagkit : {total_mb / best:7.0f} MB/s best  {total_mb / median:7.0f} MB/s median")
+    if theirs:
+        cbest, cmedian = min(theirs), statistics.median(theirs)
+        print(f"curl   : {total_mb / cbest:7.0f} MB/s best  {total_mb / cmedian:7.0f} MB/s median")
+        ratio = cmedian / median
+        verdict = "ok" if ratio >= 0.8 else "BELOW TARGET"
+        print(f"ratio dagkit/curl (median): {ratio:.2f}x  (target >= 0.8x: {verdict})")
+    else:
+        print("curl not installed: no comparison")
+
+    peaks = {}
+    for size in (100 * 1000 * 1000, 1000 * 1000 * 1000):
+        done = subprocess.run(
+            [sys.executable, __file__, "--client", url, str(size), str(folder)],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        peaks[size] = int(done.stdout.strip()) / 1024
+        print(f"peak RSS uploading {size / 1e6:6.0f} MB: {peaks[size]:6.1f} MiB")
+    growth = peaks[1000 * 1000 * 1000] - peaks[100 * 1000 * 1000]
+    verdict = "ok" if growth < 20 else "ABOVE TARGET"
+    print(f"difference 1 GB - 100 MB: {growth:+.1f} MiB  (target < 20 MB: {verdict})")
+
+
+if __name__ == "__main__":
+    main()
