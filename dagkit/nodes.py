@@ -8,8 +8,13 @@ A :class:`Node` is plain data: ``name``, ``type``, ``subtype``, ``settings`` and
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, TypedDict, Unpack
+
+from dagkit.errors import NodeSettingsError
+from dagkit.findings import Finding, NodeRef, finding, pointer_join
 
 if TYPE_CHECKING:
     from dagkit.dag import JobDAG
@@ -38,7 +43,10 @@ class Node:
         return JobDAG.chain(other, self)
 
     def to_dict(self) -> dict[str, Any]:
-        """The node as it appears in ``job_nodes`` (key order: name, type, subtype, settings, id)."""
+        """The node as it appears in ``job_nodes``.
+
+        Key order: name, type, subtype, settings, id.
+        """
         out: dict[str, Any] = {
             "name": self.name,
             "type": self.type,
@@ -48,3 +56,1564 @@ class Node:
         if self.id is not None:
             out["id"] = self.id
         return out
+
+
+# ---------------------------------------------------------------------------------------------
+# The catalogue: every node kind the jobs API documents, with its settings.
+# ---------------------------------------------------------------------------------------------
+
+JsonType = Literal["string", "boolean", "integer", "number", "array", "object"]
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One documented settings key of a node kind.
+
+    ``type`` is the JSON type. Arrays say what their items are with ``items_type`` (and, for
+    arrays of objects, ``fields``); objects list their known keys in ``fields`` and may need at
+    least one of ``one_required``. ``const`` pins the value (no setting is pinned to null).
+    ``secret`` values are never repeated in error messages.
+    """
+
+    name: str
+    type: JsonType
+    default: Any = None
+    enum: tuple[Any, ...] | None = None
+    minimum: float | None = None
+    maximum: float | None = None
+    exclusive_minimum: float | None = None
+    exclusive_maximum: float | None = None
+    items_enum: tuple[str, ...] | None = None
+    required: bool = False
+    const: Any = None
+    nullable: bool = False
+    description: str = ""
+    items_type: JsonType | None = None
+    fields: Mapping[str, Setting] | None = None
+    one_required: tuple[str, ...] = ()
+    min_items: int | None = None
+    secret: bool = False
+
+
+@dataclass(frozen=True)
+class EmbeddingModel:
+    """An embedding model's documented size: vector ``dimensions``, the most tokens it takes, and
+    the largest chunker ``max_characters`` the docs recommend for it (about 3.5 per token)."""
+
+    dimensions: int
+    max_tokens: int
+    max_characters: int
+
+
+@dataclass(frozen=True)
+class NodeKind:
+    """One kind of node: a ``type``/``subtype`` pair, told apart from kinds sharing the pair by
+    ``discriminator`` (a settings key and its value).
+
+    ``family`` names the provider and model lists that apply (``PROVIDERS``/``MODELS``);
+    ``provider`` is the provider a prompter or embed subtype stands for; ``task`` is a prompter's
+    enrichment task. ``schema_def`` is the ``$defs`` entry of request-data.schema.json that
+    types this kind's settings.
+    """
+
+    key: str
+    type: str
+    subtype: str
+    label: str
+    settings: Mapping[str, Setting]
+    discriminator: tuple[str, Any] | None = None
+    family: str | None = None
+    provider: str | None = None
+    task: str | None = None
+    schema_def: str = ""
+
+    @property
+    def required_settings(self) -> list[str]:
+        return [s.name for s in self.settings.values() if s.required]
+
+
+NODE_TYPES: tuple[str, ...] = (
+    "partition",
+    "prompter",
+    "chunk",
+    "embed",
+    "structured_data_extractor",
+)
+
+#: The enrichment tasks and, per task, the provider each subtype stands for.
+ENRICHMENT_SUBTYPES: dict[str, dict[str, str]] = {
+    "image_description": {
+        p: f"{p}_image_description" for p in ("anthropic", "bedrock", "openai", "vertexai")
+    },
+    "table_description": {
+        p: f"{p}_table_description" for p in ("anthropic", "bedrock", "openai", "vertexai")
+    },
+    "table_to_html": {
+        "twopass": "twopass_table2html",
+        "anthropic": "anthropic_table2html",
+        "openai": "openai_table2html",
+    },
+    "ner": {"anthropic": "anthropic_ner", "openai": "openai_ner"},
+    "generative_ocr": {p: f"{p}_ocr" for p in ("anthropic", "bedrock", "openai")},
+}
+
+#: Every documented subtype per node type.
+SUBTYPES: dict[str, tuple[str, ...]] = {
+    "partition": ("vlm", "unstructured_api"),
+    "prompter": tuple(s for task in ENRICHMENT_SUBTYPES.values() for s in task.values()),
+    "chunk": ("chunk_by_character", "chunk_by_title", "chunk_by_page", "chunk_by_similarity"),
+    "embed": ("azure_openai", "bedrock", "ibm", "togetherai", "voyageai"),
+    "structured_data_extractor": ("llm", "regex"),
+}
+
+#: Node types whose subtypes are a closed set (an unknown one is an error). Prompter and embed
+#: subtypes name providers, an open set: an unknown one is a warning.
+CLOSED_SUBTYPES: frozenset[str] = frozenset({"partition", "chunk", "structured_data_extractor"})
+
+#: Documented models per node family and provider (Let's Go / Pay-As-You-Go accounts, March
+#: 2026). These lists change often, so a model outside them is a warning, never an error.
+MODELS: dict[str, dict[str, tuple[str, ...]]] = {
+    "partition": {
+        "anthropic": (
+            "claude-opus-4-5-20251101",  # listed for VLM only
+            "claude-3-7-sonnet-20250219",
+            "claude-sonnet-4-20250514",
+            "claude-sonnet-4-5-20250929",
+        ),
+        "auto": (),  # the platform picks the model
+        "bedrock": (
+            "us.amazon.nova-lite-v1:0",
+            "us.amazon.nova-pro-v1:0",
+            "us.anthropic.claude-3-opus-20240229-v1:0",
+            "us.anthropic.claude-3-haiku-20240307-v1:0",
+            "us.anthropic.claude-3-sonnet-20240229-v1:0",
+            "us.anthropic.claude-3-7-sonnet-20250219-v1:0",
+            "us.anthropic.claude-sonnet-4-20250514-v1:0",
+        ),
+        "openai": ("gpt-4o", "gpt-5-mini-2025-08-07"),
+        "vertexai": ("gemini-2.0-flash-001",),
+    },
+    "enrichment": {
+        "anthropic": (
+            "claude-opus-4-5-20251101",
+            "claude-3-7-sonnet-20250219",
+            "claude-sonnet-4-20250514",
+            "claude-sonnet-4-5-20250929",
+        ),
+        "bedrock": (
+            "us.amazon.nova-lite-v1:0",
+            "us.amazon.nova-pro-v1:0",
+            "us.anthropic.claude-3-haiku-20240307-v1:0",
+            "us.anthropic.claude-3-opus-20240229-v1:0",
+            "us.anthropic.claude-3-sonnet-20240229-v1:0",
+            "us.anthropic.claude-3-7-sonnet-20250219-v1:0",
+            "us.anthropic.claude-sonnet-4-20250514-v1:0",
+            "us.anthropic.claude-sonnet-4-5-20250929-v1:0",
+        ),
+        "openai": ("gpt-4o", "gpt-4o-mini", "gpt-5-mini"),
+        "vertexai": ("gemini-2.0-flash-001",),  # image and table description only
+    },
+    "extract": {
+        "anthropic": (
+            "claude-opus-4-5-20251101",
+            "claude-sonnet-4-5-20250929",
+            "claude-haiku-4-5-20251001",
+            "claude-3-7-sonnet-20250219",
+            "claude-sonnet-4-20250514",
+        ),
+        "azure_openai": ("gpt-5-mini", "gpt-4o", "gpt-4o-mini"),
+        "bedrock": (
+            "us.anthropic.claude-opus-4-20250514-v1:0",
+            "us.anthropic.claude-sonnet-4-20250514-v1:0",
+            "us.anthropic.claude-3-7-sonnet-20250219-v1:0",
+            "us.anthropic.claude-sonnet-4-5-20250929-v1:0",
+        ),
+        "openai": ("gpt-4o", "gpt-5-mini", "gpt-4o-mini"),
+    },
+    "embed": {
+        "azure_openai": (
+            "text-embedding-3-small",
+            "text-embedding-3-large",
+            "text-embedding-ada-002",
+        ),
+        "bedrock": (
+            "amazon.titan-embed-text-v2:0",
+            "amazon.titan-embed-text-v1",
+            "amazon.titan-embed-image-v1",
+            "cohere.embed-english-v3",
+            "cohere.embed-multilingual-v3",
+        ),
+        "ibm": (
+            "sentence-transformers/all-minilm-l6-v2",
+            "ibm/granite-embedding-278m-multilingual",
+            "intfloat/multilingual-e5-large",
+            "ibm/slate-125m-english-rtrvr-v2",
+            "ibm/slate-125m-multilingual-rtrvr-v2",
+        ),
+        "togetherai": ("togethercomputer/m2-bert-80M-32k-retrieval",),
+        "voyageai": (
+            "voyage-3",
+            "voyage-3-large",
+            "voyage-3-lite",
+            "voyage-code-3",
+            "voyage-finance-2",
+            "voyage-law-2",
+            "voyage-code-2",
+            "voyage-multimodal-3",
+        ),
+    },
+}
+
+#: Documented providers per node family.
+PROVIDERS: dict[str, tuple[str, ...]] = {family: tuple(m) for family, m in MODELS.items()}
+
+#: Models the platform has removed: the API answers errors for them.
+REMOVED_MODELS: dict[str, str] = {
+    "claude-3-5-sonnet-20241022": "removed on 2025-10-22",
+    "us.anthropic.claude-3-5-sonnet-20241022-v2:0": "removed on 2025-10-22",
+}
+
+#: The model each enrichment provider uses when the caller names none.
+DEFAULT_ENRICHMENT_MODELS: dict[str, str] = {
+    "anthropic": "claude-sonnet-4-20250514",
+    "bedrock": "us.anthropic.claude-sonnet-4-20250514-v1:0",
+    "openai": "gpt-4o",
+    "vertexai": "gemini-2.0-flash-001",
+}
+
+_COHERE = EmbeddingModel(1024, 512, 1792)
+_VOYAGE = EmbeddingModel(1024, 32000, 112000)
+
+#: Documented size limits per embed subtype and model. IBM models have no documented limits,
+#: so they are absent here (they are in ``MODELS["embed"]``).
+EMBEDDING_MODELS: dict[str, dict[str, EmbeddingModel]] = {
+    "azure_openai": {
+        "text-embedding-3-small": EmbeddingModel(1536, 8192, 28672),
+        "text-embedding-3-large": EmbeddingModel(3072, 8192, 28672),
+        "text-embedding-ada-002": EmbeddingModel(1536, 8192, 28672),
+    },
+    "bedrock": {
+        "amazon.titan-embed-text-v2:0": EmbeddingModel(1024, 8192, 28672),
+        "amazon.titan-embed-text-v1": EmbeddingModel(1536, 8192, 28672),
+        "amazon.titan-embed-image-v1": EmbeddingModel(1024, 256, 896),
+        "cohere.embed-english-v3": _COHERE,
+        "cohere.embed-multilingual-v3": _COHERE,
+    },
+    "ibm": {},
+    "togetherai": {
+        "togethercomputer/m2-bert-80M-32k-retrieval": EmbeddingModel(768, 8192, 28672),
+    },
+    "voyageai": {
+        "voyage-3": _VOYAGE,
+        "voyage-3-large": _VOYAGE,
+        "voyage-code-3": _VOYAGE,
+        "voyage-finance-2": _VOYAGE,
+        "voyage-multimodal-3": _VOYAGE,
+        "voyage-3-lite": EmbeddingModel(512, 32000, 112000),
+        "voyage-code-2": EmbeddingModel(1536, 16000, 56000),
+        "voyage-law-2": EmbeddingModel(1024, 16000, 56000),
+    },
+}
+
+
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(text.split())
+
+
+#: Documented element types per settings key of the hi_res/fast partitioner. An open set: other
+#: names are warnings.
+ELEMENT_TYPES: dict[str, tuple[str, ...]] = {
+    "exclude_elements": _words(
+        "Address EmailAddress FigureCaption Footer Formula Header Image ListItem NarrativeText "
+        "PageBreak Table Title UncategorizedText"
+    ),
+    "extract_image_block_types": _words(
+        "Abstract BulletedText Caption CodeSnippet CompositeElement Figure FigureCaption Form "
+        "FormKeysValues Formula Header Image List List-item ListItem NarrativeText Paragraph "
+        "Picture Table Text Threading Title UncategorizedText"
+    ),
+}
+
+_PROVIDER_LABELS = {
+    "anthropic": "Anthropic",
+    "bedrock": "Amazon Bedrock",
+    "openai": "OpenAI",
+    "vertexai": "Vertex AI",
+    "twopass": "two-pass",
+    "azure_openai": "Azure OpenAI",
+    "ibm": "IBM watsonx.ai",
+    "togetherai": "Together AI",
+    "voyageai": "Voyage AI",
+}
+_TASK_LABELS = {
+    "image_description": "Image description",
+    "table_description": "Table description",
+    "table_to_html": "Table to HTML",
+    "ner": "Named entity recognition",
+    "generative_ocr": "Generative OCR",
+}
+
+
+def _table(*settings: Setting) -> dict[str, Setting]:
+    return {s.name: s for s in settings}
+
+
+def _bool(name: str, default: bool | None = None, description: str = "") -> Setting:
+    return Setting(name, "boolean", default=default, description=description)
+
+
+def _str_list(name: str, description: str, default: tuple[str, ...] | None = None) -> Setting:
+    return Setting(name, "array", items_type="string", default=default, description=description)
+
+
+_VLM_COMMON = _table(
+    Setting("provider", "string", default="anthropic", description="the model provider"),
+    Setting(
+        "provider_api_key",
+        "string",
+        nullable=True,
+        secret=True,
+        description="your own provider key; null uses Unstructured's",
+    ),
+    Setting("model", "string", default="claude-sonnet-4-20250514", description="the model"),
+    Setting(
+        "output_format",
+        "string",
+        default="text/html",
+        enum=("text/html", "application/json"),
+        description="what the model is asked to produce",
+    ),
+    _bool("format_html", True, "tidy the HTML the model returns"),
+    _bool("unique_element_ids", True, "random element ids; false uses a SHA-256 of the text"),
+)
+
+_AUTO_SETTINGS = _table(
+    Setting(
+        "is_dynamic",
+        "boolean",
+        const=True,
+        required=True,
+        description="true picks the Auto strategy (false is VLM)",
+    ),
+    Setting(
+        "allow_fast",
+        "boolean",
+        const=True,
+        required=True,
+        description="Auto may use the fast strategy on simple pages",
+    ),
+    *_VLM_COMMON.values(),
+)
+
+_VLM_SETTINGS = _table(
+    Setting(
+        "is_dynamic",
+        "boolean",
+        const=False,
+        required=True,
+        description="false picks the VLM strategy (true is Auto)",
+    ),
+    _bool("allow_fast", True, "may use the fast strategy on simple pages"),
+    *_VLM_COMMON.values(),
+)
+
+
+def _unstructured_api_settings(strategy: str) -> dict[str, Setting]:
+    return _table(
+        Setting(
+            "strategy",
+            "string",
+            const=strategy,
+            required=True,
+            description="hi_res or fast; picks the partitioning strategy",
+        ),
+        _bool("include_page_breaks", False, "emit PageBreak elements"),
+        _bool(
+            "pdf_infer_table_structure",
+            False,
+            "table HTML for PDFs (has no effect with the fast strategy)",
+        ),
+        _str_list("exclude_elements", "element types to drop from the output"),
+        _bool("xml_keep_tags", False, "keep XML tags in the text of XML files"),
+        Setting("encoding", "string", default="utf-8", description="text encoding of text files"),
+        _str_list("ocr_languages", "Tesseract language codes", default=("eng",)),
+        _str_list(
+            "extract_image_block_types",
+            "element types whose images are cut out (generative OCR reads only these)",
+        ),
+        _bool("infer_table_structure", False, "table HTML in metadata.text_as_html"),
+        _bool("coordinates", False, "element coordinates in metadata"),
+    )
+
+
+_CHUNK_COMMON = _table(
+    Setting(
+        "unstructured_api_url",
+        "string",
+        nullable=True,
+        description="a different chunking endpoint",
+    ),
+    Setting(
+        "unstructured_api_key",
+        "string",
+        nullable=True,
+        secret=True,
+        description="the key for unstructured_api_url",
+    ),
+    _bool("include_orig_elements", False, "keep the chunked elements in metadata.orig_elements"),
+    Setting(
+        "new_after_n_chars",
+        "integer",
+        minimum=0,
+        description="soft maximum: start a new chunk after this many characters",
+    ),
+    Setting(
+        "max_characters",
+        "integer",
+        exclusive_minimum=0,
+        description="hard maximum characters per chunk (must fit the embedding model)",
+    ),
+    Setting("overlap", "integer", minimum=0, description="characters repeated between chunks"),
+    _bool("overlap_all", False, "overlap every chunk, not only split oversized elements"),
+    Setting(
+        "contextual_chunking_strategy",
+        "string",
+        const="v1",
+        description="prepend document context to each chunk (only v1 exists)",
+    ),
+    _bool("isolate_table", True, "put each table in a chunk of its own"),
+)
+
+_CHUNK_BY_TITLE = _table(
+    *_CHUNK_COMMON.values(),
+    _bool("multipage_sections", False, "let a section's chunks span pages"),
+    Setting(
+        "combine_text_under_n_chars",
+        "integer",
+        minimum=0,
+        description="merge sections shorter than this",
+    ),
+)
+
+_CHUNK_BY_SIMILARITY = _table(
+    *_CHUNK_COMMON.values(),
+    Setting(
+        "similarity_threshold",
+        "number",
+        exclusive_minimum=0,
+        exclusive_maximum=1,
+        description="how alike neighbouring elements must be to share a chunk (0 to 1, exclusive)",
+    ),
+)
+
+_PROMPTER_SETTINGS_BASE = (
+    Setting("provider_type", "string", required=True, description="the model provider"),
+    Setting("model", "string", required=True, description="the model"),
+)
+
+_NER_PROMPT = Setting(
+    "prompt_interface_overrides",
+    "object",
+    description="replace the built-in NER prompt",
+    fields=_table(
+        Setting(
+            "prompt",
+            "object",
+            fields=_table(Setting("user", "string", description="the whole replacement prompt")),
+        )
+    ),
+)
+
+_OUTPUT_MODE = Setting(
+    "output_mode",
+    "string",
+    default="elements_with_extracted_data",
+    enum=("elements_with_extracted_data", "extracted_data_only"),
+    description="keep the elements next to the extracted data, or return only the data",
+)
+
+_LLM_SETTINGS = _table(
+    Setting(
+        "schema_to_extract",
+        "object",
+        required=True,
+        description="what to extract: a JSON schema (as a string) or a prompt, or both",
+        fields=_table(
+            Setting(
+                "json_schema",
+                "string",
+                description="an OpenAI Structured Outputs schema serialized as a string",
+            ),
+            Setting("extraction_guidance", "string", description="a prompt saying what to extract"),
+        ),
+        one_required=("json_schema", "extraction_guidance"),
+    ),
+    Setting("provider", "string", description="the model provider"),
+    Setting("model", "string", description="the model"),
+    _OUTPUT_MODE,
+)
+
+_REGEX_SETTINGS = _table(
+    Setting(
+        "regex_patterns",
+        "array",
+        required=True,
+        items_type="object",
+        min_items=1,
+        description="named Python regular expressions; one list of matches per name",
+        fields=_table(
+            Setting("name", "string", required=True, description="names the list of matches"),
+            Setting("pattern", "string", required=True, description="a Python re pattern"),
+        ),
+    ),
+    _OUTPUT_MODE,
+)
+
+_EMBED_SETTINGS = _table(
+    Setting("model_name", "string", required=True, description="the embedding model"),
+)
+
+
+def _prompter_kinds() -> list[NodeKind]:
+    kinds = []
+    for task, by_provider in ENRICHMENT_SUBTYPES.items():
+        for provider, subtype in by_provider.items():
+            if provider == "twopass":
+                settings: dict[str, Setting] = {}
+                schema_def = "prompterTwoPassSettings"
+            elif task == "ner":
+                settings = _table(*_PROMPTER_SETTINGS_BASE, _NER_PROMPT)
+                schema_def = "prompterNerSettings"
+            else:
+                settings = _table(*_PROMPTER_SETTINGS_BASE)
+                schema_def = "prompterSettings"
+            kinds.append(
+                NodeKind(
+                    subtype,
+                    "prompter",
+                    subtype,
+                    f"{_TASK_LABELS[task]} ({_PROVIDER_LABELS[provider]})",
+                    settings,
+                    family="enrichment",
+                    provider=provider,
+                    task=task,
+                    schema_def=schema_def,
+                )
+            )
+    return kinds
+
+
+def _kinds() -> dict[str, NodeKind]:
+    chunk_settings = {
+        "chunk_by_character": ("Chunk by character", _CHUNK_COMMON),
+        "chunk_by_title": ("Chunk by title", _CHUNK_BY_TITLE),
+        "chunk_by_page": ("Chunk by page", _CHUNK_COMMON),
+        "chunk_by_similarity": ("Chunk by similarity", _CHUNK_BY_SIMILARITY),
+    }
+    kinds = [
+        NodeKind(
+            "auto",
+            "partition",
+            "vlm",
+            "Auto partitioner",
+            _AUTO_SETTINGS,
+            ("is_dynamic", True),
+            "partition",
+            schema_def="autoPartitionSettings",
+        ),
+        NodeKind(
+            "vlm",
+            "partition",
+            "vlm",
+            "VLM partitioner",
+            _VLM_SETTINGS,
+            ("is_dynamic", False),
+            "partition",
+            schema_def="vlmPartitionSettings",
+        ),
+        NodeKind(
+            "hi_res",
+            "partition",
+            "unstructured_api",
+            "High Res partitioner",
+            _unstructured_api_settings("hi_res"),
+            ("strategy", "hi_res"),
+            schema_def="hiResPartitionSettings",
+        ),
+        NodeKind(
+            "fast",
+            "partition",
+            "unstructured_api",
+            "Fast partitioner",
+            _unstructured_api_settings("fast"),
+            ("strategy", "fast"),
+            schema_def="fastPartitionSettings",
+        ),
+        *_prompter_kinds(),
+        *(
+            NodeKind(subtype, "chunk", subtype, label, table, schema_def=f"{subtype}Settings")
+            for subtype, (label, table) in chunk_settings.items()
+        ),
+        *(
+            NodeKind(
+                provider,
+                "embed",
+                provider,
+                f"{_PROVIDER_LABELS[provider]} embedder",
+                _EMBED_SETTINGS,
+                family="embed",
+                provider=provider,
+                schema_def="embedSettings",
+            )
+            for provider in SUBTYPES["embed"]
+        ),
+        NodeKind(
+            "llm",
+            "structured_data_extractor",
+            "llm",
+            "LLM extractor",
+            _LLM_SETTINGS,
+            family="extract",
+            schema_def="llmExtractSettings",
+        ),
+        NodeKind(
+            "regex",
+            "structured_data_extractor",
+            "regex",
+            "Regex extractor",
+            _REGEX_SETTINGS,
+            schema_def="regexExtractSettings",
+        ),
+    ]
+    return {kind.key: kind for kind in kinds}
+
+
+#: Every node kind, by key: ``auto``, ``vlm``, ``hi_res``, ``fast``, each prompter subtype, each
+#: chunk subtype, each embed subtype, ``llm``, ``regex``.
+KINDS: dict[str, NodeKind] = _kinds()
+
+#: Settings keys that hold credentials (``provider_api_key``, ``unstructured_api_key``): redact
+#: their values wherever settings are shown.
+SECRET_SETTINGS: frozenset[str] = frozenset(
+    s.name for kind in KINDS.values() for s in kind.settings.values() if s.secret
+)
+
+_BY_PAIR: dict[tuple[str, str], list[NodeKind]] = {}
+for _kind in KINDS.values():
+    _BY_PAIR.setdefault((_kind.type, _kind.subtype), []).append(_kind)
+del _kind
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading nodes
+# ---------------------------------------------------------------------------------------------
+
+
+def _settings_of(node: Node) -> dict[str, Any]:
+    return node.settings if isinstance(node.settings, dict) else {}
+
+
+def _same_json(a: Any, b: Any) -> bool:
+    """JSON equality for scalars: ``True`` is not ``1``."""
+    return type(a) is type(b) and a == b
+
+
+def kind_of(node: Node) -> NodeKind | None:
+    """The node's kind, or None when its type/subtype (or the setting that tells kinds sharing a
+    subtype apart, like ``is_dynamic`` or ``strategy``) is not one the docs describe."""
+    settings = _settings_of(node)
+    for kind in _BY_PAIR.get((node.type, node.subtype), ()):
+        if kind.discriminator is None:
+            return kind
+        key, value = kind.discriminator
+        if key in settings and _same_json(settings[key], value):
+            return kind
+    return None
+
+
+def partition_strategy(node: Node) -> Literal["auto", "vlm", "hi_res", "fast"] | None:
+    """Which partitioning strategy a partition node uses, or None when it cannot be told."""
+    kind = kind_of(node)
+    if kind is None or kind.type != "partition":
+        return None
+    return _STRATEGIES.get(kind.key)
+
+
+_STRATEGIES: dict[str, Literal["auto", "vlm", "hi_res", "fast"]] = {
+    "auto": "auto",
+    "vlm": "vlm",
+    "hi_res": "hi_res",
+    "fast": "fast",
+}
+
+
+def enrichment_task(node: Node) -> str | None:
+    """The enrichment task of a prompter node (``image_description``, ``table_description``,
+    ``table_to_html``, ``ner``, ``generative_ocr``), or None for an unknown subtype."""
+    kind = kind_of(node)
+    return kind.task if kind is not None else None
+
+
+def embedding_model(node: Node) -> EmbeddingModel | None:
+    """The documented limits of an embed node's model, or None when the docs give none."""
+    if node.type != "embed":
+        return None
+    model = _settings_of(node).get("model_name")
+    if not isinstance(model, str):
+        return None
+    return EMBEDDING_MODELS.get(node.subtype, {}).get(model)
+
+
+# ---------------------------------------------------------------------------------------------
+# Catalogue findings: the open-set checks (unknown keys, providers, models, element types)
+# ---------------------------------------------------------------------------------------------
+
+
+def _did_you_mean(word: str, choices: Iterable[str]) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f'did you mean "{close[0]}"?' if close else ""
+
+
+def _quoted(values: Iterable[str]) -> str:
+    return ", ".join(f'"{v}"' for v in values)
+
+
+def _known_settings(node: Node) -> tuple[Mapping[str, Setting], str] | None:
+    """The settings the node may carry and a label for it, or None when nothing is known."""
+    kind = kind_of(node)
+    if kind is not None:
+        return kind.settings, kind.label
+    candidates = _BY_PAIR.get((node.type, node.subtype))
+    if candidates is None and node.type in NODE_TYPES and node.type not in CLOSED_SUBTYPES:
+        candidates = [k for k in KINDS.values() if k.type == node.type]
+    if not candidates:
+        return None
+    merged: dict[str, Setting] = {}
+    for candidate in candidates:
+        merged.update(candidate.settings)
+    return merged, f"{node.type}/{node.subtype}"
+
+
+def catalogue_findings(node: Node, ref: NodeRef, pointer: str) -> list[Finding]:
+    """Warnings for what the docs list only as open sets: unknown settings keys (DK210),
+    providers (DK211), models (DK212) and element types (DK213).
+
+    ``pointer`` is the node's own JSON Pointer in the request_data document (``/job_nodes/2``).
+    Closed-set rules (types, enums, ranges, required keys) belong to request-data.schema.json.
+    """
+    settings = _settings_of(node)
+    where = pointer_join(pointer, "settings")
+    out: list[Finding] = []
+    known = _known_settings(node)
+    if known is not None:
+        table, label = known
+        out += _unknown_keys(settings, table, where, label, ref)
+    out += _provider_findings(node, settings, ref, pointer)
+    for key, documented in ELEMENT_TYPES.items():
+        if known is not None and key in known[0] and isinstance(settings.get(key), list):
+            out += _element_type_findings(settings[key], documented, key, where, ref)
+    return out
+
+
+def _unknown_keys(
+    value: dict[str, Any], table: Mapping[str, Setting], where: str, label: str, ref: NodeRef
+) -> list[Finding]:
+    out = []
+    for key, item in value.items():
+        setting = table.get(key)
+        at = pointer_join(where, key)
+        if setting is None:
+            out.append(
+                finding(
+                    "DK210",
+                    f'{ref}: "{key}" is not a documented {label} setting',
+                    hint=_did_you_mean(key, table)
+                    or f"documented keys: {_quoted(table) or 'none'}; "
+                    "the API may ignore or reject others",
+                    pointer=at,
+                    node=ref,
+                )
+            )
+        elif setting.fields is not None:
+            if setting.type == "object" and isinstance(item, dict):
+                out += _unknown_keys(item, setting.fields, at, f"{label} {key}", ref)
+            elif setting.type == "array" and isinstance(item, list):
+                for i, element in enumerate(item):
+                    if isinstance(element, dict):
+                        out += _unknown_keys(
+                            element,
+                            setting.fields,
+                            pointer_join(at, i),
+                            f"{label} {key}",
+                            ref,
+                        )
+    return out
+
+
+def _provider_findings(
+    node: Node, settings: dict[str, Any], ref: NodeRef, pointer: str
+) -> list[Finding]:
+    where = pointer_join(pointer, "settings")
+    if node.type == "partition" and node.subtype == "vlm":
+        return _provider_and_model(
+            "partition", settings, "provider", "model", "anthropic", where, ref
+        )
+    if node.type == "structured_data_extractor" and node.subtype == "llm":
+        return _provider_and_model("extract", settings, "provider", "model", None, where, ref)
+    if node.type == "prompter":
+        return _prompter_findings(node, settings, ref, pointer)
+    if node.type == "embed":
+        if node.subtype not in SUBTYPES["embed"]:
+            return [_unknown_subtype(node, ref, pointer, "embed")]
+        return _model_finding(
+            "embed", node.subtype, settings.get("model_name"), "model_name", where, ref
+        )
+    return []
+
+
+def _unknown_subtype(node: Node, ref: NodeRef, pointer: str, what: str) -> Finding:
+    documented = SUBTYPES[node.type]
+    return finding(
+        "DK211",
+        f'{ref}: {what} subtype "{node.subtype}" is not a documented provider',
+        hint=_did_you_mean(node.subtype, documented) or f"documented: {_quoted(documented)}",
+        pointer=pointer_join(pointer, "subtype"),
+        node=ref,
+    )
+
+
+def _prompter_findings(
+    node: Node, settings: dict[str, Any], ref: NodeRef, pointer: str
+) -> list[Finding]:
+    where = pointer_join(pointer, "settings")
+    kind = kind_of(node)
+    if kind is None:
+        out = [_unknown_subtype(node, ref, pointer, "enrichment")]
+        return out + _provider_and_model(
+            "enrichment", settings, "provider_type", "model", None, where, ref
+        )
+    if kind.provider == "twopass":
+        return []  # takes no provider or model; other keys are DK210's business
+    provider_type = settings.get("provider_type")
+    if isinstance(provider_type, str) and provider_type != kind.provider:
+        return [
+            finding(
+                "DK211",
+                f'{ref}: provider_type "{provider_type}" does not match subtype '
+                f'"{node.subtype}", which uses "{kind.provider}"',
+                hint=f'set provider_type to "{kind.provider}", or pick the subtype of '
+                f'"{provider_type}" for this task',
+                pointer=pointer_join(where, "provider_type"),
+                node=ref,
+            )
+        ]
+    assert kind.provider is not None
+    return _model_finding("enrichment", kind.provider, settings.get("model"), "model", where, ref)
+
+
+def _provider_and_model(
+    family: str,
+    settings: dict[str, Any],
+    provider_key: str,
+    model_key: str,
+    default_provider: str | None,
+    where: str,
+    ref: NodeRef,
+) -> list[Finding]:
+    provider = settings.get(provider_key, default_provider)
+    documented = PROVIDERS[family]
+    if provider is not None and not isinstance(provider, str):
+        return []  # a wrong type: the schema says so
+    if provider is not None and provider not in documented:
+        return [
+            finding(
+                "DK211",
+                f'{ref}: {provider_key} "{provider}" is not a documented {family} provider',
+                hint=_did_you_mean(provider, documented) or f"documented: {_quoted(documented)}",
+                pointer=pointer_join(where, provider_key),
+                node=ref,
+            )
+        ]
+    return _model_finding(family, provider, settings.get(model_key), model_key, where, ref)
+
+
+def _model_finding(
+    family: str, provider: str | None, model: Any, model_key: str, where: str, ref: NodeRef
+) -> list[Finding]:
+    """DK212 when ``model`` is not listed for ``provider`` (any provider of the family when
+    ``provider`` is None or ``auto``)."""
+    if not isinstance(model, str):
+        return []
+    lists = MODELS[family]
+    if provider is None or provider == "auto":
+        listed = [m for models in lists.values() for m in models]
+        whose = f"any {family} provider"
+    else:
+        listed = list(lists[provider])
+        whose = f'provider "{provider}"'
+    if model in listed:
+        return []
+    at = pointer_join(where, model_key)
+    if model in REMOVED_MODELS:
+        return [
+            finding(
+                "DK212",
+                f'{ref}: model "{model}" was {REMOVED_MODELS[model]}; '
+                "the API answers errors for it",
+                hint=f"pick a current model: {_quoted(listed)}",
+                pointer=at,
+                node=ref,
+            )
+        ]
+    elsewhere = [p for p, models in lists.items() if model in models and p != provider]
+    if elsewhere:
+        hint = f'"{model}" is documented for {_quoted(elsewhere)}'
+    else:
+        hint = _did_you_mean(model, listed) or (
+            f"documented: {_quoted(listed)}" if listed else "the docs list no models for it"
+        )
+    return [
+        finding(
+            "DK212",
+            f'{ref}: {model_key} "{model}" is not documented for {whose} '
+            "(model lists change often; check the platform's list)",
+            hint=hint,
+            pointer=at,
+            node=ref,
+        )
+    ]
+
+
+def _element_type_findings(
+    values: list[Any], documented: tuple[str, ...], key: str, where: str, ref: NodeRef
+) -> list[Finding]:
+    out = []
+    for i, value in enumerate(values):
+        if not isinstance(value, str) or value in documented:
+            continue
+        same_letters = [d for d in documented if d.lower() == value.lower()]
+        if same_letters:
+            hint = (
+                f'use "{same_letters[0]}": the docs\' examples show lowercase names like '
+                f'"{value}", but the documented element types are CamelCase'
+            )
+        else:
+            hint = _did_you_mean(value, documented) or f"documented: {_quoted(documented)}"
+        out.append(
+            finding(
+                "DK213",
+                f'{ref}: "{value}" in {key} is not a documented element type',
+                hint=hint,
+                pointer=pointer_join(where, key, i),
+                node=ref,
+            )
+        )
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Checking constructor arguments
+# ---------------------------------------------------------------------------------------------
+
+_TYPE_WORDS = {
+    "string": "a string",
+    "boolean": "true or false",
+    "integer": "an integer",
+    "number": "a number",
+    "array": "a list",
+    "object": "a mapping",
+}
+
+
+def describe(setting: Setting) -> str:
+    """What a setting accepts, in words: ``an integer > 0``, ``one of "hi_res", "fast"``."""
+    if setting.const is not None:
+        text = _json_text(setting.const)
+    elif setting.enum is not None:
+        text = "one of " + ", ".join(_json_text(v) for v in setting.enum)
+    else:
+        text = _TYPE_WORDS[setting.type]
+        if setting.type == "array" and setting.items_type is not None:
+            item = "mappings" if setting.items_type == "object" else setting.items_type + "s"
+            text = f"a list of {item}"
+        bounds = [
+            f"{op} {_json_text(b)}"
+            for op, b in (
+                (">", setting.exclusive_minimum),
+                (">=", setting.minimum),
+                ("<", setting.exclusive_maximum),
+                ("<=", setting.maximum),
+            )
+            if b is not None
+        ]
+        if bounds:
+            text += " " + " and ".join(bounds)
+    return text + (" or None" if setting.nullable else "")
+
+
+def _json_text(value: Any) -> str:
+    """A value as JSON text, for messages."""
+    import json
+
+    try:
+        return json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError):
+        return repr(value)
+
+
+def _is_type(value: Any, type_: JsonType) -> bool:
+    if type_ == "string":
+        return isinstance(value, str)
+    if type_ == "boolean":
+        return isinstance(value, bool)
+    if type_ == "integer":
+        return isinstance(value, int) and not isinstance(value, bool)
+    if type_ == "number":
+        return (
+            isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+        )
+    if type_ == "array":
+        return isinstance(value, list | tuple)
+    return isinstance(value, Mapping)
+
+
+def _in_range(setting: Setting, value: float) -> bool:
+    return not (
+        (setting.minimum is not None and value < setting.minimum)
+        or (setting.maximum is not None and value > setting.maximum)
+        or (setting.exclusive_minimum is not None and value <= setting.exclusive_minimum)
+        or (setting.exclusive_maximum is not None and value >= setting.exclusive_maximum)
+    )
+
+
+def _checked(ctor: str, setting: Setting, value: Any, path: str) -> Any:
+    """``value`` as JSON data if ``setting`` accepts it; else NodeSettingsError naming ``path``."""
+
+    def bad(what: str | None = None) -> NodeSettingsError:
+        got = "a secret value" if setting.secret else _got(value)
+        return NodeSettingsError(f"{ctor}: {path} must be {what or describe(setting)}; got {got}")
+
+    if value is None:
+        if setting.nullable:
+            return None
+        raise bad()
+    if not _is_type(value, setting.type):
+        raise bad()
+    if setting.const is not None and not _same_json(value, setting.const):
+        raise bad()
+    if setting.enum is not None and value not in setting.enum:
+        raise bad()
+    if setting.type in ("integer", "number") and not _in_range(setting, value):
+        raise bad()
+    if setting.type == "array":
+        return _checked_array(ctor, setting, value, path, bad)
+    if setting.type == "object":
+        return _checked_object(ctor, setting.fields or {}, setting.one_required, value, path)
+    return value
+
+
+def _checked_array(
+    ctor: str, setting: Setting, value: Any, path: str, bad: Callable[[str], NodeSettingsError]
+) -> list[Any]:
+    items = list(value)
+    if setting.min_items is not None and len(items) < setting.min_items:
+        raise bad(f"a list of at least {setting.min_items} item(s)")
+    out = []
+    for i, item in enumerate(items):
+        item_path = f"{path}[{i}]"
+        if setting.items_type == "object":
+            out.append(_checked_object(ctor, setting.fields or {}, (), item, item_path))
+        elif setting.items_type is not None and not _is_type(item, setting.items_type):
+            raise NodeSettingsError(
+                f"{ctor}: {item_path} must be {_TYPE_WORDS[setting.items_type]}; got {_got(item)}"
+            )
+        elif setting.items_enum is not None and item not in setting.items_enum:
+            raise NodeSettingsError(
+                f"{ctor}: {item_path} must be one of {_quoted(setting.items_enum)}; "
+                f"got {_got(item)}"
+            )
+        else:
+            out.append(item)
+    return out
+
+
+def _checked_object(
+    ctor: str,
+    fields: Mapping[str, Setting],
+    one_required: tuple[str, ...],
+    value: Any,
+    path: str,
+) -> dict[str, Any]:
+    if not isinstance(value, Mapping):
+        raise NodeSettingsError(f"{ctor}: {path} must be a mapping; got {_got(value)}")
+    out = {}
+    for key, item in value.items():
+        field = fields.get(key) if isinstance(key, str) else None
+        if field is None:
+            raise _unknown_keyword(ctor, str(key), fields, where=f"{path}.")
+        out[key] = _checked(ctor, field, item, f"{path}.{key}")
+    missing = [s.name for s in fields.values() if s.required and s.name not in out]
+    if missing:
+        raise NodeSettingsError(f"{ctor}: {path} needs {_quoted(missing)}")
+    if one_required and not any(k in out for k in one_required):
+        raise NodeSettingsError(f"{ctor}: {path} needs at least one of {_quoted(one_required)}")
+    return out
+
+
+def _got(value: Any) -> str:
+    shown = _json_text(value)
+    if len(shown) > 60:
+        shown = shown[:57] + "..."
+    return f"{shown} ({type(value).__name__})"
+
+
+def _unknown_keyword(
+    ctor: str, key: str, allowed: Iterable[str], *, where: str = ""
+) -> NodeSettingsError:
+    allowed = sorted(allowed)
+    hint = _did_you_mean(key, allowed)
+    return NodeSettingsError(
+        f'{ctor}: unknown setting "{where}{key}"'
+        + (f"; {hint}" if hint else ".")
+        + f" Allowed: {_quoted(allowed) or 'none'}."
+    )
+
+
+def _make(
+    kind_key: str,
+    ctor: str,
+    name: object,
+    node_id: object,
+    given: Mapping[str, object],
+    fixed: Mapping[str, Any] | None = None,
+) -> Node:
+    """A node of ``kind_key`` with the fixed settings first, then the caller's, each checked."""
+    kind = KINDS[kind_key]
+    if not isinstance(name, str):
+        raise NodeSettingsError(f"{ctor}: name must be a string; got {_got(name)}")
+    if node_id is not None and not isinstance(node_id, str):
+        raise NodeSettingsError(f"{ctor}: id must be a string or None; got {_got(node_id)}")
+    fixed = dict(fixed or {})
+    settings: dict[str, Any] = dict(fixed)
+    for key, value in given.items():
+        if key in fixed:
+            raise NodeSettingsError(
+                f"{ctor}: {key} is always {_json_text(fixed[key])} for this kind; leave it out"
+            )
+        setting = kind.settings.get(key)
+        if setting is None:
+            raise _unknown_keyword(ctor, key, (k for k in kind.settings if k not in fixed))
+        settings[key] = _checked(ctor, setting, value, key)
+    missing = [key for key in kind.required_settings if key not in settings]
+    if missing:
+        raise NodeSettingsError(f"{ctor}: missing required setting(s) {_quoted(missing)}")
+    return Node(name=name, type=kind.type, subtype=kind.subtype, settings=settings, id=node_id)
+
+
+# ---------------------------------------------------------------------------------------------
+# Constructors
+# ---------------------------------------------------------------------------------------------
+
+
+class _VlmCommonSettings(TypedDict, total=False):
+    provider: str
+    provider_api_key: str | None
+    model: str
+    output_format: Literal["text/html", "application/json"]
+    format_html: bool
+    unique_element_ids: bool
+
+
+class AutoSettings(_VlmCommonSettings, total=False):
+    """Settings of :meth:`Partition.auto` (``is_dynamic`` and ``allow_fast`` are fixed)."""
+
+
+class VlmSettings(_VlmCommonSettings, total=False):
+    """Settings of :meth:`Partition.vlm` (``is_dynamic`` is fixed to false)."""
+
+    allow_fast: bool
+
+
+class UnstructuredApiSettings(TypedDict, total=False):
+    """Settings of :meth:`Partition.hi_res` and :meth:`Partition.fast` (``strategy`` is fixed)."""
+
+    include_page_breaks: bool
+    pdf_infer_table_structure: bool
+    exclude_elements: Sequence[str]
+    xml_keep_tags: bool
+    encoding: str
+    ocr_languages: Sequence[str]
+    extract_image_block_types: Sequence[str]
+    infer_table_structure: bool
+    coordinates: bool
+
+
+class ChunkSettings(TypedDict, total=False):
+    """Settings every chunker takes."""
+
+    unstructured_api_url: str | None
+    unstructured_api_key: str | None
+    include_orig_elements: bool
+    new_after_n_chars: int
+    max_characters: int
+    overlap: int
+    overlap_all: bool
+    contextual_chunking_strategy: Literal["v1"]
+    isolate_table: bool
+
+
+class TitleChunkSettings(ChunkSettings, total=False):
+    """Settings of :meth:`Chunk.by_title`."""
+
+    multipage_sections: bool
+    combine_text_under_n_chars: int
+
+
+class SimilarityChunkSettings(ChunkSettings, total=False):
+    """Settings of :meth:`Chunk.by_similarity`."""
+
+    similarity_threshold: float
+
+
+OutputMode = Literal["elements_with_extracted_data", "extracted_data_only"]
+
+
+class Partition:
+    """Partition nodes: the first node of every job. Settings are keyword-only, with the names
+    the API documents; only what you pass (plus what the kind requires) is sent."""
+
+    @staticmethod
+    def auto(
+        *, name: str = "Partitioner", id: str | None = None, **settings: Unpack[AutoSettings]
+    ) -> Node:
+        """The Auto strategy: the platform picks fast, hi_res or a VLM page by page."""
+        fixed = {"is_dynamic": True, "allow_fast": True}
+        return _make("auto", "Partition.auto", name, id, settings, fixed)
+
+    @staticmethod
+    def vlm(
+        *, name: str = "Partitioner", id: str | None = None, **settings: Unpack[VlmSettings]
+    ) -> Node:
+        """The VLM strategy: a vision language model reads every page."""
+        return _make("vlm", "Partition.vlm", name, id, settings, {"is_dynamic": False})
+
+    @staticmethod
+    def hi_res(
+        *,
+        name: str = "Partitioner",
+        id: str | None = None,
+        **settings: Unpack[UnstructuredApiSettings],
+    ) -> Node:
+        """The High Res strategy: layout detection and OCR."""
+        return _make("hi_res", "Partition.hi_res", name, id, settings, {"strategy": "hi_res"})
+
+    @staticmethod
+    def fast(
+        *,
+        name: str = "Partitioner",
+        id: str | None = None,
+        **settings: Unpack[UnstructuredApiSettings],
+    ) -> Node:
+        """The Fast strategy: text extraction only (not for image files)."""
+        return _make("fast", "Partition.fast", name, id, settings, {"strategy": "fast"})
+
+
+def _enrich(
+    task: str,
+    ctor: str,
+    provider: object,
+    model: object,
+    name: object,
+    node_id: object,
+    unknown: Mapping[str, object],
+    extra: Mapping[str, object] | None = None,
+    extra_keywords: tuple[str, ...] = (),
+) -> Node:
+    if unknown:
+        allowed = ("provider", "model", *extra_keywords, "name", "id")
+        raise _unknown_keyword(ctor, next(iter(unknown)), allowed)
+    providers = ENRICHMENT_SUBTYPES[task]
+    if not isinstance(provider, str) or provider not in providers:
+        raise NodeSettingsError(
+            f"{ctor}: provider must be one of {_quoted(providers)}; got {_got(provider)} "
+            "(the API has no subtype for it)"
+        )
+    subtype = providers[provider]
+    if provider == "twopass":
+        if model is not None:
+            raise NodeSettingsError(f"{ctor}: the twopass provider takes no model")
+        return _make(subtype, ctor, name, node_id, {})
+    given: dict[str, object] = {
+        "provider_type": provider,
+        "model": DEFAULT_ENRICHMENT_MODELS[provider] if model is None else model,
+        **(extra or {}),
+    }
+    return _make(subtype, ctor, name, node_id, given)
+
+
+class Enrich:
+    """Enrichment (``prompter``) nodes. ``provider`` picks the subtype; ``model`` defaults to a
+    documented model of that provider. A model outside the documented list is allowed."""
+
+    @staticmethod
+    def image_description(
+        *,
+        provider: str = "anthropic",
+        model: str | None = None,
+        name: str = "Enrichment",
+        id: str | None = None,
+        **unknown: Any,
+    ) -> Node:
+        """Describe images in words (anthropic, bedrock, openai, vertexai)."""
+        return _enrich(
+            "image_description", "Enrich.image_description", provider, model, name, id, unknown
+        )
+
+    @staticmethod
+    def table_description(
+        *,
+        provider: str = "anthropic",
+        model: str | None = None,
+        name: str = "Enrichment",
+        id: str | None = None,
+        **unknown: Any,
+    ) -> Node:
+        """Summarise tables in words (anthropic, bedrock, openai, vertexai)."""
+        return _enrich(
+            "table_description", "Enrich.table_description", provider, model, name, id, unknown
+        )
+
+    @staticmethod
+    def table_to_html(
+        *,
+        provider: str = "anthropic",
+        model: str | None = None,
+        name: str = "Enrichment",
+        id: str | None = None,
+        **unknown: Any,
+    ) -> Node:
+        """Turn tables into HTML (anthropic, openai, or "twopass", which takes no model)."""
+        return _enrich("table_to_html", "Enrich.table_to_html", provider, model, name, id, unknown)
+
+    @staticmethod
+    def ner(
+        *,
+        provider: str = "anthropic",
+        model: str | None = None,
+        prompt: str | None = None,
+        name: str = "Enrichment",
+        id: str | None = None,
+        **unknown: Any,
+    ) -> Node:
+        """Named entity recognition (anthropic, openai); ``prompt`` replaces the built-in one."""
+        override = {"prompt": {"user": prompt}}
+        extra = {} if prompt is None else {"prompt_interface_overrides": override}
+        ctor = "Enrich.ner"
+        return _enrich("ner", ctor, provider, model, name, id, unknown, extra, ("prompt",))
+
+    @staticmethod
+    def generative_ocr(
+        *,
+        provider: str = "anthropic",
+        model: str | None = None,
+        name: str = "Enrichment",
+        id: str | None = None,
+        **unknown: Any,
+    ) -> Node:
+        """Re-read text with a vision model (anthropic, bedrock, openai). After hi_res it reads
+        only the element types in the partitioner's extract_image_block_types."""
+        return _enrich(
+            "generative_ocr", "Enrich.generative_ocr", provider, model, name, id, unknown
+        )
+
+
+class Chunk:
+    """Chunk nodes; at most one per job, after every enrichment. Before an embedder, set
+    ``max_characters`` within the embedding model's limit."""
+
+    @staticmethod
+    def by_character(
+        *, name: str = "Chunker", id: str | None = None, **settings: Unpack[ChunkSettings]
+    ) -> Node:
+        """Fill chunks up to the size limits, element by element."""
+        return _make("chunk_by_character", "Chunk.by_character", name, id, settings)
+
+    @staticmethod
+    def by_title(
+        *, name: str = "Chunker", id: str | None = None, **settings: Unpack[TitleChunkSettings]
+    ) -> Node:
+        """Start a new chunk at every title (section)."""
+        return _make("chunk_by_title", "Chunk.by_title", name, id, settings)
+
+    @staticmethod
+    def by_page(
+        *, name: str = "Chunker", id: str | None = None, **settings: Unpack[ChunkSettings]
+    ) -> Node:
+        """Never let a chunk span pages."""
+        return _make("chunk_by_page", "Chunk.by_page", name, id, settings)
+
+    @staticmethod
+    def by_similarity(
+        *,
+        name: str = "Chunker",
+        id: str | None = None,
+        **settings: Unpack[SimilarityChunkSettings],
+    ) -> Node:
+        """Group neighbouring elements whose embeddings are alike."""
+        return _make("chunk_by_similarity", "Chunk.by_similarity", name, id, settings)
+
+
+def _embed(
+    provider: str, model: object, name: object, node_id: object, unknown: Mapping[str, object]
+) -> Node:
+    ctor = f"Embed.{provider}"
+    if unknown:
+        raise _unknown_keyword(ctor, next(iter(unknown)), ("model", "name", "id"))
+    if not isinstance(model, str) or not model:
+        raise NodeSettingsError(
+            f"{ctor}: model must be a model name such as "
+            f'"{MODELS["embed"][provider][0]}"; got {_got(model)}'
+        )
+    return _make(provider, ctor, name, node_id, {"model_name": model})
+
+
+class Embed:
+    """Embed nodes, one constructor per provider: ``Embed.azure_openai("text-embedding-3-large")``.
+    A model outside the documented list is allowed (the catalogue warns)."""
+
+    @staticmethod
+    def azure_openai(
+        model: str, *, name: str = "Embedder", id: str | None = None, **unknown: Any
+    ) -> Node:
+        return _embed("azure_openai", model, name, id, unknown)
+
+    @staticmethod
+    def bedrock(
+        model: str, *, name: str = "Embedder", id: str | None = None, **unknown: Any
+    ) -> Node:
+        return _embed("bedrock", model, name, id, unknown)
+
+    @staticmethod
+    def ibm(model: str, *, name: str = "Embedder", id: str | None = None, **unknown: Any) -> Node:
+        return _embed("ibm", model, name, id, unknown)
+
+    @staticmethod
+    def togetherai(
+        model: str, *, name: str = "Embedder", id: str | None = None, **unknown: Any
+    ) -> Node:
+        return _embed("togetherai", model, name, id, unknown)
+
+    @staticmethod
+    def voyageai(
+        model: str, *, name: str = "Embedder", id: str | None = None, **unknown: Any
+    ) -> Node:
+        return _embed("voyageai", model, name, id, unknown)
+
+
+class Extract:
+    """Structured-data extractor nodes; always the last node of a job."""
+
+    @staticmethod
+    def llm(
+        *,
+        json_schema: str | Mapping[str, Any] | None = None,
+        guidance: str | None = None,
+        provider: str | None = None,
+        model: str | None = None,
+        output_mode: OutputMode | None = None,
+        name: str = "Extractor",
+        id: str | None = None,
+        **unknown: Any,
+    ) -> Node:
+        """Extract data with a language model, shaped by ``json_schema`` (a JSON Schema as a
+        mapping, serialized compactly, or as a string) and/or described by ``guidance``."""
+        ctor = "Extract.llm"
+        if unknown:
+            allowed = ("json_schema", "guidance", "provider", "model", "output_mode", "name", "id")
+            raise _unknown_keyword(ctor, next(iter(unknown)), allowed)
+        if json_schema is None and guidance is None:
+            raise NodeSettingsError(f"{ctor}: give json_schema, guidance, or both")
+        target: dict[str, object] = {}
+        if json_schema is not None:
+            target["json_schema"] = _schema_text(ctor, json_schema)
+        if guidance is not None:
+            target["extraction_guidance"] = guidance
+        given: dict[str, object] = {"schema_to_extract": target}
+        for key, value in (("provider", provider), ("model", model), ("output_mode", output_mode)):
+            if value is not None:
+                given[key] = value
+        return _make("llm", ctor, name, id, given)
+
+    @staticmethod
+    def regex(
+        patterns: Mapping[str, str] | Iterable[tuple[str, str]],
+        *,
+        output_mode: OutputMode | None = None,
+        name: str = "Extractor",
+        id: str | None = None,
+        **unknown: Any,
+    ) -> Node:
+        """Extract every match of named Python regular expressions: ``{"phone": r"\\d{3}-\\d{4}"}``
+        or ``[("phone", r"\\d{3}-\\d{4}")]``."""
+        import re
+
+        ctor = "Extract.regex"
+        if unknown:
+            raise _unknown_keyword(ctor, next(iter(unknown)), ("output_mode", "name", "id"))
+        if isinstance(patterns, str | bytes):
+            raise NodeSettingsError(
+                f"{ctor}: patterns must be a mapping of name to pattern or a list of "
+                f"(name, pattern) pairs; got {_got(patterns)}"
+            )
+        pairs = list(patterns.items() if isinstance(patterns, Mapping) else patterns)
+        entries = []
+        for i, pair in enumerate(pairs):
+            if not (isinstance(pair, tuple | list) and len(pair) == 2):
+                raise NodeSettingsError(
+                    f"{ctor}: patterns[{i}] must be a (name, pattern) pair; got {_got(pair)}"
+                )
+            entries.append({"name": pair[0], "pattern": pair[1]})
+        given: dict[str, object] = {"regex_patterns": entries}
+        if output_mode is not None:
+            given["output_mode"] = output_mode
+        node = _make("regex", ctor, name, id, given)
+        seen: set[str] = set()
+        for entry in node.settings["regex_patterns"]:
+            if entry["name"] in seen:
+                raise NodeSettingsError(f'{ctor}: two patterns are named "{entry["name"]}"')
+            seen.add(entry["name"])
+            try:
+                re.compile(entry["pattern"])
+            except re.error as exc:
+                raise NodeSettingsError(
+                    f'{ctor}: pattern "{entry["name"]}" is not a valid Python regular '
+                    f"expression: {exc}"
+                ) from None
+        return node
+
+
+def _schema_text(ctor: str, json_schema: object) -> str:
+    import json
+
+    if isinstance(json_schema, str):
+        try:
+            parsed = json.loads(json_schema)
+        except ValueError as exc:
+            raise NodeSettingsError(f"{ctor}: json_schema is not JSON text: {exc}") from None
+        if not isinstance(parsed, dict):
+            raise NodeSettingsError(f"{ctor}: json_schema must be a JSON object (a schema)")
+        return json_schema
+    if isinstance(json_schema, Mapping):
+        try:
+            return json.dumps(
+                json_schema, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+            )
+        except (TypeError, ValueError) as exc:
+            raise NodeSettingsError(
+                f"{ctor}: json_schema cannot be written as JSON: {exc}"
+            ) from None
+    raise NodeSettingsError(
+        f"{ctor}: json_schema must be a mapping or a JSON string; got {_got(json_schema)}"
+    )
