@@ -42,6 +42,15 @@ class Node:
 
         return JobDAG.chain(other, self)
 
+    def __repr__(self) -> str:
+        # Provider keys may sit in settings; a repr ends up in logs and tracebacks.
+        shown = {k: "***" if k in SECRET_SETTINGS and v else v for k, v in self.settings.items()}
+        extra = f", id={self.id!r}" if self.id is not None else ""
+        return (
+            f"Node(name={self.name!r}, type={self.type!r}, subtype={self.subtype!r}, "
+            f"settings={shown!r}{extra})"
+        )
+
     def to_dict(self) -> dict[str, Any]:
         """The node as it appears in ``job_nodes``.
 

@@ -175,3 +175,9 @@ def test_processing_order_respects_every_edge(data: st.DataObject) -> None:
     jobs = dag.plan()
     assert len(jobs) == len(dag.leaves())
     assert all(job[0].name == "n0" for job in jobs)
+
+
+def test_node_repr_hides_provider_keys() -> None:
+    node = Node("Chunker", "chunk", "chunk_by_title", {"unstructured_api_key": "sekrit-123"})
+    assert "sekrit-123" not in repr(node)
+    assert "sekrit-123" not in repr(JobDAG.chain(node).plan())
