@@ -1,0 +1,508 @@
+"""Findings for a whole create-job body: multipart/form-data framing, parts, files and request_data.
+
+The body is read in blocks and parsed incrementally: file contents are counted, never kept, so
+validating a body of any size takes the same memory. Only the ``request_data`` text is held,
+up to :data:`MAX_REQUEST_DATA_BYTES`.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import BinaryIO, Protocol
+
+from dagkit import limits
+from dagkit.errors import MultipartError
+from dagkit.findings import Finding, finding
+from dagkit.multipart import (
+    Event,
+    MultipartParser,
+    PartData,
+    PartEnd,
+    PartStart,
+    Problem,
+    check_boundary,
+    parse_content_type,
+    read_blocks,
+)
+
+__all__ = ["looks_like_http_request", "validate_body", "validate_http_request"]
+
+#: The form field the docs use for files, and the spelling some generated clients send.
+FILES_FIELD = "input_files"
+FILES_FIELD_BRACKETS = "input_files[]"
+REQUEST_DATA_FIELD = "request_data"
+#: request_data longer than this is not parsed (the JSON text of a job is a few kilobytes).
+MAX_REQUEST_DATA_BYTES = 16 * 1024 * 1024
+#: The longest request head (request line and headers) a captured request may have.
+MAX_HEAD_BYTES = 64 * 1024
+
+Source = bytes | BinaryIO | Iterable[bytes]
+
+
+@dataclass
+class _File:
+    label: str
+    filename: str | None
+
+
+@dataclass
+class _State:
+    """What validate_body has seen so far."""
+
+    file: str | None
+    max_file_size: int
+    max_files: int
+    findings: list[Finding] = field(default_factory=list)
+    labels: dict[int, str] = field(default_factory=dict)
+    kinds: dict[int, str] = field(default_factory=dict)  # part index -> request_data/file/other
+    files: dict[int, _File] = field(default_factory=dict)
+    filenames: dict[str, str] = field(default_factory=dict)  # filename -> label of first use
+    brackets: list[str] = field(default_factory=list)
+    request_data_seen: int = 0
+    request_data: bytearray | None = None
+    request_data_part: int | None = None
+    request_data_too_big: bool = False
+
+    def add(self, code: str, message: str, part: str | None, hint: str = "") -> None:
+        self.findings.append(finding(code, message, part=part, file=self.file, hint=hint))
+
+
+def validate_body(
+    stream: Source,
+    content_type: str,
+    *,
+    max_file_size: int = limits.MAX_FILE_SIZE,
+    max_files: int = limits.MAX_FILES_PER_JOB,
+    file: str | None = None,
+) -> list[Finding]:
+    """Every finding about a create-job body read from ``stream`` with header ``content_type``.
+
+    ``stream`` is a binary file, an iterable of byte blocks, or bytes. Findings carry the
+    ``part`` they concern (``request_data``, ``input_files[3] "report.pdf"``, ``part[4]``) and
+    ``file``; request_data findings also carry the pointer, line and column inside that part.
+    """
+    state = _State(file, max_file_size, max_files)
+    boundary = _boundary(content_type, state)
+    if boundary is None:
+        return state.findings
+    try:
+        parser = MultipartParser(boundary)
+    except (MultipartError, UnicodeEncodeError):
+        return state.findings  # the boundary was reported; there is nothing to parse with
+    try:
+        for block in read_blocks(stream):
+            _handle(parser.feed(block), state)
+    except MultipartError as exc:  # a text-mode stream: say so instead of crashing
+        state.add("DK402", f"the body cannot be read: {exc}", None)
+        return state.findings
+    _handle(parser.close(), state)
+    _finish(state)
+    return state.findings
+
+
+def _boundary(content_type: str, state: _State) -> str | None:
+    """The boundary to parse with, or None (after a finding) when the body cannot be parsed."""
+    mime, params = parse_content_type(content_type or "")
+    hint = "send Content-Type: multipart/form-data; boundary=<the boundary the body uses>"
+    if mime != "multipart/form-data":
+        shown = repr(mime) if mime else "missing"
+        state.add("DK400", f"the Content-Type is {shown}, not multipart/form-data", None, hint)
+        if not mime.startswith("multipart/"):
+            return None
+    boundary = params.get("boundary")
+    if not boundary:
+        state.add("DK400", "the Content-Type has no boundary parameter", None, hint)
+        return None
+    problem = check_boundary(boundary)
+    if problem:
+        state.add("DK401", f"{problem}: {boundary[:80]!r}", None)
+        if "\r" in boundary or "\n" in boundary:
+            return None
+    return boundary
+
+
+def _handle(events: list[Event], state: _State) -> None:
+    for event in events:
+        if isinstance(event, PartData):
+            if event.index == state.request_data_part:
+                _collect_request_data(event.data, state)
+        elif isinstance(event, PartStart):
+            _part_start(event, state)
+        elif isinstance(event, PartEnd):
+            _part_end(event, state)
+        elif isinstance(event, Problem):
+            index = event.part_index
+            label = None if index is None else state.labels.get(index, f"part[{index}]")
+            state.add(event.code, f"{event.message} (at byte {event.offset})", label)
+
+
+def _part_start(event: PartStart, state: _State) -> None:
+    name, index = event.name, event.index
+    if name == REQUEST_DATA_FIELD:
+        state.labels[index] = REQUEST_DATA_FIELD
+        state.kinds[index] = "request_data"
+        state.request_data_seen += 1
+        if state.request_data_seen > 1:
+            state.add(
+                "DK407",
+                f"part {index} is request_data again; the server reads only one",
+                REQUEST_DATA_FIELD,
+                "send request_data once",
+            )
+        elif event.filename is not None:
+            state.add(
+                "DK408",
+                f"request_data is sent as a file (filename {event.filename!r})",
+                REQUEST_DATA_FIELD,
+                "send request_data as a plain form field, without a filename",
+            )
+        if state.request_data_seen == 1:
+            state.request_data = bytearray()
+            state.request_data_part = index
+        return
+    if name in (FILES_FIELD, FILES_FIELD_BRACKETS):
+        _file_start(event, name, state)
+        return
+    label = f"part[{index}]" if name is None else f'part[{index}] "{name}"'
+    state.labels[index] = label
+    state.kinds[index] = "other"
+    if name is not None:
+        state.add(
+            "DK412",
+            f"the create-job operation has no part {name!r}; the server ignores it",
+            label,
+            "the parts are request_data and input_files",
+        )
+
+
+def _file_start(event: PartStart, name: str, state: _State) -> None:
+    number = len(state.files)
+    filename = event.filename
+    label = f"{FILES_FIELD}[{number}]" + ("" if filename is None else f' "{filename}"')
+    state.labels[event.index] = label
+    state.kinds[event.index] = "file"
+    state.files[event.index] = _File(label, filename)
+    if name == FILES_FIELD_BRACKETS:
+        state.brackets.append(label)
+    if not filename:
+        state.add(
+            "DK409",
+            "a file part without a filename" if filename is None else "a file with an empty name",
+            label,
+            "give every input_files part a filename",
+        )
+    else:
+        _check_filename(filename, label, state)
+    if event.content_type is None:
+        state.add(
+            "DK410",
+            "a file part without a Content-Type",
+            label,
+            f"send Content-Type: {limits.guess_content_type(filename or '')}",
+        )
+
+
+def _check_filename(filename: str, label: str, state: _State) -> None:
+    first = state.filenames.setdefault(filename, label)
+    if first != label:
+        state.add(
+            "DK416",
+            f"the filename {filename!r} is also used by {first}",
+            label,
+            "give each file a distinct name; outputs are told apart by it",
+        )
+    unsafe = [c for c in filename if c in "/\\" or unicodedata.category(c) == "Cc"]
+    if unsafe or filename in (".", ".."):
+        what = ", ".join(sorted({repr(c) for c in unsafe})) or repr(filename)
+        state.add(
+            "DK417",
+            f"the filename contains a path separator or control character: {what}",
+            label,
+            "send the base name only, without directories or control characters",
+        )
+    if not limits.is_supported(filename):
+        ext = limits.extension(filename)
+        shown = f"the extension {ext!r}" if ext else "a name without an extension"
+        state.add(
+            "DK418",
+            f"the platform does not process files with {shown}",
+            label,
+            "convert the file to a supported type (PDF, DOCX, HTML, images, ...)",
+        )
+
+
+def _part_end(event: PartEnd, state: _State) -> None:
+    kind = state.kinds.get(event.index)
+    if kind == "request_data" and event.index == state.request_data_part:
+        _check_request_data(state)
+        state.request_data_part = None
+    elif kind == "file":
+        label = state.files[event.index].label
+        if event.size > state.max_file_size:
+            state.add(
+                "DK414",
+                f"the file is {event.size:,} bytes; the limit is {state.max_file_size:,}",
+                label,
+                "split or compress the file, or raise the limit if your account allows more",
+            )
+        elif event.size == 0:
+            state.add("DK415", "the file is empty", label, "the platform has nothing to process")
+
+
+def _collect_request_data(data: bytes, state: _State) -> None:
+    if state.request_data is None or state.request_data_too_big:
+        return
+    if len(state.request_data) + len(data) > MAX_REQUEST_DATA_BYTES:
+        state.request_data_too_big = True
+        state.request_data = None
+        return
+    state.request_data += data
+
+
+def _check_request_data(state: _State) -> None:
+    raw = state.request_data
+    state.request_data = None
+    if raw is None:
+        if state.request_data_too_big:
+            limit = MAX_REQUEST_DATA_BYTES // (1024 * 1024)
+            state.add(
+                "DK420",
+                f"request_data is over {limit} MiB; dagkit does not parse it",
+                REQUEST_DATA_FIELD,
+            )
+        return
+    try:
+        text = bytes(raw).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line, column = _line_column(bytes(raw), exc.start)
+        state.findings.append(
+            finding(
+                "DK102",
+                f"request_data is not UTF-8: byte 0x{raw[exc.start]:02x} at offset {exc.start}",
+                part=REQUEST_DATA_FIELD,
+                file=state.file,
+                line=line,
+                column=column,
+                hint="save request_data as UTF-8",
+            )
+        )
+        return
+    # Imported on first use: it pulls in the schema machinery, which framing checks skip.
+    from dagkit.validate.request_data import validate_request_data
+
+    for item in validate_request_data(text, part=REQUEST_DATA_FIELD, file=state.file):
+        state.findings.append(item.replace(part=REQUEST_DATA_FIELD, file=state.file))
+
+
+def _line_column(raw: bytes, offset: int) -> tuple[int, int]:
+    """1-based line and column (in characters) of byte ``offset``; ``raw[:offset]`` is UTF-8."""
+    line_start = raw.rfind(b"\n", 0, offset) + 1
+    column = len(raw[line_start:offset].decode("utf-8", "replace")) + 1
+    return raw.count(b"\n", 0, offset) + 1, column
+
+
+def _finish(state: _State) -> None:
+    if state.request_data_seen == 0:
+        state.add(
+            "DK406",
+            "the body has no request_data part",
+            REQUEST_DATA_FIELD,
+            'add a form field request_data holding the job JSON, e.g. {"template_id": "..."}',
+        )
+    if state.brackets:
+        count = len(state.brackets)
+        state.add(
+            "DK411",
+            f"{count} file part(s) are named input_files[]; the docs name the field input_files",
+            state.brackets[0],
+            "name every file part input_files (no brackets)",
+        )
+    labels = [f.label for f in state.files.values()]
+    if len(labels) > state.max_files:
+        state.add(
+            "DK413",
+            f"{len(labels)} files; one job takes at most {state.max_files}",
+            labels[state.max_files],
+            "split the files over several jobs (dagkit batch does this)",
+        )
+
+
+# ------------------------------------------------------------------- captured HTTP requests
+
+_REQUEST_LINE = re.compile(rb"[A-Z][A-Z_-]{0,19} \S+ HTTP/\d(?:\.\d)?\r?\n")
+
+
+class _Report(Protocol):
+    """Records a finding about the captured request (DK419 unless another code is given)."""
+
+    def __call__(self, message: str, code: str = ...) -> None: ...
+
+
+def looks_like_http_request(head: bytes) -> bool:
+    """Whether ``head`` starts with an HTTP/1.x request line (``POST /api/v1/jobs/ HTTP/1.1``)."""
+    return _REQUEST_LINE.match(head) is not None
+
+
+def validate_http_request(
+    stream: Source,
+    *,
+    file: str | None = None,
+    max_file_size: int = limits.MAX_FILE_SIZE,
+    max_files: int = limits.MAX_FILES_PER_JOB,
+) -> list[Finding]:
+    """Findings for a file holding a captured request: request line, headers, empty line, body.
+
+    The Content-Type comes from the headers; a chunked body is decoded on the fly.
+    """
+    problems: list[Finding] = []
+
+    def bad(message: str, code: str = "DK419") -> None:
+        problems.append(finding(code, message, file=file))
+
+    blocks = _safe_blocks(read_blocks(stream), bad)
+    head, rest = _read_head(blocks)
+    if head is None:
+        bad(f"no end of the request head (an empty line) in the first {MAX_HEAD_BYTES} bytes")
+        return problems
+    headers = _parse_head(head, bad)
+    if headers is None:
+        return problems
+    encoding = headers.get("transfer-encoding", "").lower()
+    body: Iterator[bytes] = _prepend(rest, blocks)
+    if headers.get("content-encoding", "identity").lower() not in ("identity", ""):
+        bad(f"the body is sent with Content-Encoding {headers['content-encoding']!r}; not decoded")
+        return problems
+    if "chunked" in encoding:
+        body = _dechunk(body, bad)
+    elif "content-length" in headers:
+        body = _limit(body, headers["content-length"], bad)
+    findings = validate_body(
+        body,
+        headers.get("content-type", ""),
+        max_file_size=max_file_size,
+        max_files=max_files,
+        file=file,
+    )
+    return problems + findings
+
+
+def _safe_blocks(blocks: Iterator[bytes], bad: _Report) -> Iterator[bytes]:
+    try:
+        yield from blocks
+    except MultipartError as exc:
+        bad(f"the request cannot be read: {exc}")
+
+
+def _read_head(blocks: Iterator[bytes]) -> tuple[bytes | None, bytes]:
+    """The request head (without its final blank line) and the bytes after it."""
+    buf = b""
+    for block in blocks:
+        buf += block
+        # The first empty line ends the head, whether its lines end in CRLF or LF alone.
+        ends = [(i, len(end)) for end in (b"\r\n\r\n", b"\n\n") if (i := buf.find(end)) >= 0]
+        if ends:
+            i, n = min(ends)
+            if i <= MAX_HEAD_BYTES:
+                return buf[:i], buf[i + n :]
+            break
+        if len(buf) > MAX_HEAD_BYTES:
+            break
+    return None, b""
+
+
+def _parse_head(head: bytes, bad: _Report) -> dict[str, str] | None:
+    """Lower-cased header names to values, or None after a finding."""
+    if not looks_like_http_request(head + b"\n"):
+        first = head.split(b"\n", 1)[0][:80]
+        bad(f"the first line is not an HTTP request line: {first!r}")
+        return None
+    text = head.decode("latin-1")
+    headers: dict[str, str] = {}
+    last = ""
+    for line in text.replace("\r\n", "\n").split("\n")[1:]:
+        if line[:1] in (" ", "\t") and last:
+            headers[last] += " " + line.strip()
+            continue
+        name, colon, value = line.partition(":")
+        if not colon or not name.strip() or name != name.strip():
+            bad(f"a header line that is not 'Name: value': {line[:80]!r}")
+            return None
+        last = name.lower()
+        headers[last] = (
+            value.strip() if last not in headers else f"{headers[last]}, {value.strip()}"
+        )
+    if "content-type" not in headers:
+        bad("the request has no Content-Type header", "DK400")
+        return None
+    return headers
+
+
+def _prepend(first: bytes, blocks: Iterator[bytes]) -> Iterator[bytes]:
+    if first:
+        yield first
+    yield from blocks
+
+
+def _limit(blocks: Iterator[bytes], length_text: str, bad: _Report) -> Iterator[bytes]:
+    """The first Content-Length bytes; what is missing or left over is reported."""
+    if not length_text.isdigit():
+        bad(f"Content-Length {length_text!r} is not a number")
+        yield from blocks
+        return
+    remaining = int(length_text)
+    extra = 0
+    for block in blocks:
+        if remaining >= len(block):
+            remaining -= len(block)
+            yield block
+        else:
+            if remaining:
+                yield block[:remaining]
+            extra += len(block) - remaining
+            remaining = 0
+    if remaining:
+        bad(f"the body is {remaining:,} bytes shorter than its Content-Length ({length_text})")
+    if extra:
+        bad(f"{extra:,} bytes after the Content-Length are not part of the body", "DK404")
+
+
+def _dechunk(blocks: Iterator[bytes], bad: _Report) -> Iterator[bytes]:
+    """Decode Transfer-Encoding: chunked, holding at most one block besides the output."""
+    buf = b""
+
+    def fill(need: int) -> bool:
+        nonlocal buf
+        while len(buf) < need:
+            block = next(blocks, None)
+            if block is None:
+                return False
+            buf += block
+        return True
+
+    while True:
+        while (nl := buf.find(b"\r\n")) < 0:
+            if len(buf) > 1024 or not fill(len(buf) + 1):
+                bad("the chunked body ends or breaks where a chunk size line should be")
+                return
+        size_text = buf[:nl].split(b";", 1)[0].strip()
+        buf = buf[nl + 2 :]
+        if not size_text or any(c not in b"0123456789abcdefABCDEF" for c in size_text):
+            bad(f"a chunk size that is not hexadecimal: {size_text[:20]!r}")
+            return
+        size = int(size_text, 16)
+        if size == 0:
+            return  # trailers, if any, do not matter for the body
+        while size:
+            if not buf and not fill(1):
+                bad("the chunked body ends in the middle of a chunk")
+                return
+            piece, buf = buf[:size], buf[size:]
+            size -= len(piece)
+            yield piece
+        if not fill(2) or buf[:2] != b"\r\n":
+            bad("a chunk is not followed by CRLF")
+            return
+        buf = buf[2:]

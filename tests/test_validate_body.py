@@ -1,0 +1,415 @@
+"""Findings for whole create-job bodies and captured HTTP requests."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dagkit.findings import CODES, Finding
+from dagkit.multipart import FileSpec, MultipartEncoder
+from dagkit.validate.body import looks_like_http_request, validate_body, validate_http_request
+
+B = "bnd"
+CT = f"multipart/form-data; boundary={B}"
+REQUEST_DATA = b'{"template_id": "hi_res_and_enrichment"}'
+
+
+def text_part(name: str, content: bytes, extra: str = "") -> bytes:
+    return f'Content-Disposition: form-data; name="{name}"{extra}\r\n\r\n'.encode() + content
+
+
+def file_part(
+    filename: str | None,
+    content: bytes = b"%PDF-1.4",
+    *,
+    name: str = "input_files",
+    ctype: str | None = "application/pdf",
+) -> bytes:
+    disposition = f'form-data; name="{name}"'
+    if filename is not None:
+        disposition += f'; filename="{filename}"'
+    head = f"Content-Disposition: {disposition}\r\n"
+    if ctype is not None:
+        head += f"Content-Type: {ctype}\r\n"
+    return (head + "\r\n").encode() + content
+
+
+def body(*parts: bytes, boundary: str = B) -> bytes:
+    delim = f"--{boundary}".encode()
+    return b"".join(delim + b"\r\n" + p + b"\r\n" for p in parts) + delim + b"--\r\n"
+
+
+def codes(findings: list[Finding]) -> list[str]:
+    return [f.code for f in findings]
+
+
+def only(findings: list[Finding], code: str) -> Finding:
+    """The one finding with ``code``, after checking it is the only finding."""
+    assert codes(findings) == [code], findings
+    return findings[0]
+
+
+RD = text_part("request_data", REQUEST_DATA)
+
+
+# ----------------------------------------------------------------------------- valid bodies
+
+
+def test_valid_body_has_no_findings() -> None:
+    assert validate_body(body(RD, file_part("a.pdf"), file_part("b.docx")), CT) == []
+
+
+def test_body_from_the_encoder_with_real_files_is_valid(tmp_path: Path) -> None:
+    paths = []
+    for name in ("report.pdf", "slides.pptx", "scan.png"):
+        path = tmp_path / name
+        path.write_bytes(name.encode() * 1000)
+        paths.append(FileSpec(path))
+    encoder = MultipartEncoder([("request_data", REQUEST_DATA.decode())], paths)
+    assert validate_body(iter(encoder), encoder.content_type) == []
+    with (tmp_path / "body.bin").open("wb") as f:
+        for block in encoder:
+            f.write(block)
+    with (tmp_path / "body.bin").open("rb") as f:
+        assert validate_body(f, encoder.content_type, file="body.bin") == []
+
+
+def test_body_given_as_bytes_blocks_or_file_gives_the_same_findings() -> None:
+    data = body(RD, file_part("a.exe"), file_part("a.exe"))
+    expected = validate_body(data, CT)
+    assert codes(expected) == ["DK418", "DK416", "DK418"]
+    assert validate_body(io.BytesIO(data), CT) == expected
+    assert validate_body((data[i : i + 3] for i in range(0, len(data), 3)), CT) == expected
+
+
+# ----------------------------------------------------------------------- one test per code
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    ["application/json", "", "multipart/form-data", "multipart/form-data; boundary="],
+)
+def test_dk400_content_type(content_type: str) -> None:
+    f = only(validate_body(body(RD), content_type), "DK400")
+    assert f.part is None and f.hint
+
+
+def test_dk401_illegal_boundary_is_reported_and_the_body_still_checked() -> None:
+    boundary = "x" * 71
+    data = body(RD, file_part("a.exe"), boundary=boundary)
+    found = validate_body(data, f"multipart/form-data; boundary={boundary}")
+    assert codes(found) == ["DK401", "DK418"]
+    assert found[0].part is None
+
+
+def test_dk402_broken_part_header() -> None:
+    data = body(RD, file_part("a.pdf").replace(b"Content-Type", b"Content Type oops"))
+    f = only(validate_body(data, CT), "DK402")
+    assert f.part == "part[1]"
+
+
+def test_dk402_lf_line_endings() -> None:
+    found = validate_body(body(RD, file_part("a.pdf")).replace(b"\r\n", b"\n"), CT)
+    assert set(codes(found)) == {"DK402", "DK406"}
+    assert "CRLF" in found[0].message
+
+
+def test_dk403_truncated_body() -> None:
+    data = body(RD, file_part("a.pdf", b"x" * 100))[:-20]
+    f = only(validate_body(data, CT), "DK403")
+    assert f.part == 'input_files[0] "a.pdf"'
+
+
+def test_dk404_bytes_after_the_closing_delimiter() -> None:
+    f = only(validate_body(body(RD) + b"junk", CT), "DK404")
+    assert f.severity == "warning" and f.part is None
+
+
+def test_dk405_part_without_content_disposition() -> None:
+    data = body(RD, b"Content-Type: text/plain\r\n\r\nhello")
+    f = only(validate_body(data, CT), "DK405")
+    assert f.part == "part[1]"
+
+
+def test_dk406_request_data_missing() -> None:
+    f = only(validate_body(body(file_part("a.pdf")), CT), "DK406")
+    assert f.part == "request_data"
+
+
+def test_dk407_request_data_repeated() -> None:
+    f = only(validate_body(body(RD, RD), CT), "DK407")
+    assert f.part == "request_data" and "part 1" in f.message
+
+
+def test_dk408_request_data_sent_as_file() -> None:
+    data = body(text_part("request_data", REQUEST_DATA, '; filename="rd.json"'))
+    f = only(validate_body(data, CT), "DK408")
+    assert f.part == "request_data"
+
+
+def test_dk409_file_without_filename() -> None:
+    f = only(validate_body(body(RD, file_part(None)), CT), "DK409")
+    assert f.part == "input_files[0]"
+
+
+def test_dk409_file_with_empty_filename() -> None:
+    f = only(validate_body(body(RD, file_part("")), CT), "DK409")
+    assert f.part == 'input_files[0] ""'
+
+
+def test_dk410_file_without_content_type() -> None:
+    f = only(validate_body(body(RD, file_part("a.pdf", ctype=None)), CT), "DK410")
+    assert f.part == 'input_files[0] "a.pdf"' and "application/pdf" in f.hint
+
+
+def test_dk411_input_files_with_brackets() -> None:
+    data = body(
+        RD, file_part("a.pdf", name="input_files[]"), file_part("b.pdf", name="input_files[]")
+    )
+    f = only(validate_body(data, CT), "DK411")
+    assert f.part == 'input_files[0] "a.pdf"'
+    assert "2 file part(s)" in f.message and "input_files" in f.hint
+
+
+def test_dk412_unknown_part() -> None:
+    data = body(RD, file_part("a.pdf"), text_part("extra", b"1"))
+    f = only(validate_body(data, CT), "DK412")
+    assert f.part == 'part[2] "extra"' and f.severity == "warning"
+
+
+def test_dk413_too_many_files() -> None:
+    files = [file_part(f"f{i}.pdf") for i in range(11)]
+    f = only(validate_body(body(RD, *files), CT), "DK413")
+    assert f.part == 'input_files[10] "f10.pdf"'
+    assert "11 files" in f.message
+
+
+def test_dk413_limit_is_configurable() -> None:
+    files = [file_part(f"f{i}.pdf") for i in range(3)]
+    assert validate_body(body(RD, *files), CT) == []
+    f = only(validate_body(body(RD, *files), CT, max_files=2), "DK413")
+    assert f.part == 'input_files[2] "f2.pdf"'
+
+
+def test_dk414_file_too_large() -> None:
+    data = body(RD, file_part("a.pdf", b"x" * 11))
+    assert validate_body(data, CT, max_file_size=11) == []
+    f = only(validate_body(data, CT, max_file_size=10), "DK414")
+    assert f.part == 'input_files[0] "a.pdf"'
+
+
+def test_dk414_default_limit_on_a_streamed_body() -> None:
+    # 10,000,001 bytes against the default 10 MB: streamed in blocks, never materialised.
+    def blocks() -> Iterator[bytes]:
+        yield b"--bnd\r\n" + RD + b"\r\n--bnd\r\n" + file_part("big.pdf", b"")
+        remaining = 10_000_001
+        while remaining:
+            n = min(remaining, 1 << 20)
+            yield b"x" * n
+            remaining -= n
+        yield b"\r\n--bnd--\r\n"
+
+    f = only(validate_body(blocks(), CT), "DK414")
+    assert "10,000,001" in f.message and f.part == 'input_files[0] "big.pdf"'
+
+
+def test_dk415_empty_file() -> None:
+    f = only(validate_body(body(RD, file_part("a.pdf", b"")), CT), "DK415")
+    assert f.part == 'input_files[0] "a.pdf"' and f.severity == "warning"
+
+
+def test_dk416_duplicate_filename() -> None:
+    data = body(RD, file_part("a.pdf"), file_part("b.pdf"), file_part("a.pdf"))
+    f = only(validate_body(data, CT), "DK416")
+    assert f.part == 'input_files[2] "a.pdf"' and "input_files[0]" in f.message
+
+
+@pytest.mark.parametrize("name", ["dir/a.pdf", "C:\\\\x\\\\a.pdf", "a\x01.pdf", "..", "a\x7f.pdf"])
+def test_dk417_unsafe_filename(name: str) -> None:
+    found = validate_body(body(RD, file_part(name)), CT)
+    assert "DK417" in codes(found)
+    assert set(codes(found)) <= {"DK417", "DK418"}
+    assert all(f.part and f.part.startswith("input_files[0]") for f in found)
+
+
+def test_dk418_unsupported_extension() -> None:
+    found = validate_body(body(RD, file_part("a.exe"), file_part("README")), CT)
+    assert codes(found) == ["DK418", "DK418"]
+    assert [f.part for f in found] == ['input_files[0] "a.exe"', 'input_files[1] "README"']
+    assert "'.exe'" in found[0].message and "without an extension" in found[1].message
+
+
+def test_dk419_unreadable_request_head() -> None:
+    f = only(validate_http_request(b"hello there\r\n\r\nbody", file="req.http"), "DK419")
+    assert f.file == "req.http"
+
+
+def test_dk102_request_data_not_utf8() -> None:
+    data = body(text_part("request_data", b'{\n  "template_id": "caf\xe9"\n}'))
+    f = only(validate_body(data, CT, file="b.bin"), "DK102")
+    assert (f.part, f.file, f.line, f.column) == ("request_data", "b.bin", 2, 22)
+
+
+def test_request_data_findings_carry_part_file_and_place() -> None:
+    data = body(text_part("request_data", b'{\n  "template_id": ,\n  "x": 1\n}'))
+    found = validate_body(data, CT, file="capture.bin")
+    assert found and found[0].code == "DK100"
+    assert all(f.part == "request_data" and f.file == "capture.bin" for f in found)
+    assert found[0].line == 2
+
+
+def test_every_finding_carries_the_file() -> None:
+    data = body(file_part("a.exe"), file_part(None), text_part("x", b""))[:-5]
+    found = validate_body(data, CT, file="f.bin")
+    assert len(found) >= 4 and all(f.file == "f.bin" for f in found)
+
+
+def test_text_mode_stream_is_a_finding_not_a_crash() -> None:
+    found = validate_body(io.StringIO("--bnd--\r\n"), CT)  # type: ignore[arg-type]
+    assert codes(found) == ["DK402"]
+
+
+# ------------------------------------------------------------------------ captured requests
+
+
+def http(head: str, payload: bytes) -> bytes:
+    return head.replace("\n", "\r\n").encode() + b"\r\n" + payload
+
+
+VALID = body(RD, file_part("a.pdf"))
+
+
+def test_captured_request_with_content_length() -> None:
+    req = http(
+        f"POST /api/v1/jobs/ HTTP/1.1\nContent-Type: {CT}\nContent-Length: {len(VALID)}\n", VALID
+    )
+    assert looks_like_http_request(req)
+    assert validate_http_request(io.BytesIO(req)) == []
+
+
+def test_captured_request_chunked() -> None:
+    chunks = b"".join(
+        f"{len(VALID[i : i + 10]):x}\r\n".encode() + VALID[i : i + 10] + b"\r\n"
+        for i in range(0, len(VALID), 10)
+    )
+    req = http(
+        f"POST /api/v1/jobs/ HTTP/1.1\nContent-Type: {CT}\nTransfer-Encoding: chunked\n",
+        chunks + b"0\r\n\r\n",
+    )
+    assert validate_http_request(req) == []
+    broken = req.replace(b"\r\na\r\n", b"\r\nzz\r\n", 1)
+    assert "DK419" in codes(validate_http_request(broken))
+
+
+def test_captured_request_with_lf_only_head_is_read() -> None:
+    req = f"POST /x HTTP/1.1\nContent-Type: {CT}\n\n".encode() + VALID
+    assert validate_http_request(req) == []
+
+
+def test_captured_request_problems() -> None:
+    no_type = http("POST /x HTTP/1.1\nHost: h\n", VALID)
+    assert codes(validate_http_request(no_type)) == ["DK400"]
+    short = http(f"POST /x HTTP/1.1\nContent-Type: {CT}\nContent-Length: {len(VALID) + 5}\n", VALID)
+    assert codes(validate_http_request(short)) == ["DK419"]
+    extra = http(
+        f"POST /x HTTP/1.1\nContent-Type: {CT}\nContent-Length: {len(VALID)}\n", VALID + b"xx"
+    )
+    assert codes(validate_http_request(extra)) == ["DK404"]
+    gzip = http(f"POST /x HTTP/1.1\nContent-Type: {CT}\nContent-Encoding: gzip\n", VALID)
+    assert codes(validate_http_request(gzip)) == ["DK419"]
+    endless = b"POST /x HTTP/1.1\r\n" + b"X-A: b\r\n" * 10_000
+    assert codes(validate_http_request(endless)) == ["DK419"]
+    bad_header = http(f"POST /x HTTP/1.1\nContent-Type: {CT}\nno colon here\n", VALID)
+    assert codes(validate_http_request(bad_header)) == ["DK419"]
+
+
+@pytest.mark.parametrize(
+    ("head", "expected"),
+    [
+        (b"POST /api/v1/jobs/ HTTP/1.1\r\nHost: x\r\n", True),
+        (b"GET / HTTP/1.0\n", True),
+        (b"--boundary\r\n", False),
+        (b'{"job_nodes": []}', False),
+        (b"post / HTTP/1.1\r\n", False),
+        (b"", False),
+    ],
+)
+def test_looks_like_http_request(head: bytes, expected: bool) -> None:
+    assert looks_like_http_request(head) is expected
+
+
+# ------------------------------------------------------------------------------------ fuzz
+
+VALID_BODY = body(RD, file_part("a.pdf", b"%PDF\r\n-- x"), file_part("b.txt", b"hi"))
+
+
+@st.composite
+def mutated(draw: st.DrawFn, base: bytes = VALID_BODY) -> bytes:
+    data = bytearray(base)
+    for _ in range(draw(st.integers(1, 5))):
+        if not data:
+            break
+        at = draw(st.integers(0, len(data) - 1))
+        action = draw(st.sampled_from(["flip", "insert", "delete", "truncate"]))
+        if action == "flip":
+            data[at] = draw(st.integers(0, 255))
+        elif action == "insert":
+            data[at:at] = draw(
+                st.sampled_from([b"\r\n", b"--bnd", b'"', b"\xff", b";", b"\r\n--bnd\r\n"])
+            )
+        elif action == "delete":
+            del data[at : at + draw(st.integers(1, 10))]
+        else:
+            del data[at:]
+    return bytes(data)
+
+
+content_types = st.one_of(
+    st.just(CT),
+    st.text(max_size=60),
+    st.builds(lambda b: f"multipart/form-data; boundary={b}", st.text(max_size=80)),
+)
+
+
+def check_findings(found: list[Finding]) -> None:
+    assert isinstance(found, list)
+    for f in found:
+        assert f.code in CODES and f.severity in ("error", "warning")
+
+
+@settings(max_examples=200, deadline=2000)
+@given(data=mutated(), content_type=content_types)
+def test_mutated_bodies_give_findings_only(data: bytes, content_type: str) -> None:
+    check_findings(validate_body(data, content_type))
+
+
+@settings(max_examples=200, deadline=2000)
+@given(data=st.binary(max_size=1500), content_type=content_types)
+def test_arbitrary_bytes_give_findings_only(data: bytes, content_type: str) -> None:
+    check_findings(validate_body(data, content_type))
+
+
+@settings(max_examples=200, deadline=2000)
+@given(data=mutated(base=http(f"POST /x HTTP/1.1\nContent-Type: {CT}\n", VALID_BODY)))
+def test_mutated_captured_requests_give_findings_only(data: bytes) -> None:
+    check_findings(validate_http_request(data))
+
+
+@settings(max_examples=100, deadline=2000)
+@given(data=st.binary(max_size=500))
+def test_arbitrary_captured_requests_give_findings_only(data: bytes) -> None:
+    check_findings(validate_http_request(b"POST / HTTP/1.1\r\n" + data))
+    check_findings(validate_http_request(data))
+
+
+def test_dk420_request_data_too_large_is_not_parsed() -> None:
+    from dagkit.validate.body import MAX_REQUEST_DATA_BYTES
+
+    data = body(text_part("request_data", b" " * (MAX_REQUEST_DATA_BYTES + 1)))
+    f = only(validate_body(data, CT), "DK420")
+    assert f.part == "request_data" and "MiB" in f.message
