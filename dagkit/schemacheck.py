@@ -1,0 +1,572 @@
+"""Schema findings: a fast verdict first, then jsonschema's detail for what is wrong.
+
+Most documents dagkit checks are valid, so :func:`check` first asks the compiled validator of
+:mod:`dagkit._fastschema` (tens of microseconds, no jsonschema import). Only an invalid document
+(or a schema the fast engine does not support) goes to the jsonschema validator of
+:mod:`dagkit.schemas`, and each of its errors becomes a :class:`~dagkit.findings.Finding` with a
+stable code, an RFC 6901 pointer, one readable sentence and a hint:
+
+- a failed ``oneOf``/``anyOf`` is reduced to its most relevant branch (as jsonschema's
+  ``best_match`` ranks them), or merged into one sentence when every branch only disagrees on the
+  type or the value ("must be a string or null");
+- an unknown key gets a finding of its own that points at the key;
+- request_data's "exactly one of template_id and job_nodes" is DK207, whatever the schema's
+  wording of that rule.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
+
+from dagkit import _fastschema, schemas
+from dagkit.errors import SchemaError
+from dagkit.findings import Finding, finding, pointer_join
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError
+
+__all__ = ["check", "check_schema"]
+
+Verdict = Callable[[Any], bool]
+
+
+def check(schema_name: str, instance: Any, *, base_pointer: str = "") -> list[Finding]:
+    """Every finding for ``instance`` against the packaged schema ``schema_name``.
+
+    ``base_pointer`` prefixes every pointer (the place of ``instance`` in a larger document).
+    An empty list means valid. Raises :class:`~dagkit.errors.SchemaError` for an unknown name.
+    """
+    if _passes(_verdict(schema_name), instance):
+        return []
+    root = "request_data" if schema_name == schemas.REQUEST_DATA else schema_name
+    return _findings(schemas.validator(schema_name), instance, base_pointer, root)
+
+
+def check_schema(schema: dict[str, Any], instance: Any, *, base_pointer: str = "") -> list[Finding]:
+    """Every finding for ``instance`` against ``schema`` (a JSON Schema 2020-12 dict).
+
+    ``$ref`` may name any packaged schema by its ``$id``. Compiled forms are cached by the
+    identity of ``schema``, so pass the same (unchanged) dict to benefit from the cache.
+    """
+    compiled = _by_identity(schema)
+    if _passes(compiled.verdict, instance):
+        return []
+    title = schema.get("title") if isinstance(schema, dict) else None
+    root = title if isinstance(title, str) and title else "the document"
+    return _findings(compiled.validator(), instance, base_pointer, root)
+
+
+# -- the fast verdict --------------------------------------------------------------------------
+
+
+def _compile(schema: Any) -> Verdict | None:
+    """The fast verdict for ``schema``, or None when only jsonschema can judge it."""
+    try:
+        return _fastschema.compile_schema(
+            schema, resolve=schemas.schema_by_id, formats=schemas.FORMATS
+        )
+    except _fastschema.UnsupportedSchema:
+        return None
+    except RecursionError:
+        return None
+
+
+@functools.cache
+def _verdict(schema_name: str) -> Verdict | None:
+    return _compile(schemas.load_schema(schema_name))
+
+
+def _passes(verdict: Verdict | None, instance: Any) -> bool:
+    if verdict is None:
+        return False
+    try:
+        return verdict(instance)
+    except (RecursionError, TypeError, ValueError, OverflowError):
+        return False  # let the reference engine say what is wrong
+
+
+class _Compiled:
+    """A schema's fast verdict, and its jsonschema validator once it is needed."""
+
+    def __init__(self, schema: dict[str, Any]) -> None:
+        self.schema = schema  # held so that its id() stays unique while cached
+        self.verdict = _compile(schema)
+        self._validator: Draft202012Validator | None = None
+
+    def validator(self) -> Draft202012Validator:
+        if self._validator is None:
+            from jsonschema import Draft202012Validator
+            from jsonschema.exceptions import SchemaError as BadSchema
+
+            try:
+                Draft202012Validator.check_schema(self.schema)
+            except BadSchema as exc:
+                raise SchemaError(f"the schema is not valid JSON Schema: {exc.message}") from None
+            self._validator = Draft202012Validator(
+                self.schema, registry=schemas.registry(), format_checker=schemas.format_checker()
+            )
+        return self._validator
+
+
+_CACHE_SIZE = 128
+_cache: dict[int, _Compiled] = {}
+
+
+def _by_identity(schema: dict[str, Any]) -> _Compiled:
+    compiled = _cache.get(id(schema))
+    if compiled is None or compiled.schema is not schema:
+        if len(_cache) >= _CACHE_SIZE:  # forget the oldest (safe if another thread did)
+            _cache.pop(next(iter(_cache), 0), None)
+        compiled = _cache[id(schema)] = _Compiled(schema)
+    return compiled
+
+
+# -- the detail --------------------------------------------------------------------------------
+
+
+def _findings(
+    validator: Draft202012Validator, instance: Any, base: str, root: str
+) -> list[Finding]:
+    from referencing.exceptions import Unresolvable
+
+    try:
+        errors = list(validator.iter_errors(instance))
+    except RecursionError:
+        return [
+            finding(
+                "DK103",
+                f"{root} nests too deeply to check",
+                hint="flatten the document",
+                pointer=base,
+            )
+        ]
+    except Unresolvable as exc:
+        raise SchemaError(f"a schema reference cannot be resolved: {exc}") from None
+    except (ArithmeticError, ValueError, TypeError) as exc:
+        return [finding("DK200", f"{root} cannot be checked: {exc}", pointer=base)]
+    found: list[_Found] = []
+    for error in errors:
+        found.extend(_convert(error, instance, root))
+    return _tidy(found, base)
+
+
+class _Found:
+    """A finding before its pointer is prefixed; ``weak`` ones give way to specific ones."""
+
+    __slots__ = ("code", "hint", "message", "path", "weak")
+
+    def __init__(
+        self, code: str, path: tuple[str | int, ...], message: str, hint: str, *, weak: bool = False
+    ) -> None:
+        self.code, self.path, self.message, self.hint, self.weak = code, path, message, hint, weak
+
+
+def _tidy(found: list[_Found], base: str) -> list[Finding]:
+    specific = [f.path for f in found if not f.weak]
+    seen: set[tuple[tuple[str | int, ...], str, str]] = set()
+    out: list[tuple[tuple[tuple[int, int | str], ...], Finding]] = []
+    for f in found:
+        if f.weak and any(p[: len(f.path)] == f.path for p in specific):
+            continue  # a parent of a more specific finding
+        key = (f.path, f.code, f.message)
+        if key in seen:
+            continue
+        seen.add(key)
+        order = tuple((0, t) if isinstance(t, int) else (1, t) for t in f.path)
+        item = finding(f.code, f.message, hint=f.hint, pointer=pointer_join(base, *f.path))
+        out.append((order, item))
+    out.sort(key=lambda pair: (pair[0], pair[1].code))
+    return [item for _, item in out]
+
+
+def _convert(error: ValidationError, document: Any, root: str) -> list[_Found]:
+    path = tuple(error.absolute_path)
+    where = _where(path, root)
+    keyword = error.validator
+    value: Any = error.instance
+    expected: Any = error.validator_value
+
+    if _is_template_or_nodes(error, document):
+        return [_template_or_nodes(document, path)]
+    if keyword in ("oneOf", "anyOf") and error.context:
+        return _reduce(error, document, root)
+    if keyword == "required":
+        key = _missing_key(error)
+        return [
+            _Found(
+                "DK201",
+                path,
+                f'{where} is missing the required key "{key}"',
+                f'add "{key}" to {where}',
+            )
+        ]
+    if keyword == "dependentRequired":
+        present = value if isinstance(value, dict) else {}
+        needs = [(name, key) for name, key in _dependents(error) if key not in present]
+        if needs:
+            name, key = needs[0]
+            return [
+                _Found(
+                    "DK201",
+                    path,
+                    f'{where} has "{name}" and so also needs "{key}"',
+                    f'add "{key}" to {where}, or remove "{name}"',
+                )
+            ]
+    if keyword == "type":
+        return [_Found("DK202", path, *_type_sentence(where, expected, value))]
+    if keyword in ("enum", "const"):
+        allowed = list(expected) if keyword == "enum" else [expected]
+        return [_Found("DK203", path, *_value_sentence(where, allowed, value))]
+    if keyword in _RANGE:
+        phrase = _RANGE[keyword].format(_show(expected))
+        return [
+            _Found(
+                "DK204",
+                path,
+                f"{where} must be {phrase}; got {_show(value)}",
+                f"use a number {phrase}",
+            )
+        ]
+    if keyword == "additionalProperties" and expected is False and isinstance(value, dict):
+        return _unknown_keys(error, path, where)
+    if keyword in ("additionalProperties", "unevaluatedProperties", "propertyNames"):
+        return [_Found("DK205", path, f"{where}: {error.message}", "remove the keys not allowed")]
+    if keyword in ("minLength", "maxLength", "pattern", "format"):
+        return [_Found("DK206", path, *_string_sentence(where, keyword, expected, value))]
+    if keyword in ("minItems", "maxItems", "uniqueItems") or (
+        keyword == "items" and expected is False
+    ):
+        return [_Found("DK208", path, *_array_sentence(where, error, value))]
+    if keyword == "not":
+        return [
+            _Found(
+                "DK200",
+                path,
+                f"{where} has a shape that is not allowed here",
+                "see the schema for what this place takes",
+                weak=True,
+            )
+        ]
+    if keyword is None:  # a `false` schema: nothing is allowed here
+        return [_Found("DK200", path, f"{where} is not allowed here", f"remove {where}")]
+    if keyword == "oneOf":  # no branch failed: several matched
+        return [
+            _Found(
+                "DK200",
+                path,
+                f"{where} matches more than one of the shapes allowed here; it must match one",
+                "remove what makes it ambiguous",
+                weak=True,
+            )
+        ]
+    return [_Found("DK200", path, f"{where}: {error.message}", "see the schema for this place")]
+
+
+# -- oneOf / anyOf -----------------------------------------------------------------------------
+
+
+def _reduce(error: ValidationError, document: Any, root: str) -> list[_Found]:
+    """A failed oneOf/anyOf as the findings of its most relevant branch (or one merged one)."""
+    from jsonschema.exceptions import best_match
+
+    path = tuple(error.absolute_path)
+    context = list(error.context or ())
+    here = [e for e in context if tuple(e.absolute_path) == path]
+    if len(here) == len(context):
+        merged = _merged(here, path, _where(path, root), error.instance, error.validator)
+        if merged is not None:
+            return [merged]
+    best = best_match([error])
+    if best is error:  # every branch is as relevant as the others: take the first
+        best = context[0]
+    while best.parent is not None and best.parent is not error:
+        best = best.parent
+    branch = best.relative_schema_path[0] if best.relative_schema_path else None
+    out: list[_Found] = []
+    for each in context:
+        if each.relative_schema_path and each.relative_schema_path[0] == branch:
+            out.extend(_convert(each, document, root))
+    return out
+
+
+def _merged(
+    errors: list[ValidationError],
+    path: tuple[str | int, ...],
+    where: str,
+    value: Any,
+    combinator: Any,
+) -> _Found | None:
+    """One finding for branches that all fail on the type, all on the value, or all on a key."""
+    keywords = {e.validator for e in errors}
+    if keywords == {"required"}:
+        keys = list(dict.fromkeys(_missing_key(e) for e in errors))
+        listed = ", ".join(f'"{k}"' for k in keys)
+        how = "exactly one" if combinator == "oneOf" else "at least one"
+        return _Found(
+            "DK201", path, f"{where} needs {how} of {listed}", f"add {how} of {listed} to {where}"
+        )
+    if keywords == {"type"}:
+        types: list[str] = []
+        for e in errors:
+            named: Any = e.validator_value
+            for t in [named] if isinstance(named, str) else named:
+                if t not in types:
+                    types.append(t)
+        return _Found("DK202", path, *_type_sentence(where, types, value))
+    if keywords <= {"enum", "const"}:
+        allowed: list[Any] = []
+        for e in errors:
+            values: Any = e.validator_value
+            allowed.extend(values if e.validator == "enum" else [values])
+        return _Found("DK203", path, *_value_sentence(where, allowed, value))
+    return None
+
+
+# -- request_data's "exactly one of template_id and job_nodes" ---------------------------------
+
+_ALTERNATIVES = ("template_id", "job_nodes")
+
+
+def _is_template_or_nodes(error: ValidationError, document: Any) -> bool:
+    """Whether ``error`` is the schema's wording of "exactly one of template_id and job_nodes".
+
+    It is when it fails at the document's root, on a keyword that combines or requires keys,
+    whose value names one of the two keys, and the document has both or neither of them (with
+    exactly one, the problem lies inside it). This holds however the schema words the rule:
+    ``oneOf`` of two ``required``, ``not`` of both, or ``if``/``then``.
+    """
+    if error.absolute_path or not isinstance(document, dict):
+        return False
+    if error.validator not in ("oneOf", "anyOf", "allOf", "not", "required", "dependentRequired"):
+        return False
+    if sum(key in document for key in _ALTERNATIVES) == 1:
+        return False
+    try:
+        text = json.dumps(error.validator_value)
+    except (TypeError, ValueError):
+        return False
+    return any(f'"{key}"' in text for key in _ALTERNATIVES)
+
+
+def _template_or_nodes(document: dict[str, Any], path: tuple[str | int, ...]) -> _Found:
+    has = "both" if all(key in document for key in _ALTERNATIVES) else "neither"
+    return _Found(
+        "DK207",
+        path,
+        f'request_data must have exactly one of "template_id" and "job_nodes"; it has {has}',
+        'give "job_nodes" to describe the job\'s nodes, or "template_id" to run a saved '
+        "template, not both",
+    )
+
+
+# -- sentences ---------------------------------------------------------------------------------
+
+_TYPE_WORDS = {
+    "object": "an object",
+    "array": "an array",
+    "string": "a string",
+    "integer": "an integer",
+    "number": "a number",
+    "boolean": "true or false",
+    "null": "null",
+}
+
+_RANGE = {
+    "minimum": "at least {}",
+    "maximum": "at most {}",
+    "exclusiveMinimum": "greater than {}",
+    "exclusiveMaximum": "less than {}",
+    "multipleOf": "a multiple of {}",
+}
+
+_FORMAT_EXAMPLES = {
+    "uuid": "a UUID such as 123e4567-e89b-12d3-a456-426614174000",
+    "date-time": "an RFC 3339 date-time such as 2025-01-31T12:00:00Z",
+    "duration": "an ISO 8601 duration such as PT2M30S",
+}
+
+
+def _where(path: Iterable[str | int], root: str) -> str:
+    """``job_nodes[2].settings.strategy`` for a path; ``root`` for the document itself."""
+    out = ""
+    for token in path:
+        if isinstance(token, int):
+            out += f"[{token}]"
+        elif token.isidentifier():
+            out += ("." if out else "") + token
+        else:
+            out += f"[{json.dumps(token, ensure_ascii=False)}]"
+    return out or root
+
+
+def _show(value: Any, limit: int = 60) -> str:
+    try:
+        text = json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError, RecursionError):
+        text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, dict):
+        return "object"
+    return type(value).__name__
+
+
+def _got(value: Any) -> str:
+    kind = _kind(value)
+    if kind in ("object", "array"):
+        return f"got {_TYPE_WORDS[kind]}"
+    if kind in ("null", "boolean"):
+        return f"got {_show(value)}"
+    return f"got the {kind} {_show(value)}"
+
+
+def _type_sentence(where: str, expected: Any, value: Any) -> tuple[str, str]:
+    names = [expected] if isinstance(expected, str) else list(expected)
+    words = [_TYPE_WORDS.get(n, n) for n in names]
+    wanted = words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
+    message = f"{where} must be {wanted}; {_got(value)}"
+    hint = f"change {where} to {wanted}"
+    if isinstance(value, str):
+        unquoted = _unquoted(value, names)
+        if unquoted is not None:
+            hint = f"write {unquoted} without quotes"
+    return message, hint
+
+
+def _unquoted(text: str, names: list[str]) -> str | None:
+    """The literal a quoted string was meant to be, when it reads as one of ``names``."""
+    stripped = text.strip()
+    if "boolean" in names and stripped.lower() in ("true", "false"):
+        return stripped.lower()
+    if "null" in names and stripped.lower() in ("null", "none"):
+        return "null"
+    if "integer" in names or "number" in names:
+        try:
+            number = json.loads(stripped)
+        except ValueError:
+            return None
+        is_number = isinstance(number, int | float) and not isinstance(number, bool)
+        if is_number and ("number" in names or float(number).is_integer()):
+            return stripped
+    return None
+
+
+def _value_sentence(where: str, allowed: list[Any], value: Any) -> tuple[str, str]:
+    shown = [_show(v) for v in allowed]
+    if len(shown) == 1:
+        message = f"{where} must be {shown[0]}; got {_show(value)}"
+        return message, f"set {where} to {shown[0]}"
+    listed = ", ".join(shown[:12]) + (", …" if len(shown) > 12 else "")
+    message = f"{where} must be one of {listed}; got {_show(value)}"
+    hint = "use one of the values listed"
+    if isinstance(value, str):
+        import difflib
+
+        options = [v for v in allowed if isinstance(v, str)]
+        folded = {v.casefold(): v for v in options}
+        guess = folded.get(value.casefold()) or next(
+            iter(difflib.get_close_matches(value, options, n=1, cutoff=0.6)), None
+        )
+        if guess is not None:
+            hint = f"did you mean {_show(guess)}?"
+    return message, hint
+
+
+def _string_sentence(where: str, keyword: str, expected: Any, value: Any) -> tuple[str, str]:
+    if keyword == "minLength":
+        if expected == 1:
+            return f"{where} must not be empty", f"give {where} a value"
+        length = len(value) if isinstance(value, str) else 0
+        return (
+            f"{where} must be at least {expected} characters long; it has {length}",
+            f"lengthen {where}",
+        )
+    if keyword == "maxLength":
+        length = len(value) if isinstance(value, str) else 0
+        return (
+            f"{where} must be at most {expected} characters long; it has {length}",
+            f"shorten {where}",
+        )
+    if keyword == "pattern":
+        return (
+            f"{where} must match the pattern {expected}; got {_show(value)}",
+            f"change {where} to match {expected}",
+        )
+    example = _FORMAT_EXAMPLES.get(str(expected), f"a valid {expected}")
+    return f"{where} must be a valid {expected}; got {_show(value)}", f"write {example}"
+
+
+def _array_sentence(where: str, error: ValidationError, value: Any) -> tuple[str, str]:
+    size = len(value) if isinstance(value, list) else 0
+    keyword, expected = error.validator, error.validator_value
+    if keyword == "minItems":
+        if expected == 1:
+            return f"{where} must not be empty", f"add at least one item to {where}"
+        return (
+            f"{where} must have at least {expected} items; it has {size}",
+            f"add items to {where}",
+        )
+    if keyword == "uniqueItems":
+        return f"{where} must not repeat an item", f"remove the repeated items from {where}"
+    if keyword == "items":
+        expected = len(error.schema.get("prefixItems", [])) if isinstance(error.schema, dict) else 0
+    return (
+        f"{where} must have at most {expected} items; it has {size}",
+        f"remove items from {where}",
+    )
+
+
+def _missing_key(error: ValidationError) -> str:
+    names = error.validator_value if isinstance(error.validator_value, list) else []
+    for name in names:
+        if error.message == f"{name!r} is a required property":
+            return str(name)
+    instance = error.instance if isinstance(error.instance, dict) else {}
+    return next((str(n) for n in names if n not in instance), "?")
+
+
+def _dependents(error: ValidationError) -> list[tuple[str, str]]:
+    spec = error.validator_value if isinstance(error.validator_value, dict) else {}
+    pairs = [(str(name), str(key)) for name, keys in spec.items() for key in keys]
+    instance = error.instance if isinstance(error.instance, dict) else {}
+    for name, key in pairs:
+        if name in instance and error.message == f"{key!r} is a dependency of {name!r}":
+            return [(name, key)]
+    return [(name, key) for name, key in pairs if name in instance]
+
+
+def _unknown_keys(error: ValidationError, path: tuple[str | int, ...], where: str) -> list[_Found]:
+    """One finding per key that ``additionalProperties: false`` rejects, pointing at the key."""
+    import difflib
+    import re
+
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    declared = list(schema.get("properties", {}))
+    patterns = list(schema.get("patternProperties", {}))
+    out = []
+    instance: Any = error.instance
+    for key in instance:
+        if key in declared or any(re.search(p, key) for p in patterns):
+            continue
+        guess = difflib.get_close_matches(key, declared, n=1, cutoff=0.6)
+        hint = f'did you mean "{guess[0]}"? ' if guess else ""
+        hint += f"{where} takes: {', '.join(declared)}" if declared else f"remove it from {where}"
+        out.append(_Found("DK205", (*path, key), f'{where} has an unknown key "{key}"', hint))
+    return out
