@@ -28,7 +28,23 @@ _EXPORTS: dict[str, str] = {
     "TemplateJob": "dagkit.serialize",
 }
 
-__all__ = ["__version__", *_EXPORTS]
+__all__ = [
+    "Chunk",
+    "DagkitError",
+    "Embed",
+    "Enrich",
+    "Extract",
+    "Finding",
+    "JobDAG",
+    "Node",
+    "Partition",
+    "TemplateJob",
+    "__version__",
+    "from_request_data",
+    "load_dag",
+    "plan_request_data",
+    "to_request_data",
+]
 
 if TYPE_CHECKING:
     from dagkit.dag import JobDAG

@@ -9,6 +9,7 @@ merge, cycles) cannot be sent and :meth:`JobDAG.check` says why.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -56,14 +57,16 @@ class JobDAG:
         """Make node ``before`` feed node ``after``."""
         for key in (before, after):
             if key not in self._graph:
-                raise DagError(f"no node with key {key} in this DAG (keys: {self.keys_unordered()})")
+                raise DagError(
+                    f"no node with key {key} in this DAG (keys: {self.keys_unordered()})"
+                )
         self._graph.add_edge(before, after)
 
     def add_chain(self, *nodes: Node, after: int | None = None) -> list[int]:
         """Add nodes in a chain, the first fed by ``after`` when given; returns their keys."""
         keys = [self.add(node) for node in nodes]
         links = ([after] if after is not None else []) + keys
-        for a, b in zip(links, links[1:], strict=False):
+        for a, b in itertools.pairwise(links):
             self.connect(a, b)
         return keys
 
@@ -246,7 +249,7 @@ class JobDAG:
                 )
         pieces = sorted(sorted(c) for c in nx.weakly_connected_components(g))
         if len(pieces) > 1:
-            described = "; ".join(", ".join(self.node(k).name for k in piece) for piece in pieces)
+            described = "; ".join(", ".join(self.node(k).name for k in part) for part in pieces)
             out.append(
                 finding(
                     "DK301",
@@ -258,11 +261,11 @@ class JobDAG:
             return out
         roots = self.roots()
         if len(roots) > 1:
-            names = ", ".join(f'"{self.node(k).name}"' for k in roots)
+            starts = ", ".join(f'"{self.node(k).name}"' for k in roots)
             out.append(
                 finding(
                     "DK309",
-                    f"the DAG starts at {len(roots)} nodes ({names}); every job starts at one",
+                    f"the DAG starts at {len(roots)} nodes ({starts}); every job starts at one",
                     hint="give the branches one shared partitioner, or build separate DAGs",
                     node=self._ref(roots[1]),
                 )
@@ -270,11 +273,11 @@ class JobDAG:
         for key in self.keys_unordered():
             parents = sorted(g.predecessors(key))
             if len(parents) > 1:
-                names = ", ".join(f'"{self.node(k).name}"' for k in parents)
+                fed_by = ", ".join(f'"{self.node(k).name}"' for k in parents)
                 out.append(
                     finding(
                         "DK309",
-                        f'"{self.node(key).name}" is fed by {len(parents)} nodes ({names}); '
+                        f'"{self.node(key).name}" is fed by {len(parents)} nodes ({fed_by}); '
                         "branches cannot merge, each job is one chain",
                         hint="duplicate the node into each branch instead of merging",
                         node=self._ref(key),

@@ -10,7 +10,7 @@
     ├── SchemaError                         a packaged schema or an OpenAPI document is unusable
     ├── MultipartError (ValueError)         a multipart body cannot be encoded or parsed
     ├── ValidationFailed                    checks found errors; carries the findings
-    ├── TransportError                      the request did not complete; says whether it reached the server
+    ├── TransportError                      the request failed; says whether it reached the server
     │   ├── ConnectError                    nothing reached the server (refused, DNS, TLS handshake)
     │   ├── RemoteProtocolError             the server sent something that is not HTTP
     │   ├── TimeoutError                    no answer in time
@@ -97,7 +97,7 @@ class RemoteProtocolError(TransportError):
     """The server closed the connection or answered with something that is not HTTP."""
 
 
-class TimeoutError(TransportError):  # noqa: A001 - deliberately scoped to dagkit.errors
+class TimeoutError(TransportError):  # dagkit's own: shadows the builtin only inside this module
     """The server did not answer in time."""
 
 

@@ -45,7 +45,9 @@ def check_document(doc: Any) -> list[Finding]:
     readable = [n for n in job if n is not None]
     if len(readable) == len(job):  # else the schema has said what is wrong
         for ref, node in zip(refs, readable, strict=True):
-            findings += catalogue.catalogue_findings(node, ref, pointer_join("/job_nodes", ref.index))
+            findings += catalogue.catalogue_findings(
+                node, ref, pointer_join("/job_nodes", ref.index)
+            )
         findings += check_chain(readable)
     return _attach_nodes(findings, refs)
 
@@ -62,7 +64,7 @@ def node_from_dict(raw: Any) -> Node | None:
     name, type_, subtype = raw.get("name"), raw.get("type"), raw.get("subtype")
     settings = raw.get("settings") or {}
     node_id = raw.get("id")
-    if not all(isinstance(v, str) for v in (name, type_, subtype)):
+    if not (isinstance(name, str) and isinstance(type_, str) and isinstance(subtype, str)):
         return None
     if not isinstance(settings, dict) or not (node_id is None or isinstance(node_id, str)):
         return None
@@ -120,8 +122,8 @@ def check_chain(job: Sequence[Node]) -> list[Finding]:
             out.append(
                 finding(
                     "DK307",
-                    f"{refs[i]} is a second {node.type} node (the first is {refs[seen[node.type]]}); "
-                    "a job takes one",
+                    f"{refs[i]} is a second {node.type} node "
+                    f"(the first is {refs[seen[node.type]]}); a job takes one",
                     hint="remove one, or split the work into two jobs (a branching JobDAG)",
                     **at(i),
                 )
@@ -194,7 +196,8 @@ def _cross_node_rules(job: Sequence[Node], at: Any) -> list[Finding]:
                     "DK313",
                     f"{NodeRef(i, node.name)} runs generative OCR, but the hi_res partitioner "
                     "sets no extract_image_block_types, so OCR has no element images to read",
-                    hint='set extract_image_block_types (e.g. ["Image", "Table"]) on the partitioner',
+                    hint="set extract_image_block_types on the partitioner, "
+                    'e.g. ["Image", "Table"]',
                     **at(i),
                 )
             )

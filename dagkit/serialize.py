@@ -126,7 +126,9 @@ def parse_json(text: str | bytes) -> Any:
     try:
         return jsontext.loads(text)
     except json.JSONDecodeError as exc:
-        message = f"request_data is not valid JSON: {exc.msg} (line {exc.lineno} column {exc.colno})"
+        message = (
+            f"request_data is not valid JSON: {exc.msg} (line {exc.lineno} column {exc.colno})"
+        )
         raise RequestDataError(
             message, [finding("DK100", exc.msg, line=exc.lineno, column=exc.colno)]
         ) from None

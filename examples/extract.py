@@ -1,6 +1,6 @@
 """Partition with a vision model, then extract structured data that fits a JSON Schema.
 
-    dagkit build examples/extract.py
+dagkit build examples/extract.py
 """
 
 from dagkit import Extract, Partition

@@ -1,6 +1,6 @@
 """The smallest job: partition every file with the hi_res strategy, tables as HTML.
 
-    dagkit build examples/partition_only.py
+dagkit build examples/partition_only.py
 """
 
 from dagkit import Partition

@@ -1,6 +1,6 @@
 """The quickstart job: partition with Auto, chunk by title, embed with Azure OpenAI.
 
-    dagkit build examples/quickstart.py
+dagkit build examples/quickstart.py
 """
 
 from dagkit import Chunk, Embed, Partition

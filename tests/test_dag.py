@@ -44,7 +44,7 @@ def test_rshift_refuses_a_dag_with_several_leaves() -> None:
     dag.add_chain(C, after=0)
     dag.add_chain(C2, after=0)
     with pytest.raises(DagError, match="exactly one leaf"):
-        dag >> E  # noqa: B018
+        dag >> E
 
 
 def test_connect_unknown_key_is_a_clear_error() -> None:
@@ -146,7 +146,9 @@ def test_draw_formats() -> None:
         '└── Say "hi" (chunk/chunk_by_page)',
     ]
     mermaid = dag.draw("mermaid")
-    assert mermaid.startswith("flowchart LR\n") and "n0 --> n1" in mermaid and "n0 --> n2" in mermaid
+    assert (
+        mermaid.startswith("flowchart LR\n") and "n0 --> n1" in mermaid and "n0 --> n2" in mermaid
+    )
     assert "#quot;hi#quot;" in mermaid
     dot = dag.draw("dot")
     assert dot.startswith("digraph job {") and '"Say \\"hi\\"\\n(chunk/chunk_by_page)"' in dot

@@ -63,8 +63,10 @@ def test_documented_layouts_pass(job: list[Node]) -> None:
         ([AUTO, EMBED], [("DK305", "/job_nodes/1", 1)]),
         ([AUTO, EMBED, CHUNK], [("DK304", "/job_nodes/2", 2), ("DK305", "/job_nodes/1", 1)]),
         ([AUTO, EXTRACT, CHUNK], [("DK304", "/job_nodes/2", 2), ("DK306", "/job_nodes/1", 1)]),
-        ([AUTO, CHUNK, CHUNK.__class__("Second", "chunk", "chunk_by_page")],
-         [("DK307", "/job_nodes/2", 2)]),
+        (
+            [AUTO, CHUNK, CHUNK.__class__("Second", "chunk", "chunk_by_page")],
+            [("DK307", "/job_nodes/2", 2)],
+        ),
         ([AUTO, AUTO.__class__("Again", "partition", "vlm", {})], [("DK307", "/job_nodes/1", 1)]),
         ([FAST, IMG], [("DK310", "/job_nodes/1", 1)]),
         ([VLM, IMG], [("DK310", "/job_nodes/1", 1)]),
@@ -72,11 +74,20 @@ def test_documented_layouts_pass(job: list[Node]) -> None:
         ([AUTO, CHUNK, COHERE], [("DK311", "/job_nodes/1/settings/max_characters", 1)]),
         ([HI_RES, OCR], [("DK313", "/job_nodes/1", 1)]),
         (
-            [Node("Fast", "partition", "unstructured_api",
-                  {"strategy": "fast", "pdf_infer_table_structure": True})],
+            [
+                Node(
+                    "Fast",
+                    "partition",
+                    "unstructured_api",
+                    {"strategy": "fast", "pdf_infer_table_structure": True},
+                )
+            ],
             [("DK314", "/job_nodes/0/settings/pdf_infer_table_structure", 0)],
         ),
-        ([AUTO, Node("Partitioner", "chunk", "chunk_by_page", {})], [("DK302", "/job_nodes/1/name", 1)]),
+        (
+            [AUTO, Node("Partitioner", "chunk", "chunk_by_page", {})],
+            [("DK302", "/job_nodes/1/name", 1)],
+        ),
     ],
 )
 def test_broken_layouts_are_reported_at_the_right_node(
@@ -92,8 +103,12 @@ def test_chunk_size_message_names_model_and_ceiling() -> None:
 
 
 def test_ocr_with_block_types_passes() -> None:
-    hi_res = Node("HiRes", "partition", "unstructured_api",
-                  {"strategy": "hi_res", "extract_image_block_types": ["Image"]})
+    hi_res = Node(
+        "HiRes",
+        "partition",
+        "unstructured_api",
+        {"strategy": "hi_res", "extract_image_block_types": ["Image"]},
+    )
     assert check_chain([hi_res, OCR]) == []
 
 
@@ -114,7 +129,14 @@ def test_tree_dag_reports_shared_node_once() -> None:
     dag = JobDAG()
     (p,) = dag.add_chain(FAST)
     dag.add_chain(IMG, CHUNK, after=p)
-    dag.add_chain(IMG.__class__("Images 2", "prompter", "openai_image_description",
-                                {"provider_type": "openai", "model": "gpt-4o"}), after=p)
+    dag.add_chain(
+        IMG.__class__(
+            "Images 2",
+            "prompter",
+            "openai_image_description",
+            {"provider_type": "openai", "model": "gpt-4o"},
+        ),
+        after=p,
+    )
     found = dag.check()
     assert sorted(f.code for f in found) == ["DK310", "DK310"]

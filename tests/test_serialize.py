@@ -72,9 +72,9 @@ def test_serialized_order_respects_every_edge(text: str) -> None:
 
 _number_texts = st.one_of(
     st.integers(-(10**40), 10**40).map(str),
-    st.decimals(allow_nan=False, allow_infinity=False, places=None).map(
-        lambda d: format(d, "f") if abs(d.adjusted()) < 20 else str(d)
-    ).filter(lambda s: "." in s or "e" in s.lower()),
+    st.decimals(allow_nan=False, allow_infinity=False, places=None)
+    .map(lambda d: format(d, "f") if abs(d.adjusted()) < 20 else str(d))
+    .filter(lambda s: "." in s or "e" in s.lower()),
     st.sampled_from(["1.50", "1e5", "1E-7", "0.123456789012345678901", "-0.0", "2.0e+10"]),
 )
 
@@ -171,7 +171,11 @@ def test_load_python_source_default_and_named_attribute(tmp_path: Path) -> None:
     [
         ("dag = (\n", "", r"pipeline\.py:1:\d+: syntax error"),
         ("x = 1\nraise RuntimeError('boom')\n", "", r"pipeline\.py:2: RuntimeError: boom"),
-        ("from dagkit.nodes import Node\nother = Node('a', 'b', 'c')\n", "", "no attribute 'dag'; it defines other"),
+        (
+            "from dagkit.nodes import Node\nother = Node('a', 'b', 'c')\n",
+            "",
+            "no attribute 'dag'; it defines other",
+        ),
         ("dag = 42\n", "", "expected a JobDAG"),
         ("def dag():\n    raise ValueError('nope')\n", "", r"dag\(\) failed: ValueError: nope"),
         ("x = 1\n", ":missing", "no attribute 'missing'"),

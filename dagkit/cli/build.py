@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
 from dagkit.errors import DagkitError
 from dagkit.findings import has_errors
 
+if TYPE_CHECKING:
+    from dagkit.dag import JobDAG
+    from dagkit.serialize import TemplateJob
 
-def _load(source: str):  # type: ignore[no-untyped-def]
+
+def _load(source: str) -> JobDAG | TemplateJob:
     from dagkit.serialize import load_dag
 
     try:

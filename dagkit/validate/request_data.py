@@ -52,7 +52,9 @@ def _findings(text: str | bytes) -> list[Finding]:
         return [finding("DK103", "the JSON nests too deeply to check")]
 
 
-def _place(findings: list[Finding], text: str, *, part: str | None, file: str | None) -> list[Finding]:
+def _place(
+    findings: list[Finding], text: str, *, part: str | None, file: str | None
+) -> list[Finding]:
     if not findings:
         return findings
     locator = None
