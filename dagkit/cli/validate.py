@@ -1,0 +1,184 @@
+"""``dagkit validate``: check request_data files, multipart bodies and responses, for CI.
+
+Thin: parse the options, call :func:`dagkit.validate.files.validate_paths`, render with
+:func:`dagkit.report.render`, print, exit 0 (all valid), 1 (something invalid; with
+``--strict`` warnings count) or 2 (usage error: a missing file, a bad option).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+import click
+
+from dagkit.limits import MAX_FILE_SIZE
+from dagkit.report import FORMATS
+from dagkit.validate.files import KINDS
+
+_UNITS = {
+    "": 1,
+    "b": 1,
+    "kb": 1000,
+    "mb": 1000**2,
+    "gb": 1000**3,
+    "kib": 1024,
+    "mib": 1024**2,
+    "gib": 1024**3,
+}
+
+
+def _byte_size(ctx: click.Context, param: click.Parameter, value: str | int) -> int:
+    """A size in bytes: ``10000000``, ``10MB`` (decimal) or ``10MiB`` (binary)."""
+    if isinstance(value, int):
+        return value
+    text = value.strip().lower().replace(" ", "")
+    number = text.rstrip("kmgib")
+    unit = text[len(number) :]
+    if not number.isdigit() or unit not in _UNITS or int(number) == 0:
+        raise click.BadParameter(f"{value!r} is not a size; write bytes, or e.g. 10MB or 50MiB")
+    return int(number) * _UNITS[unit]
+
+
+@click.command()
+@click.argument("paths", nargs=-1, required=True, metavar="PATH...")
+@click.option(
+    "--kind",
+    type=click.Choice(KINDS),
+    help="Treat every file as this kind instead of telling it from the content.",
+)
+@click.option(
+    "--content-type",
+    metavar="CT",
+    help="Content-Type of multipart bodies (default: the boundary of the first delimiter line).",
+)
+@click.option(
+    "--status", type=click.IntRange(100, 599), help="HTTP status of responses (default: guessed)."
+)
+@click.option(
+    "--operation",
+    metavar="OP",
+    help="Operation that responses answer, e.g. get_job (default: guessed from the shape).",
+)
+@click.option(
+    "--max-file-size",
+    type=str,
+    callback=_byte_size,
+    default=MAX_FILE_SIZE,
+    metavar="BYTES",
+    help="Per-file limit for files in bodies: bytes, or e.g. 50MB, 10MiB (default 10MB).",
+)
+@click.option("--strict", is_flag=True, help="Warnings fail too (exit 1).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="text",
+    show_default=True,
+    help="Report format.",
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False),
+    help="Write the report to this file (atomically) instead of standard output.",
+)
+@click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(min=1),
+    help="Processes to use (default: both cores only for thousands of files).",
+)
+def validate(
+    paths: tuple[str, ...],
+    kind: Any,
+    content_type: str | None,
+    status: int | None,
+    operation: str | None,
+    max_file_size: int,
+    strict: bool,
+    fmt: str,
+    output: str | None,
+    jobs: int | None,
+) -> None:
+    """Check request_data files, multipart bodies, captured HTTP requests and API responses.
+
+    PATH may be a file, a directory (its *.json, *.multipart, *.http and *.bin files,
+    recursively), a glob pattern, or - for standard input. What each file holds is told from
+    its content unless --kind says. Exit status: 0 all valid, 1 something invalid, 2 usage
+    error.
+    """
+    from dagkit.report import render, summary_line
+    from dagkit.validate.files import InputPathError, validate_paths
+
+    if operation is not None:
+        _check_operation(operation)
+    try:
+        results = validate_paths(
+            paths,
+            kind=kind,
+            content_type=content_type,
+            operation=operation,
+            status=status,
+            max_file_size=max_file_size,
+            jobs=jobs,
+        )
+    except InputPathError as exc:
+        raise click.UsageError(str(exc)) from None
+    colour = fmt == "text" and output is None and _colour_ok(sys.stdout)
+    report = _printable(render(results, fmt, strict=strict, colour=colour))
+    if output is None:
+        click.echo(report, nl=False)
+    else:
+        _write_atomically(output, report)
+    if output is not None or fmt != "text":
+        click.echo(summary_line(results, strict=strict), err=True)
+    sys.exit(0 if all(r.valid(strict) for r in results) else 1)
+
+
+def _check_operation(operation: str) -> None:
+    from dagkit.schemas import operation_ids
+
+    known = operation_ids()
+    if operation not in known:
+        raise click.BadParameter(
+            f'"{operation}" is not an operation of the jobs API; use one of {", ".join(known)}',
+            param_hint="--operation",
+        )
+
+
+def _colour_ok(stream: Any) -> bool:
+    if os.environ.get("NO_COLOR"):
+        return False
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
+def _printable(text: str) -> str:
+    """Lone surrogates (from JSON escapes such as ``"\\ud800"``) written as escapes."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _write_atomically(path: str, text: str) -> None:
+    """Write ``path`` through a temporary file in the same directory: never a partial report."""
+    import tempfile
+
+    directory = os.path.dirname(os.path.abspath(path))
+    try:
+        fd, temp = tempfile.mkstemp(dir=directory, prefix=".dagkit-", suffix=".tmp")
+    except OSError as exc:
+        raise click.UsageError(f"{path}: cannot write the report: {exc.strerror or exc}") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
+            out.write(text)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temp, 0o666 & ~umask)
+        os.replace(temp, path)
+    except OSError as exc:
+        os.unlink(temp)
+        raise click.UsageError(f"{path}: cannot write the report: {exc.strerror or exc}") from None
+    except BaseException:
+        os.unlink(temp)
+        raise

@@ -1,0 +1,378 @@
+"""Validating files: which paths, what each file holds, and the findings for each.
+
+``dagkit validate`` is this module plus a report. Paths may be files (any name), directories
+(walked recursively for ``*.json``, ``*.multipart``, ``*.http`` and ``*.bin``, skipping hidden
+directories), glob patterns (``**`` included) or ``-`` for standard input. Each file is read
+once: JSON files whole (they are small and must be parsed anyway), multipart bodies and captured
+HTTP requests streamed in blocks, never held whole.
+
+What a file holds is told from its first bytes (:func:`detect_kind`), so a directory can mix
+request_data, bodies and responses; ``kind=`` forces one kind for every file.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import IO, Any, Literal
+
+from dagkit import limits
+from dagkit.errors import DagkitError
+from dagkit.findings import Finding, finding, has_errors
+
+Kind = Literal["request-data", "body", "http", "response"]
+#: The kinds of file ``dagkit validate`` knows, as ``--kind`` spells them.
+KINDS: tuple[Kind, ...] = ("request-data", "body", "http", "response")
+#: File names a directory walk picks up (other files in a directory are not dagkit's).
+DIRECTORY_SUFFIXES = (".json", ".multipart", ".http", ".bin")
+#: The name findings and reports use for standard input.
+STDIN_NAME = "<stdin>"
+
+_HEAD = 64 * 1024
+_BLOCK = 1 << 20
+#: Keys that make a JSON object request_data rather than a response.
+_REQUEST_KEYS = re.compile(rb'"(?:job_nodes|template_id)"\s*:')
+_DELIMITER_LINE = re.compile(rb"(?m)^--([^\r\n]*?)[ \t]*\r?$")
+#: Below this many files a process pool costs more than it saves: it takes ~35 ms to start and
+#: a file ~0.1 ms to check (see the README's figures).
+POOL_THRESHOLD = 2000
+
+
+class InputPathError(DagkitError, ValueError):
+    """A path given to validate names nothing: no such file, or a pattern matching nothing."""
+
+
+@dataclass(frozen=True)
+class FileResult:
+    """The findings for one file, and what kind of file it was taken for."""
+
+    path: str
+    kind: Kind
+    findings: list[Finding] = field(default_factory=list)
+
+    def valid(self, strict: bool = False) -> bool:
+        """No error (with ``strict``, no finding at all: warnings fail too)."""
+        return not self.findings if strict else not has_errors(self.findings)
+
+    @property
+    def errors(self) -> int:
+        return sum(f.is_error for f in self.findings)
+
+    @property
+    def warnings(self) -> int:
+        return sum(not f.is_error for f in self.findings)
+
+
+# --- which files ---------------------------------------------------------------------------------
+
+
+def expand_paths(paths: Iterable[str]) -> list[str]:
+    """The files that ``paths`` name, in the order given, each once.
+
+    A directory gives its ``*.json``, ``*.multipart``, ``*.http`` and ``*.bin`` files
+    (recursively, sorted, hidden directories skipped); a glob pattern gives its matches
+    (sorted; ``**`` spans directories); ``-`` is standard input. A path that names nothing,
+    a pattern that matches nothing or a directory without such files raises
+    :class:`InputPathError`.
+    """
+    out: list[str] = []
+    seen: set[str] = set()
+    for path in paths:
+        for found in _expand(path):
+            key = found if found == "-" else os.path.normpath(found)
+            if key not in seen:
+                seen.add(key)
+                out.append(found)
+    return out
+
+
+def _expand(path: str) -> list[str]:
+    if path == "-":
+        return ["-"]
+    if os.path.isdir(path):
+        found = _walk(path)
+        if not found:
+            raise InputPathError(
+                f"{path}: no {', '.join('*' + s for s in DIRECTORY_SUFFIXES)} files in this "
+                "directory"
+            )
+        return found
+    if os.path.exists(path):
+        return [path]
+    if any(c in path for c in "*?["):
+        import glob
+
+        matches = sorted(glob.glob(path, recursive=True))
+        found = [f for m in matches for f in (_walk(m) if os.path.isdir(m) else [m])]
+        if not found:
+            raise InputPathError(f"{path}: no file matches this pattern")
+        return found
+    raise InputPathError(f"{path}: no such file or directory")
+
+
+def _walk(directory: str) -> list[str]:
+    found = []
+    for root, dirs, files in os.walk(directory):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        found += [os.path.join(root, f) for f in sorted(files) if f.endswith(DIRECTORY_SUFFIXES)]
+    return found
+
+
+# --- what a file holds ---------------------------------------------------------------------------
+
+
+def detect_kind(head: bytes, path: str = "") -> Kind:
+    """What a file holds, from its first bytes (and, only when they say nothing, its name).
+
+    - a status line (``HTTP/1.1 200 OK``): a captured **response**;
+    - a request line (``POST /api/v1/jobs/ HTTP/1.1``): a captured **http** request;
+    - a ``--boundary`` delimiter line: a multipart **body**;
+    - a JSON object with ``job_nodes`` or ``template_id``: **request-data**; any other JSON
+      that has the shape of a response (or a JSON array): a **response**;
+    - anything else: ``.multipart``/``.bin`` files are bodies, ``.http`` requests, the rest
+      request-data (whose check then says what is wrong with the text).
+    """
+    stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if stripped.startswith(b"HTTP/"):
+        return "response"
+    if stripped.startswith(b"--"):
+        return "body"
+    first = stripped[:1]
+    if first == b"[":
+        return "response"
+    if first == b"{":
+        return _json_kind(stripped, path)
+    from dagkit.validate.body import looks_like_http_request
+
+    if looks_like_http_request(stripped):
+        return "http"
+    name = path.lower()
+    if name.endswith((".multipart", ".bin")):
+        return "body"
+    if name.endswith(".http"):
+        return "http"
+    return "request-data"
+
+
+def _json_kind(text: bytes, path: str) -> Kind:
+    if _REQUEST_KEYS.search(text):
+        # "job_nodes" may also sit inside a 422's detail[].loc; a parse settles that case.
+        if b'"detail"' not in text:
+            return "request-data"
+        doc = _loads(text)
+        return "response" if isinstance(doc, dict) and "detail" in doc else "request-data"
+    from dagkit.validate.response import guess_operation
+
+    doc = _loads(text)
+    if doc is not None and guess_operation(doc) is not None:
+        return "response"
+    return "response" if "response" in os.path.basename(path).lower() else "request-data"
+
+
+def _loads(text: bytes) -> Any:
+    import json
+
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+
+
+def boundary_content_type(head: bytes) -> str | None:
+    """``multipart/form-data; boundary=...`` read from the first delimiter line of a body."""
+    match = _DELIMITER_LINE.search(head)
+    if match is None:
+        return None
+    boundary = match.group(1).decode("latin-1").replace("\\", "\\\\").replace('"', '\\"')
+    return f'multipart/form-data; boundary="{boundary}"'
+
+
+# --- validating ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Options:
+    kind: Kind | None
+    content_type: str | None
+    operation: str | None
+    status: int | None
+    max_file_size: int
+
+
+def validate_paths(
+    paths: Iterable[str],
+    *,
+    kind: Kind | None = None,
+    content_type: str | None = None,
+    operation: str | None = None,
+    status: int | None = None,
+    max_file_size: int = limits.MAX_FILE_SIZE,
+    jobs: int | None = None,
+) -> list[FileResult]:
+    """One :class:`FileResult` per file that ``paths`` name (:func:`expand_paths`), in order.
+
+    ``kind`` forces the kind of every file; ``content_type`` is the Content-Type of bodies
+    (default: read from the body's first delimiter); ``operation`` and ``status`` say what a
+    response answers (default: the status line of a capture, else guessed from the shape).
+    ``jobs`` is the number of processes; None uses one per core (up to 4) only for many files
+    (:data:`POOL_THRESHOLD`) on a machine that is not busy: only then does a pool pay for its
+    start-up.
+    """
+    files = expand_paths(paths)
+    options = _Options(kind, content_type, operation, status, max_file_size)
+    workers = _workers(jobs, len(files))
+    if workers <= 1 or "-" in files:
+        return [_validate_file(path, options) for path in files]
+    return _in_pool(files, options, workers)
+
+
+def validate_file(
+    path: str,
+    *,
+    kind: Kind | None = None,
+    content_type: str | None = None,
+    operation: str | None = None,
+    status: int | None = None,
+    max_file_size: int = limits.MAX_FILE_SIZE,
+) -> FileResult:
+    """The result for one file (``-`` is standard input); options as for :func:`validate_paths`.
+
+    A file that cannot be read raises :class:`InputPathError`.
+    """
+    return _validate_file(path, _Options(kind, content_type, operation, status, max_file_size))
+
+
+def _validate_file(path: str, options: _Options) -> FileResult:
+    name = STDIN_NAME if path == "-" else path
+    try:
+        if path == "-":
+            return _validate_stream(sys.stdin.buffer, name, options)
+        with open(path, "rb") as stream:
+            return _validate_stream(stream, name, options)
+    except IsADirectoryError:
+        raise InputPathError(f"{path}: is a directory") from None
+    except OSError as exc:
+        raise InputPathError(f"{path}: cannot be read: {exc.strerror or exc}") from None
+
+
+def _validate_stream(stream: IO[bytes], name: str, options: _Options) -> FileResult:
+    head = stream.read(_HEAD)
+    kind = options.kind or detect_kind(head, name)
+    if kind in ("body", "http"):
+        findings = _stream_findings(kind, head, stream, name, options)
+    else:
+        data = head + stream.read() if len(head) == _HEAD else head
+        if kind == "response":
+            findings = _response_findings(data, name, options)
+        else:
+            from dagkit.validate.request_data import validate_request_data
+
+            findings = validate_request_data(data, file=name)
+    return FileResult(name, kind, [f if f.file else f.replace(file=name) for f in findings])
+
+
+def _stream_findings(
+    kind: Kind, head: bytes, stream: IO[bytes], name: str, options: _Options
+) -> list[Finding]:
+    blocks = _blocks(head, stream)
+    if kind == "http":
+        from dagkit.validate.body import validate_http_request
+
+        return validate_http_request(blocks, file=name, max_file_size=options.max_file_size)
+    from dagkit.validate.body import validate_body
+
+    content_type = options.content_type or boundary_content_type(head)
+    if content_type is None:
+        return [
+            finding(
+                "DK400",
+                "no Content-Type for this body, and no --boundary delimiter line to read one from",
+                hint='pass --content-type "multipart/form-data; boundary=..."',
+                file=name,
+            )
+        ]
+    return validate_body(blocks, content_type, max_file_size=options.max_file_size, file=name)
+
+
+def _blocks(head: bytes, stream: IO[bytes]) -> Iterator[bytes]:
+    """The head already read, then the rest of the stream in large blocks."""
+    if head:
+        yield head
+    while block := stream.read(_BLOCK):
+        yield block
+
+
+def _response_findings(data: bytes, name: str, options: _Options) -> list[Finding]:
+    from dagkit.validate import response
+
+    if data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"HTTP/"):
+        return response.validate_http_response(
+            data.lstrip(b"\xef\xbb\xbf \t\r\n"),
+            operation=options.operation,
+            status=options.status,
+            file=name,
+        )
+    operation, status = options.operation, options.status
+    if operation is None or status is None:
+        guessed = response.guess_operation(_loads(data))
+        if guessed is None and operation is None:
+            return [
+                finding(
+                    "DK503",
+                    "cannot tell which operation this response answers from its shape",
+                    hint="pass --operation and --status, e.g. --operation get_job --status 200",
+                    file=name,
+                )
+            ]
+        operation = operation or (guessed[0] if guessed else None)
+        status = status or (guessed[1] if guessed else 200)
+    assert operation is not None
+    return response.validate_response(data, operation=operation, status=status, file=name)
+
+
+# --- many files ----------------------------------------------------------------------------------
+
+
+def _workers(jobs: int | None, count: int) -> int:
+    """How many processes: as asked, else one per core only for many files and a quiet machine."""
+    if jobs is not None:
+        return max(1, min(jobs, count))
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    if count < POOL_THRESHOLD or not cores or cores < 2:
+        return 1
+    # On a busy machine the workers only take turns with other processes: measured slower there
+    # (load 2.1 on 2 cores: 4,000 files in 277 ms pooled, 245 ms serial; load 1.3: 183 vs 275).
+    free = cores - (os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0)
+    return min(4, cores) if free > 0.5 else 1
+
+
+def _in_pool(files: list[str], options: _Options, workers: int) -> list[FileResult]:
+    import multiprocessing
+
+    # Forked workers inherit the modules already imported; a spawned one would pay every
+    # import again, which costs more than it saves. Without fork, stay in this process.
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return [_validate_file(path, options) for path in files]
+    import dagkit.validate.request_data  # noqa: F401  # imported once, before the fork
+
+    context = multiprocessing.get_context("fork")
+    chunk = max(1, len(files) // (workers * 8))
+    with context.Pool(workers) as pool:
+        return pool.starmap(_validate_file, [(path, options) for path in files], chunksize=chunk)
+
+
+__all__ = [
+    "DIRECTORY_SUFFIXES",
+    "KINDS",
+    "FileResult",
+    "InputPathError",
+    "Kind",
+    "boundary_content_type",
+    "detect_kind",
+    "expand_paths",
+    "validate_file",
+    "validate_paths",
+]

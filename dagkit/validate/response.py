@@ -1,0 +1,435 @@
+"""Findings for API responses: JSON, the schema of the operation and status, and 422 details.
+
+A response is checked against the OpenAPI document dagkit ships: the schema of its operation and
+status, formats included (uuid, date-time, duration). Two leniencies keep a validator working
+while the server evolves: a string that an enumeration does not list yet (a new job status such
+as ``REJECTED``) is a DK502 warning, not an error; and a status the spec does not describe is
+reported (DK503) together with the statuses it does describe.
+
+A 422 answer to create-job names the faulty places of request_data in ``detail[].loc``; given
+the request_data that was sent, each becomes a DK510 finding naming the node and the pointer.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from dagkit import jsonlocate, schemacheck, schemas
+from dagkit.errors import SchemaError
+from dagkit.findings import Finding, NodeRef, finding, pointer_join
+
+#: Schema findings that mean "an enumeration does not list this value".
+_ENUM_CODE = "DK203"
+
+
+def validate_response(
+    data: bytes | str | Any,
+    *,
+    operation: str,
+    status: int,
+    request_data: str | None = None,
+    file: str | None = None,
+) -> list[Finding]:
+    """Every finding for one response body of ``operation`` with HTTP ``status``.
+
+    ``data`` is the body as bytes or JSON text, or the already-parsed JSON value (anything that
+    is not ``bytes``/``str``). With text, findings carry line and column in that text.
+    ``request_data`` (the text that was sent) lets a 422's ``detail`` name the nodes it concerns.
+    """
+    if isinstance(data, bytes | bytearray | memoryview | str):
+        text, problem = _decode(data)
+        if problem is not None:
+            return _place([problem], None, file=file)
+        doc, problem = _parse(text)
+        if problem is not None:
+            return _place([problem], None, file=file)
+        return _place(_check(doc, operation, status, request_data), text, file=file)
+    return _place(_check(data, operation, status, request_data), None, file=file)
+
+
+def validate_http_response(
+    raw: bytes,
+    *,
+    operation: str | None = None,
+    status: int | None = None,
+    request_data: str | None = None,
+    file: str | None = None,
+) -> list[Finding]:
+    """Findings for a captured HTTP response: a status line, headers, a blank line and the body.
+
+    The status comes from the status line (``status`` overrides it), the operation from
+    ``operation`` or, when not given, from the body's shape (:func:`guess_operation`). Line
+    numbers count from the top of the capture.
+    """
+    try:
+        head_status, body, body_line = parse_http_response(raw)
+    except ValueError as exc:
+        return [finding("DK500", f"the HTTP response cannot be read: {exc}", file=file)]
+    status = head_status if status is None else status
+    text, problem = _decode(body)
+    doc: Any = None
+    if problem is None:
+        doc, problem = _parse(text)
+    if problem is not None:
+        return _place([problem], None, file=file, line_offset=body_line - 1)
+    if operation is None:
+        if not any(schemas.response_schema(op, status) for op in schemas.operation_ids()):
+            return [_undocumented_status(status, file)]
+        operation = _operation_for_status(doc, status)
+        if operation is None:
+            return [_cannot_tell(file)]
+    findings = _check(doc, operation, status, request_data)
+    return _place(findings, text, file=file, line_offset=body_line - 1)
+
+
+def guess_operation(data: Any) -> tuple[str, int] | None:
+    """The operation and status a parsed response body most likely answers, from its shape.
+
+    JobInformation -> ``get_job``/200, a list of them -> ``list_jobs``/200, JobDetails ->
+    ``get_job_details``, JobFailedFiles -> ``get_job_failed_files``, a template or a list of
+    templates -> ``get_template`` / ``list_templates``, a body with only ``detail`` ->
+    ``create_job``/422. None when the shape says nothing (an empty list, a bare value).
+    """
+    if isinstance(data, list):
+        first = next((item for item in data if isinstance(item, dict)), None)
+        if first is None:
+            return None
+        if _is_job(first):
+            return ("list_jobs", 200)
+        if "last_updated" in first or "version" in first:
+            return ("list_templates", 200)
+        return None
+    if not isinstance(data, dict):
+        return None
+    keys = data.keys()
+    if _is_job(data):
+        return ("get_job", 200)
+    if "detail" in keys:
+        return ("create_job", 422)
+    if "processing_status" in keys or "node_stats" in keys:
+        return ("get_job_details", 200)
+    if "failed_files" in keys:
+        return ("get_job_failed_files", 200)
+    if "nodes" in keys and ("last_updated" in keys or "version" in keys):
+        return ("get_template", 200)
+    if {"id", "status", "message"} <= keys:
+        return ("cancel_job", 200)
+    return None
+
+
+def _is_job(data: dict[str, Any]) -> bool:
+    return "workflow_id" in data or {"status", "created_at"} <= data.keys()
+
+
+def rejection_findings(doc: Any, request_data: str | None) -> list[Finding]:
+    """DK510 findings for the ``detail`` of a 422 body, located in ``request_data`` if given.
+
+    ``detail[].loc`` such as ``["body", "request_data", "job_nodes", 2, "settings", "x"]``
+    becomes the pointer ``/job_nodes/2/settings/x`` (part ``request_data``) and the node
+    ``job_nodes[2]`` with its name, read from the request_data that was sent.
+    """
+    detail = doc.get("detail") if isinstance(doc, dict) else None
+    if isinstance(detail, str):
+        return [
+            finding(
+                "DK510",
+                f"the server rejected the request: {detail}",
+                hint="fix what the server names and send the request again",
+            )
+        ]
+    if not isinstance(detail, list):
+        return []
+    nodes = _job_nodes(request_data)
+    out = []
+    for entry in detail:
+        if isinstance(entry, dict):
+            out.append(_rejection(entry, nodes))
+    return out
+
+
+def parse_http_response(raw: bytes) -> tuple[int, bytes, int]:
+    """The status, the body and the 1-based line where the body starts, of a captured response.
+
+    Accepts CRLF or bare LF line ends (hand-edited captures) and decodes a chunked body.
+    Raises ``ValueError`` saying what is wrong with the head.
+    """
+    status_end = raw.find(b"\n")
+    if status_end < 0:
+        raise ValueError("no end to the status line")
+    parts = raw[:status_end].rstrip(b"\r").split(None, 2)
+    if len(parts) < 2 or not parts[0].startswith(b"HTTP/") or not parts[1].isdigit():
+        raise ValueError('the first line is not a status line such as "HTTP/1.1 200 OK"')
+    status = int(parts[1])
+    if not 100 <= status <= 599:
+        raise ValueError(f"status {status} is not an HTTP status")
+    chunked = False
+    line_no, pos = 1, status_end + 1
+    while True:
+        end = raw.find(b"\n", pos)
+        if end < 0:
+            raise ValueError("the headers do not end with a blank line")
+        line = raw[pos:end].rstrip(b"\r")
+        line_no, pos = line_no + 1, end + 1
+        if not line:
+            break
+        name, colon, value = line.partition(b":")
+        if not colon or not name.strip():
+            raise ValueError(f"line {line_no} is not a header: {line[:60]!r}")
+        if name.strip().lower() == b"transfer-encoding" and b"chunked" in value.lower():
+            chunked = True
+    body = raw[pos:]
+    return status, (_dechunk(body) if chunked else body), line_no + 1
+
+
+def _dechunk(body: bytes) -> bytes:
+    out = bytearray()
+    pos = 0
+    while True:
+        end = body.find(b"\n", pos)
+        if end < 0:
+            raise ValueError("a chunked body ends before its last chunk")
+        size_text = body[pos:end].rstrip(b"\r").split(b";", 1)[0].strip()
+        try:
+            size = int(size_text, 16)
+        except ValueError:
+            raise ValueError(f"bad chunk size {size_text[:20]!r}") from None
+        if size == 0:
+            return bytes(out)
+        start = end + 1
+        if start + size > len(body):
+            raise ValueError("a chunk is cut short")
+        out += body[start : start + size]
+        pos = start + size
+        pos += 2 if body[pos : pos + 2] == b"\r\n" else 1 if body[pos : pos + 1] == b"\n" else 0
+
+
+# --- the checks ----------------------------------------------------------------------------------
+
+
+def _check(doc: Any, operation: str, status: int, request_data: str | None) -> list[Finding]:
+    try:
+        schema = schemas.response_schema(operation, status)
+    except SchemaError:
+        return [_unknown_operation(operation)]
+    if schema is None:
+        return [_unknown_status(operation, status)]
+    out = [_as_response_finding(f, doc) for f in schemacheck.check_schema(schema, doc)]
+    if status == 422 and request_data is not None:
+        out += rejection_findings(doc, request_data)
+    return out
+
+
+def _as_response_finding(f: Finding, doc: Any) -> Finding:
+    """A schema finding in response terms: DK501, or DK502 for a string no enum lists yet."""
+    if f.code.startswith("DK1"):
+        return f  # about the JSON text itself (nesting), not the schema
+    if f.code == _ENUM_CODE and isinstance(_at(doc, f.pointer), str):
+        return f.replace(
+            code="DK502",
+            severity="warning",
+            hint="the server may have added this value after dagkit's copy of the spec; "
+            "handle it as an unknown value rather than failing",
+        )
+    return f.replace(code="DK501", severity="error")
+
+
+def _at(doc: Any, pointer: str) -> Any:
+    """The value at an RFC 6901 pointer, or None when there is none."""
+    if not pointer:
+        return doc
+    for token in pointer[1:].split("/"):
+        token = token.replace("~1", "/").replace("~0", "~")
+        if isinstance(doc, dict):
+            doc = doc.get(token)
+        elif isinstance(doc, list) and token.isdigit() and int(token) < len(doc):
+            doc = doc[int(token)]
+        else:
+            return None
+    return doc
+
+
+def _unknown_operation(operation: str) -> Finding:
+    import difflib
+
+    known = schemas.operation_ids()
+    guess = difflib.get_close_matches(operation, known, n=1)
+    return finding(
+        "DK503",
+        f'the spec has no operation "{operation}"',
+        hint=(f'did you mean "{guess[0]}"? ' if guess else "")
+        + f"the spec describes: {', '.join(known)}",
+    )
+
+
+def _unknown_status(operation: str, status: int) -> Finding:
+    described = _statuses(operation)
+    return finding(
+        "DK503",
+        f"{operation} has no documented JSON response for status {status}",
+        hint=f"the spec describes {operation} responses for status "
+        + (", ".join(described) if described else "none"),
+    )
+
+
+def _statuses(operation: str) -> list[str]:
+    paths = schemas.openapi_document().get("paths", {})
+    for item in paths.values():
+        for op in item.values() if isinstance(item, dict) else ():
+            if isinstance(op, dict) and op.get("operationId") == operation:
+                return sorted(str(code) for code in op.get("responses", {}))
+    return []
+
+
+def _undocumented_status(status: int, file: str | None) -> Finding:
+    return finding(
+        "DK503",
+        f"no operation of the jobs API documents a JSON response with status {status}",
+        hint="a server or proxy failure rather than an answer of the API; "
+        "pass --operation to check the body against one operation anyway",
+        file=file,
+    )
+
+
+def _cannot_tell(file: str | None) -> Finding:
+    return finding(
+        "DK503",
+        "cannot tell which operation this response answers from its shape",
+        hint="pass --operation (and --status), e.g. --operation get_job --status 200",
+        file=file,
+    )
+
+
+def _operation_for_status(doc: Any, status: int) -> str | None:
+    """The guessed operation, or for an error body the first operation documenting ``status``."""
+    guessed = guess_operation(doc)
+    if guessed is None:
+        return None
+    if guessed[1] == status or status < 400:
+        return guessed[0]
+    return next(
+        (op for op in schemas.operation_ids() if schemas.response_schema(op, status) is not None),
+        guessed[0],
+    )
+
+
+def _rejection(entry: dict[str, Any], nodes: Sequence[Any] | None) -> Finding:
+    loc = entry.get("loc")
+    msg = entry.get("msg")
+    message = msg if isinstance(msg, str) else "(no message)"
+    tokens = [t for t in loc if isinstance(t, str | int)] if isinstance(loc, list) else []
+    if tokens[:1] == ["body"]:
+        tokens = tokens[1:]
+    part: str | None = None
+    if tokens[:1] == ["request_data"]:
+        part, tokens = "request_data", tokens[1:]
+    elif tokens[:1] in (["job_nodes"], ["template_id"], ["skip_preflight"]):
+        part = "request_data"
+    elif tokens:
+        part, tokens = str(tokens[0]), tokens[1:]
+    pointer = pointer_join("", *tokens) if part == "request_data" else ""
+    node = _node_at(tokens, nodes)
+    where = " ".join(
+        s for s in (str(node) if node else "", pointer or (part or "the request")) if s
+    )
+    kind = entry.get("type")
+    return finding(
+        "DK510",
+        f"the server rejected {where}: {message}",
+        hint=(f"server error type: {kind}; " if isinstance(kind, str) else "")
+        + "fix this value and send the request again",
+        pointer=pointer,
+        part=part,
+        node=node,
+    )
+
+
+def _node_at(tokens: Sequence[str | int], nodes: Sequence[Any] | None) -> NodeRef | None:
+    if nodes is None or len(tokens) < 2 or tokens[0] != "job_nodes":
+        return None
+    index = tokens[1]
+    if isinstance(index, str) and index.isdigit():
+        index = int(index)
+    if not isinstance(index, int) or not 0 <= index < len(nodes):
+        return None
+    raw = nodes[index]
+    name = raw.get("name") if isinstance(raw, dict) else None
+    return NodeRef(index, name if isinstance(name, str) else "?")
+
+
+def _job_nodes(request_data: str | None) -> list[Any] | None:
+    if request_data is None:
+        return None
+    try:
+        doc = json.loads(request_data)
+    except (ValueError, RecursionError):
+        return None
+    nodes = doc.get("job_nodes") if isinstance(doc, dict) else None
+    return nodes if isinstance(nodes, list) else None
+
+
+# --- text ----------------------------------------------------------------------------------------
+
+
+def _decode(data: bytes | bytearray | memoryview | str) -> tuple[str, Finding | None]:
+    if isinstance(data, str):
+        return data.removeprefix("\ufeff"), None
+    try:
+        return bytes(data).decode("utf-8-sig"), None
+    except UnicodeDecodeError as exc:
+        return "", finding(
+            "DK500",
+            f"the response body is not UTF-8 text (bad byte at offset {exc.start})",
+            hint="JSON responses are UTF-8; check the Content-Type and the capture",
+        )
+
+
+def _parse(text: str) -> tuple[Any, Finding | None]:
+    if not text.strip():
+        return None, finding("DK500", "the response body is empty; JSON was expected")
+    try:
+        return json.loads(text), None
+    except RecursionError:
+        return None, finding("DK500", "the response body nests too deeply to check")
+    except ValueError:
+        pass
+    syntax = jsonlocate.syntax_error(text)
+    message = syntax.message if syntax is not None else "the text is not valid JSON"
+    return None, finding(
+        "DK500",
+        f"the response body is not JSON: {message}",
+        hint="a JSON body was expected; was this an error page or a truncated capture?",
+        line=syntax.line if syntax is not None else None,
+        column=syntax.column if syntax is not None else None,
+    )
+
+
+def _place(
+    findings: list[Finding], text: str | None, *, file: str | None, line_offset: int = 0
+) -> list[Finding]:
+    """Give findings a line and column (from their pointer, in ``text``) and the file name."""
+    locator = None
+    out = []
+    for f in findings:
+        if f.line is None and text is not None and f.code not in ("DK503", "DK510"):
+            if locator is None:
+                locator = jsonlocate.Locator(text)
+            spot = locator.locate(f.pointer)
+            if spot is not None:
+                f = f.replace(line=spot[0], column=spot[1])
+        if line_offset and f.line is not None:
+            f = f.replace(line=f.line + line_offset)
+        if file is not None and f.file is None:
+            f = f.replace(file=file)
+        out.append(f)
+    return out
+
+
+__all__ = [
+    "guess_operation",
+    "parse_http_response",
+    "rejection_findings",
+    "validate_http_response",
+    "validate_response",
+]
