@@ -39,17 +39,14 @@ def check_document(doc: Any) -> list[Finding]:
     findings = schemacheck.check("request-data", doc)
     if not isinstance(doc, dict) or not isinstance(doc.get("job_nodes"), list):
         return findings
-    raw_nodes = doc["job_nodes"]
-    job = [node_from_dict(raw) for raw in raw_nodes]
-    refs = [NodeRef(i, _name_of(raw)) for i, raw in enumerate(raw_nodes)]
+    job = [node_from_dict(raw) for raw in doc["job_nodes"]]
     readable = [n for n in job if n is not None]
     if len(readable) == len(job):  # else the schema has said what is wrong
-        for ref, node in zip(refs, readable, strict=True):
-            findings += catalogue.catalogue_findings(
-                node, ref, pointer_join("/job_nodes", ref.index)
-            )
+        for i, node in enumerate(readable):
+            ref = NodeRef(i, node.name)
+            findings += catalogue.catalogue_findings(node, ref, pointer_join("/job_nodes", i))
         findings += check_chain(readable)
-    return _attach_nodes(findings, refs)
+    return attach_nodes(findings, doc)
 
 
 def _name_of(raw: Any) -> str:
@@ -246,13 +243,16 @@ def _chunk_fits_model(job: Sequence[Node], c: int, e: int, at: Any) -> list[Find
     return []
 
 
-def _attach_nodes(findings: list[Finding], refs: Sequence[NodeRef]) -> list[Finding]:
-    """Give every finding that points into ``/job_nodes/N`` the node it concerns."""
+def attach_nodes(findings: list[Finding], doc: Any) -> list[Finding]:
+    """Give every finding that points into ``/job_nodes/N`` of ``doc`` the node it concerns."""
+    raw_nodes = doc.get("job_nodes") if isinstance(doc, dict) else None
+    if not isinstance(raw_nodes, list):
+        return findings
     out = []
     for f in findings:
         if f.node is None and f.pointer.startswith("/job_nodes/"):
             head = f.pointer.split("/", 3)[2]
-            if head.isdigit() and int(head) < len(refs):
-                f = f.replace(node=refs[int(head)])
+            if head.isdigit() and int(head) < len(raw_nodes):
+                f = f.replace(node=NodeRef(int(head), _name_of(raw_nodes[int(head)])))
         out.append(f)
     return out

@@ -140,3 +140,14 @@ def test_tree_dag_reports_shared_node_once() -> None:
     )
     found = dag.check()
     assert sorted(f.code for f in found) == ["DK310", "DK310"]
+
+
+def test_duplicate_key_warning_names_its_node() -> None:
+    from dagkit.validate import validate_request_data
+
+    text = (
+        '{"job_nodes":[{"name":"Partitioner","type":"partition","subtype":"vlm",'
+        '"settings":{"is_dynamic":true,"allow_fast":true,"allow_fast":true}}]}'
+    )
+    (f,) = validate_request_data(text)
+    assert f.code == "DK101" and f.node is not None and f.node.name == "Partitioner"

@@ -29,7 +29,8 @@ def parse_and_check(text: str) -> tuple[Any, list[Finding]]:
     except (ValueError, RecursionError):
         syntax = jsonlocate.syntax_error(text)
         return None, [syntax or finding("DK100", "the text is not valid JSON")]
-    return doc, [*jsonlocate.duplicate_keys(text), *rules.check_document(doc)]
+    duplicates = rules.attach_nodes(jsonlocate.duplicate_keys(text), doc)
+    return doc, [*duplicates, *rules.check_document(doc)]
 
 
 def _findings(text: str | bytes) -> list[Finding]:
