@@ -1,0 +1,751 @@
+"""The batch loop: group pending files into jobs, launch them within the API's limits, follow
+them, fetch their outputs, and keep the journal true at every step.
+
+One thread does everything, in this order of priority: settle a job whose creation is in doubt
+(nothing is launched until that is done), fetch the outputs of finished jobs, launch the next
+job when the pace and the running limit allow, poll the running jobs. Between steps it sleeps
+until the next thing is due, or until ``stop`` is set.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from dagkit.batch.journal import FileRow, JobRow, Journal
+from dagkit.client import FailedFile, JobInfo, JobsClient, JobStatus
+from dagkit.errors import (
+    AmbiguousRequestError,
+    APIError,
+    AuthenticationError,
+    DagkitError,
+    NotFoundError,
+    RateLimitError,
+    ResponseError,
+    ServerError,
+    TransportError,
+    ValidationFailed,
+)
+from dagkit.findings import Finding
+
+#: Errors worth waiting out: the network or the server is having a bad moment.
+_TRANSIENT = (TransportError, ServerError, RateLimitError, ResponseError)
+_TEMP_DOWNLOAD_PREFIX = ".dagkit-"
+_TEMP_DOWNLOAD_SUFFIX = ".part"
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Where a batch stands; passed to ``on_progress`` after every event.
+
+    ``message`` is a one-line account of the event (None for a plain update). Waiting jobs are
+    the jobs the pending files will make; failed jobs are jobs that ended FAILED or STOPPED.
+    ``files_per_second`` counts files settled by this run; ``seconds_left`` extrapolates it.
+    """
+
+    files_total: int
+    files_done: int
+    files_failed: int
+    files_skipped: int
+    files_running: int
+    files_waiting: int
+    jobs_done: int
+    jobs_running: int
+    jobs_waiting: int
+    jobs_failed: int
+    elapsed: float
+    files_per_second: float | None
+    seconds_left: float | None
+    message: str | None = None
+    #: The message tells of trouble (a refusal, a rate limit, a job in doubt), not routine.
+    warning: bool = False
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How a batch runs (see :func:`dagkit.batch.run` for each)."""
+
+    files_per_job: int
+    max_job_bytes: int
+    min_interval: float
+    max_running: int
+    poll_initial: float = 1.0
+    poll_max: float = 10.0
+    reconcile_grace: float = 2.0
+    clock_skew: float = 60.0
+    network_patience: float = 300.0
+
+
+@dataclass
+class _Job:
+    """A job the loop is following."""
+
+    row: JobRow
+    job_id: str
+    status: str
+    reconciled: bool
+    info: JobInfo | None = None
+
+
+@dataclass
+class _Tally:
+    files: dict[str, int] = field(default_factory=dict)
+    jobs_ok: int = 0
+    jobs_failed: int = 0
+    settled: int = 0
+
+    def move(self, source: str, target: str, count: int = 1) -> None:
+        self.files[source] = self.files.get(source, 0) - count
+        self.files[target] = self.files.get(target, 0) + count
+
+
+class BatchAborted(DagkitError):
+    """The batch cannot go on (a request the server refuses for every file, a key it rejects);
+    the journal is consistent and the same command resumes once the cause is fixed.
+    ``findings`` are the refused request's, if it had any."""
+
+    def __init__(self, message: str, findings: Sequence[Finding] = ()) -> None:
+        super().__init__(message)
+        self.findings = list(findings)
+
+
+def group_files(
+    files: Sequence[FileRow], files_per_job: int, max_job_bytes: int
+) -> list[list[FileRow]]:
+    """Files in jobs: in order, each job of one planned branch, at most ``files_per_job`` files
+    and ``max_job_bytes`` bytes (a single larger file goes alone), no two files of one name
+    (the server reports failed files by name, so names must tell them apart)."""
+    groups: list[list[FileRow]] = []
+    open_groups: dict[int, tuple[list[FileRow], int, set[str]]] = {}
+    for f in files:
+        current = open_groups.get(f.plan)
+        if current is not None:
+            members, size, names = current
+            fits = (
+                len(members) < files_per_job
+                and size + f.size <= max_job_bytes
+                and f.name not in names
+            )
+            if fits:
+                members.append(f)
+                names.add(f.name)
+                open_groups[f.plan] = (members, size + f.size, names)
+                continue
+        members = [f]
+        groups.append(members)
+        open_groups[f.plan] = (members, f.size, {f.name})
+    return groups
+
+
+class Runner:
+    """One run of a batch over an open journal."""
+
+    def __init__(
+        self,
+        *,
+        client: JobsClient,
+        journal: Journal,
+        texts: Sequence[str],
+        templates: Sequence[bool],
+        out_dir: Path,
+        settings: Settings,
+        stop: threading.Event,
+        on_progress: Callable[[Progress], None] | None,
+    ) -> None:
+        self.client = client
+        self.journal = journal
+        self.texts = list(texts)
+        self.templates = list(templates)
+        self.out_dir = out_dir
+        self.settings = settings
+        self.stop = stop
+        self.on_progress = on_progress
+        self.started = time.monotonic()
+        self.launched = 0
+        self.interrupted = True  # until the loop runs out of work
+        self.queue: deque[list[FileRow]] = deque()
+        self.active: dict[int, _Job] = {}
+        self.ended: deque[int] = deque()  # finished jobs whose outputs are to be fetched
+        self.finished: dict[int, _Job] = {}
+        self.unresolved: deque[JobRow] = deque()
+        self.tally = _Tally()
+        self.interval = settings.min_interval
+        self.next_launch = 0.0
+        self.next_poll = 0.0
+        self.poll_pause = settings.poll_initial
+        self.retry_at = 0.0
+        self.failing_since: float | None = None
+        self.answered = False  # whether the server has answered this run at all
+        self.launch_failures = 0  # launches in a row that did not go out
+        self.call_failures = 0  # other steps in a row that met a network or server error
+
+    # ------------------------------------------------------------------ the loop
+
+    def run(self) -> None:
+        self._recover()
+        while True:
+            if self.stop.is_set():
+                self.interrupted = True
+                self._emit(
+                    "stopping: no new job is launched; running jobs go on, the next run "
+                    "follows them",
+                    warning=True,
+                )
+                return
+            now = time.monotonic()
+            if self.unresolved:
+                wait = max(self.retry_at - now, self._grace_left(self.unresolved[0]))
+                if wait <= 0:
+                    self._guard(self._reconcile, self.unresolved[0])
+                else:
+                    self._sleep(wait)
+                continue
+            if self.ended and now >= self.retry_at:
+                self._guard(self._collect, self.ended[0])
+                continue
+            can_launch = bool(self.queue) and len(self.active) < self.settings.max_running
+            if can_launch and now >= self.next_launch:
+                self._launch(self.queue.popleft())
+                continue
+            if self.active and now >= max(self.next_poll, self.retry_at):
+                self._guard(self._poll)
+                continue
+            if not (self.queue or self.active or self.ended):
+                self.interrupted = False
+                return
+            wake = [self.retry_at] if self.ended else []
+            if can_launch:
+                wake.append(self.next_launch)
+            if self.active:
+                wake.append(max(self.next_poll, self.retry_at))
+            self._sleep(min(wake) - now if wake else self.settings.poll_initial)
+
+    def _sleep(self, seconds: float) -> None:
+        if seconds > 0:
+            self.stop.wait(seconds)
+
+    # ------------------------------------------------------------------ starting over
+
+    def _recover(self) -> None:
+        """Take up where the journal says the last run left off."""
+        self._cleanup_partial_downloads()
+        for state, count in self.journal.counts().items():
+            self.tally.files[state] = count
+        for row in self.journal.jobs():
+            if row.state == "sending":
+                self.unresolved.append(row)
+                self._emit(
+                    f"job #{row.seq}: its creation was interrupted; checking the server",
+                    warning=True,
+                )
+            elif row.state in ("running", "ended") and row.job_id is not None:
+                job = _Job(row, row.job_id, row.status or "UNKNOWN", row.reconciled)
+                if row.state == "running":
+                    self.active[row.seq] = job
+                else:
+                    self._finished(job)
+                self._emit(f"job {row.job_id}: followed again ({row.status})")
+            elif row.state == "done":
+                if row.status == JobStatus.COMPLETED:
+                    self.tally.jobs_ok += 1
+                else:
+                    self.tally.jobs_failed += 1
+        self.queue.extend(self._groups(self.journal.pending()))
+
+    def _groups(self, files: Sequence[FileRow]) -> list[list[FileRow]]:
+        return group_files(files, self.settings.files_per_job, self.settings.max_job_bytes)
+
+    def _cleanup_partial_downloads(self) -> None:
+        """Remove the temporary files of downloads a killed run left behind."""
+        if not self.out_dir.is_dir():
+            return
+        for directory, _dirs, files in os.walk(self.out_dir):
+            for name in files:
+                if name.startswith(_TEMP_DOWNLOAD_PREFIX) and name.endswith(_TEMP_DOWNLOAD_SUFFIX):
+                    with contextlib.suppress(OSError):
+                        os.unlink(os.path.join(directory, name))
+
+    def _finished(self, job: _Job) -> None:
+        """The job has ended on the server: its outputs are next."""
+        self.active.pop(job.row.seq, None)
+        self.finished[job.row.seq] = job
+        self.ended.append(job.row.seq)
+
+    # ------------------------------------------------------------------ launching
+
+    def _launch(self, group: list[FileRow]) -> None:
+        plan = group[0].plan
+        seq = self.journal.begin_job(plan, [f.id for f in group])
+        self.tally.move("pending", "in_job", len(group))
+        self._unspace()
+        try:
+            info = self.client.create_job(self.texts[plan], [f.source for f in group])
+        except (DagkitError, OSError) as exc:
+            self.next_launch = time.monotonic() + self.interval
+            self._launch_failed(seq, group, exc)
+            return
+        self.next_launch = time.monotonic() + self.interval
+        self.launched += 1
+        self.launch_failures = 0
+        self.failing_since = None
+        self.answered = True
+        self.interval = max(self.settings.min_interval, self.interval * 0.75)
+        ended = info.is_terminal
+        self.journal.job_created(seq, info.id, str(info.status), ended=ended)
+        row = JobRow(
+            seq,
+            plan,
+            "ended" if ended else "running",
+            info.id,
+            str(info.status),
+            time.time(),
+            False,
+            None,
+        )
+        job = _Job(row, info.id, str(info.status), False, info)
+        if ended:
+            self._finished(job)
+        else:
+            self.active[seq] = job
+            self.next_poll = min(self.next_poll, time.monotonic() + self.settings.poll_initial)
+            self.poll_pause = self.settings.poll_initial
+        self._emit(f"job {info.id}: launched with {len(group)} file(s) ({info.status})")
+
+    def _launch_failed(self, seq: int, group: list[FileRow], exc: DagkitError | OSError) -> None:
+        if isinstance(exc, OSError):  # a file vanished or became unreadable before it was sent
+            self._unreadable(seq, group, exc)
+        elif isinstance(exc, RateLimitError | ServerError):  # 429, 503: nothing was created
+            self._not_created(seq, group, exc, slow_down=True)
+        elif isinstance(exc, ValidationFailed | APIError):
+            self._refused(seq, group, exc)
+        elif isinstance(exc, AmbiguousRequestError | ResponseError):
+            self._in_doubt(seq, exc)  # a ResponseError is a 2xx we cannot read: a job exists
+        elif isinstance(exc, TransportError):
+            if exc.reached_server:
+                self._in_doubt(seq, exc)
+            else:
+                self._not_created(seq, group, exc, slow_down=False)
+        else:  # an error in dagkit before anything was sent (a bad file, an encoding error)
+            self.journal.void_job(seq, f"not sent: {_short(exc)}")
+            self.tally.move("in_job", "pending", len(group))
+            raise exc
+
+    def _unspace(self) -> None:
+        """Let the batch's own pace rule when it is faster than the client's one-second spacing.
+
+        The client spaces launches by the documented second on its own; a batch told to go
+        faster (a server without the limit) clears that memory before each launch.
+        """
+        from dagkit import limits
+
+        if self.settings.min_interval < limits.MIN_LAUNCH_INTERVAL and hasattr(
+            self.client, "_last_launch"
+        ):
+            self.client._last_launch = None
+
+    def _in_doubt(self, seq: int, exc: DagkitError) -> None:
+        """The request may have created a job: find out before launching anything else."""
+        self.journal.job_note(seq, f"creation in doubt: {exc}")
+        row = next(r for r in self.journal.jobs("sending") if r.seq == seq)
+        self.unresolved.append(row)
+        self._emit(
+            f"job #{seq}: the server may have created it ({_short(exc)}); checking", warning=True
+        )
+
+    def _not_created(
+        self, seq: int, group: list[FileRow], exc: DagkitError, *, slow_down: bool
+    ) -> None:
+        """Nothing was created: put the files back at the front of the queue and wait."""
+        self.journal.void_job(seq, f"not created: {_short(exc)}")
+        self.tally.move("in_job", "pending", len(group))
+        self.queue.appendleft(self._refresh(group))
+        self.launch_failures += 1
+        retry_after = getattr(exc, "retry_after", None)
+        asked = float(retry_after) if isinstance(retry_after, int | float) else 0.0
+        if slow_down:  # the server says we go too fast: launch at half the pace from now on
+            self.interval = min(max(self.interval * 2, self.settings.min_interval, 0.1), 60.0)
+        backoff = _backoff(self.launch_failures) if not slow_down else 0.0
+        wait = max(asked, backoff, self.interval)
+        self.next_launch = time.monotonic() + wait
+        self._emit(f"not launched ({_short(exc)}); next launch in {wait:.1f} s", warning=True)
+        self._patience(exc)
+
+    def _refresh(self, group: list[FileRow]) -> list[FileRow]:
+        ids = {f.id for f in group}
+        return [f for f in self.journal.pending() if f.id in ids]
+
+    def _refused(self, seq: int, group: list[FileRow], exc: ValidationFailed | APIError) -> None:
+        """The request was refused (it never ran). Files it names are skipped; anything else
+        stops the batch, since every later job would be refused the same way."""
+        self.journal.void_job(seq, f"refused: {_short(exc)}")
+        self.tally.move("in_job", "pending", len(group))
+        blamed = _blamed_files(exc, group)
+        if blamed:
+            for f, reason in blamed.items():
+                self.journal.skip([f.id], reason)
+                self.tally.move("pending", "skipped")
+                self._emit(f"{f.source}: skipped: {reason}", warning=True)
+            rest = [f for f in group if f not in blamed]
+            if rest:
+                self.queue.appendleft(self._refresh(rest))
+            return
+        who = "dagkit" if isinstance(exc, ValidationFailed) else "the server"
+        raise BatchAborted(
+            f"{who} refused the job, so the batch stops: {exc}", exc.findings
+        ) from exc
+
+    def _unreadable(self, seq: int, group: list[FileRow], exc: OSError) -> None:
+        self.journal.void_job(seq, f"not sent: {exc}")
+        self.tally.move("in_job", "pending", len(group))
+        bad = [f for f in group if not os.access(f.source, os.R_OK)]
+        for f in bad:
+            self.journal.skip([f.id], f"cannot read it: {exc.strerror or exc}")
+            self.tally.move("pending", "skipped")
+        rest = [f for f in group if f not in bad]
+        if rest:
+            self.queue.appendleft(self._refresh(rest))
+        if not bad:
+            raise BatchAborted(f"cannot send the files of a job: {exc}") from exc
+
+    # ------------------------------------------------------------------ jobs in doubt
+
+    def _grace_left(self, row: JobRow) -> float:
+        """Seconds until the server has had its grace to finish creating the job in doubt."""
+        return self.settings.reconcile_grace - (time.time() - row.sent_at)
+
+    def _reconcile(self, row: JobRow) -> None:
+        """Find the job a request in doubt created, if any, among the account's jobs.
+
+        A candidate was created no earlier than the request was sent (less ``clock_skew``),
+        is not a job this journal already knows, has as many input files and the same kind
+        (template or not). The closest in time is taken; its outputs are checked against the
+        file names before they are accepted.
+        """
+        files = self.journal.files_of(row.seq)
+        known = self.journal.known_job_ids()
+        template = self.templates[row.plan]
+        candidates = []
+        for info in self.client.list_jobs():
+            created = _timestamp(info.created_at)
+            if info.id in known or created is None:
+                continue
+            if created < row.sent_at - self.settings.clock_skew:
+                continue
+            if info.input_file_ids is not None and len(info.input_file_ids) != len(files):
+                continue
+            if info.job_type is not None and (info.job_type == "template") != template:
+                continue
+            candidates.append((abs(created - row.sent_at), info))
+        self.unresolved.popleft()
+        if not candidates:
+            self.journal.void_job(row.seq, "its request did not create a job")
+            self.tally.move("in_job", "pending", len(files))
+            self.queue.appendleft(self._refresh(files))
+            self._emit(
+                f"job #{row.seq}: the server has no such job; its files go again", warning=True
+            )
+            return
+        _, info = min(candidates, key=lambda c: c[0])
+        ended = info.is_terminal
+        self.journal.job_created(row.seq, info.id, str(info.status), ended=ended, reconciled=True)
+        job = _Job(row, info.id, str(info.status), True, info)
+        if ended:
+            self._finished(job)
+        else:
+            self.active[row.seq] = job
+        self._emit(
+            f"job #{row.seq}: found on the server as {info.id} ({info.status})", warning=True
+        )
+
+    # ------------------------------------------------------------------ following
+
+    def _poll(self) -> None:
+        """Ask for the status of every running job: one call each when there are one or two,
+        else the lists of scheduled and in-progress jobs (and one call for each that left them)."""
+        jobs = list(self.active.values())
+        listed: dict[str, JobInfo] = {}
+        if len(jobs) > 2:
+            for status in (JobStatus.IN_PROGRESS, JobStatus.SCHEDULED):
+                listed.update((i.id, i) for i in self.client.list_jobs(status=status))
+        changed = False
+        for job in jobs:
+            try:
+                info = listed.get(job.job_id) or self.client.get_job(job.job_id)
+            except NotFoundError:
+                self._lost(job)
+                changed = True
+                continue
+            if str(info.status) != job.status:
+                changed = True
+                job.status = str(info.status)
+                job.info = info
+                self.journal.job_status(job.row.seq, job.status, ended=info.is_terminal)
+                if info.is_terminal:
+                    self._finished(job)
+                else:
+                    self._emit(f"job {job.job_id}: {job.status}")
+        self.poll_pause = (
+            self.settings.poll_initial
+            if changed
+            else min(self.poll_pause * 1.5, self.settings.poll_max)
+        )
+        self.next_poll = time.monotonic() + self.poll_pause
+        if not changed:
+            self._emit(None)
+
+    def _lost(self, job: _Job) -> None:
+        """The server no longer knows the job (another server or account): send its files again."""
+        files = [f for f in self.journal.files_of(job.row.seq) if f.state == "in_job"]
+        self.active.pop(job.row.seq, None)
+        self.journal.void_job(job.row.seq, "the server does not know this job")
+        self.tally.move("in_job", "pending", len(files))
+        self.queue.appendleft(self._refresh(files))
+        self._emit(f"job {job.job_id}: not found on the server; its files go again", warning=True)
+
+    # ------------------------------------------------------------------ outputs
+
+    def _collect(self, seq: int) -> None:
+        """Fetch the outputs of a finished job and settle each of its files."""
+        job = self.finished[seq]
+        everyone = self.journal.files_of(seq)
+        files = [f for f in everyone if f.state == "in_job"]
+        info = job.info
+        if info is None or not info.is_terminal or info.input_file_ids is None:
+            info = self.client.get_job(job.job_id)
+        done: list[tuple[int, str]] = []
+        failed: list[tuple[int, str]] = []
+        if info.status == JobStatus.COMPLETED:
+            ok = self._fetch(job, info, everyone, done, failed)
+            if not ok:
+                return
+        else:
+            reason = f"the job ended {info.status}"
+            with contextlib.suppress(*_TRANSIENT):
+                message = self.client.job_details(info).message
+                if message:
+                    reason += f": {message}"
+            failed = [(f.id, reason) for f in files]
+        self.journal.finish_job(seq, done, failed)
+        self.ended.popleft()
+        del self.finished[seq]
+        self.tally.move("in_job", "done", len(done))
+        self.tally.move("in_job", "failed", len(failed))
+        self.tally.settled += len(done) + len(failed)
+        if info.status == JobStatus.COMPLETED:
+            self.tally.jobs_ok += 1
+        else:
+            self.tally.jobs_failed += 1
+        summary = f"{len(done)} output(s) saved" + (f", {len(failed)} failed" if failed else "")
+        self._emit(f"job {job.job_id}: {info.status}, {summary}", warning=bool(failed))
+
+    def _fetch(
+        self,
+        job: _Job,
+        info: JobInfo,
+        everyone: list[FileRow],
+        done: list[tuple[int, str]],
+        failed: list[tuple[int, str]],
+    ) -> bool:
+        """Download the final output of each of the job's files (``everyone``, in upload order,
+        the unsettled ones); False if the job turned out not to be ours."""
+        ids = info.input_file_ids or []
+        files = [f for f in everyone if f.state == "in_job"]
+        if len(ids) != len(everyone):
+            if job.reconciled:
+                return self._mismatch(job, [], f"it has {len(ids)} input files")
+            reason = f"the server lists {len(ids)} input files for the job, not {len(everyone)}"
+            failed.extend((f.id, reason) for f in files)
+            return True
+        position = {f.id: i for i, f in enumerate(everyone)}  # input_file_ids: upload order
+        produced = (
+            None if info.output_node_files is None else {n.file_id for n in info.output_node_files}
+        )
+        missing: list[FileRow] = []
+        saved: list[Path] = []
+        for f in files:
+            file_id = ids[position[f.id]]
+            if produced is not None and file_id not in produced:
+                missing.append(f)
+                continue
+            target = self.output_path(f)
+            try:
+                self.client.download_output(info, file_id, dest=target)
+            except NotFoundError:
+                missing.append(f)
+                continue
+            saved.append(target)
+            if job.reconciled and not _output_names(target, f.name):
+                return self._mismatch(job, saved, f"its output for {f.name} is another file's")
+            done.append((f.id, os.fspath(target)))
+        if missing:
+            reasons = _reasons(self.client.failed_files(info))
+            if job.reconciled and not set(reasons) <= {f.name for f in everyone}:
+                return self._mismatch(job, saved, "it failed files this batch did not send")
+            for f in missing:
+                failed.append((f.id, reasons.get(f.name) or "the server produced no output for it"))
+        return True
+
+    def _mismatch(self, job: _Job, saved: list[Path], why: str) -> bool:
+        """A job taken for a request in doubt is not it: drop what was fetched, send again."""
+        for path in saved:
+            with contextlib.suppress(OSError):
+                path.unlink()
+        files = [f for f in self.journal.files_of(job.row.seq) if f.state == "in_job"]
+        self.journal.void_job(job.row.seq, f"job {job.job_id} was not this batch's: {why}")
+        self.ended.popleft()
+        del self.finished[job.row.seq]
+        self.tally.move("in_job", "pending", len(files))
+        self.queue.appendleft(self._refresh(files))
+        self._emit(
+            f"job {job.job_id} is not this batch's ({why}); its files go again", warning=True
+        )
+        return False
+
+    def output_path(self, f: FileRow) -> Path:
+        return output_path(self.out_dir, f.plan, f.path, len(self.texts))
+
+    # ------------------------------------------------------------------ errors and progress
+
+    def _guard(self, action: Callable[..., None], *args: Any) -> None:
+        """Run one step; a network or server hiccup postpones it instead of ending the batch."""
+        try:
+            action(*args)
+        except AuthenticationError:
+            raise
+        except _TRANSIENT as exc:
+            self.call_failures += 1
+            wait = _backoff(self.call_failures)
+            self.retry_at = time.monotonic() + wait
+            self._emit(f"{_short(exc)}; trying again in {wait:.1f} s", warning=True)
+            self._patience(exc)
+        else:
+            self.call_failures = 0
+            self.failing_since = None
+            self.answered = True
+
+    def _patience(self, exc: DagkitError) -> None:
+        """Raise ``exc`` once errors have lasted ``network_patience`` seconds in a row, or at
+        once if the server has not answered this run at all (a wrong URL, a server down)."""
+        if isinstance(exc, APIError) or getattr(exc, "reached_server", False):
+            self.answered = True  # the server is there, only busy or unwell
+        if not self.answered:
+            raise exc
+        now = time.monotonic()
+        if self.failing_since is None:
+            self.failing_since = now
+        elif now - self.failing_since > self.settings.network_patience:
+            raise exc
+
+    def progress(self, message: str | None = None, *, warning: bool = False) -> Progress:
+        files = self.tally.files
+        elapsed = time.monotonic() - self.started
+        rate = self.tally.settled / elapsed if self.tally.settled and elapsed > 0 else None
+        left = files.get("pending", 0) + files.get("in_job", 0)
+        return Progress(
+            files_total=sum(files.values()),
+            files_done=files.get("done", 0),
+            files_failed=files.get("failed", 0),
+            files_skipped=files.get("skipped", 0),
+            files_running=files.get("in_job", 0),
+            files_waiting=files.get("pending", 0),
+            jobs_done=self.tally.jobs_ok,
+            jobs_running=len(self.active) + len(self.ended) + len(self.unresolved),
+            jobs_waiting=len(self.queue),
+            jobs_failed=self.tally.jobs_failed,
+            elapsed=elapsed,
+            files_per_second=rate,
+            seconds_left=left / rate if rate else None,
+            message=message,
+            warning=warning,
+        )
+
+    def _emit(self, message: str | None, *, warning: bool = False) -> None:
+        if self.on_progress is not None:
+            self.on_progress(self.progress(message, warning=warning))
+
+
+def output_path(out_dir: Path, plan: int, path: str, plans: int) -> Path:
+    """Where a file's output goes: its relative path plus ``.json`` under the out dir (under
+    ``branch-<n>/`` when the DAG plans into several jobs)."""
+    parts = [f"branch-{plan + 1}"] if plans > 1 else []
+    return Path(os.path.join(out_dir, *parts, *path.split("/")) + ".json")
+
+
+def _blamed_files(exc: ValidationFailed | APIError, group: list[FileRow]) -> dict[FileRow, str]:
+    """The files a refusal names, with the reason: every finding (or 422 ``loc``) must point at
+    one file, else the refusal is about the job itself and an empty dict comes back."""
+    blamed: dict[FileRow, str] = {}
+    findings = [f for f in getattr(exc, "findings", []) if f.is_error]
+    if isinstance(exc, APIError) and exc.status == 422 and isinstance(exc.detail, list):
+        for item in exc.detail:
+            loc = item.get("loc") if isinstance(item, dict) else None
+            if not (isinstance(loc, list) and loc[:2] == ["body", "input_files"] and len(loc) > 2):
+                return {}
+            index = loc[2]
+            if not isinstance(index, int) or not 0 <= index < len(group):
+                return {}
+            blamed[group[index]] = str(item.get("msg") or "the server refused it")
+        return blamed
+    if not findings:
+        return {}
+    for finding in findings:
+        part = finding.part or ""
+        if not part.startswith("input_files["):
+            return {}
+        try:
+            index = int(part[len("input_files[") :].split("]", 1)[0])
+        except ValueError:
+            return {}
+        if not 0 <= index < len(group):
+            return {}
+        blamed[group[index]] = f"{finding.code} {finding.message}"
+    return blamed
+
+
+def _backoff(failures: int) -> float:
+    """Seconds to wait after ``failures`` failures in a row: 0.25, 0.5, 1, ... up to 30."""
+    return float(min(0.125 * 2.0 ** min(failures, 8), 30.0))
+
+
+def _reasons(failed: list[FailedFile]) -> dict[str, str]:
+    return {f.document: f.error or "failed" for f in failed if f.document}
+
+
+def _output_names(path: Path, name: str) -> bool:
+    """Whether an output is the one of file ``name``: the first element that names its file
+    (``metadata.filename``) names this one. An output that names no file is given the benefit."""
+    try:
+        elements = json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return True
+    if not isinstance(elements, list):
+        return True
+    for element in elements:
+        metadata = element.get("metadata") if isinstance(element, dict) else None
+        filename = metadata.get("filename") if isinstance(metadata, dict) else None
+        if isinstance(filename, str):
+            return filename == name
+    return True
+
+
+def _timestamp(text: str | None) -> float | None:
+    if not text:
+        return None
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).split("\n", 1)[0]
+    return text if len(text) <= 160 else text[:157] + "..."
