@@ -452,6 +452,7 @@ class JobsClient:
         retry: RetryPolicy | None = None,
         allow_insecure_key: bool = False,
         max_file_size: int = limits.MAX_FILE_SIZE,
+        min_launch_interval: float = limits.MIN_LAUNCH_INTERVAL,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -472,6 +473,8 @@ class JobsClient:
         self.transport = transport
         self.validate = validate
         self.max_file_size = max_file_size
+        #: Seconds this client leaves between two launches (the API asks for one).
+        self.min_launch_interval = min_launch_interval
         self._sleep = sleep
         self._clock = clock
         self._last_launch: float | None = None
@@ -670,7 +673,7 @@ class JobsClient:
         """Leave the documented second between two launches from this client."""
         if self._last_launch is None:
             return
-        gap = limits.MIN_LAUNCH_INTERVAL - (self._clock() - self._last_launch)
+        gap = self.min_launch_interval - (self._clock() - self._last_launch)
         if gap > 0:
             self._sleep(gap)
 
@@ -818,10 +821,14 @@ class JobsClient:
                 {"file_id": file_id, "node_id": node_id},
             ),
         )
-        directory.mkdir(parents=True, exist_ok=True)
         temp = directory / f".dagkit-{secrets.token_hex(8)}.part"
         # O_EXCL: never write through a file (or link) that is already there
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+        try:
+            fd = os.open(temp, flags, 0o666)
+        except FileNotFoundError:  # first download into this directory
+            directory.mkdir(parents=True, exist_ok=True)
+            fd = os.open(temp, flags, 0o666)
         try:
             with os.fdopen(fd, "wb") as sink:
                 response = self.transport.stream(request, sink)
@@ -831,9 +838,9 @@ class JobsClient:
                 name = safe_filename(served, safe_filename(fallback, "output.json"))
             if taken is not None:
                 name = _unique(name, taken)
-            final = directory / name
-            if final.resolve().parent != directory.resolve():
+            if not _plain_name(name):
                 raise DagkitError(f"refusing to write the download outside {directory}: {name!r}")
+            final = directory / name
             os.replace(temp, final)
         except BaseException:
             with contextlib.suppress(FileNotFoundError):
@@ -934,3 +941,9 @@ def _summary(what: str, findings: Sequence[Finding]) -> str:
     first = errors[0]
     more = f" (and {len(errors) - 1} more error(s))" if len(errors) > 1 else ""
     return f"{what} is not valid, nothing was sent: {first.code} {first.message}{more}"
+
+
+def _plain_name(name: str) -> bool:
+    """A name that stays inside its directory: one path component, not ``.`` or ``..``."""
+    separators = [os.sep, *([os.altsep] if os.altsep else []), "\\", "\0"]
+    return name not in ("", ".", "..") and not any(sep in name for sep in separators)

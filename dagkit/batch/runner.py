@@ -340,17 +340,13 @@ class Runner:
             raise exc
 
     def _unspace(self) -> None:
-        """Let the batch's own pace rule when it is faster than the client's one-second spacing.
+        """Let the batch's own pace rule when it is faster than the client's spacing.
 
-        The client spaces launches by the documented second on its own; a batch told to go
-        faster (a server without the limit) clears that memory before each launch.
+        The client leaves the documented second between launches on its own; a batch told to
+        go faster (a server without the limit) lowers that before each launch.
         """
-        from dagkit import limits
-
-        if self.settings.min_interval < limits.MIN_LAUNCH_INTERVAL and hasattr(
-            self.client, "_last_launch"
-        ):
-            self.client._last_launch = None
+        if self.settings.min_interval < self.client.min_launch_interval:
+            self.client.min_launch_interval = self.settings.min_interval
 
     def _in_doubt(self, seq: int, exc: DagkitError) -> None:
         """The request may have created a job: find out before launching anything else."""
