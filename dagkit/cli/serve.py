@@ -1,0 +1,126 @@
+"""``dagkit serve``: run the embedded local jobs API in the foreground."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+
+def _clock(ctx: click.Context, param: click.Parameter, value: str) -> str | float:
+    from dagkit.server.engine import step_seconds
+
+    try:
+        step_seconds(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+    return value if value in ("realtime", "instant", "manual") else float(value)
+
+
+def _faults(
+    ctx: click.Context, param: click.Parameter, values: tuple[str, ...]
+) -> list[tuple[str, str, int]]:
+    from dagkit.server.app import OPERATIONS
+    from dagkit.server.faults import ANY_OPERATION, parse_fault_spec
+
+    out: list[tuple[str, str, int]] = []
+    for spec in values:
+        try:
+            operation, kind, count = parse_fault_spec(spec)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc)) from None
+        if operation not in OPERATIONS and operation != ANY_OPERATION:
+            known = ", ".join([*OPERATIONS, ANY_OPERATION])
+            raise click.BadParameter(f"--fault {spec!r}: unknown operation; use one of {known}")
+        out.append((operation, kind, count))
+    return out
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8765, show_default=True, type=click.IntRange(0, 65535))
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, writable=True),
+    help="Keep jobs, inputs and outputs here (sqlite3 + files); default: a temporary directory.",
+)
+@click.option(
+    "--api-key",
+    envvar="DAGKIT_SERVE_API_KEY",
+    help="Accept only this key (env DAGKIT_SERVE_API_KEY); default: any non-empty key.",
+)
+@click.option("--no-rate-limit", is_flag=True, help="Allow launches closer than 1 s apart.")
+@click.option(
+    "--max-running", default=5, show_default=True, type=click.IntRange(1), help="Jobs run at once."
+)
+@click.option(
+    "--clock",
+    default="realtime",
+    show_default=True,
+    callback=_clock,
+    help="realtime (a step per second), instant, manual, or seconds per step.",
+)
+@click.option(
+    "--fault",
+    "faults",
+    multiple=True,
+    callback=_faults,
+    metavar="OP:KIND[:N]",
+    help="Make the next N requests to OP fail: KIND is 429, 500, 503, stall or drop.",
+)
+@click.option("--quiet", "-q", is_flag=True, help="Do not log each request to stderr.")
+def serve(
+    host: str,
+    port: int,
+    data_dir: str | None,
+    api_key: str | None,
+    no_rate_limit: bool,
+    max_running: int,
+    clock: str | float,
+    faults: list[tuple[str, str, int]],
+    quiet: bool,
+) -> None:
+    """Run the local jobs API until Ctrl-C.
+
+    It serves every jobs and templates operation at http://HOST:PORT, checks requests with the
+    same validators as the client, and runs jobs on a local partitioner, chunker and embedder.
+    """
+    from dagkit.server import StartupError, run_server
+    from dagkit.server.app import ServerConfig
+
+    config = ServerConfig(
+        api_key=api_key or None,
+        rate_limit=not no_rate_limit,
+        max_running=max_running,
+        clock=clock,
+    )
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        click.echo(
+            f"dagkit serve: warning: listening on {host} makes this unencrypted server "
+            "reachable from other machines",
+            err=True,
+        )
+
+    def announce(url: str) -> None:
+        where = data_dir or "a temporary directory (removed on exit)"
+        click.echo(f"dagkit serve: listening on {url}")
+        click.echo(f"dagkit serve: jobs are kept in {where}")
+        click.echo(f"dagkit serve: try UNSTRUCTURED_API_URL={url} (Ctrl-C stops)")
+        sys.stdout.flush()
+
+    def log(line: str) -> None:
+        click.echo(f"dagkit serve: {line}", err=True)
+
+    try:
+        run_server(
+            host=host,
+            port=port,
+            data_dir=data_dir,
+            config=config,
+            faults=faults,
+            announce=announce,
+            log=None if quiet else log,
+        )
+    except StartupError as exc:
+        click.echo(f"dagkit serve: {exc}", err=True)
+        sys.exit(3)

@@ -1,0 +1,671 @@
+"""The HTTP side of the local jobs API: routing, authentication, limits and the operations.
+
+Requests are checked with the validators the client and ``dagkit validate`` use, and errors
+have the platform's status codes and body shapes: 422 ``{"detail": [{"loc", "msg", "type"}]}``
+for a bad request, 401/404 ``{"detail": "<message>"}``, 405, 415, and 429 with ``Retry-After``.
+
+A create-job body is read once from the socket, in blocks (see :mod:`dagkit.server.upload`);
+its files go straight into the new job's directory, and a rejected request leaves nothing.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import math
+import re
+import shutil
+import sys
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler
+from typing import Any
+
+from dagkit import jsontext, limits
+from dagkit.multipart import parse_content_type
+from dagkit.nodes import Node
+from dagkit.rules import node_from_dict
+from dagkit.server import views
+from dagkit.server.engine import ClockSpec, Engine
+from dagkit.server.faults import Fault, Faults
+from dagkit.server.store import Job, Store, StoredFile
+from dagkit.server.templates import TEMPLATES
+from dagkit.server.upload import Upload, error_item, rejection
+
+API_KEY_HEADER = "unstructured-api-key"
+MISSING_KEY = "API key is missing, please provide an API key in the header."
+WRONG_KEY = "API key is not valid."
+JOB_STATUSES = ("SCHEDULED", "IN_PROGRESS", "COMPLETED", "STOPPED", "FAILED")
+#: Statuses a list filter may name: the spec's, and one newer servers report.
+_FILTER_STATUSES = (*JOB_STATUSES, "REJECTED")
+_BLOCK = 1 << 20
+_UUID = re.compile(
+    r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$"
+)
+#: Findings the server does not reject a request for: the platform accepts such a file and
+#: reports it as a failed file of the job.
+_NOT_REJECTED = frozenset({"DK418"})
+#: Every operation the server implements: operationId -> (method, path template).
+OPERATIONS: dict[str, tuple[str, str]] = {
+    "create_job": ("POST", "/api/v1/jobs/"),
+    "list_jobs": ("GET", "/api/v1/jobs/"),
+    "get_job": ("GET", "/api/v1/jobs/{job_id}"),
+    "get_job_details": ("GET", "/api/v1/jobs/{job_id}/details"),
+    "get_job_failed_files": ("GET", "/api/v1/jobs/{job_id}/failed-files"),
+    "download_job_output": ("GET", "/api/v1/jobs/{job_id}/download"),
+    "cancel_job": ("POST", "/api/v1/jobs/{job_id}/cancel"),
+    "list_templates": ("GET", "/api/v1/templates/"),
+    "get_template": ("GET", "/api/v1/templates/{template_id}"),
+}
+
+
+@dataclass
+class ServerConfig:
+    """How the local server behaves. The API key is never shown in a repr."""
+
+    api_key: str | None = field(default=None, repr=False)
+    rate_limit: bool = True
+    max_running: int = limits.MAX_RUNNING_JOBS
+    clock: ClockSpec | str = "realtime"
+    max_file_size: int = limits.MAX_FILE_SIZE
+    max_files: int = limits.MAX_FILES_PER_JOB
+    min_launch_interval: float = limits.MIN_LAUNCH_INTERVAL
+
+
+class Reply(Exception):
+    """An answer decided part-way through handling a request (raised to unwind)."""
+
+    def __init__(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
+        super().__init__(status)
+        self.status = status
+        self.body = body
+        self.headers = headers or {}
+
+
+def detail(status: int, message: str, headers: dict[str, str] | None = None) -> Reply:
+    return Reply(status, {"detail": message}, headers)
+
+
+def invalid(*errors: dict[str, Any]) -> Reply:
+    """A 422 whose detail lists validation errors, as the platform sends them."""
+    return Reply(422, {"detail": list(errors)})
+
+
+class LaunchLimiter:
+    """At least ``interval`` seconds between two accepted create-job requests.
+
+    A request reserves its launch when it arrives; if it is then rejected the reservation is
+    given back, so a bad request does not delay the next good one.
+    """
+
+    def __init__(self, interval: float, *, enabled: bool = True) -> None:
+        self.interval = interval
+        self.enabled = enabled
+        self._lock = threading.Lock()
+        self._last: float | None = None
+
+    def reserve(self) -> tuple[tuple[float | None, float] | None, float]:
+        """(a reservation, 0) when a launch may go ahead now, else (None, seconds to wait)."""
+        if not self.enabled:
+            return None, 0.0
+        with self._lock:
+            now = time.monotonic()
+            if self._last is not None and now - self._last < self.interval:
+                return None, self.interval - (now - self._last)
+            reservation = (self._last, now)
+            self._last = now
+            return reservation, 0.0
+
+    def release(self, reservation: tuple[float | None, float] | None) -> None:
+        """Give a reservation back, unless a later launch has been reserved since."""
+        if reservation is None:
+            return
+        previous, at = reservation
+        with self._lock:
+            if self._last == at:
+                self._last = previous
+
+
+class JobsAPI:
+    """The operations of the jobs API over a :class:`Store` and an :class:`Engine`."""
+
+    def __init__(
+        self,
+        store: Store,
+        engine: Engine,
+        config: ServerConfig,
+        faults: Faults,
+        *,
+        stopping: threading.Event,
+        log: Callable[[str], None] | None = None,
+    ) -> None:
+        self.store = store
+        self.engine = engine
+        self.config = config
+        self.faults = faults
+        self.stopping = stopping
+        self.log = log
+        self.limiter = LaunchLimiter(config.min_launch_interval, enabled=config.rate_limit)
+        self._counts: Counter[str] = Counter()
+        self._counts_lock = threading.Lock()
+        self._jobs_created = 0
+
+    # -- bookkeeping for tests
+
+    def count(self, operation: str | None = None) -> int:
+        """How many requests reached an operation (or any operation)."""
+        with self._counts_lock:
+            return self._counts[operation] if operation else sum(self._counts.values())
+
+    def _seen(self, operation: str) -> None:
+        with self._counts_lock:
+            self._counts[operation] += 1
+
+    @property
+    def jobs_created(self) -> int:
+        with self._counts_lock:
+            return self._jobs_created
+
+    # -- the entry point
+
+    def handle(self, request: Handler) -> None:
+        split = request.path.split("?", 1)
+        path = split[0]
+        query = parse_query(split[1]) if len(split) > 1 else {}
+        operation, params = route(request.command, path)
+        if operation is None:
+            allowed = allowed_methods(path)
+            if allowed:
+                raise detail(405, "Method Not Allowed", {"Allow": ", ".join(allowed)})
+            raise detail(404, "Not Found")
+        self._seen(operation)
+        request.operation = operation
+        fault = self.faults.take(operation)
+        if fault is not None:
+            self._fault(request, fault)
+        self._authenticate(request)
+        handler = getattr(self, operation)
+        handler(request, params, query)
+
+    def _fault(self, request: Handler, fault: Fault) -> None:
+        if fault.kind == "stall":
+            self.stopping.wait(fault.stall)
+            return
+        if fault.kind == "drop":
+            raise DropConnection()
+        if fault.kind == "429":
+            wait = fault.retry_after if fault.retry_after is not None else 1.0
+            raise detail(429, "Too many requests (a fault injected for testing).", _retry(wait))
+        if fault.kind == "503":
+            headers = _retry(fault.retry_after) if fault.retry_after is not None else {}
+            raise detail(503, "Service unavailable (a fault injected for testing).", headers)
+        raise detail(500, "Internal server error")
+
+    def _authenticate(self, request: Handler) -> None:
+        key = request.headers.get(API_KEY_HEADER)
+        if not key:
+            raise detail(401, MISSING_KEY)
+        expected = self.config.api_key
+        if expected is not None and not hmac.compare_digest(
+            key.encode("utf-8", "surrogateescape"), expected.encode("utf-8", "surrogateescape")
+        ):
+            raise detail(401, WRONG_KEY)
+
+    # -- jobs
+
+    def create_job(self, request: Handler, params: dict[str, str], query: dict[str, str]) -> None:
+        mime, _ = parse_content_type(request.headers.get("Content-Type", ""))
+        if mime != "multipart/form-data":
+            shown = mime or "missing"
+            raise detail(415, f"Unsupported Media Type: expected multipart/form-data, got {shown}")
+        reservation, wait = self.limiter.reserve()
+        if wait > 0:
+            message = (
+                f"Rate limit exceeded: leave at least {self.config.min_launch_interval:g} s "
+                "between job launches."
+            )
+            raise detail(429, message, _retry(wait))
+        try:
+            job = self._receive_job(request)
+        except BaseException:
+            self.limiter.release(reservation)
+            raise
+        with self._counts_lock:
+            self._jobs_created += 1
+        self.engine.job_created()
+        request.reply(200, views.job_information(job))
+
+    def _receive_job(self, request: Handler) -> Job:
+        # The files go straight to the new job's input directory (named by fresh file ids);
+        # if the request is rejected, the directory goes and no job row is ever written.
+        job_id = str(uuid.uuid4())
+        self.store.job_dir(job_id).mkdir()
+        try:
+            upload = Upload(
+                lambda file_id: self.store.input_path(job_id, file_id),
+                request.headers.get("Content-Type", ""),
+                max_file_size=self.config.max_file_size,
+                max_files=self.config.max_files,
+            )
+            findings = upload.receive(request.body_blocks())
+            errors = [f for f in findings if f.is_error and f.code not in _NOT_REJECTED]
+            if errors:
+                raise invalid(*(rejection(f, upload.request_data) for f in errors))
+            nodes, job_type, name = job_nodes(upload.request_data or "")
+            if not upload.files:
+                raise invalid(
+                    error_item(
+                        ["body", "input_files"],
+                        "an on-demand job needs at least one input file",
+                        "missing",
+                    )
+                )
+            job = Job(
+                id=job_id,
+                workflow_id=str(uuid.uuid4()),
+                workflow_name=name or f"dagkit-local-{job_id[:8]}",
+                job_type=job_type,
+                status="SCHEDULED",
+                created_at=time.time(),
+                nodes=tuple(nodes),
+                files=tuple(
+                    StoredFile(i, f.file_id, f.filename, f.size) for i, f in enumerate(upload.files)
+                ),
+            )
+            self.store.add_job(job)
+        except BaseException:
+            shutil.rmtree(self.store.job_dir(job_id), ignore_errors=True)
+            raise
+        return job
+
+    def list_jobs(self, request: Handler, params: dict[str, str], query: dict[str, str]) -> None:
+        workflow_id = query.get("workflow_id")
+        if workflow_id is not None and not _UUID.match(workflow_id):
+            raise invalid(_bad_uuid(["query", "workflow_id"], workflow_id))
+        status = query.get("status")
+        if status is not None:
+            status = status.upper()
+            if status not in _FILTER_STATUSES:
+                allowed = ", ".join(_FILTER_STATUSES)
+                raise invalid(
+                    error_item(
+                        ["query", "status"],
+                        f"Input should be one of {allowed}",
+                        "enum",
+                        expected=allowed,
+                    )
+                )
+        if workflow_id is not None:
+            workflow_id = str(uuid.UUID(workflow_id))
+        jobs = self.store.list(status=status, workflow_id=workflow_id)
+        request.reply(200, [views.job_information(j) for j in jobs])
+
+    def _job(self, params: dict[str, str]) -> Job:
+        job_id = params["job_id"]
+        if not _UUID.match(job_id):
+            raise invalid(_bad_uuid(["path", "job_id"], job_id))
+        job = self.store.get(str(uuid.UUID(job_id)))
+        if job is None:
+            raise detail(404, "Job not found")
+        return job
+
+    def get_job(self, request: Handler, params: dict[str, str], query: dict[str, str]) -> None:
+        request.reply(200, views.job_information(self._job(params)))
+
+    def get_job_details(
+        self, request: Handler, params: dict[str, str], query: dict[str, str]
+    ) -> None:
+        request.reply(200, views.job_details(self._job(params)))
+
+    def get_job_failed_files(
+        self, request: Handler, params: dict[str, str], query: dict[str, str]
+    ) -> None:
+        request.reply(200, views.failed_files(self._job(params)))
+
+    def download_job_output(
+        self, request: Handler, params: dict[str, str], query: dict[str, str]
+    ) -> None:
+        job = self._job(params)
+        file_id = query.get("file_id")
+        if not file_id:
+            raise invalid(error_item(["query", "file_id"], "Field required", "missing"))
+        stored = next((f for f in job.files if f.file_id == file_id), None)
+        if stored is None:
+            raise detail(404, f"File {file_id} not found in this job")
+        node_id = query.get("node_id") or job.nodes[-1].id or ""
+        node = next((n for n in job.nodes if n.id == node_id), None)
+        if node is None:
+            raise detail(404, f"Node {node_id} not found in this job")
+        data = self.store.read_output_bytes(job.id, node_id, file_id)
+        if data is None:
+            if stored.error is not None:
+                raise detail(404, f"File {stored.filename} failed: {stored.error}")
+            raise detail(404, f"No output yet for file {file_id} at node {node.name!r}")
+        request.reply_bytes(200, data, "application/json")
+
+    def cancel_job(self, request: Handler, params: dict[str, str], query: dict[str, str]) -> None:
+        job = self._job(params)
+        if self.engine.cancel(job.id):
+            body = {"id": job.id, "status": "cancelled", "message": "Job successfully cancelled."}
+        else:
+            current = self.store.get(job.id) or job
+            body = {
+                "id": job.id,
+                "status": current.status.lower(),
+                "message": f"Job is already {current.status}; nothing to cancel.",
+            }
+        request.reply(200, body)
+
+    # -- templates
+
+    def list_templates(
+        self, request: Handler, params: dict[str, str], query: dict[str, str]
+    ) -> None:
+        request.reply(200, [t.list_item() for t in TEMPLATES.values()])
+
+    def get_template(self, request: Handler, params: dict[str, str], query: dict[str, str]) -> None:
+        template = TEMPLATES.get(params["template_id"])
+        if template is None:
+            raise detail(404, f"Template {params['template_id']} not found")
+        request.reply(200, template.detail())
+
+
+def job_nodes(text: str) -> tuple[list[Node], str, str]:
+    """The nodes of a validated request_data (with fresh ids), its job_type and workflow name.
+
+    Raises a 422 :class:`Reply` for a template the server does not have.
+    """
+    doc = jsontext.loads(text)
+    template_id = doc.get("template_id") if isinstance(doc, dict) else None
+    if isinstance(template_id, str):
+        template = TEMPLATES.get(template_id)
+        if template is None:
+            known = ", ".join(TEMPLATES)
+            raise invalid(
+                error_item(
+                    ["body", "request_data", "template_id"],
+                    f"Template {template_id} not found (known: {known})",
+                    "value_error",
+                )
+            )
+        nodes, job_type, name = list(template.nodes), "template", template.name
+    else:
+        raw = doc.get("job_nodes") if isinstance(doc, dict) else None
+        parsed = [node_from_dict(item) for item in raw] if isinstance(raw, list) else []
+        nodes = [n for n in parsed if n is not None]
+        if not nodes or len(nodes) != len(parsed):  # the validator lets neither through
+            message = "request_data has no readable job_nodes"
+            raise invalid(error_item(["body", "request_data"], message, "value_error"))
+        job_type, name = "ephemeral", ""
+    fresh = [Node(n.name, n.type, n.subtype, dict(n.settings), str(uuid.uuid4())) for n in nodes]
+    return fresh, job_type, name
+
+
+class DropConnection(Exception):
+    """Close the connection without answering (fault injection)."""
+
+
+def _retry(seconds: float) -> dict[str, str]:
+    return {"Retry-After": str(max(1, math.ceil(seconds)))}
+
+
+def _bad_uuid(loc: list[str | int], value: str) -> dict[str, Any]:
+    return error_item(loc, f"Input should be a valid UUID, got {value[:60]!r}", "uuid_parsing")
+
+
+# ----------------------------------------------------------------------------- routing
+
+
+def _pattern(template: str) -> re.Pattern[str]:
+    regex = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(template.rstrip("/")))
+    return re.compile(f"^{regex}/?$")
+
+
+_COMPILED = [(op, method, _pattern(path)) for op, (method, path) in OPERATIONS.items()]
+
+
+def route(method: str, path: str) -> tuple[str | None, dict[str, str]]:
+    """The operation for ``method path`` and its path parameters (a trailing slash is optional)."""
+    for operation, op_method, pattern in _COMPILED:
+        match = pattern.match(path)
+        if match and op_method == method:
+            return operation, {k: unquote(v) for k, v in match.groupdict().items()}
+    return None, {}
+
+
+def allowed_methods(path: str) -> list[str]:
+    return sorted({m for _, m, pattern in _COMPILED if pattern.match(path)})
+
+
+def unquote(text: str) -> str:
+    """Percent-decode (and ``+`` as space in queries is handled by the caller)."""
+    if "%" not in text:
+        return text
+    out = bytearray()
+    i = 0
+    raw = text.encode("utf-8")
+    while i < len(raw):
+        if raw[i] == 0x25 and i + 2 < len(raw) + 0 and _is_hex(raw[i + 1 : i + 3]):
+            out.append(int(raw[i + 1 : i + 3], 16))
+            i += 3
+        else:
+            out.append(raw[i])
+            i += 1
+    return out.decode("utf-8", "replace")
+
+
+def _is_hex(pair: bytes) -> bool:
+    return len(pair) == 2 and all(c in b"0123456789abcdefABCDEF" for c in pair)
+
+
+def parse_query(text: str) -> dict[str, str]:
+    """A query string as a dict (the first value of each name wins)."""
+    out: dict[str, str] = {}
+    for item in text.split("&"):
+        if not item:
+            continue
+        name, _, value = item.partition("=")
+        out.setdefault(unquote(name.replace("+", " ")), unquote(value.replace("+", " ")))
+    return out
+
+
+# ------------------------------------------------------------------------------ handler
+
+
+class Handler(BaseHTTPRequestHandler):
+    """One connection. ``api`` is set on the subclass made for each server."""
+
+    api: JobsAPI
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
+    server_version = "dagkit-local"
+    sys_version = ""
+    timeout = 120
+    operation = ""
+
+    # Every method is served by one entry point.
+    def do_GET(self) -> None:
+        self._serve()
+
+    def do_POST(self) -> None:
+        self._serve()
+
+    def do_PUT(self) -> None:
+        self._serve()
+
+    def do_DELETE(self) -> None:
+        self._serve()
+
+    def do_PATCH(self) -> None:
+        self._serve()
+
+    def _serve(self) -> None:
+        self._body_left: int | None = None
+        self._chunked = False
+        self._replied = False
+        self._status = 0
+        started = time.monotonic()
+        status = 0
+        try:
+            self._prepare_body()
+            self.api.handle(self)
+        except Reply as reply:
+            status = reply.status
+            self.drain()  # whatever of the body was not read, so the connection can be reused
+            self.reply(reply.status, reply.body, reply.headers)
+        except DropConnection:
+            status = -1
+            self.drain()  # the whole request arrived; only the answer is lost
+            self.close_connection = True
+        except BadRequest as exc:
+            status = 400
+            self.close_connection = True
+            self.reply(400, {"detail": str(exc)})
+        except (ConnectionError, TimeoutError):
+            self.close_connection = True
+            return
+        except Exception as exc:  # a bug: answer 500 and say what, but keep serving
+            status = 500
+            self._note(
+                f"internal error in {self.operation or self.path}: {type(exc).__name__}: {exc}"
+            )
+            self.close_connection = True
+            if not self._replied:
+                self.reply(500, {"detail": "Internal server error"})
+        finally:
+            if status == 0:
+                status = self._status
+            if self.api.log is not None:
+                took = (time.monotonic() - started) * 1000
+                shown = "dropped" if status == -1 else str(status)
+                self.api.log(f"{self.command} {self.path.split('?', 1)[0]} {shown} {took:.0f} ms")
+
+    # -- the body
+
+    def _prepare_body(self) -> None:
+        encoding = (self.headers.get("Transfer-Encoding") or "").lower()
+        if "chunked" in encoding:
+            self._chunked = True
+            return
+        length = self.headers.get("Content-Length")
+        if length is None:
+            self._body_left = 0
+            return
+        if not length.strip().isdigit():
+            raise BadRequest(f"Content-Length {length[:40]!r} is not a number")
+        self._body_left = int(length)
+
+    def body_blocks(self) -> Iterator[bytes]:
+        """The request body in blocks, read from the socket as they are asked for."""
+        if self._chunked:
+            yield from self._chunks()
+            return
+        while self._body_left:
+            block = self.rfile.read(min(_BLOCK, self._body_left))
+            if not block:
+                self._body_left = 0
+                self.close_connection = True
+                return
+            self._body_left -= len(block)
+            yield block
+
+    def _chunks(self) -> Iterator[bytes]:
+        while self._chunked:
+            line = self.rfile.readline(1024)
+            size_text = line.split(b";", 1)[0].strip()
+            if not line.endswith(b"\n") or not _is_hex_number(size_text):
+                self._chunked = False
+                self.close_connection = True
+                return
+            size = int(size_text, 16)
+            if size == 0:
+                while self.rfile.readline(1024) not in (b"\r\n", b"\n", b""):
+                    pass  # trailers
+                self._chunked = False
+                return
+            while size:
+                block = self.rfile.read(min(_BLOCK, size))
+                if not block:
+                    self._chunked = False
+                    self.close_connection = True
+                    return
+                size -= len(block)
+                yield block
+            self.rfile.readline(3)
+
+    def drain(self, limit: int = 1 << 30) -> None:
+        """Read and drop the rest of the body so the connection can be reused; a body longer
+        than ``limit`` closes the connection instead."""
+        if not self._chunked and (self._body_left or 0) > limit:
+            self.close_connection = True
+            self._body_left = 0
+            return
+        try:
+            for _ in self.body_blocks():
+                pass
+        except OSError:  # the client went away or stopped sending
+            self._body_left, self._chunked = 0, False
+            self.close_connection = True
+
+    # -- answering
+
+    _status = 0
+
+    def reply(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
+        data = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        self.reply_bytes(status, data, "application/json", headers)
+
+    def reply_bytes(
+        self,
+        status: int,
+        data: bytes,
+        content_type: str,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        if self._replied:
+            return
+        self._replied = True
+        self._status = status
+        if self._body_left or self._chunked:
+            self.close_connection = True  # the rest of the body was not read
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(data)))
+            for name, value in (headers or {}).items():
+                self.send_header(name, value)
+            if self.close_connection:
+                self.send_header("Connection", "close")
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(data)
+        except (ConnectionError, TimeoutError):
+            self.close_connection = True
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """Errors the stdlib finds in the request line and headers, as JSON like the rest."""
+        self.close_connection = True
+        self._body_left, self._chunked, self._replied = 0, False, False
+        self.request_version = self.protocol_version  # answer with a status line, not as 0.9
+        self.reply(code, {"detail": message or self.responses.get(code, ("Error",))[0]})
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Silence the stdlib's per-request log; :class:`JobsAPI` logs one line per request."""
+
+    def _note(self, message: str) -> None:
+        if self.api.log is not None:
+            self.api.log(message)
+        else:
+            print(f"dagkit serve: {message}", file=sys.stderr)
+
+
+class BadRequest(Exception):
+    """The request cannot be read as HTTP (answered 400, connection closed)."""
+
+
+def _is_hex_number(text: bytes) -> bool:
+    return bool(text) and len(text) <= 16 and all(c in b"0123456789abcdefABCDEF" for c in text)

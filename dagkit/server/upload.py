@@ -1,0 +1,191 @@
+"""Receiving a create-job body, and turning what the validators find into 422 errors.
+
+The body is read once, in blocks: each block goes to the body validator and to a multipart
+parser that writes the file parts to disk. Validation findings become the platform's errors
+whose ``loc`` points into the body: ``["body", "request_data", <the JSON path>]`` for
+request_data, ``["body", "input_files", <n>]`` for a file, ``["body"]`` for the framing.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from dagkit import jsontext
+from dagkit.findings import Finding
+from dagkit.multipart import MultipartParser, PartData, PartEnd, PartStart, parse_content_type
+from dagkit.validate.body import MAX_REQUEST_DATA_BYTES, validate_body
+
+
+def error_item(loc: list[str | int], msg: str, type_: str, **ctx: Any) -> dict[str, Any]:
+    """One validation error as the platform shapes it; ``ctx`` holds dagkit's finding code."""
+    item: dict[str, Any] = {"loc": loc, "msg": msg, "type": type_}
+    if ctx:
+        item["ctx"] = ctx
+    return item
+
+
+@dataclass
+class StagedFile:
+    filename: str
+    file_id: str
+    path: Path
+    size: int = 0
+
+
+class Upload:
+    """Receives a create-job body: checks it with the body validator while writing its file
+    parts where ``path_for(file_id)`` says. At most ``max_file_size + 1`` bytes of each of the first
+    ``max_files + 1`` files are written; anything beyond is rejected by the validator anyway."""
+
+    def __init__(
+        self,
+        path_for: Callable[[str], Path],
+        content_type: str,
+        *,
+        max_file_size: int,
+        max_files: int,
+    ) -> None:
+        self.path_for = path_for
+        self.content_type = content_type
+        self.max_file_size = max_file_size
+        self.max_files = max_files
+        self.files: list[StagedFile] = []
+        self.request_data: str | None = None
+        self._request_data: bytearray | None = None
+        self._request_data_seen = False
+        self._request_data_index = -1
+        self._writing: dict[int, tuple[StagedFile, BinaryIO]] = {}
+        _, params = parse_content_type(content_type)
+        boundary = params.get("boundary") or ""
+        try:
+            self._parser: MultipartParser | None = MultipartParser(boundary) if boundary else None
+        except Exception:  # a boundary the validator reports; nothing to write with it
+            self._parser = None
+
+    def receive(self, blocks: Iterator[bytes]) -> list[Finding]:
+        try:
+            findings = validate_body(
+                self._tee(blocks),
+                self.content_type,
+                max_file_size=self.max_file_size,
+                max_files=self.max_files,
+            )
+        finally:
+            for _, handle in self._writing.values():
+                handle.close()
+            self._writing.clear()
+        if self._request_data is not None:
+            self.request_data = bytes(self._request_data).decode("utf-8", "replace")
+        return findings
+
+    def _tee(self, blocks: Iterator[bytes]) -> Iterator[bytes]:
+        parser = self._parser
+        for block in blocks:
+            if parser is not None:
+                self._events(parser.feed(block))
+            yield block
+        if parser is not None:
+            self._events(parser.close())
+
+    def _events(self, events: list[Any]) -> None:
+        for event in events:
+            if isinstance(event, PartStart):
+                self._start(event)
+            elif isinstance(event, PartData):
+                self._data(event)
+            elif isinstance(event, PartEnd):
+                entry = self._writing.pop(event.index, None)
+                if entry is not None:
+                    entry[1].close()
+
+    def _start(self, event: PartStart) -> None:
+        if event.name == "request_data" and not self._request_data_seen:
+            self._request_data_seen = True
+            self._request_data = bytearray()
+            self._request_data_index = event.index
+        elif event.name in ("input_files", "input_files[]"):
+            if len(self.files) > self.max_files:
+                return
+            file_id = str(uuid.uuid4())
+            staged = StagedFile(event.filename or "", file_id, self.path_for(file_id))
+            self.files.append(staged)
+            self._writing[event.index] = (staged, open(staged.path, "wb"))  # noqa: SIM115
+
+    def _data(self, event: PartData) -> None:
+        if self._request_data is not None and event.index == self._request_data_index:
+            if len(self._request_data) <= MAX_REQUEST_DATA_BYTES:
+                self._request_data += event.data
+            return
+        entry = self._writing.get(event.index)
+        if entry is None:
+            return
+        staged, handle = entry
+        room = self.max_file_size + 1 - staged.size
+        if room > 0:
+            handle.write(event.data[:room])
+        staged.size += len(event.data)
+
+
+# ------------------------------------------------------------------- 422 from findings
+
+_TYPES = {
+    "DK100": "json_invalid",
+    "DK102": "json_invalid",
+    "DK103": "json_invalid",
+    "DK201": "missing",
+    "DK202": "type_error",
+    "DK203": "enum",
+    "DK204": "value_error.number",
+    "DK205": "extra_forbidden",
+    "DK206": "string_pattern_mismatch",
+    "DK207": "value_error",
+    "DK406": "missing",
+    "DK413": "too_long",
+    "DK414": "value_error.file_too_large",
+}
+_FILE_PART = re.compile(r"^input_files\[(\d+)\]")
+
+
+def rejection(f: Finding, request_data: str | None) -> dict[str, Any]:
+    """One finding as a validation error whose ``loc`` points into the body and request_data."""
+    loc: list[str | int] = ["body"]
+    part = f.part or ""
+    if part == "request_data":
+        loc.append("request_data")
+        loc += pointer_tokens(f.pointer, request_data)
+    elif match := _FILE_PART.match(part):
+        loc += ["input_files", int(match.group(1))]
+    msg = "Field required" if f.code == "DK406" else f.message
+    ctx: dict[str, Any] = {"code": f.code}
+    if f.hint:
+        ctx["hint"] = f.hint
+    if f.line is not None:
+        ctx["line"], ctx["column"] = f.line, f.column
+    return error_item(loc, msg, _TYPES.get(f.code, "value_error"), **ctx)
+
+
+def pointer_tokens(pointer: str, text: str | None) -> list[str | int]:
+    """The tokens of an RFC 6901 pointer; an array index becomes an int."""
+    if not pointer:
+        return []
+    try:
+        doc: Any = jsontext.loads(text) if text else None
+    except (ValueError, RecursionError):
+        doc = None
+    tokens: list[str | int] = []
+    for raw in pointer.split("/")[1:]:
+        token = raw.replace("~1", "/").replace("~0", "~")
+        if isinstance(doc, list) and token.isdigit():
+            tokens.append(int(token))
+            doc = doc[int(token)] if int(token) < len(doc) else None
+        elif doc is None and token.isdigit():
+            tokens.append(int(token))
+        else:
+            tokens.append(token)
+            doc = doc.get(token) if isinstance(doc, dict) else None
+    return tokens

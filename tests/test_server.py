@@ -1,0 +1,822 @@
+"""The embedded jobs API through real sockets: every operation, errors, limits, faults, restarts."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import socket
+import threading
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dagkit import schemas
+from dagkit.multipart import FileSpec, MultipartEncoder
+from dagkit.server import RunningServer, ServerConfig, StartupError, serve_in_thread
+from dagkit.server.app import MISSING_KEY, OPERATIONS, route
+from dagkit.validate.response import validate_response
+
+KEY = "test-key-6f1b"
+PARTITION = {
+    "name": "Partitioner",
+    "type": "partition",
+    "subtype": "unstructured_api",
+    "settings": {"strategy": "hi_res"},
+}
+FAST = {**PARTITION, "settings": {"strategy": "fast"}}
+CHUNK = {
+    "name": "Chunker",
+    "type": "chunk",
+    "subtype": "chunk_by_title",
+    "settings": {"max_characters": 120},
+}
+EMBED = {
+    "name": "Embedder",
+    "type": "embed",
+    "subtype": "azure_openai",
+    "settings": {"model_name": "text-embedding-3-small"},
+}
+THREE_NODES = json.dumps({"job_nodes": [PARTITION, CHUNK, EMBED]})
+TEXT = (
+    b"Quarterly Report\n\nRevenue grew in every region this quarter. Costs fell slightly.\n\n"
+    b"- North: up 4%\n- South: up 2%\n"
+)
+HTML = (
+    b"<html><body><h1>Notes</h1><p>First paragraph.</p>"
+    b"<table><tr><td>a</td><td>1</td></tr></table></body></html>"
+)
+
+
+# ------------------------------------------------------------------------------ helpers
+
+
+class API:
+    """A tiny HTTP client over http.client, recording every response for the schema sweep."""
+
+    def __init__(self, server: RunningServer, key: str | None = KEY) -> None:
+        self.server = server
+        self.key = key
+        self.seen: list[tuple[str, int, bytes]] = []
+
+    def raw(
+        self,
+        method: str,
+        path: str,
+        body: bytes | None = None,
+        headers: dict[str, str] | None = None,
+        *,
+        key: str | bool | None = True,
+        timeout: float = 10.0,
+    ) -> tuple[int, dict[str, str], bytes]:
+        conn = http.client.HTTPConnection(self.server.host, self.server.port, timeout=timeout)
+        try:
+            all_headers = dict(headers or {})
+            sent_key = self.key if key is True else key
+            if isinstance(sent_key, str):
+                all_headers["unstructured-api-key"] = sent_key
+            conn.request(method, path, body=body, headers=all_headers)
+            response = conn.getresponse()
+            data = response.read()
+            operation = route(method, path.split("?", 1)[0])[0]
+            if operation is not None:
+                self.seen.append((operation, response.status, data))
+            return response.status, {k.lower(): v for k, v in response.getheaders()}, data
+        finally:
+            conn.close()
+
+    def call(self, method: str, path: str, **kwargs: Any) -> tuple[int, Any]:
+        status, _, data = self.raw(method, path, **kwargs)
+        return status, json.loads(data)
+
+    def create(
+        self,
+        request_data: str | None = THREE_NODES,
+        files: list[tuple[str, bytes]] | None = None,
+        **kwargs: Any,
+    ) -> tuple[int, Any]:
+        fields = [] if request_data is None else [("request_data", request_data)]
+        specs = [FileSpec(data, filename=name) for name, data in (files or [("a.txt", TEXT)])]
+        encoder = MultipartEncoder(fields, specs)
+        return self.call(
+            "POST", "/api/v1/jobs/", body=b"".join(encoder), headers=encoder.headers, **kwargs
+        )
+
+    def job(self, job_id: str) -> Any:
+        status, body = self.call("GET", f"/api/v1/jobs/{job_id}")
+        assert status == 200, body
+        return body
+
+
+@pytest.fixture
+def server() -> Iterator[RunningServer]:
+    with serve_in_thread(clock="instant", rate_limit=False) as running:
+        yield running
+
+
+@pytest.fixture
+def manual() -> Iterator[RunningServer]:
+    with serve_in_thread(clock="manual", rate_limit=False, max_running=2) as running:
+        yield running
+
+
+def schema_findings(operation: str, status: int, data: bytes) -> list[Any]:
+    return [f for f in validate_response(data, operation=operation, status=status) if f.is_error]
+
+
+# -------------------------------------------------------------------------- operations
+
+
+def test_every_operation_end_to_end(server: RunningServer) -> None:
+    api = API(server)
+    status, created = api.create(files=[("report.txt", TEXT), ("notes.html", HTML)])
+    assert status == 200, created
+    assert created["status"] == "SCHEDULED"
+    assert created["job_type"] == "ephemeral"
+    assert uuid.UUID(created["id"]) and uuid.UUID(created["workflow_id"])
+    assert len(created["input_file_ids"]) == 2
+
+    job = api.job(created["id"])
+    assert job["status"] == "COMPLETED"  # the instant clock finishes jobs inside create-job
+    assert job["runtime"].startswith("PT")
+    pairs = {(f["node_type"], f["file_id"]) for f in job["output_node_files"]}
+    assert pairs == {(t, f) for t in ("partition", "chunk", "embed") for f in job["input_file_ids"]}
+    assert len({f["node_id"] for f in job["output_node_files"]}) == 3
+
+    status, listed = api.call("GET", "/api/v1/jobs/")
+    assert status == 200 and [j["id"] for j in listed] == [created["id"]]
+    status, details = api.call("GET", f"/api/v1/jobs/{created['id']}/details")
+    assert details["processing_status"] == "SUCCESS"
+    assert [n["node_name"] for n in details["node_stats"]] == ["Partitioner", "Chunker", "Embedder"]
+    assert all(n["success"] == 2 and n["failure"] == 0 for n in details["node_stats"])
+    status, failed = api.call("GET", f"/api/v1/jobs/{created['id']}/failed-files")
+    assert (status, failed) == (200, {"failed_files": []})
+
+    text_file = created["input_file_ids"][0]
+    status, last = api.call("GET", f"/api/v1/jobs/{created['id']}/download?file_id={text_file}")
+    assert status == 200
+    assert all(e["type"] == "CompositeElement" and len(e["text"]) <= 120 for e in last)
+    assert all(len(e["embeddings"]) == 1536 for e in last)
+    assert all(e["metadata"]["filename"] == "report.txt" for e in last)
+
+    partition_node = job["output_node_files"][0]["node_id"]
+    status, first = api.call(
+        "GET",
+        f"/api/v1/jobs/{created['id']}/download?file_id={text_file}&node_id={partition_node}",
+    )
+    assert status == 200
+    assert [e["type"] for e in first] == ["Title", "NarrativeText", "ListItem", "ListItem"]
+    assert first[0]["text"] == "Quarterly Report"
+    assert "embeddings" not in first[0]
+
+    status, answer = api.call("POST", f"/api/v1/jobs/{created['id']}/cancel")
+    assert status == 200 and answer["status"] == "completed"  # already finished
+
+    status, templates = api.call("GET", "/api/v1/templates/")
+    ids = [t["id"] for t in templates]
+    assert status == 200 and {"hi_res_partition", "hi_res_and_enrichment"} <= set(ids)
+    status, template = api.call("GET", "/api/v1/templates/hi_res_and_enrichment")
+    assert status == 200 and template["nodes"][0]["type"] == "partition"
+    assert all(n["id"] for n in template["nodes"])
+
+    for operation, status, data in api.seen:
+        assert schema_findings(operation, status, data) == [], (operation, status)
+    assert {op for op, _, _ in api.seen} == set(OPERATIONS)
+
+
+def test_template_job_runs_the_template_nodes(server: RunningServer) -> None:
+    api = API(server)
+    status, created = api.create(json.dumps({"template_id": "hi_res_and_enrichment"}))
+    assert status == 200, created
+    job = api.job(created["id"])
+    assert job["job_type"] == "template" and job["workflow_name"] == "High Res and Enrichment"
+    types = [f["node_type"] for f in job["output_node_files"]]
+    assert types == ["partition", "prompter", "prompter", "chunk"]
+    status, out = api.call(
+        "GET",
+        f"/api/v1/jobs/{created['id']}/download?file_id={job['input_file_ids'][0]}"
+        f"&node_id={job['output_node_files'][1]['node_id']}",
+    )
+    assert status == 200
+    assert out[0]["metadata"]["enrichments"][0]["task"] == "image_description"
+
+
+def test_list_jobs_filters_by_status_and_workflow(manual: RunningServer) -> None:
+    api = API(manual)
+    ids = [api.create()[1]["id"] for _ in range(3)]
+    manual.step()  # two start (max_running=2), one waits
+    status, running = api.call("GET", "/api/v1/jobs/?status=in_progress")
+    assert status == 200 and [j["id"] for j in running] == ids[:2]
+    status, waiting = api.call("GET", "/api/v1/jobs/?status=SCHEDULED")
+    assert [j["id"] for j in waiting] == ids[2:]
+    workflow = api.job(ids[1])["workflow_id"]
+    status, one = api.call("GET", f"/api/v1/jobs/?workflow_id={workflow}")
+    assert [j["id"] for j in one] == [ids[1]]
+    status, body = api.call("GET", "/api/v1/jobs/?status=DONE")
+    assert status == 422 and body["detail"][0]["loc"] == ["query", "status"]
+    status, body = api.call("GET", "/api/v1/jobs/?workflow_id=nope")
+    assert status == 422 and body["detail"][0]["loc"] == ["query", "workflow_id"]
+    for operation, status, data in api.seen:
+        assert schema_findings(operation, status, data) == []
+
+
+def test_routes_agree_with_the_spec() -> None:
+    for operation, (method, template) in OPERATIONS.items():
+        path = template.replace("{job_id}", str(uuid.uuid4())).replace("{template_id}", "t1")
+        assert schemas.operation_for(method, path) == operation
+        assert route(method, path)[0] == operation
+        assert route(method, path.rstrip("/") if path.endswith("/") else path + "/")[0] == operation
+    assert set(OPERATIONS) == set(schemas.operation_ids())
+
+
+def test_keep_alive_connection_serves_many_requests(server: RunningServer) -> None:
+    conn = http.client.HTTPConnection(server.host, server.port, timeout=10)
+    try:
+        for _ in range(20):
+            conn.request("GET", "/api/v1/templates/", headers={"unstructured-api-key": KEY})
+            response = conn.getresponse()
+            assert response.status == 200
+            assert int(response.getheader("Content-Length") or -1) == len(response.read())
+        conn.request(
+            "GET", "/api/v1/jobs/" + str(uuid.uuid4()), headers={"unstructured-api-key": KEY}
+        )
+        response = conn.getresponse()
+        assert (response.status, json.loads(response.read())) == (404, {"detail": "Job not found"})
+    finally:
+        conn.close()
+
+
+def test_chunked_upload_is_accepted(server: RunningServer) -> None:
+    encoder = MultipartEncoder([("request_data", THREE_NODES)], [FileSpec(TEXT, filename="a.txt")])
+    conn = http.client.HTTPConnection(server.host, server.port, timeout=10)
+    try:
+        headers = {"Content-Type": encoder.content_type, "unstructured-api-key": KEY}
+        conn.request(
+            "POST", "/api/v1/jobs/", body=iter(list(encoder)), headers=headers, encode_chunked=True
+        )
+        response = conn.getresponse()
+        body = json.loads(response.read())
+    finally:
+        conn.close()
+    assert response.status == 200, body
+    assert API(server).job(body["id"])["status"] == "COMPLETED"
+
+
+# ------------------------------------------------------------------- the job clock
+
+
+def test_jobs_wait_for_a_slot_and_move_one_step_at_a_time(manual: RunningServer) -> None:
+    api = API(manual)
+    ids = [api.create()[1]["id"] for _ in range(3)]
+
+    def statuses() -> list[str]:
+        return [api.job(i)["status"] for i in ids]
+
+    assert statuses() == ["SCHEDULED"] * 3
+    manual.step()
+    assert statuses() == ["IN_PROGRESS", "IN_PROGRESS", "SCHEDULED"]
+    status, details = api.call("GET", f"/api/v1/jobs/{ids[0]}/details")
+    assert details["processing_status"] == "IN_PROGRESS"
+    assert [n["in_progress"] for n in details["node_stats"]] == [1, 0, 0]
+    manual.step()
+    job = api.job(ids[0])
+    assert [f["node_type"] for f in job["output_node_files"]] == ["partition"]
+    manual.step(2)
+    assert statuses() == ["COMPLETED", "COMPLETED", "IN_PROGRESS"]
+    manual.step(4)
+    assert statuses() == ["COMPLETED"] * 3
+    for operation, status, data in api.seen:
+        assert schema_findings(operation, status, data) == []
+
+
+def test_cancel_stops_a_job_for_good(manual: RunningServer) -> None:
+    api = API(manual)
+    job_id = api.create()[1]["id"]
+    manual.step()
+    status, answer = api.call("POST", f"/api/v1/jobs/{job_id}/cancel")
+    assert (status, answer["status"]) == (200, "cancelled")
+    manual.step(5)
+    assert api.job(job_id)["status"] == "STOPPED"
+    status, details = api.call("GET", f"/api/v1/jobs/{job_id}/details")
+    assert details["processing_status"] == "STOPPED"
+    status, again = api.call("POST", f"/api/v1/jobs/{job_id}/cancel")
+    assert status == 200 and again["status"] == "stopped"
+
+
+def test_timed_clock_finishes_jobs_by_itself() -> None:
+    with serve_in_thread(clock=0.01, rate_limit=False) as running:
+        api = API(running)
+        job_id = api.create()[1]["id"]
+        done = threading.Event()
+        for _ in range(500):
+            if api.job(job_id)["status"] == "COMPLETED":
+                done.set()
+                break
+            done.wait(0.02)
+        assert done.is_set()
+
+
+def test_failed_job_when_a_fault_says_so(server: RunningServer) -> None:
+    server.fail_next_jobs(1)
+    api = API(server)
+    job_id = api.create()[1]["id"]
+    assert api.job(job_id)["status"] == "FAILED"
+    _, details = api.call("GET", f"/api/v1/jobs/{job_id}/details")
+    assert details["processing_status"] == "FAILED" and details["message"]
+    assert api.job(api.create()[1]["id"])["status"] == "COMPLETED"
+
+
+# ------------------------------------------------------------------- failed files
+
+
+def test_image_with_fast_strategy_is_a_failed_file(server: RunningServer) -> None:
+    api = API(server)
+    request_data = json.dumps({"job_nodes": [FAST]})
+    files = [("scan.png", b"\x89PNG\r\n\x1a\n fake"), ("a.txt", TEXT), ("data.xyz", b"??")]
+    status, created = api.create(request_data, files)
+    assert status == 200, created
+    job = api.job(created["id"])
+    assert job["status"] == "COMPLETED"
+    assert [f["file_id"] for f in job["output_node_files"]] == [created["input_file_ids"][1]]
+    status, details = api.call("GET", f"/api/v1/jobs/{created['id']}/details")
+    assert details["processing_status"] == "COMPLETED_WITH_ERRORS"
+    assert details["node_stats"][0]["failure"] == 2 and details["node_stats"][0]["success"] == 1
+    status, failed = api.call("GET", f"/api/v1/jobs/{created['id']}/failed-files")
+    errors = {f["document"]: f["error"] for f in failed["failed_files"]}
+    assert errors["scan.png"] == "The fast strategy is not available for image files"
+    assert ".xyz" in errors["data.xyz"]
+    status, body = api.call(
+        "GET", f"/api/v1/jobs/{created['id']}/download?file_id={created['input_file_ids'][0]}"
+    )
+    assert status == 404 and "fast strategy" in body["detail"]
+    for operation, status, data in api.seen:
+        assert schema_findings(operation, status, data) == []
+
+
+# ----------------------------------------------------------------------- 422 bodies
+
+NODES = {"job_nodes": [PARTITION, CHUNK, EMBED]}
+
+
+def _with(index: int, **changes: Any) -> str:
+    nodes = [dict(n) for n in NODES["job_nodes"]]
+    nodes[index] = {**nodes[index], **changes}
+    return json.dumps({"job_nodes": nodes})
+
+
+def _body(
+    request_data: str | None, files: list[tuple[str, bytes]] | None = None, *, tail: bytes = b""
+) -> tuple[bytes, str]:
+    fields = [] if request_data is None else [("request_data", request_data)]
+    files = [("a.txt", TEXT)] if files is None else files
+    encoder = MultipartEncoder(
+        fields, [FileSpec(d, filename=n) for n, d in files], boundary="b0und"
+    )
+    return b"".join(encoder) + tail, encoder.content_type
+
+
+def _raw_file_part(name: str, disposition: str, data: bytes = b"hi") -> bytes:
+    return (
+        (
+            f"--b0und\r\nContent-Disposition: form-data; {disposition}\r\n"
+            f"Content-Type: text/plain\r\n\r\n"
+        ).encode()
+        + data
+        + b"\r\n"
+    )
+
+
+_GOOD_RD = _raw_file_part("", 'name="request_data"', THREE_NODES.encode()).replace(
+    b"Content-Type: text/plain\r\n", b""
+)
+
+BROKEN: list[tuple[str, bytes, str, list[Any]]] = [
+    (
+        "bad strategy",
+        *_body(_with(0, settings={"strategy": "hires"})),
+        ["body", "request_data", "job_nodes", 0, "settings", "strategy"],
+    ),
+    (
+        "third node setting",
+        *_body(_with(2, settings={"model_name": 5})),
+        ["body", "request_data", "job_nodes", 2, "settings", "model_name"],
+    ),
+    (
+        "chunk size out of range",
+        *_body(_with(1, settings={"max_characters": 0})),
+        ["body", "request_data", "job_nodes", 1, "settings", "max_characters"],
+    ),
+    ("not json", *_body('{"job_nodes": ['), ["body", "request_data"]),
+    (
+        "template and nodes",
+        *_body(json.dumps({"template_id": "hi_res_partition", **NODES})),
+        ["body", "request_data"],
+    ),
+    ("unknown top-level key", *_body(json.dumps({**NODES, "x": 1})), ["body", "request_data", "x"]),
+    (
+        "embed before chunk",
+        *_body(json.dumps({"job_nodes": [PARTITION, EMBED, CHUNK]})),
+        ["body", "request_data", "job_nodes", 1],
+    ),
+    ("no request_data", *_body(None), ["body", "request_data"]),
+    (
+        "unknown template",
+        *_body(json.dumps({"template_id": "no_such_template"})),
+        ["body", "request_data", "template_id"],
+    ),
+    (
+        "eleven files",
+        *_body(THREE_NODES, [(f"f{i}.txt", b"x") for i in range(11)]),
+        ["body", "input_files", 10],
+    ),
+    ("no files", *_body(THREE_NODES, []), ["body", "input_files"]),
+    (
+        "path in filename",
+        _GOOD_RD
+        + _raw_file_part("", 'name="input_files"; filename="../etc/a.txt"')
+        + b"--b0und--\r\n",
+        "multipart/form-data; boundary=b0und",
+        ["body", "input_files", 0],
+    ),
+    (
+        "file without filename",
+        _GOOD_RD + _raw_file_part("", 'name="input_files"') + b"--b0und--\r\n",
+        "multipart/form-data; boundary=b0und",
+        ["body", "input_files", 0],
+    ),
+    (
+        "request_data as a file",
+        _raw_file_part("", 'name="request_data"; filename="rd.json"', THREE_NODES.encode())
+        + b"--b0und--\r\n",
+        "multipart/form-data; boundary=b0und",
+        ["body", "request_data"],
+    ),
+    (
+        "no closing delimiter",
+        _body(THREE_NODES)[0][: -len(b"--b0und--\r\n")],
+        "multipart/form-data; boundary=b0und",
+        ["body", "input_files", 0],
+    ),
+    ("boundary missing", _body(THREE_NODES)[0], "multipart/form-data", ["body"]),
+]
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "loc"), [b[1:] for b in BROKEN], ids=[b[0] for b in BROKEN]
+)
+def test_broken_requests_get_422_with_locations(
+    server: RunningServer, body: bytes, content_type: str, loc: list[Any]
+) -> None:
+    api = API(server)
+    status, _, data = api.raw(
+        "POST", "/api/v1/jobs/", body=body, headers={"Content-Type": content_type}
+    )
+    answer = json.loads(data)
+    assert status == 422, answer
+    assert loc in [item["loc"] for item in answer["detail"]], answer
+    assert all(isinstance(item["msg"], str) and item["msg"] for item in answer["detail"])
+    assert schema_findings("create_job", 422, data) == []
+    assert server.jobs_created == 0
+    assert not any((server.data_dir / "jobs").iterdir())  # nothing left behind
+
+
+def test_warnings_do_not_reject(server: RunningServer) -> None:
+    api = API(server)
+    settings = {"strategy": "hi_res", "strategee": 1}  # an unknown key: a warning
+    status, created = api.create(_with(0, settings=settings), [("a.txt", TEXT), ("a.txt", b"")])
+    assert status == 200, created
+
+
+def test_file_over_the_size_limit_is_rejected() -> None:
+    with serve_in_thread(clock="instant", rate_limit=False, max_file_size=100) as running:
+        api = API(running)
+        status, body = api.create(files=[("small.txt", b"x" * 10), ("big.txt", b"y" * 5000)])
+        assert status == 422
+        assert [d["loc"] for d in body["detail"]] == [["body", "input_files", 1]]
+        assert body["detail"][0]["ctx"]["code"] == "DK414"
+
+
+# ---------------------------------------------------------- auth, 404, 405, 415, 429
+
+
+def test_missing_key_is_401_everywhere(server: RunningServer) -> None:
+    api = API(server, key=None)
+    for operation, (method, template) in OPERATIONS.items():
+        path = template.replace("{job_id}", str(uuid.uuid4())).replace("{template_id}", "x")
+        status, body = api.call(method, path)
+        assert (status, body) == (401, {"detail": MISSING_KEY}), operation
+    status, body = api.call("GET", "/api/v1/jobs/", key="")
+    assert status == 401
+
+
+def test_configured_key_is_required_and_never_echoed(tmp_path: Path) -> None:
+    secret = "sk-local-" + uuid.uuid4().hex
+    lines: list[str] = []
+    config = ServerConfig(api_key=secret, clock="instant", rate_limit=False)
+    with RunningServer(data_dir=tmp_path, config=config, log=lines.append).start() as running:
+        api = API(running, key=secret)
+        status, _, wrong = api.raw("GET", "/api/v1/jobs/", key="sk-wrong")
+        assert status == 401 and secret.encode() not in wrong
+        assert api.create()[0] == 200
+        assert api.call("GET", "/api/v1/jobs/")[0] == 200
+        everything = repr(running) + repr(running.config) + "\n".join(lines)
+    assert secret not in everything
+    assert secret.encode() not in b"".join(
+        p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()
+    )
+    assert any("GET /api/v1/jobs/ 401" in line for line in lines)
+
+
+def test_not_found_wrong_method_and_media_type(server: RunningServer) -> None:
+    api = API(server)
+    status, body = api.call("GET", f"/api/v1/jobs/{uuid.uuid4()}/details")
+    assert (status, body) == (404, {"detail": "Job not found"})
+    status, body = api.call("GET", "/api/v1/templates/nonexistent_template")
+    assert (status, body) == (404, {"detail": "Template nonexistent_template not found"})
+    status, body = api.call("GET", "/api/v1/jobs/not-a-uuid")
+    assert status == 422 and body["detail"][0]["loc"] == ["path", "job_id"]
+    status, headers, _ = api.raw("DELETE", "/api/v1/jobs/")
+    assert status == 405 and headers["allow"] == "GET, POST"
+    status, _, _ = api.raw("GET", "/api/v2/nothing")
+    assert status == 404
+    status, body = api.call(
+        "POST",
+        "/api/v1/jobs/",
+        body=THREE_NODES.encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    assert status == 415 and "multipart/form-data" in body["detail"]
+    job_id = api.create()[1]["id"]
+    status, body = api.call("GET", f"/api/v1/jobs/{job_id}/download")
+    assert status == 422 and body["detail"][0]["loc"] == ["query", "file_id"]
+    status, body = api.call("GET", f"/api/v1/jobs/{job_id}/download?file_id=nope")
+    assert status == 404
+    file_id = api.job(job_id)["input_file_ids"][0]
+    status, body = api.call("GET", f"/api/v1/jobs/{job_id}/download?file_id={file_id}&node_id=x")
+    assert status == 404
+    for operation, status, data in api.seen:
+        if status in (200, 401, 404, 422):
+            assert schema_findings(operation, status, data) == [], (operation, status)
+
+
+def test_launches_closer_than_a_second_get_429() -> None:
+    with serve_in_thread(clock="manual") as running:
+        api = API(running)
+        assert api.create()[0] == 200
+        status, headers, data = api.raw(
+            "POST",
+            "/api/v1/jobs/",
+            *_body(THREE_NODES)[:1],
+            headers={"Content-Type": _body(THREE_NODES)[1]},
+        )
+        assert status == 429 and int(headers["retry-after"]) >= 1
+        assert "detail" in json.loads(data)
+        assert running.jobs_created == 1 and running.requests("create_job") == 2
+
+
+def test_a_rejected_launch_does_not_use_up_the_second() -> None:
+    with serve_in_thread(clock="manual") as running:
+        api = API(running)
+        assert api.create(request_data='{"job_nodes": []}')[0] == 422
+        assert api.create()[0] == 200
+        assert api.create()[0] == 429
+
+
+# ----------------------------------------------------------------------------- faults
+
+
+@pytest.mark.parametrize("kind", ["500", "503", "429"])
+def test_status_faults_answer_then_recover(server: RunningServer, kind: str) -> None:
+    server.faults.inject("create_job", kind, 2)
+    api = API(server)
+    for _ in range(2):
+        status, headers, data = api.raw("POST", "/api/v1/jobs/", *_post_args())
+        assert status == int(kind)
+        assert isinstance(json.loads(data)["detail"], str)
+        assert ("retry-after" in headers) == (kind == "429")
+    assert api.create()[0] == 200
+    assert server.jobs_created == 1 and server.requests("create_job") == 3
+    assert server.faults.pending() == 0
+
+
+def test_503_with_retry_after(server: RunningServer) -> None:
+    server.faults.inject("get_job", "503", retry_after=2)
+    status, headers, _ = API(server).raw("GET", f"/api/v1/jobs/{uuid.uuid4()}")
+    assert status == 503 and headers["retry-after"] == "2"
+
+
+def test_drop_closes_without_an_answer(server: RunningServer) -> None:
+    server.faults.inject("create_job", "drop")
+    with pytest.raises((http.client.RemoteDisconnected, ConnectionError)):
+        API(server).raw("POST", "/api/v1/jobs/", *_post_args())
+    assert server.requests("create_job") == 1 and server.jobs_created == 0
+    assert API(server).create()[0] == 200
+
+
+def test_stall_outlasts_a_client_timeout(server: RunningServer) -> None:
+    server.faults.inject("list_templates", "stall", stall=5.0)
+    with pytest.raises((socket.timeout, TimeoutError)):
+        API(server).raw("GET", "/api/v1/templates/", timeout=0.3)
+    assert API(server).call("GET", "/api/v1/templates/")[0] == 200
+
+
+def test_faults_for_any_operation_and_bad_faults(server: RunningServer) -> None:
+    server.faults.inject("*", "500")
+    assert API(server).raw("GET", "/api/v1/templates/")[0] == 500
+    assert API(server).raw("GET", "/api/v1/templates/")[0] == 200
+    with pytest.raises(ValueError, match="unknown operation"):
+        server.faults.inject("create_jobs", "500")
+    with pytest.raises(ValueError, match="fault kind"):
+        server.faults.inject("create_job", "404")
+
+
+def _post_args() -> tuple[bytes, dict[str, str]]:
+    body, content_type = _body(THREE_NODES)
+    return body, {"Content-Type": content_type}
+
+
+# ----------------------------------------------------------------- the schema sweep
+
+
+def test_every_response_validates_against_the_spec() -> None:
+    """One request for every operation and every status the server can send; each body is
+    checked with validate_response (statuses the spec does not declare for an operation are
+    checked against the HTTPValidationError component they share)."""
+    with serve_in_thread(clock="manual") as running:
+        api = API(running)
+        ok = api.create()[1]
+        api.create()  # 429: a second launch inside the second
+        running.api.limiter.enabled = False
+        api.create('{"template_id": 3}')  # 422
+        api.raw("POST", "/api/v1/jobs/", b"{}", {"Content-Type": "application/json"})  # 415
+        job_id = ok["id"]
+        running.step(5)
+        file_id = api.job(job_id)["input_file_ids"][0]
+        for operation, (method, template) in OPERATIONS.items():
+            known = template.replace("{job_id}", job_id).replace(
+                "{template_id}", "hi_res_partition"
+            )
+            missing = template.replace("{job_id}", str(uuid.uuid4())).replace(
+                "{template_id}", "nope"
+            )
+            bad = template.replace("{job_id}", "bad").replace("{template_id}", "nope")
+            query = f"?file_id={file_id}" if operation == "download_job_output" else ""
+            if operation != "create_job":
+                api.raw(method, known + query)  # 200
+                api.raw(method, missing + query)  # 404 (or 200 for lists)
+                api.raw(method, bad + query)  # 422 where a path parameter is a uuid
+            api.raw(method, known + query, key=None)  # 401
+            running.faults.inject(operation, "500")
+            api.raw(method, known + query)  # 500
+            running.faults.inject(operation, "503")
+            api.raw(method, known + query)  # 503
+        api.raw("PATCH", "/api/v1/jobs/")  # 405
+    undeclared = []
+    statuses: dict[str, set[int]] = {}
+    for operation, status, data in api.seen:
+        statuses.setdefault(operation, set()).add(status)
+        if schemas.response_schema(operation, status) is None:
+            undeclared.append((operation, status))
+            errors = list(schemas.validator("HTTPValidationError").iter_errors(json.loads(data)))
+            assert errors == [], (operation, status)
+        else:
+            assert schema_findings(operation, status, data) == [], (operation, status, data)
+    assert statuses["create_job"] >= {200, 401, 415, 422, 429, 500, 503}
+    assert statuses["get_job"] >= {200, 401, 404, 422, 500, 503}
+    assert set(statuses) == set(OPERATIONS)
+    # What the spec does not declare yet (reported to the schema owner):
+    assert {s for op, s in undeclared} <= {401, 405, 415, 429, 500, 503}
+
+
+# ---------------------------------------------------------------------------- restarts
+
+
+def test_restart_with_data_dir_keeps_everything(tmp_path: Path) -> None:
+    config = ServerConfig(clock="manual", rate_limit=False)
+    with RunningServer(data_dir=tmp_path, config=config).start() as first:
+        api = API(first)
+        done = api.create(files=[("a.txt", TEXT), ("b.html", HTML)])[1]["id"]
+        first.step(5)
+        half = api.create()[1]["id"]
+        waiting = api.create()[1]["id"]
+        first.step(2)  # `half` has run its partitioner; `waiting` is running too
+        before = {j: api.job(j) for j in (done, half, waiting)}
+        file_id = before[done]["input_file_ids"][1]
+        output = api.raw("GET", f"/api/v1/jobs/{done}/download?file_id={file_id}")[2]
+    assert before[half]["status"] == "IN_PROGRESS"
+
+    with RunningServer(data_dir=tmp_path, config=config).start() as second:
+        api = API(second)
+        after = {j: api.job(j) for j in (done, half, waiting)}
+        assert after == before
+        assert api.raw("GET", f"/api/v1/jobs/{done}/download?file_id={file_id}")[2] == output
+        second.step(5)
+        assert api.job(half)["status"] == "COMPLETED"
+        assert api.job(waiting)["status"] == "COMPLETED"
+        assert len(api.job(half)["output_node_files"]) == 3
+
+    with RunningServer(data_dir=tmp_path, config=config).start() as third:
+        assert len(API(third).call("GET", "/api/v1/jobs/")[1]) == 3
+
+
+def test_temporary_data_dir_is_removed_on_stop() -> None:
+    running = serve_in_thread(clock="instant", rate_limit=False)
+    data_dir = running.data_dir
+    assert API(running).create()[0] == 200
+    running.stop()
+    running.stop()  # stopping twice is harmless
+    assert not data_dir.exists()
+
+
+# ---------------------------------------------------------------------------- load
+
+
+def test_two_hundred_concurrent_creates_are_all_kept() -> None:
+    with serve_in_thread(clock="manual", rate_limit=False) as running:
+        encoder = MultipartEncoder(
+            [("request_data", THREE_NODES)], [FileSpec(b"small file\n", filename="s.txt")]
+        )
+        body, headers = b"".join(encoder), {**encoder.headers, "unstructured-api-key": KEY}
+        ids: list[str] = []
+        failures: list[Any] = []
+        lock = threading.Lock()
+
+        def worker() -> None:
+            conn = http.client.HTTPConnection(running.host, running.port, timeout=30)
+            try:
+                for _ in range(25):
+                    conn.request("POST", "/api/v1/jobs/", body=body, headers=headers)
+                    response = conn.getresponse()
+                    data = json.loads(response.read())
+                    with lock:
+                        if response.status == 200:
+                            ids.append(data["id"])
+                        else:
+                            failures.append((response.status, data))
+            finally:
+                conn.close()
+
+        threads = [threading.Thread(target=worker) for _ in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        assert failures == []
+        assert len(ids) == 200 and len(set(ids)) == 200
+        assert running.jobs_created == 200
+        listed = API(running).call("GET", "/api/v1/jobs/")[1]
+        assert {j["id"] for j in listed} == set(ids)
+        assert API(running).call("GET", "/api/v1/templates/")[0] == 200  # still up
+
+
+def test_a_data_dir_serves_one_server_at_a_time(tmp_path: Path) -> None:
+    with serve_in_thread(data_dir=tmp_path, clock="manual") as first:
+        with pytest.raises(StartupError, match="another dagkit server"):
+            serve_in_thread(data_dir=tmp_path)
+        assert API(first).call("GET", "/api/v1/jobs/")[0] == 200
+    with serve_in_thread(data_dir=tmp_path):
+        pass  # free again once the first has stopped
+
+
+def test_unusable_data_dir_and_address(tmp_path: Path) -> None:
+    not_a_dir = tmp_path / "file"
+    not_a_dir.write_text("x")
+    with pytest.raises(StartupError, match="data directory"):
+        serve_in_thread(data_dir=not_a_dir)
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "dagkit-server.sqlite3").write_bytes(b"this is not a database" * 100)
+    with pytest.raises(StartupError, match="cannot be used"):
+        serve_in_thread(data_dir=broken)
+    with (
+        serve_in_thread(clock="manual") as running,
+        pytest.raises(StartupError, match="cannot listen"),
+    ):
+        serve_in_thread(port=running.port)
+
+
+def test_a_client_hanging_up_mid_upload_leaves_nothing(server: RunningServer) -> None:
+    body, content_type = _body(THREE_NODES, [("big.txt", b"z" * 200_000)])
+    head = (
+        f"POST /api/v1/jobs/ HTTP/1.1\r\nHost: x\r\nContent-Type: {content_type}\r\n"
+        f"Content-Length: {len(body)}\r\nunstructured-api-key: {KEY}\r\n\r\n"
+    ).encode()
+    with socket.create_connection((server.host, server.port)) as sock:
+        sock.sendall(head + body[:50_000])
+    gone = threading.Event()
+    for _ in range(500):  # the server notices the hang-up on its own schedule
+        if server.requests("create_job") == 1 and not any((server.data_dir / "jobs").iterdir()):
+            gone.set()
+            break
+        gone.wait(0.01)
+    assert gone.is_set()
+    assert server.jobs_created == 0
+    with socket.create_connection((server.host, server.port)) as sock:
+        sock.sendall(b"GET /api/v1/jobs/ HTTP/1.1 extra\r\n\r\n")
+        answer = sock.makefile("rb").read()
+    head, _, data = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400") and b"Content-Length: " in head
+    assert "detail" in json.loads(data)
+    assert API(server).create()[0] == 200

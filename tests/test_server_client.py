@@ -1,0 +1,130 @@
+"""dagkit's own client against the embedded server: every operation, and faults driving retries."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from dagkit.client import JobsClient
+from dagkit.errors import AmbiguousRequestError, APIError, NotFoundError, ServerError
+from dagkit.nodes import Chunk, Embed, Partition
+from dagkit.server import RunningServer, serve_in_thread
+from dagkit.transport import RetryPolicy
+
+REPORT = "Annual Summary\n\nSales rose in all regions. Margins held.\n\n- Item one\n- Item two\n"
+
+
+@pytest.fixture
+def server() -> Iterator[RunningServer]:
+    with serve_in_thread(clock="instant", rate_limit=False) as running:
+        yield running
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> list[Path]:
+    report = tmp_path / "report.txt"
+    report.write_text(REPORT, encoding="utf-8")
+    page = tmp_path / "page.html"
+    page.write_text("<h1>Hello</h1><p>A page with a paragraph.</p>", encoding="utf-8")
+    return [report, page]
+
+
+def client_for(server: RunningServer, sleeps: list[float] | None = None) -> JobsClient:
+    record = sleeps.append if sleeps is not None else (lambda _s: None)
+    return JobsClient(
+        url=server.url,
+        api_key="local-key",
+        sleep=record,
+        retry=RetryPolicy(jitter=False, backoff_initial=0.01),
+    )
+
+
+def test_client_runs_every_operation(
+    server: RunningServer, files: list[Path], tmp_path: Path
+) -> None:
+    client = client_for(server)
+    dag = (
+        Partition.hi_res()
+        >> Chunk.by_title(max_characters=200)
+        >> Embed.azure_openai("text-embedding-3-large")
+    )
+    created = client.create_job(dag, files)
+    assert created.status == "SCHEDULED"
+    done = client.wait(created, poll_initial=0.01)
+    assert done.status == "COMPLETED" and done.input_file_ids is not None
+    details = client.job_details(done)
+    assert details.processing_status == "SUCCESS"
+    assert [s.node_name for s in details.node_stats] == ["Partitioner", "Chunker", "Embedder"]
+    assert client.failed_files(done) == []
+    assert [j.id for j in client.list_jobs(status="COMPLETED")] == [done.id]
+
+    out = tmp_path / "out"
+    out.mkdir()
+    paths = client.download_all(done, out)
+    assert sorted(p.name for p in paths) == ["page.html.json", "report.txt.json"]
+    elements = json.loads((out / "report.txt.json").read_text(encoding="utf-8"))
+    assert all(len(e["embeddings"]) == 3072 for e in elements)
+    assert "Sales rose in all regions." in elements[0]["text"]
+
+    assert client.cancel_job(done)["status"] == "completed"
+    templates = client.list_templates()
+    assert "hi_res_partition" in [t.id for t in templates]
+    assert client.get_template("hi_res_partition").id == "hi_res_partition"
+    with pytest.raises(NotFoundError):
+        client.get_template("nope")
+
+
+def test_create_job_answered_500_is_not_sent_again(
+    server: RunningServer, files: list[Path]
+) -> None:
+    server.faults.inject("create_job", "500", 3)
+    client = client_for(server)
+    with pytest.raises((AmbiguousRequestError, ServerError)):
+        client.create_job(Partition.hi_res(), files)
+    assert server.requests("create_job") == 1
+    assert server.jobs_created == 0
+
+
+def test_create_job_rate_limited_is_sent_again(server: RunningServer, files: list[Path]) -> None:
+    server.faults.inject("create_job", "429")
+    sleeps: list[float] = []
+    client = client_for(server, sleeps)
+    job = client.create_job(Partition.hi_res(), files)
+    assert server.requests("create_job") == 2
+    assert server.jobs_created == 1
+    assert 1.0 in sleeps  # the server's Retry-After was honoured
+    assert client.get_job(job).status == "COMPLETED"
+
+
+def test_get_job_retried_after_503(server: RunningServer, files: list[Path]) -> None:
+    client = client_for(server)
+    job = client.create_job(Partition.hi_res(), files)
+    server.faults.inject("get_job", "503", 2)
+    assert client.get_job(job).status == "COMPLETED"
+    assert server.requests("get_job") == 3
+
+
+def test_dropped_create_job_is_ambiguous_and_not_resent(
+    server: RunningServer, files: list[Path]
+) -> None:
+    server.faults.inject("create_job", "drop")
+    client = client_for(server)
+    with pytest.raises(AmbiguousRequestError):
+        client.create_job(Partition.hi_res(), files)
+    assert server.requests("create_job") == 1
+
+
+def test_server_rejection_reaches_the_client_as_422(
+    server: RunningServer, files: list[Path]
+) -> None:
+    client = JobsClient(url=server.url, api_key="k", validate=False)
+    node = {"name": "P", "type": "partition", "subtype": "unstructured_api"}
+    bad = json.dumps({"job_nodes": [{**node, "settings": {"strategy": "slow"}}]})
+    with pytest.raises(APIError) as raised:
+        client.create_job(bad, files)
+    assert raised.value.status == 422
+    locs = [item["loc"] for item in raised.value.detail]
+    assert ["body", "request_data", "job_nodes", 0, "settings", "strategy"] in locs

@@ -1,0 +1,116 @@
+"""The server's small parsers: query strings, percent-escapes, routes, JSON Pointers as ``loc``,
+clock and fault specs."""
+
+from __future__ import annotations
+
+import json
+import urllib.parse
+import uuid
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dagkit.findings import finding, pointer_join
+from dagkit.server.app import OPERATIONS, parse_query, route, unquote
+from dagkit.server.engine import step_seconds
+from dagkit.server.faults import parse_fault_spec
+from dagkit.server.upload import pointer_tokens, rejection
+
+TEXT = st.text(st.characters(codec="utf-8"), max_size=30)
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | TEXT,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(TEXT, inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=100)
+@given(text=TEXT)
+def test_unquote_undoes_percent_encoding(text: str) -> None:
+    assert unquote(urllib.parse.quote(text, safe="")) == text
+    assert unquote(text.replace("%", "")) == text.replace("%", "")
+
+
+@settings(max_examples=100)
+@given(query=st.dictionaries(TEXT, TEXT, max_size=5))
+def test_parse_query_reads_what_urlencode_writes(query: dict[str, str]) -> None:
+    assert parse_query(urllib.parse.urlencode(query)) == {k: v for k, v in query.items()}
+
+
+def test_parse_query_keeps_the_first_value() -> None:
+    assert parse_query("a=1&a=2&&b=&c") == {"a": "1", "b": "", "c": ""}
+
+
+@settings(max_examples=50)
+@given(job=st.uuids(), template=TEXT.filter(lambda t: t != ""), slash=st.booleans())
+def test_routes_find_operations_and_parameters(job: uuid.UUID, template: str, slash: bool) -> None:
+    for operation, (method, path) in OPERATIONS.items():
+        quoted = urllib.parse.quote(template, safe="")
+        concrete = path.replace("{job_id}", str(job)).replace("{template_id}", quoted)
+        concrete = concrete.rstrip("/") + ("/" if slash else "")
+        found, params = route(method, concrete)
+        assert found == operation
+        assert params.get("job_id", str(job)) == str(job)
+        assert params.get("template_id", template) == template
+    assert route("PUT", "/api/v1/jobs/") == (None, {})
+    assert route("GET", "/api/v1/jobs/a/b/c") == (None, {})
+
+
+def _paths(doc: Any, prefix: list[str | int]) -> list[list[str | int]]:
+    out = [prefix]
+    if isinstance(doc, dict):
+        for key, value in doc.items():
+            out += _paths(value, [*prefix, key])
+    elif isinstance(doc, list):
+        for index, value in enumerate(doc):
+            out += _paths(value, [*prefix, index])
+    return out
+
+
+@settings(max_examples=100)
+@given(doc=JSON)
+def test_pointer_tokens_turn_pointers_back_into_paths(doc: Any) -> None:
+    text = json.dumps(doc)
+    for path in _paths(doc, []):
+        assert pointer_tokens(pointer_join("", *path), text) == path
+
+
+def test_rejections_locate_parts_and_pointers() -> None:
+    text = '{"job_nodes": [{"settings": {"0": 1}}]}'
+    f = finding("DK203", "bad", part="request_data", pointer="/job_nodes/0/settings/0")
+    item = rejection(f, text)
+    assert item["loc"] == ["body", "request_data", "job_nodes", 0, "settings", "0"]
+    assert item["type"] == "enum" and item["ctx"]["code"] == "DK203"
+    file = rejection(finding("DK414", "big", part='input_files[3] "a.pdf"'), None)
+    assert file["loc"] == ["body", "input_files", 3]
+    missing = rejection(finding("DK406", "no request_data", part="request_data"), None)
+    assert (missing["loc"], missing["msg"], missing["type"]) == (
+        ["body", "request_data"],
+        "Field required",
+        "missing",
+    )
+    assert rejection(finding("DK402", "framing"), None)["loc"] == ["body"]
+
+
+@pytest.mark.parametrize(
+    ("clock", "seconds"),
+    [("realtime", 1.0), ("instant", 0.0), ("manual", None), (0.25, 0.25), ("2", 2.0)],
+)
+def test_clock_specs(clock: Any, seconds: float | None) -> None:
+    assert step_seconds(clock) == seconds
+
+
+@pytest.mark.parametrize("clock", ["fast", "-1", "nan", "inf", True])
+def test_bad_clock_specs(clock: Any) -> None:
+    with pytest.raises(ValueError):
+        step_seconds(clock)
+
+
+def test_fault_specs() -> None:
+    assert parse_fault_spec("create_job:500") == ("create_job", "500", 1)
+    assert parse_fault_spec("get_job:stall:3") == ("get_job", "stall", 3)
+    for bad in ("create_job", "create_job:404", "create_job:500:0", "create_job:500:x", ":500"):
+        with pytest.raises(ValueError, match="--fault"):
+            parse_fault_spec(bad)
