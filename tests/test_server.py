@@ -133,7 +133,7 @@ def test_every_operation_end_to_end(server: RunningServer) -> None:
     api = API(server)
     status, created = api.create(files=[("report.txt", TEXT), ("notes.html", HTML)])
     assert status == 200, created
-    assert created["status"] == "SCHEDULED"
+    assert created["status"] == "COMPLETED"  # the instant clock answers with the finished job
     assert created["job_type"] == "ephemeral"
     assert uuid.UUID(created["id"]) and uuid.UUID(created["workflow_id"])
     assert len(created["input_file_ids"]) == 2
@@ -820,3 +820,9 @@ def test_a_client_hanging_up_mid_upload_leaves_nothing(server: RunningServer) ->
     assert head.startswith(b"HTTP/1.1 400") and b"Content-Length: " in head
     assert "detail" in json.loads(data)
     assert API(server).create()[0] == 200
+
+
+def test_create_job_answers_with_the_state_the_clock_has_reached(manual: RunningServer) -> None:
+    """Manual clock: still SCHEDULED when create-job answers; the instant clock: COMPLETED."""
+    status, created = API(manual).create(files=[("report.txt", TEXT)])
+    assert status == 200 and created["status"] == "SCHEDULED"

@@ -237,7 +237,8 @@ class JobsAPI:
         with self._counts_lock:
             self._jobs_created += 1
         self.engine.job_created()
-        request.reply(200, views.job_information(job))
+        # The clock may already have moved the job on (instant clock): answer with its state now.
+        request.reply(200, views.job_information(self.store.get(job.id) or job))
 
     def _receive_job(self, request: Handler) -> Job:
         # The files go straight to the new job's input directory (named by fresh file ids);
