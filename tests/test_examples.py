@@ -37,3 +37,20 @@ def test_dagkit_build_prints_the_golden_bytes(script: Path) -> None:
     )
     assert run.returncode == 0, run.stderr.decode()
     assert run.stdout == script.with_suffix(".request_data.json").read_bytes()
+
+
+def test_run_local_example_runs_the_main_job_end_to_end(tmp_path: Path) -> None:
+    run = subprocess.run(
+        [sys.executable, str(EXAMPLES / "run_local.py"), str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    outputs = sorted(p.name for p in (tmp_path / "out").iterdir())
+    inputs = sorted(p.name + ".json" for p in (EXAMPLES / "files").iterdir())
+    assert outputs == inputs
+    assert run.stdout.rstrip().endswith(
+        f"COMPLETED: {len(inputs)} outputs in {tmp_path / 'out'}, 0 failed files"
+    )
