@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -42,6 +43,7 @@ def test_dagkit_build_prints_the_golden_bytes(script: Path) -> None:
 def test_run_local_example_runs_the_main_job_end_to_end(tmp_path: Path) -> None:
     run = subprocess.run(
         [sys.executable, str(EXAMPLES / "run_local.py"), str(tmp_path / "out")],
+        env={**os.environ, "PYTHONPATH": str(EXAMPLES.parent)},
         capture_output=True,
         text=True,
         check=False,
