@@ -147,7 +147,9 @@ def test_every_subpackage_is_listed_in_pyproject() -> None:
     import tomllib
 
     root = Path(__file__).resolve().parent.parent
-    listed = set(tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    listed = set(
+        tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]
+    )
     found = {
         ".".join(init.parent.relative_to(root).parts)
         for init in (root / "dagkit").rglob("__init__.py")

@@ -21,7 +21,12 @@ _EXPORTS = {
     "validate_response": "dagkit.validate.response",
 }
 
-__all__ = list(_EXPORTS)
+__all__ = [
+    "validate_body",
+    "validate_http_request",
+    "validate_request_data",
+    "validate_response",
+]
 
 
 def __getattr__(name: str) -> Any:
