@@ -178,18 +178,17 @@ class Finding:
         return dataclasses.replace(self, **changes)
 
     def location(self) -> str:
-        """``file:line:col`` (as much of it as is known), then the part and pointer."""
+        """``file:line:col``, as much of it as is known (the form editors and CI jump to)."""
         where = self.file or "<input>"
         if self.line is not None:
             where += f":{self.line}"
             if self.column is not None:
                 where += f":{self.column}"
-        extra = []
-        if self.part:
-            extra.append(f"part {self.part}")
-        if self.pointer:
-            extra.append(self.pointer)
-        return where + (f" ({', '.join(extra)})" if extra else "")
+        return where
+
+    def inside(self) -> str:
+        """Where inside the file: the multipart part and the JSON Pointer, when known."""
+        return ", ".join(s for s in (self.part and f"part {self.part}", self.pointer) if s)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -207,7 +206,8 @@ class Finding:
         }
 
     def __str__(self) -> str:
-        return f"{self.location()}: {self.code} {self.message}"
+        inside = f" (at {self.inside()})" if self.inside() else ""
+        return f"{self.location()}: {self.code} {self.message}{inside}"
 
 
 def finding(code: str, message: str, **where: Any) -> Finding:

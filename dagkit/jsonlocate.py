@@ -450,3 +450,36 @@ def _show_char(text: str, pos: int) -> str:
     if char.isprintable() and not char.isspace():
         return f'"{char}"'
     return f"U+{ord(char):04X}"
+
+
+def place(
+    findings: list[Finding],
+    text: str | None,
+    *,
+    part: str | None = None,
+    file: str | None = None,
+    line_offset: int = 0,
+    skip: frozenset[str] = frozenset(),
+) -> list[Finding]:
+    """Give findings the line and column of their pointer in ``text`` (scanned once, and only
+    when some finding needs it), shifted by ``line_offset``, and the part and file they are in.
+
+    Findings whose code is in ``skip`` keep no position: their pointers concern another text.
+    """
+    locator = None
+    out = []
+    for f in findings:
+        if f.line is None and text is not None and f.code not in skip:
+            if locator is None:
+                locator = Locator(text)
+            spot = locator.locate(f.pointer)
+            if spot is not None:
+                f = f.replace(line=spot[0], column=spot[1])
+        if line_offset and f.line is not None:
+            f = f.replace(line=f.line + line_offset)
+        if part is not None and f.part is None:
+            f = f.replace(part=part)
+        if file is not None and f.file is None:
+            f = f.replace(file=file)
+        out.append(f)
+    return out

@@ -35,9 +35,10 @@ def text_lines(findings: Iterable[Finding], *, colour: bool = False) -> list[str
         severity: str = f.severity
         if colour:
             severity = f"{_COLOURS[f.severity]}{severity}{_RESET}"
-        head = f"{f.location()}: {f.code} {severity}: {f.message}"
-        lines.append(head)
-        if f.node is not None and str(f.node) not in f.message:
+        lines.append(f"{f.location()}: {f.code} {severity}: {f.message}")
+        if f.inside():
+            lines.append(f"    at: {f.inside()}")
+        if f.node is not None and f"job_nodes[{f.node.index}]" not in f.message:
             lines.append(f"    node: {f.node}")
         if f.hint:
             lines.append(f"    hint: {f.hint}")
@@ -136,7 +137,7 @@ def _github_line(f: Finding) -> str:
         if f.column is not None:
             props.append(("col", str(f.column)))
     props.append(("title", f.code))
-    where = ", ".join(s for s in (f.part and f"part {f.part}", f.pointer) if s)
+    where = f.inside()
     message = f.message + (f" ({where})" if where else "") + (f"\n{f.hint}" if f.hint else "")
     head = ",".join(f"{key}={_escape_property(value)}" for key, value in props)
     return f"::{f.severity} {head}::{_escape_data(message)}"

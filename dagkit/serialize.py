@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from dagkit import jsontext
+from dagkit import jsonlocate, jsontext
 from dagkit.dag import JobDAG, as_dag
 from dagkit.errors import DagError, RequestDataError, SourceError
-from dagkit.findings import finding
+from dagkit.findings import Finding, finding
 from dagkit.nodes import Node
 from dagkit.rules import node_from_dict
 
@@ -170,6 +170,18 @@ def load_dag(source: str | Path) -> JobDAG | TemplateJob:
         first = exc.findings[0] if exc.findings else None
         where = f":{first.line}:{first.column}" if first and first.line else ""
         raise SourceError(f"{path}{where}: {exc}") from None
+
+
+def check_source(source: str | Path) -> tuple[JobDAG | TemplateJob, list[Finding]]:
+    """Load a DAG source and check it: every finding carries the source as its file and, for
+    a ``.json`` source, the line and column its pointer names there."""
+    job = load_dag(source)
+    findings = job.check() if isinstance(job, JobDAG) else []
+    path = Path(str(source))
+    text = None
+    if findings and path.suffix != ".py" and path.is_file():
+        text = path.read_bytes().decode("utf-8", "replace")
+    return job, jsonlocate.place(findings, text, file=str(source))
 
 
 def _load_python(path: Path, attr: str) -> JobDAG | TemplateJob:

@@ -39,7 +39,8 @@ def test_build_refuses_a_dag_with_errors_like_a_compiler(tmp_path: Path) -> None
     code, out, err = run("build", str(src))
     assert code == 1
     assert out == ""
-    assert "DK305" in err and 'job_nodes[1] "Embedder"' in err and "hint:" in err
+    assert f"{src}:1:122: DK305 error:" in err
+    assert 'job_nodes[1] "Embedder"' in err and "hint:" in err
     assert "not built: 1 error(s)" in err
 
 

@@ -181,7 +181,8 @@ def test_exit_1_for_an_invalid_dag(server: FaultServer, sample: Path, tmp_path: 
     )
     result = run("submit", bad, sample)
     assert result.exit_code == 1
-    assert f"{bad}:2:2 (part request_data, /job_nodes/1): DK305" in result.stderr
+    assert f"{bad}:2:2: DK305" in result.stderr
+    assert "    at: part request_data, /job_nodes/1\n" in result.stderr
     assert server.count() == 0
     as_json = json.loads(run("submit", bad, sample, "--json").stdout)
     assert as_json["error"]["exit_code"] == 1

@@ -60,13 +60,15 @@ def _results() -> list[FileResult]:
 def test_text_lists_every_finding_with_location_then_a_summary() -> None:
     out = render(_results(), "text").splitlines()
     assert out[0] == (
-        "jobs/bad,one.json:12:27 (/job_nodes/1/settings/max_characters): DK202 error: "
+        "jobs/bad,one.json:12:27: DK202 error: "
         "settings.max_characters must be an integer; got a string"
     )
+    assert out[1] == "    at: /job_nodes/1/settings/max_characters"
     assert '    hint: write 2048, not "2048"' in out
     assert '    node: job_nodes[1] "Chunker"' in out
     # A finding without a file is given its result's path.
-    assert any(line.startswith("body.multipart (part input_files[0]") for line in out)
+    assert any(line.startswith("body.multipart: DK410") for line in out)
+    assert any(line.startswith("    at: part input_files[0]") for line in out)
     assert out[-1] == "3 files, 1 error, 2 warnings; 1 file invalid"
 
 

@@ -53,7 +53,8 @@ def test_invalid_file_exits_1_with_location() -> None:
     path = INVALID / "DK202-wrong-type.json"
     code, out, _ = run(str(path))
     assert code == 1
-    assert out.startswith(f"{path}:17:27 (/job_nodes/1/settings/max_characters): DK202 error:")
+    assert out.startswith(f"{path}:17:27: DK202 error:")
+    assert "\n    at: /job_nodes/1/settings/max_characters\n" in out
 
 
 def test_warnings_fail_only_with_strict() -> None:

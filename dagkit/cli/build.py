@@ -33,13 +33,14 @@ def build(source: str) -> None:
     refused like a compiler refuses a program: the findings go to stderr, nothing to stdout,
     exit 1.
     """
-    from dagkit.dag import JobDAG
     from dagkit.report import text_lines
-    from dagkit.serialize import plan_request_data
+    from dagkit.serialize import check_source, plan_request_data
 
-    job = _load(source)
-    findings = job.check() if isinstance(job, JobDAG) else []
-    for line in text_lines((f.replace(file=source) for f in findings), colour=_tty(sys.stderr)):
+    try:
+        job, findings = check_source(source)
+    except DagkitError as exc:
+        raise click.UsageError(str(exc)) from None
+    for line in text_lines(findings, colour=_tty(sys.stderr)):
         click.echo(line, err=True)
     if has_errors(findings):
         click.echo(f"{source}: not built: {sum(f.is_error for f in findings)} error(s)", err=True)

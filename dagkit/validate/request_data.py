@@ -19,7 +19,7 @@ def validate_request_data(
     findings = _findings(text)
     if isinstance(text, bytes):
         text = text.decode("utf-8", "replace")
-    return _place(findings, text, part=part, file=file)
+    return jsonlocate.place(findings, text, part=part, file=file, skip=frozenset({"DK102"}))
 
 
 def parse_and_check(text: str) -> tuple[Any, list[Finding]]:
@@ -51,28 +51,6 @@ def _findings(text: str | bytes) -> list[Finding]:
         return parse_and_check(text)[1]
     except RecursionError:
         return [finding("DK103", "the JSON nests too deeply to check")]
-
-
-def _place(
-    findings: list[Finding], text: str, *, part: str | None, file: str | None
-) -> list[Finding]:
-    if not findings:
-        return findings
-    locator = None
-    out = []
-    for f in findings:
-        if f.line is None and f.pointer is not None and f.code != "DK102":
-            if locator is None:
-                locator = jsonlocate.Locator(text)
-            spot = locator.locate(f.pointer)
-            if spot is not None:
-                f = f.replace(line=spot[0], column=spot[1])
-        if part is not None and f.part is None:
-            f = f.replace(part=part)
-        if file is not None and f.file is None:
-            f = f.replace(file=file)
-        out.append(f)
-    return out
 
 
 def is_json_text(head: bytes) -> bool:

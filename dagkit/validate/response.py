@@ -41,12 +41,12 @@ def validate_response(
     if isinstance(data, bytes | bytearray | memoryview | str):
         text, problem = _decode(data)
         if problem is not None:
-            return _place([problem], None, file=file)
+            return _locate([problem], None, file=file)
         doc, problem = _parse(text)
         if problem is not None:
-            return _place([problem], None, file=file)
-        return _place(_check(doc, operation, status, request_data), text, file=file)
-    return _place(_check(data, operation, status, request_data), None, file=file)
+            return _locate([problem], None, file=file)
+        return _locate(_check(doc, operation, status, request_data), text, file=file)
+    return _locate(_check(data, operation, status, request_data), None, file=file)
 
 
 def validate_http_response(
@@ -73,7 +73,7 @@ def validate_http_response(
     if problem is None:
         doc, problem = _parse(text)
     if problem is not None:
-        return _place([problem], None, file=file, line_offset=body_line - 1)
+        return _locate([problem], None, file=file, line_offset=body_line - 1)
     if operation is None:
         if not any(schemas.response_schema(op, status) for op in schemas.operation_ids()):
             return [_undocumented_status(status, file)]
@@ -81,7 +81,7 @@ def validate_http_response(
         if operation is None:
             return [_cannot_tell(file)]
     findings = _check(doc, operation, status, request_data)
-    return _place(findings, text, file=file, line_offset=body_line - 1)
+    return _locate(findings, text, file=file, line_offset=body_line - 1)
 
 
 def guess_operation(data: Any) -> tuple[str, int] | None:
@@ -405,27 +405,6 @@ def _parse(text: str) -> tuple[Any, Finding | None]:
     )
 
 
-def _place(
-    findings: list[Finding], text: str | None, *, file: str | None, line_offset: int = 0
-) -> list[Finding]:
-    """Give findings a line and column (from their pointer, in ``text``) and the file name."""
-    locator = None
-    out = []
-    for f in findings:
-        if f.line is None and text is not None and f.code not in ("DK503", "DK510"):
-            if locator is None:
-                locator = jsonlocate.Locator(text)
-            spot = locator.locate(f.pointer)
-            if spot is not None:
-                f = f.replace(line=spot[0], column=spot[1])
-        if line_offset and f.line is not None:
-            f = f.replace(line=f.line + line_offset)
-        if file is not None and f.file is None:
-            f = f.replace(file=file)
-        out.append(f)
-    return out
-
-
 __all__ = [
     "guess_operation",
     "parse_http_response",
@@ -433,3 +412,12 @@ __all__ = [
     "validate_http_response",
     "validate_response",
 ]
+
+
+def _locate(
+    findings: list[Finding], text: str | None, *, file: str | None, line_offset: int = 0
+) -> list[Finding]:
+    # DK503 and DK510 pointers concern the request, not this response's text.
+    return jsonlocate.place(
+        findings, text, file=file, line_offset=line_offset, skip=frozenset({"DK503", "DK510"})
+    )
