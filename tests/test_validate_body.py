@@ -413,3 +413,33 @@ def test_dk420_request_data_too_large_is_not_parsed() -> None:
     data = body(text_part("request_data", b" " * (MAX_REQUEST_DATA_BYTES + 1)))
     f = only(validate_body(data, CT), "DK420")
     assert f.part == "request_data" and "MiB" in f.message
+
+
+def test_body_checker_gives_the_parts_and_the_same_findings_in_one_parse() -> None:
+    from dagkit.multipart import MultipartParser, PartData
+    from dagkit.validate.body import BodyChecker
+
+    data = body(
+        text_part("request_data", b'{"template_id": "t"}'),
+        text_part("input_files[]", b"hello", '; filename="a.txt"'),
+    )
+    checker = BodyChecker(CT)
+    events = []
+    for i in range(0, len(data), 7):
+        events += checker.feed(data[i : i + 7])
+    events += checker.close()
+    reference = MultipartParser(B)
+    expected = reference.feed(data) + reference.close()
+    joined = [
+        (type(e).__name__, getattr(e, "index", None)) for e in events if not isinstance(e, PartData)
+    ]
+    assert joined == [
+        (type(e).__name__, getattr(e, "index", None))
+        for e in expected
+        if not isinstance(e, PartData)
+    ]
+    assert b"".join(e.data for e in events if isinstance(e, PartData)) == b"".join(
+        e.data for e in expected if isinstance(e, PartData)
+    )
+    assert checker.finish() == validate_body(data, CT)
+    assert [f.code for f in checker.finish()] == ["DK410", "DK411"]  # no Content-Type, brackets

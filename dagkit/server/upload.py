@@ -1,7 +1,7 @@
 """Receiving a create-job body, and turning what the validators find into 422 errors.
 
-The body is read once, in blocks: each block goes to the body validator and to a multipart
-parser that writes the file parts to disk. Validation findings become the platform's errors
+The body is read and parsed once, in blocks: the body validator's parser events also drive
+the writing of the file parts to disk. Validation findings become the platform's errors
 whose ``loc`` points into the body: ``["body", "request_data", <the JSON path>]`` for
 request_data, ``["body", "input_files", <n>]`` for a file, ``["body"]`` for the framing.
 """
@@ -17,8 +17,8 @@ from typing import Any, BinaryIO
 
 from dagkit import jsontext
 from dagkit.findings import Finding
-from dagkit.multipart import MultipartParser, PartData, PartEnd, PartStart, parse_content_type
-from dagkit.validate.body import MAX_REQUEST_DATA_BYTES, validate_body
+from dagkit.multipart import PartData, PartEnd, PartStart
+from dagkit.validate.body import MAX_REQUEST_DATA_BYTES, BodyChecker
 
 
 def error_item(loc: list[str | int], msg: str, type_: str, **ctx: Any) -> dict[str, Any]:
@@ -60,37 +60,23 @@ class Upload:
         self._request_data_seen = False
         self._request_data_index = -1
         self._writing: dict[int, tuple[StagedFile, BinaryIO]] = {}
-        _, params = parse_content_type(content_type)
-        boundary = params.get("boundary") or ""
-        try:
-            self._parser: MultipartParser | None = MultipartParser(boundary) if boundary else None
-        except Exception:  # a boundary the validator reports; nothing to write with it
-            self._parser = None
 
     def receive(self, blocks: Iterator[bytes]) -> list[Finding]:
+        # One parse: the checker's events also drive the writing of file parts.
+        checker = BodyChecker(
+            self.content_type, max_file_size=self.max_file_size, max_files=self.max_files
+        )
         try:
-            findings = validate_body(
-                self._tee(blocks),
-                self.content_type,
-                max_file_size=self.max_file_size,
-                max_files=self.max_files,
-            )
+            for block in blocks:
+                self._events(checker.feed(block))
+            self._events(checker.close())
         finally:
             for _, handle in self._writing.values():
                 handle.close()
             self._writing.clear()
         if self._request_data is not None:
             self.request_data = bytes(self._request_data).decode("utf-8", "replace")
-        return findings
-
-    def _tee(self, blocks: Iterator[bytes]) -> Iterator[bytes]:
-        parser = self._parser
-        for block in blocks:
-            if parser is not None:
-                self._events(parser.feed(block))
-            yield block
-        if parser is not None:
-            self._events(parser.close())
+        return checker.finish()
 
     def _events(self, events: list[Any]) -> None:
         for event in events:

@@ -7,6 +7,7 @@ up to :data:`MAX_REQUEST_DATA_BYTES`.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator
@@ -28,7 +29,7 @@ from dagkit.multipart import (
     read_blocks,
 )
 
-__all__ = ["looks_like_http_request", "validate_body", "validate_http_request"]
+__all__ = ["BodyChecker", "looks_like_http_request", "validate_body", "validate_http_request"]
 
 #: The form field the docs use for files, and the spelling some generated clients send.
 FILES_FIELD = "input_files"
@@ -84,23 +85,67 @@ def validate_body(
     ``part`` they concern (``request_data``, ``input_files[3] "report.pdf"``, ``part[4]``) and
     ``file``; request_data findings also carry the pointer, line and column inside that part.
     """
-    state = _State(file, max_file_size, max_files)
-    boundary = _boundary(content_type, state)
-    if boundary is None:
-        return state.findings
-    try:
-        parser = MultipartParser(boundary)
-    except (MultipartError, UnicodeEncodeError):
-        return state.findings  # the boundary was reported; there is nothing to parse with
-    try:
-        for block in read_blocks(stream):
-            _handle(parser.feed(block), state)
-    except MultipartError as exc:  # a text-mode stream: say so instead of crashing
-        state.add("DK402", f"the body cannot be read: {exc}", None)
-        return state.findings
-    _handle(parser.close(), state)
-    _finish(state)
-    return state.findings
+    checker = BodyChecker(content_type, max_file_size=max_file_size, max_files=max_files, file=file)
+    if checker.parsable:
+        try:
+            for block in read_blocks(stream):
+                checker.feed(block)
+        except MultipartError as exc:  # a text-mode stream: say so instead of crashing
+            checker.state.add("DK402", f"the body cannot be read: {exc}", None)
+            return checker.state.findings
+        checker.close()
+    return checker.finish()
+
+
+class BodyChecker:
+    """The checks of :func:`validate_body`, fed block by block.
+
+    For callers that need the parts too (the embedded server writes file parts to disk):
+    :meth:`feed` and :meth:`close` return the parser's events, so a body is parsed once.
+    """
+
+    def __init__(
+        self,
+        content_type: str,
+        *,
+        max_file_size: int = limits.MAX_FILE_SIZE,
+        max_files: int = limits.MAX_FILES_PER_JOB,
+        file: str | None = None,
+    ) -> None:
+        self.state = _State(file, max_file_size, max_files)
+        self._parser: MultipartParser | None = None
+        boundary = _boundary(content_type, self.state)
+        if boundary is not None:
+            # a boundary the parser refuses was reported; there is nothing to parse with
+            with contextlib.suppress(MultipartError, UnicodeEncodeError):
+                self._parser = MultipartParser(boundary)
+        self._finished = False
+
+    @property
+    def parsable(self) -> bool:
+        """Whether the Content-Type gave a boundary the body can be parsed with."""
+        return self._parser is not None
+
+    def feed(self, block: bytes) -> list[Event]:
+        if self._parser is None:
+            return []
+        events = self._parser.feed(block)
+        _handle(events, self.state)
+        return events
+
+    def close(self) -> list[Event]:
+        if self._parser is None:
+            return []
+        events = self._parser.close()
+        _handle(events, self.state)
+        return events
+
+    def finish(self) -> list[Finding]:
+        """Every finding; call once the body has been fed and closed."""
+        if self._parser is not None and not self._finished:
+            self._finished = True
+            _finish(self.state)
+        return self.state.findings
 
 
 def _boundary(content_type: str, state: _State) -> str | None:
