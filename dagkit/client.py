@@ -629,10 +629,14 @@ class JobsClient:
 
     def _body_findings(self, text: str, specs: Sequence[FileSpec]) -> list[Finding]:
         """What the server's own validator would say about this body (it is the same one)."""
-        from dagkit.validate.body import validate_body
+        from dagkit.validate.body import BodyChecker
 
+        # The encoder's framing is proven by property tests against the parser, so the parts
+        # are checked from its outline: the files are read once, when they are sent.
         encoder = _encoder(text, specs, None)
-        return validate_body(iter(encoder), encoder.content_type, max_file_size=self.max_file_size)
+        checker = BodyChecker(encoder.content_type, max_file_size=self.max_file_size)
+        checker.feed_events(encoder.outline())
+        return checker.finish()
 
     def _require_valid(self, text: str, specs: Sequence[FileSpec]) -> None:
         if not self.validate:

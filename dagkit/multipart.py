@@ -394,6 +394,25 @@ class MultipartEncoder:
         except OSError as exc:
             raise MultipartError(f"cannot read file {path!r}: {exc.strerror}") from None
 
+    def outline(self) -> list[Event]:
+        """The events a parser would emit for this body, made without reading any file: each
+        part's start, the contents of text fields, and each part's end with its size. Lets a
+        checker judge a body before it is sent without reading the files twice."""
+        events: list[Event] = []
+        offset = 0
+        for index, part in enumerate(self._parts):
+            headers = [("Content-Disposition", "form-data")]
+            if part.content_type is not None:
+                headers.append(("Content-Type", part.content_type))
+            events.append(
+                PartStart(index, part.name, part.filename, part.content_type, headers, offset)
+            )
+            if part.filename is None and part.data is not None:
+                events.append(PartData(index, part.data))
+            events.append(PartEnd(index, part.size))
+            offset += len(part.head) + part.size + 2
+        return events
+
     def describe(self) -> list[PartInfo]:
         """Every part with its size and SHA-256 (files are hashed by streaming them)."""
         infos = []

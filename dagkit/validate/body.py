@@ -133,6 +133,10 @@ class BodyChecker:
         _handle(events, self.state)
         return events
 
+    def feed_events(self, events: list[Event]) -> None:
+        """Check parts given as events (``MultipartEncoder.outline()``), not as bytes."""
+        _handle(events, self.state)
+
     def close(self) -> list[Event]:
         if self._parser is None:
             return []
