@@ -90,7 +90,8 @@ def guess_operation(data: Any) -> tuple[str, int] | None:
     JobInformation -> ``get_job``/200, a list of them -> ``list_jobs``/200, JobDetails ->
     ``get_job_details``, JobFailedFiles -> ``get_job_failed_files``, a template or a list of
     templates -> ``get_template`` / ``list_templates``, a body with only ``detail`` ->
-    ``create_job``/422. None when the shape says nothing (an empty list, a bare value).
+    ``create_job``/422, a list of elements -> ``download_job_output``. None when the shape says
+    nothing (an empty list, a bare value).
     """
     if isinstance(data, list):
         first = next((item for item in data if isinstance(item, dict)), None)
@@ -100,6 +101,8 @@ def guess_operation(data: Any) -> tuple[str, int] | None:
             return ("list_jobs", 200)
         if "last_updated" in first or "version" in first:
             return ("list_templates", 200)
+        if {"type", "element_id"} <= first.keys():
+            return ("download_job_output", 200)  # a job's output: a list of elements
         return None
     if not isinstance(data, dict):
         return None
