@@ -135,7 +135,7 @@ def _load(source: str | None, template_id: str | None) -> JobDAG | TemplateJob |
         job = load_dag(source)
     except DagkitError as exc:
         raise click.BadParameter(str(exc), param_hint="SOURCE") from None
-    if ".py" in source:
+    if _is_python(source):
         return job
     try:
         return Path(source).read_text(encoding="utf-8-sig")
@@ -143,9 +143,14 @@ def _load(source: str | None, template_id: str | None) -> JobDAG | TemplateJob |
         raise click.BadParameter(f"{source}: cannot read: {exc}", param_hint="SOURCE") from None
 
 
+def _is_python(source: str) -> bool:
+    """``path.py`` or ``path.py:attr`` (a ``.json`` file in a folder named ``x.py.d`` is not)."""
+    return source.endswith(".py") or ".py:" in source
+
+
 def _in_file(f: Finding, source: str | None) -> Finding:
     """Place request_data findings in the SOURCE file when it is the text that is sent."""
-    if source is None or ".py" in source or f.part != "request_data" or f.file is not None:
+    if source is None or _is_python(source) or f.part != "request_data" or f.file is not None:
         return f
     return f.replace(file=source)
 
