@@ -399,6 +399,11 @@ def _operations() -> dict[str, _Operation]:
     return found
 
 
+def operation_routes() -> dict[str, tuple[str, str]]:
+    """operationId -> (method, path template) for every operation, in document order."""
+    return {op_id: (op.method, op.path) for op_id, op in _operations().items()}
+
+
 def operation_ids() -> list[str]:
     """Every operationId of the packaged OpenAPI document, in document order."""
     return list(_operations())

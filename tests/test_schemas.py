@@ -259,6 +259,7 @@ def test_create_job_is_exactly_the_published_operation() -> None:
 def test_every_operation_sits_at_its_path_with_parameters_and_key_header() -> None:
     doc = schemas.openapi_document()
     assert schemas.operation_ids() == list(OPERATIONS)
+    assert schemas.operation_routes() == OPERATIONS
     for op_id, (method, path) in OPERATIONS.items():
         operation = doc["paths"][path][method.lower()]
         assert operation["operationId"] == op_id

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
-from dagkit import jsontext, limits
+from dagkit import jsontext, limits, schemas
 from dagkit.multipart import parse_content_type
 from dagkit.nodes import Node
 from dagkit.rules import node_from_dict
@@ -49,18 +49,9 @@ _UUID = re.compile(
 #: Findings the server does not reject a request for: the platform accepts such a file and
 #: reports it as a failed file of the job.
 _NOT_REJECTED = frozenset({"DK418"})
-#: Every operation the server implements: operationId -> (method, path template).
-OPERATIONS: dict[str, tuple[str, str]] = {
-    "create_job": ("POST", "/api/v1/jobs/"),
-    "list_jobs": ("GET", "/api/v1/jobs/"),
-    "get_job": ("GET", "/api/v1/jobs/{job_id}"),
-    "get_job_details": ("GET", "/api/v1/jobs/{job_id}/details"),
-    "get_job_failed_files": ("GET", "/api/v1/jobs/{job_id}/failed-files"),
-    "download_job_output": ("GET", "/api/v1/jobs/{job_id}/download"),
-    "cancel_job": ("POST", "/api/v1/jobs/{job_id}/cancel"),
-    "list_templates": ("GET", "/api/v1/templates/"),
-    "get_template": ("GET", "/api/v1/templates/{template_id}"),
-}
+#: Every operation the server implements, straight from the packaged OpenAPI document:
+#: operationId -> (method, path template).
+OPERATIONS: dict[str, tuple[str, str]] = schemas.operation_routes()
 
 
 @dataclass
