@@ -11,6 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
+from samples import QUICKSTART
 
 from dagkit import schemas
 from dagkit._fastschema import UnsupportedSchema, compile_schema
@@ -221,28 +222,6 @@ def test_random_schemas_agree_with_jsonschema(schema: Any, instances: list[Any],
 
 # -- the real schemas -----------------------------------------------------------------------------
 
-QUICKSTART = {
-    "job_nodes": [
-        {
-            "name": "Partitioner",
-            "type": "partition",
-            "subtype": "vlm",
-            "settings": {"is_dynamic": True, "allow_fast": True},
-        },
-        {
-            "name": "Chunker",
-            "type": "chunk",
-            "subtype": "chunk_by_title",
-            "settings": {"max_characters": 2048, "new_after_n_chars": 1500, "overlap": 160},
-        },
-        {
-            "name": "Embedder",
-            "type": "embed",
-            "subtype": "azure_openai",
-            "settings": {"model_name": "text-embedding-3-large"},
-        },
-    ]
-}
 
 SEEDS: list[Any] = [
     QUICKSTART,

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match
+from samples import QUICKSTART
 
 from dagkit.findings import pointer_join
 from dagkit.nodes import KINDS, NODE_TYPES, SUBTYPES, NodeKind, Setting
@@ -28,29 +29,6 @@ ALLOWED_KEYWORDS = {
     "oneOf", "not", "if", "then", "else", "title", "description", "default", "examples",
     "$schema", "$id",
 }  # fmt: skip
-
-QUICKSTART = {
-    "job_nodes": [
-        {
-            "name": "Partitioner",
-            "type": "partition",
-            "subtype": "vlm",
-            "settings": {"is_dynamic": True, "allow_fast": True},
-        },
-        {
-            "name": "Chunker",
-            "type": "chunk",
-            "subtype": "chunk_by_title",
-            "settings": {"max_characters": 2048, "new_after_n_chars": 1500, "overlap": 160},
-        },
-        {
-            "name": "Embedder",
-            "type": "embed",
-            "subtype": "azure_openai",
-            "settings": {"model_name": "text-embedding-3-large"},
-        },
-    ]
-}
 
 
 def pointer(error: ValidationError) -> str:

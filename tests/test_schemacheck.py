@@ -11,34 +11,12 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from samples import QUICKSTART
 
 from dagkit import schemacheck, schemas
 from dagkit.errors import SchemaError
 
 ROOT = Path(__file__).resolve().parent.parent
-
-QUICKSTART: dict[str, Any] = {
-    "job_nodes": [
-        {
-            "name": "Partitioner",
-            "type": "partition",
-            "subtype": "vlm",
-            "settings": {"is_dynamic": True, "allow_fast": True},
-        },
-        {
-            "name": "Chunker",
-            "type": "chunk",
-            "subtype": "chunk_by_title",
-            "settings": {"max_characters": 2048, "new_after_n_chars": 1500, "overlap": 160},
-        },
-        {
-            "name": "Embedder",
-            "type": "embed",
-            "subtype": "azure_openai",
-            "settings": {"model_name": "text-embedding-3-large"},
-        },
-    ]
-}
 
 
 def changed(path: list[str | int], value: Any = ..., *, drop: bool = False) -> dict[str, Any]:

@@ -1,0 +1,14 @@
+"""Sample documents the tests share, read from the example goldens so they cannot drift."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+#: The quickstart request_data (Auto partition -> chunk by title -> Azure OpenAI embed), parsed.
+QUICKSTART: dict[str, Any] = json.loads(
+    (EXAMPLES / "quickstart.request_data.json").read_text(encoding="utf-8")
+)
