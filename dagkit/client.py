@@ -829,10 +829,15 @@ class JobsClient:
         # O_EXCL: never write through a file (or link) that is already there
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
         try:
-            fd = os.open(temp, flags, 0o666)
-        except FileNotFoundError:  # first download into this directory
-            directory.mkdir(parents=True, exist_ok=True)
-            fd = os.open(temp, flags, 0o666)
+            try:
+                fd = os.open(temp, flags, 0o666)
+            except FileNotFoundError:  # first download into this directory
+                directory.mkdir(parents=True, exist_ok=True)
+                fd = os.open(temp, flags, 0o666)
+        except OSError as exc:
+            raise DagkitError(
+                f"cannot save the download in {directory}: {_os_reason(exc)}"
+            ) from None
         try:
             with os.fdopen(fd, "wb") as sink:
                 response = self.transport.stream(request, sink)
@@ -845,7 +850,12 @@ class JobsClient:
             if not _plain_name(name):
                 raise DagkitError(f"refusing to write the download outside {directory}: {name!r}")
             final = directory / name
-            os.replace(temp, final)
+            try:
+                os.replace(temp, final)
+            except OSError as exc:
+                raise DagkitError(
+                    f"cannot save the download as {final}: {_os_reason(exc)}"
+                ) from None
         except BaseException:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(temp)
@@ -951,3 +961,7 @@ def _plain_name(name: str) -> bool:
     """A name that stays inside its directory: one path component, not ``.`` or ``..``."""
     separators = [os.sep, *([os.altsep] if os.altsep else []), "\\", "\0"]
     return name not in ("", ".", "..") and not any(sep in name for sep in separators)
+
+
+def _os_reason(exc: OSError) -> str:
+    return exc.strerror or str(exc)

@@ -682,3 +682,21 @@ def test_safe_filename_stays_inside_its_directory(name: str) -> None:
     assert safe and "/" not in safe and "\\" not in safe and "\x00" not in safe
     assert safe not in (".", "..") and not safe.startswith(".")
     assert (base / safe).resolve().parent == base.resolve()
+
+
+def test_download_into_a_path_under_a_regular_file_is_a_clear_error(tmp_path: Path) -> None:
+    """Not a traceback: a DagkitError that names the directory (the CLI exits with it)."""
+    from dagkit.client import JobsClient
+    from dagkit.errors import DagkitError
+    from dagkit.server import serve_in_thread
+
+    blocker = tmp_path / "afile"
+    blocker.write_text("x")
+    source = tmp_path / "a.txt"
+    source.write_text("hello")
+    with serve_in_thread(clock="instant", rate_limit=False) as server:
+        client = JobsClient(url=server.url, api_key="k")
+        job = client.create_job('{"template_id":"hi_res_partition"}', [source])
+        with pytest.raises(DagkitError, match=r"cannot save the download in .*afile"):
+            client.download_all(job, blocker / "sub")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.txt", "afile"]
