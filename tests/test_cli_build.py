@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from dagkit.cli import main
@@ -75,3 +76,16 @@ def test_version_and_help_in_a_real_process() -> None:
     )
     for command in ("build", "graph", "validate", "schemas"):
         assert command in helptext.stdout
+
+
+def test_colour_only_on_a_terminal_and_never_with_no_color(monkeypatch: pytest.MonkeyPatch) -> None:
+    from dagkit.cli._common import colour_ok
+
+    class Terminal:
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    assert colour_ok(Terminal()) and not colour_ok(object())
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert not colour_ok(Terminal())

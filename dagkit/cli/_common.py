@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import functools
 import json
+import os
+import secrets
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -27,7 +29,7 @@ from dagkit.errors import (
 )
 
 if TYPE_CHECKING:
-    from dagkit.client import JobsClient
+    from dagkit.client import JobInfo, JobsClient
     from dagkit.findings import Finding
 
 EXIT_INVALID = 1
@@ -199,7 +201,7 @@ def print_findings(findings: list[Finding]) -> None:
         return
     from dagkit.report import text_lines
 
-    for line in text_lines(findings, colour=is_tty(sys.stderr)):
+    for line in text_lines(findings, colour=colour_ok(sys.stderr)):
         click.echo(line, err=True)
 
 
@@ -210,3 +212,36 @@ def echo_json(value: Any) -> None:
 def is_tty(stream: object) -> bool:
     isatty = getattr(stream, "isatty", None)
     return bool(isatty and isatty())
+
+
+def colour_ok(stream: object) -> bool:
+    """Colour only on a terminal, and never when ``NO_COLOR`` is set (no-color.org)."""
+    return not os.environ.get("NO_COLOR") and is_tty(stream)
+
+
+@contextmanager
+def local_server(local: bool, opts: ClientOptions) -> Iterator[dict[str, Any]]:
+    """With --local, a local jobs API for the duration of the command (and a throwaway key):
+    yields the client options that point at it."""
+    if not local:
+        yield {}
+        return
+    if opts.url is not None:
+        raise click.UsageError("--local and --url cannot be used together")
+    from dagkit.server import serve_in_thread
+
+    key = secrets.token_urlsafe(24)
+    with serve_in_thread(api_key=key) as server:
+        click.echo(f"local jobs API running at {server.url} (stops with this command)", err=True)
+        yield {"url": server.url, "api_key": key}
+
+
+def announce_updates(opts: ClientOptions) -> Callable[[JobInfo], None] | None:
+    """A ``wait`` callback that prints each status a job moves to (not with --json)."""
+    if opts.json:
+        return None
+
+    def announce(info: JobInfo) -> None:
+        click.echo(f"job {info.id}: {info.status}", err=True)
+
+    return announce

@@ -9,7 +9,6 @@ command again to resume).
 from __future__ import annotations
 
 import contextlib
-import secrets
 import shlex
 import shutil
 import signal
@@ -30,6 +29,7 @@ from dagkit.cli._common import (
     exit_code,
     fail,
     is_tty,
+    local_server,
     make_client,
 )
 from dagkit.errors import DagkitError
@@ -128,7 +128,7 @@ def batch(
         raise click.UsageError("give at least one INPUT (a file, a directory or a pattern)")
     stop = threading.Event()
     display = _Display(sys.stderr, live=is_tty(sys.stderr))
-    with _server(local, opts) as overrides:
+    with local_server(local, opts) as overrides:
         client = make_client(opts, **overrides)
         try:
             with _stop_on_ctrl_c(stop):
@@ -243,22 +243,6 @@ def _stop_on_ctrl_c(stop: threading.Event) -> Iterator[None]:
     finally:
         signal.signal(signal.SIGINT, previous_int)
         signal.signal(signal.SIGTERM, previous_term)
-
-
-@contextlib.contextmanager
-def _server(local: bool, opts: ClientOptions) -> Iterator[dict[str, Any]]:
-    """With --local, a local jobs API for the duration of the command (and a throwaway key)."""
-    if not local:
-        yield {}
-        return
-    if opts.url is not None:
-        raise click.UsageError("--local and --url cannot be used together")
-    from dagkit.server import serve_in_thread
-
-    key = secrets.token_urlsafe(24)
-    with serve_in_thread(api_key=key) as server:
-        click.echo(f"local jobs API running at {server.url} (stops with this command)", err=True)
-        yield {"url": server.url, "api_key": key}
 
 
 class _Display:

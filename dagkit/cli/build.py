@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from dagkit.cli._common import colour_ok
 from dagkit.errors import DagkitError
 from dagkit.findings import has_errors
 
@@ -40,7 +41,7 @@ def build(source: str) -> None:
         job, findings = check_source(source)
     except DagkitError as exc:
         raise click.UsageError(str(exc)) from None
-    for line in text_lines(findings, colour=_tty(sys.stderr)):
+    for line in text_lines(findings, colour=colour_ok(sys.stderr)):
         click.echo(line, err=True)
     if has_errors(findings):
         click.echo(f"{source}: not built: {sum(f.is_error for f in findings)} error(s)", err=True)
@@ -67,8 +68,3 @@ def graph(source: str, fmt: str) -> None:
         click.echo(f"template job: {job.template_id}")
         return
     click.echo(job.draw(fmt), nl=False)  # type: ignore[arg-type]
-
-
-def _tty(stream: object) -> bool:
-    isatty = getattr(stream, "isatty", None)
-    return bool(isatty and isatty())

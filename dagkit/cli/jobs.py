@@ -8,7 +8,14 @@ from typing import TYPE_CHECKING
 
 import click
 
-from dagkit.cli._common import ClientOptions, client_options, echo_json, make_client, reporting
+from dagkit.cli._common import (
+    ClientOptions,
+    announce_updates,
+    client_options,
+    echo_json,
+    make_client,
+    reporting,
+)
 
 if TYPE_CHECKING:
     from dagkit.client import JobDetails, JobInfo, TemplateDetail
@@ -41,12 +48,10 @@ def get(job_id: str, opts: ClientOptions) -> None:
 def wait(job_id: str, wait_timeout: float | None, opts: ClientOptions) -> None:
     """Follow a job until it ends; exit 1 unless it COMPLETED."""
 
-    def announce(info: JobInfo) -> None:
-        if not opts.json:
-            click.echo(f"job {info.id}: {info.status}", err=True)
-
     with reporting(opts):
-        info = make_client(opts).wait(job_id, timeout=wait_timeout, on_update=announce)
+        info = make_client(opts).wait(
+            job_id, timeout=wait_timeout, on_update=announce_updates(opts)
+        )
     _show_job(info, opts)
     if not info.succeeded:
         sys.exit(1)

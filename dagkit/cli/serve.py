@@ -94,7 +94,9 @@ def serve(
         max_running=max_running,
         clock=clock,
     )
-    if host not in ("127.0.0.1", "localhost", "::1"):
+    from dagkit.transport import is_loopback
+
+    if not is_loopback(host):
         click.echo(
             f"dagkit serve: warning: listening on {host} makes this unencrypted server "
             "reachable from other machines",

@@ -3,20 +3,20 @@ them to the end and download their outputs."""
 
 from __future__ import annotations
 
-import contextlib
-import secrets
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
 from dagkit.cli._common import (
     ClientOptions,
+    announce_updates,
     client_options,
     echo_json,
     is_tty,
+    local_server,
     make_client,
     print_findings,
     reporting,
@@ -80,7 +80,7 @@ def submit(
         if not Path(source).is_file():
             raise click.BadParameter(f"{source}: no such file", param_hint="FILES")
         files = (source, *files)
-    with _server(local, opts) as overrides:
+    with local_server(local, opts) as overrides:
         client = make_client(opts, **overrides)
         with reporting(opts):
             findings = client.check(job, files) if opts.validate else []
@@ -105,7 +105,7 @@ def submit(
         if wait or download is not None:
             with reporting(opts):
                 jobs = [
-                    client.wait(info, timeout=wait_timeout, on_update=_announce(opts))
+                    client.wait(info, timeout=wait_timeout, on_update=announce_updates(opts))
                     for info in jobs
                 ]
         downloads: dict[str, list[str]] = {}
@@ -155,22 +155,6 @@ def _in_file(f: Finding, source: str | None) -> Finding:
     return f.replace(file=source)
 
 
-@contextlib.contextmanager
-def _server(local: bool, opts: ClientOptions) -> Iterator[dict[str, Any]]:
-    """With --local, a local jobs API for the duration of the command (and a throwaway key)."""
-    if not local:
-        yield {}
-        return
-    if opts.url is not None:
-        raise click.UsageError("--local and --url cannot be used together")
-    from dagkit.server import serve_in_thread
-
-    key = secrets.token_urlsafe(24)
-    with serve_in_thread(api_key=key) as server:
-        click.echo(f"local jobs API running at {server.url} (stops with this command)", err=True)
-        yield {"url": server.url, "api_key": key}
-
-
 def _progress_bar() -> Callable[[int, int], None] | None:
     """An upload progress line on stderr when it is a terminal."""
     if not is_tty(sys.stderr):
@@ -189,16 +173,6 @@ def _progress_bar() -> Callable[[int, int], None] | None:
         sys.stderr.flush()
 
     return progress
-
-
-def _announce(opts: ClientOptions) -> Callable[[JobInfo], None] | None:
-    if opts.json:
-        return None
-
-    def announce(info: JobInfo) -> None:
-        click.echo(f"job {info.id}: {info.status}", err=True)
-
-    return announce
 
 
 def _finish(

@@ -13,6 +13,7 @@ from typing import Any
 
 import click
 
+from dagkit.cli._common import colour_ok
 from dagkit.limits import MAX_FILE_SIZE
 from dagkit.report import FORMATS
 from dagkit.validate.files import KINDS
@@ -126,7 +127,7 @@ def validate(
         )
     except InputPathError as exc:
         raise click.UsageError(str(exc)) from None
-    colour = fmt == "text" and output is None and _colour_ok(sys.stdout)
+    colour = fmt == "text" and output is None and colour_ok(sys.stdout)
     report = _printable(render(results, fmt, strict=strict, colour=colour))
     if output is None:
         click.echo(report, nl=False)
@@ -146,13 +147,6 @@ def _check_operation(operation: str) -> None:
             f'"{operation}" is not an operation of the jobs API; use one of {", ".join(known)}',
             param_hint="--operation",
         )
-
-
-def _colour_ok(stream: Any) -> bool:
-    if os.environ.get("NO_COLOR"):
-        return False
-    isatty = getattr(stream, "isatty", None)
-    return bool(isatty and isatty())
 
 
 def _printable(text: str) -> str:
