@@ -252,3 +252,21 @@ def test_cli_on_fuzzed_files(data: bytes, kind: str | None, fmt: str) -> None:
             raise run.exception
         assert run.exit_code in (0, 1), run.output
         assert "Traceback" not in run.output
+
+
+@pytest.mark.parametrize("size", [b"-4", b"+4", b"0x4", b" -1"])
+def test_a_signed_chunk_size_in_a_captured_response_is_a_finding_not_a_hang(size: bytes) -> None:
+    from dagkit.validate.response import validate_http_response
+
+    raw = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + size + b"\r\nabcd\r\n0\r\n\r\n"
+    findings = validate_http_response(raw, operation="get_job", status=200)
+    assert findings and all(f.is_error for f in findings)
+
+
+def test_a_non_ascii_content_length_in_a_captured_request_is_a_finding() -> None:
+    raw = (
+        b"POST /api/v1/jobs/ HTTP/1.1\r\nContent-Type: multipart/form-data; boundary=b\r\n"
+        b"Content-Length: \xb2\r\n\r\n--b--\r\n"
+    )
+    findings = validate_http_request(raw)
+    assert any(f.code == "DK419" and "Content-Length" in f.message for f in findings)

@@ -497,7 +497,7 @@ def _prepend(first: bytes, blocks: Iterator[bytes]) -> Iterator[bytes]:
 
 def _limit(blocks: Iterator[bytes], length_text: str, bad: _Report) -> Iterator[bytes]:
     """The first Content-Length bytes; what is missing or left over is reported."""
-    if not length_text.isdigit():
+    if not (length_text.isascii() and length_text.isdigit()):  # "²".isdigit() is True
         bad(f"Content-Length {length_text!r} is not a number")
         yield from blocks
         return

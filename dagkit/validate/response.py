@@ -194,10 +194,10 @@ def _dechunk(body: bytes) -> bytes:
         if end < 0:
             raise ValueError("a chunked body ends before its last chunk")
         size_text = body[pos:end].rstrip(b"\r").split(b";", 1)[0].strip()
-        try:
-            size = int(size_text, 16)
-        except ValueError:
-            raise ValueError(f"bad chunk size {size_text[:20]!r}") from None
+        # hex digits only: int() would also take "-4", "+4" or "0x4" and walk backwards
+        if not size_text or size_text.strip(b"0123456789abcdefABCDEF"):
+            raise ValueError(f"bad chunk size {size_text[:20]!r}")
+        size = int(size_text, 16)
         if size == 0:
             return bytes(out)
         start = end + 1
