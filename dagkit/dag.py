@@ -312,7 +312,7 @@ class JobDAG:
             return "\n".join(lines) + "\n}\n"
         if fmt == "text":
             return self._draw_text(order)
-        raise ValueError(f"unknown graph format {fmt!r}; use text, mermaid or dot")
+        raise DagError(f"unknown graph format {fmt!r}; use text, mermaid or dot")
 
     def _draw_text(self, order: Sequence[int]) -> str:
         lines: list[str] = []

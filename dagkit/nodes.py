@@ -1081,7 +1081,10 @@ def _is_type(value: Any, type_: JsonType) -> bool:
         return isinstance(value, int) and not isinstance(value, bool)
     if type_ == "number":
         return (
-            isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+            isinstance(value, int | float)
+            and not isinstance(value, bool)
+            # math.isfinite(10**400) overflows; every int is finite
+            and (isinstance(value, int) or math.isfinite(value))
         )
     if type_ == "array":
         return isinstance(value, list | tuple)
@@ -1571,12 +1574,16 @@ class Extract:
         ctor = "Extract.regex"
         if unknown:
             raise _unknown_keyword(ctor, next(iter(unknown)), ("output_mode", "name", "id"))
+        not_pairs = NodeSettingsError(
+            f"{ctor}: patterns must be a mapping of name to pattern or a list of "
+            f"(name, pattern) pairs; got {_got(patterns)}"
+        )
         if isinstance(patterns, str | bytes):
-            raise NodeSettingsError(
-                f"{ctor}: patterns must be a mapping of name to pattern or a list of "
-                f"(name, pattern) pairs; got {_got(patterns)}"
-            )
-        pairs = list(patterns.items() if isinstance(patterns, Mapping) else patterns)
+            raise not_pairs
+        try:
+            pairs = list(patterns.items() if isinstance(patterns, Mapping) else patterns)
+        except TypeError:  # not iterable: 5, None
+            raise not_pairs from None
         entries = []
         for i, pair in enumerate(pairs):
             if not (isinstance(pair, tuple | list) and len(pair) == 2):
@@ -1611,6 +1618,8 @@ def _schema_text(ctor: str, json_schema: object) -> str:
             parsed = json.loads(json_schema)
         except ValueError as exc:
             raise NodeSettingsError(f"{ctor}: json_schema is not JSON text: {exc}") from None
+        except RecursionError:
+            raise NodeSettingsError(f"{ctor}: json_schema nests too deeply") from None
         if not isinstance(parsed, dict):
             raise NodeSettingsError(f"{ctor}: json_schema must be a JSON object (a schema)")
         return json_schema
@@ -1619,7 +1628,7 @@ def _schema_text(ctor: str, json_schema: object) -> str:
             return json.dumps(
                 json_schema, separators=(",", ":"), ensure_ascii=False, allow_nan=False
             )
-        except (TypeError, ValueError) as exc:
+        except (TypeError, ValueError, RecursionError) as exc:
             raise NodeSettingsError(
                 f"{ctor}: json_schema cannot be written as JSON: {exc}"
             ) from None

@@ -59,7 +59,8 @@ def node_from_dict(raw: Any) -> Node | None:
     if not isinstance(raw, dict):
         return None
     name, type_, subtype = raw.get("name"), raw.get("type"), raw.get("subtype")
-    settings = raw.get("settings") or {}
+    settings = raw.get("settings")
+    settings = {} if settings is None else settings  # false, [] or "" are not settings
     node_id = raw.get("id")
     if not (isinstance(name, str) and isinstance(type_, str) and isinstance(subtype, str)):
         return None

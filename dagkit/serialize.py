@@ -123,6 +123,8 @@ def parse_json(text: str | bytes) -> Any:
                 f"request_data is not UTF-8 (byte {exc.start})",
                 [finding("DK102", f"invalid UTF-8 at byte {exc.start}")],
             ) from None
+    if text.startswith("\ufeff"):  # a BOM, as editors on some systems write: validate skips it
+        text = text[1:]
     try:
         return jsontext.loads(text)
     except json.JSONDecodeError as exc:

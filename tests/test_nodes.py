@@ -726,3 +726,17 @@ def test_generated_template_request_data_is_valid(text: str) -> None:
     doc = json.loads(text)
     assert list(VALIDATOR.iter_errors(doc)) == []
     assert isinstance(doc["template_id"], str) and doc["template_id"]
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: Extract.regex(5),  # type: ignore[arg-type]
+        lambda: Extract.regex(None),  # type: ignore[arg-type]
+        lambda: Chunk.by_similarity(similarity_threshold=10**400),
+        lambda: Extract.llm(json_schema="[" * 100_000 + "]" * 100_000),
+    ],
+)
+def test_odd_values_are_node_settings_errors_not_python_errors(make: Any) -> None:
+    with pytest.raises(NodeSettingsError):
+        make()

@@ -151,3 +151,12 @@ def test_duplicate_key_warning_names_its_node() -> None:
     )
     (f,) = validate_request_data(text)
     assert f.code == "DK101" and f.node is not None and f.node.name == "Partitioner"
+
+
+def test_a_bom_does_not_shift_columns() -> None:
+    from dagkit.validate import validate_request_data
+
+    text = '{"template_id": 5, "template_id": 6}'
+    plain = [(f.code, f.line, f.column) for f in validate_request_data(text)]
+    with_bom = [(f.code, f.line, f.column) for f in validate_request_data("\ufeff" + text)]
+    assert plain == with_bom and {c for c, _, _ in plain} == {"DK101", "DK202"}

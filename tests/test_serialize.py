@@ -197,3 +197,18 @@ def test_missing_and_bad_json_sources(tmp_path: Path) -> None:
     bad.write_text('{\n"job_nodes": [,]}')
     with pytest.raises(SourceError, match=r"bad\.json:2:15: request_data is not valid JSON"):
         load_dag(bad)
+
+
+def test_a_bom_is_skipped_as_validate_skips_it(tmp_path: Path) -> None:
+    path = tmp_path / "job.json"
+    path.write_bytes(b"\xef\xbb\xbf" + QUICKSTART.encode())
+    assert load_dag(path) == P >> C
+
+
+@pytest.mark.parametrize("settings", ["false", "[]", '""', "0"])
+def test_settings_that_are_not_an_object_are_refused_not_dropped(settings: str) -> None:
+    text = (
+        f'{{"job_nodes":[{{"name":"P","type":"partition","subtype":"vlm","settings":{settings}}}]}}'
+    )
+    with pytest.raises(RequestDataError, match="settings that are an object"):
+        from_request_data(text)

@@ -15,11 +15,26 @@ from dagkit.findings import Finding, finding
 def validate_request_data(
     text: str | bytes, *, part: str | None = None, file: str | None = None
 ) -> list[Finding]:
-    """Every finding for one request_data text, with pointer, line and column filled in."""
-    findings = _findings(text)
+    """Every finding for one request_data text, with pointer, line and column filled in.
+
+    A leading byte order mark is skipped, as editors do, so columns match what they show.
+    """
     if isinstance(text, bytes):
-        text = text.decode("utf-8", "replace")
-    return jsonlocate.place(findings, text, part=part, file=file, skip=frozenset({"DK102"}))
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            bad = finding(
+                "DK102",
+                f"request_data is not valid UTF-8 (bad byte at offset {exc.start})",
+                hint="save the file as UTF-8",
+            )
+            return jsonlocate.place([bad], None, part=part, file=file)
+    text = text.removeprefix("\ufeff")
+    try:
+        findings = parse_and_check(text)[1]
+    except RecursionError:
+        findings = [finding("DK103", "the JSON nests too deeply to check")]
+    return jsonlocate.place(findings, text, part=part, file=file)
 
 
 def parse_and_check(text: str) -> tuple[Any, list[Finding]]:
@@ -33,30 +48,4 @@ def parse_and_check(text: str) -> tuple[Any, list[Finding]]:
     return doc, [*duplicates, *rules.check_document(doc)]
 
 
-def _findings(text: str | bytes) -> list[Finding]:
-    if isinstance(text, bytes):
-        try:
-            text = text.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            return [
-                finding(
-                    "DK102",
-                    f"request_data is not valid UTF-8 (bad byte at offset {exc.start})",
-                    hint="save the file as UTF-8",
-                )
-            ]
-    if text.startswith("\ufeff"):
-        text = text[1:]
-    try:
-        return parse_and_check(text)[1]
-    except RecursionError:
-        return [finding("DK103", "the JSON nests too deeply to check")]
-
-
-def is_json_text(head: bytes) -> bool:
-    """Whether the start of a file looks like JSON (an object or array)."""
-    stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
-    return stripped[:1] in (b"{", b"[")
-
-
-__all__ = ["is_json_text", "parse_and_check", "validate_request_data"]
+__all__ = ["parse_and_check", "validate_request_data"]
