@@ -291,3 +291,26 @@ def test_server_timestamps_read_back_to_the_millisecond(seconds: float) -> None:
 def test_unreadable_timestamps_are_none() -> None:
     assert _timestamp(None) is None and _timestamp("yesterday") is None
     assert _timestamp("2026-01-02T03:04:05Z") == _timestamp("2026-01-02T03:04:05+00:00")
+
+
+def test_a_pattern_reaching_outside_its_root_keeps_outputs_inside_out(tmp_path: Path) -> None:
+    (tmp_path / "d" / "e").mkdir(parents=True)
+    (tmp_path / "x").mkdir()
+    (tmp_path / "x" / "f.txt").write_text("hello")
+    pattern = str(tmp_path / "d" / "*" / ".." / ".." / "x" / "*.txt")
+    (found,) = find_inputs([pattern])
+    assert found.path == "f.txt"
+
+
+def test_an_out_dir_that_cannot_be_made_is_a_clear_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "afile"
+    blocker.write_text("x")
+    source = tmp_path / "a.txt"
+    source.write_text("hello")
+    from dagkit.batch import run
+    from dagkit.client import JobsClient
+    from dagkit.serialize import TemplateJob
+
+    client = JobsClient(url="http://127.0.0.1:9", api_key="never-sent")  # fails before any request
+    with pytest.raises(BatchInputError, match="cannot create the out dir"):
+        run(TemplateJob("hi_res_partition"), [str(source)], blocker / "out", client=client)

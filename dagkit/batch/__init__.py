@@ -134,7 +134,10 @@ def run(
         client = JobsClient()
     size_limit = client.max_file_size if max_file_size is None else max_file_size
     found = find_inputs(inputs, exclude=out, max_file_size=size_limit)
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise BatchInputError(f"{out}: cannot create the out dir: {exc.strerror or exc}") from None
     started = time.monotonic()
     book = Journal(Path(journal) if journal is not None else out / JOURNAL_NAME)
     try:
@@ -165,7 +168,14 @@ def run(
             stop=stop if stop is not None else threading.Event(),
             on_progress=on_progress,
         )
-        runner.run()
+        # The runner paces launches itself; the client's own spacing must not slow it below
+        # min_interval. The caller's client gets its setting back afterwards.
+        spacing = client.min_launch_interval
+        client.min_launch_interval = min(spacing, min_interval)
+        try:
+            runner.run()
+        finally:
+            client.min_launch_interval = spacing
     finally:
         try:
             result = _report(book, out, len(texts), runner, time.monotonic() - started)

@@ -141,7 +141,12 @@ def _glob_root(pattern: str) -> str:
 
 
 def _relative(path: str, root: str) -> str:
-    return Path(os.path.relpath(path, root)).as_posix()
+    relative = Path(os.path.relpath(path, root)).as_posix()
+    # "d/*/../../x/*.txt" matches outside its fixed part: such a file's output must still land
+    # inside --out, so it goes by its name alone.
+    if relative == ".." or relative.startswith("../"):
+        return os.path.basename(path)
+    return relative
 
 
 def _judge(source: str, relative: str, size: int, max_file_size: int) -> InputFile:

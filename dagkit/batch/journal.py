@@ -339,7 +339,12 @@ class _Lock:
 
 def _lock(path: Path) -> _Lock:
     """Hold an exclusive lock on ``path`` until closed; another holder means another batch."""
-    handle = open(path, "a+b")  # noqa: SIM115 - held for the life of the journal
+    try:
+        handle = open(path, "a+b")  # noqa: SIM115 - held for the life of the journal
+    except OSError as exc:
+        raise JournalError(
+            f"{path}: cannot open the journal's lock: {exc.strerror or exc}"
+        ) from None
     try:
         if sys.platform == "win32":
             import msvcrt

@@ -286,7 +286,6 @@ class Runner:
         plan = group[0].plan
         seq = self.journal.begin_job(plan, [f.id for f in group])
         self.tally.move("pending", "in_job", len(group))
-        self._unspace()
         try:
             info = self.client.create_job(self.texts[plan], [f.source for f in group])
         except (DagkitError, OSError) as exc:
@@ -338,15 +337,6 @@ class Runner:
             self.journal.void_job(seq, f"not sent: {_short(exc)}")
             self.tally.move("in_job", "pending", len(group))
             raise exc
-
-    def _unspace(self) -> None:
-        """Let the batch's own pace rule when it is faster than the client's spacing.
-
-        The client leaves the documented second between launches on its own; a batch told to
-        go faster (a server without the limit) lowers that before each launch.
-        """
-        if self.settings.min_interval < self.client.min_launch_interval:
-            self.client.min_launch_interval = self.settings.min_interval
 
     def _in_doubt(self, seq: int, exc: DagkitError) -> None:
         """The request may have created a job: find out before launching anything else."""
