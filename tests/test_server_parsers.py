@@ -9,11 +9,11 @@ import uuid
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from dagkit.findings import finding, pointer_join
-from dagkit.server.app import OPERATIONS, parse_query, route, unquote
+from dagkit.server.app import OPERATIONS, parse_query, route
 from dagkit.server.engine import step_seconds
 from dagkit.server.faults import parse_fault_spec
 from dagkit.server.upload import pointer_tokens, rejection
@@ -28,9 +28,17 @@ JSON = st.recursive(
 
 @settings(max_examples=100)
 @given(text=TEXT)
-def test_unquote_undoes_percent_encoding(text: str) -> None:
-    assert unquote(urllib.parse.quote(text, safe="")) == text
-    assert unquote(text.replace("%", "")) == text.replace("%", "")
+def test_routing_undoes_percent_encoding_of_path_parameters(text: str) -> None:
+    def template_id(path_text: str) -> str:
+        operation, params = route("GET", "/api/v1/templates/" + path_text)
+        assert operation == "get_template"
+        return params["template_id"]
+
+    assume(text and "/" not in text.replace("%", ""))
+    assert template_id(urllib.parse.quote(text, safe="")) == text
+    plain = text.replace("%", "")
+    assume(plain)
+    assert template_id(urllib.parse.quote(plain, safe="")) == plain
 
 
 @settings(max_examples=100)

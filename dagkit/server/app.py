@@ -18,6 +18,7 @@ import shutil
 import sys
 import threading
 import time
+import urllib.parse
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -425,7 +426,9 @@ def route(method: str, path: str) -> tuple[str | None, dict[str, str]]:
     for operation, op_method, pattern in _COMPILED:
         match = pattern.match(path)
         if match and op_method == method:
-            return operation, {k: unquote(v) for k, v in match.groupdict().items()}
+            return operation, {
+                k: urllib.parse.unquote(v, errors="replace") for k, v in match.groupdict().items()
+            }
     return None, {}
 
 
@@ -433,35 +436,11 @@ def allowed_methods(path: str) -> list[str]:
     return sorted({m for _, m, pattern in _COMPILED if pattern.match(path)})
 
 
-def unquote(text: str) -> str:
-    """Percent-decode (and ``+`` as space in queries is handled by the caller)."""
-    if "%" not in text:
-        return text
-    out = bytearray()
-    i = 0
-    raw = text.encode("utf-8")
-    while i < len(raw):
-        if raw[i] == 0x25 and i + 2 < len(raw) + 0 and _is_hex(raw[i + 1 : i + 3]):
-            out.append(int(raw[i + 1 : i + 3], 16))
-            i += 3
-        else:
-            out.append(raw[i])
-            i += 1
-    return out.decode("utf-8", "replace")
-
-
-def _is_hex(pair: bytes) -> bool:
-    return len(pair) == 2 and all(c in b"0123456789abcdefABCDEF" for c in pair)
-
-
 def parse_query(text: str) -> dict[str, str]:
     """A query string as a dict (the first value of each name wins)."""
     out: dict[str, str] = {}
-    for item in text.split("&"):
-        if not item:
-            continue
-        name, _, value = item.partition("=")
-        out.setdefault(unquote(name.replace("+", " ")), unquote(value.replace("+", " ")))
+    for name, value in urllib.parse.parse_qsl(text, keep_blank_values=True, errors="replace"):
+        out.setdefault(name, value)
     return out
 
 

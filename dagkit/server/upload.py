@@ -8,6 +8,7 @@ request_data, ``["body", "input_files", <n>]`` for a file, ``["body"]`` for the 
 
 from __future__ import annotations
 
+import functools
 import re
 import uuid
 from collections.abc import Callable, Iterator
@@ -18,7 +19,7 @@ from typing import Any, BinaryIO
 from dagkit import jsontext
 from dagkit.findings import Finding
 from dagkit.multipart import PartData, PartEnd, PartStart
-from dagkit.validate.body import MAX_REQUEST_DATA_BYTES, BodyChecker
+from dagkit.validate.body import BodyChecker
 
 
 def error_item(loc: list[str | int], msg: str, type_: str, **ctx: Any) -> dict[str, Any]:
@@ -55,10 +56,8 @@ class Upload:
         self.max_file_size = max_file_size
         self.max_files = max_files
         self.files: list[StagedFile] = []
+        #: The request_data text once received (None when missing or not UTF-8).
         self.request_data: str | None = None
-        self._request_data: bytearray | None = None
-        self._request_data_seen = False
-        self._request_data_index = -1
         self._writing: dict[int, tuple[StagedFile, BinaryIO]] = {}
 
     def receive(self, blocks: Iterator[bytes]) -> list[Finding]:
@@ -74,9 +73,9 @@ class Upload:
             for _, handle in self._writing.values():
                 handle.close()
             self._writing.clear()
-        if self._request_data is not None:
-            self.request_data = bytes(self._request_data).decode("utf-8", "replace")
-        return checker.finish()
+        findings = checker.finish()
+        self.request_data = checker.request_data
+        return findings
 
     def _events(self, events: list[Any]) -> None:
         for event in events:
@@ -90,11 +89,7 @@ class Upload:
                     entry[1].close()
 
     def _start(self, event: PartStart) -> None:
-        if event.name == "request_data" and not self._request_data_seen:
-            self._request_data_seen = True
-            self._request_data = bytearray()
-            self._request_data_index = event.index
-        elif event.name in ("input_files", "input_files[]"):
+        if event.name in ("input_files", "input_files[]"):
             if len(self.files) > self.max_files:
                 return
             file_id = str(uuid.uuid4())
@@ -103,10 +98,6 @@ class Upload:
             self._writing[event.index] = (staged, open(staged.path, "wb"))  # noqa: SIM115
 
     def _data(self, event: PartData) -> None:
-        if self._request_data is not None and event.index == self._request_data_index:
-            if len(self._request_data) <= MAX_REQUEST_DATA_BYTES:
-                self._request_data += event.data
-            return
         entry = self._writing.get(event.index)
         if entry is None:
             return
@@ -159,10 +150,7 @@ def pointer_tokens(pointer: str, text: str | None) -> list[str | int]:
     """The tokens of an RFC 6901 pointer; an array index becomes an int."""
     if not pointer:
         return []
-    try:
-        doc: Any = jsontext.loads(text) if text else None
-    except (ValueError, RecursionError):
-        doc = None
+    doc = _parsed(text) if text else None
     tokens: list[str | int] = []
     for raw in pointer.split("/")[1:]:
         token = raw.replace("~1", "/").replace("~0", "~")
@@ -175,3 +163,12 @@ def pointer_tokens(pointer: str, text: str | None) -> list[str | int]:
             tokens.append(token)
             doc = doc.get(token) if isinstance(doc, dict) else None
     return tokens
+
+
+@functools.lru_cache(maxsize=2)
+def _parsed(text: str) -> Any:
+    """request_data parsed once per rejected request, however many errors point into it."""
+    try:
+        return jsontext.loads(text)
+    except (ValueError, RecursionError):
+        return None

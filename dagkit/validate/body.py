@@ -66,6 +66,7 @@ class _State:
     request_data: bytearray | None = None
     request_data_part: int | None = None
     request_data_too_big: bool = False
+    request_data_text: str | None = None  # the first request_data, once decoded
 
     def add(self, code: str, message: str, part: str | None, hint: str = "") -> None:
         self.findings.append(finding(code, message, part=part, file=self.file, hint=hint))
@@ -143,6 +144,11 @@ class BodyChecker:
         events = self._parser.close()
         _handle(events, self.state)
         return events
+
+    @property
+    def request_data(self) -> str | None:
+        """The request_data text, once the body has been fed (None if missing or not UTF-8)."""
+        return self.state.request_data_text
 
     def finish(self) -> list[Finding]:
         """Every finding; call once the body has been fed and closed."""
@@ -339,6 +345,8 @@ def _check_request_data(state: _State) -> None:
             )
         )
         return
+    if state.request_data_text is None:
+        state.request_data_text = text
     # Imported on first use: it pulls in the schema machinery, which framing checks skip.
     from dagkit.validate.request_data import validate_request_data
 
