@@ -314,3 +314,13 @@ def test_an_out_dir_that_cannot_be_made_is_a_clear_error(tmp_path: Path) -> None
     client = JobsClient(url="http://127.0.0.1:9", api_key="never-sent")  # fails before any request
     with pytest.raises(BatchInputError, match="cannot create the out dir"):
         run(TemplateJob("hi_res_partition"), [str(source)], blocker / "out", client=client)
+
+
+def test_the_report_gets_ordinary_file_permissions(tmp_path: Path) -> None:
+    old = os.umask(0o022)
+    try:
+        path = BatchReport(tmp_path, files=[], jobs=[]).write(tmp_path / "report.json")
+    finally:
+        os.umask(old)
+    assert path.stat().st_mode & 0o777 == 0o644
+    assert json.loads(path.read_text())["files"] == []

@@ -3,10 +3,8 @@ it writes into the out dir (atomically: a reader never sees half a report)."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -124,19 +122,11 @@ class BatchReport:
 
     def write(self, path: str | os.PathLike[str]) -> Path:
         """Write the report as JSON to ``path`` atomically; the path."""
+        from dagkit.atomic import write_text
+
         target = Path(path)
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, temp = tempfile.mkstemp(prefix=".dagkit-report-", suffix=".tmp", dir=target.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(self.to_dict(), handle, indent=2, ensure_ascii=False)
-                handle.write("\n")
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(temp, target)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(temp)
-            raise
+        text = json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n"
+        write_text(target, text, durable=True)
         self.report_path = target
         return target

@@ -7,7 +7,6 @@ Thin: parse the options, call :func:`dagkit.validate.files.validate_paths`, rend
 
 from __future__ import annotations
 
-import os
 import sys
 from typing import Any
 
@@ -155,24 +154,10 @@ def _printable(text: str) -> str:
 
 
 def _write_atomically(path: str, text: str) -> None:
-    """Write ``path`` through a temporary file in the same directory: never a partial report."""
-    import tempfile
+    from dagkit.atomic import write_text
+    from dagkit.errors import DagkitError
 
-    directory = os.path.dirname(os.path.abspath(path))
     try:
-        fd, temp = tempfile.mkstemp(dir=directory, prefix=".dagkit-", suffix=".tmp")
-    except OSError as exc:
-        raise click.UsageError(f"{path}: cannot write the report: {exc.strerror or exc}") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
-            out.write(text)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temp, 0o666 & ~umask)
-        os.replace(temp, path)
-    except OSError as exc:
-        os.unlink(temp)
-        raise click.UsageError(f"{path}: cannot write the report: {exc.strerror or exc}") from None
-    except BaseException:
-        os.unlink(temp)
-        raise
+        write_text(path, text)
+    except DagkitError as exc:
+        raise click.UsageError(f"cannot write the report: {exc}") from None
