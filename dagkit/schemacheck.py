@@ -106,9 +106,7 @@ class _Compiled:
                 Draft202012Validator.check_schema(self.schema)
             except BadSchema as exc:
                 raise SchemaError(f"the schema is not valid JSON Schema: {exc.message}") from None
-            self._validator = Draft202012Validator(
-                self.schema, registry=schemas.registry(), format_checker=schemas.format_checker()
-            )
+            self._validator = schemas.validator_for(self.schema)
         return self._validator
 
 
@@ -190,7 +188,7 @@ def _convert(error: ValidationError, document: Any, root: str) -> list[_Found]:
     value: Any = error.instance
     expected: Any = error.validator_value
 
-    if _is_template_or_nodes(error, document):
+    if root == "request_data" and _is_template_or_nodes(error, document):
         return [_template_or_nodes(document, path)]
     if keyword in ("oneOf", "anyOf") and error.context:
         return _reduce(error, document, root)

@@ -354,10 +354,11 @@ def validator(name: str) -> Draft202012Validator:
         raise SchemaError(
             "openapi is an OpenAPI document, not a schema; validate against a component"
         )
-    return _validator_for(load_schema(name))
+    return validator_for(load_schema(name))
 
 
-def _validator_for(schema: Mapping[str, Any]) -> Draft202012Validator:
+def validator_for(schema: Mapping[str, Any]) -> Draft202012Validator:
+    """A 2020-12 validator for any schema dict, with :func:`registry` and dagkit's formats."""
     from jsonschema import Draft202012Validator
 
     return Draft202012Validator(schema, registry=registry(), format_checker=format_checker())
@@ -482,7 +483,7 @@ def _response_schema(operation_id: str, status: str) -> dict[str, Any] | None:
 def response_validator(operation_id: str, status: int | str) -> Draft202012Validator | None:
     """A cached validator for :func:`response_schema`, or None when there is no such response."""
     schema = response_schema(operation_id, status)
-    return None if schema is None else _validator_for(schema)
+    return None if schema is None else validator_for(schema)
 
 
 def _component_id(name: str, rest: str) -> str:

@@ -302,3 +302,9 @@ def test_valid_documents_never_import_jsonschema() -> None:
         "assert 'referencing' not in sys.modules, 'referencing imported'"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
+
+
+def test_the_template_or_nodes_rule_belongs_to_request_data_only() -> None:
+    found = schemacheck.check_schema({"title": "Config", "required": ["job_nodes"]}, {})
+    assert [f.code for f in found] == ["DK201"]
+    assert schemacheck.check("request-data", {})[0].code == "DK207"

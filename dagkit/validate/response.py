@@ -267,22 +267,13 @@ def _unknown_operation(operation: str) -> Finding:
 
 
 def _unknown_status(operation: str, status: int) -> Finding:
-    described = _statuses(operation)
+    described = schemas.response_statuses(operation)
     return finding(
         "DK503",
         f"{operation} has no documented JSON response for status {status}",
         hint=f"the spec describes {operation} responses for status "
         + (", ".join(described) if described else "none"),
     )
-
-
-def _statuses(operation: str) -> list[str]:
-    paths = schemas.openapi_document().get("paths", {})
-    for item in paths.values():
-        for op in item.values() if isinstance(item, dict) else ():
-            if isinstance(op, dict) and op.get("operationId") == operation:
-                return sorted(str(code) for code in op.get("responses", {}))
-    return []
 
 
 def _undocumented_status(status: int, file: str | None) -> Finding:
