@@ -43,6 +43,23 @@ def loads(text: str | bytes) -> Any:
     return json.loads(text, parse_float=JSONFloat, parse_constant=_reject_constant)
 
 
+def loads_noting_duplicates(text: str | bytes) -> tuple[Any, bool]:
+    """:func:`loads`, and whether some object repeats a key (the last value won), in one parse."""
+    repeated = False
+
+    def build(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        nonlocal repeated
+        obj = dict(pairs)
+        if len(obj) != len(pairs):
+            repeated = True
+        return obj
+
+    value = json.loads(
+        text, parse_float=JSONFloat, parse_constant=_reject_constant, object_pairs_hook=build
+    )
+    return value, repeated
+
+
 def dumps(value: Any) -> str:
     """Compact JSON with keys in their given order, non-ASCII text as is, numbers as written."""
     out: list[str] = []

@@ -275,3 +275,23 @@ def test_any_depth_is_fine_for_the_locator() -> None:
     assert syntax_error(text) is not None  # too deep for the parser: DK103
     broken = "[" * depth
     assert Locator(broken).locate("/0/0") == (1, 3)
+
+
+_keys = st.sampled_from(["a", "b", "c"])
+_objects = st.recursive(
+    st.integers(0, 9).map(str) | st.just("null"),
+    lambda inner: st.lists(st.tuples(_keys, inner), max_size=4).map(
+        lambda pairs: "{" + ",".join(f'"{k}":{v}' for k, v in pairs) + "}"
+    ),
+    max_leaves=10,
+)
+
+
+@settings(max_examples=200)
+@given(_objects)
+def test_one_parse_notes_duplicates_exactly_when_the_locator_finds_them(text: str) -> None:
+    from dagkit import jsontext
+
+    value, repeated = jsontext.loads_noting_duplicates(text)
+    assert value == json.loads(text)
+    assert repeated == bool(duplicate_keys(text))

@@ -40,12 +40,13 @@ def validate_request_data(
 def parse_and_check(text: str) -> tuple[Any, list[Finding]]:
     """The parsed document (None when it does not parse) and its findings, unplaced."""
     try:
-        doc = jsontext.loads(text)
+        doc, repeated = jsontext.loads_noting_duplicates(text)
     except (ValueError, RecursionError):
         syntax = jsonlocate.syntax_error(text)
         return None, [syntax or finding("DK100", "the text is not valid JSON")]
-    duplicates = rules.attach_nodes(jsonlocate.duplicate_keys(text), doc)
-    return doc, [*duplicates, *rules.check_document(doc)]
+    # Where the repeats are is worked out only when there are some.
+    duplicates = jsonlocate.Locator(text).duplicates if repeated else []
+    return doc, [*rules.attach_nodes(duplicates, doc), *rules.check_document(doc)]
 
 
 __all__ = ["parse_and_check", "validate_request_data"]
