@@ -396,3 +396,26 @@ def test_pre_commit_hook() -> None:
         assert files.search(name), name
     for name in ("package.json", "request_data.json.bak", "dag.json"):
         assert not files.search(name), name
+
+
+def test_blank_lines_before_a_captured_response_count_in_line_numbers(tmp_path: Path) -> None:
+    from dagkit.validate.files import validate_file
+
+    body = (
+        b'{"id": "not-a-uuid", "workflow_id": "x", "workflow_name": "w", '
+        b'"status": "COMPLETED", "created_at": "2026-01-01T00:00:00Z"}'
+    )
+    capture = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n" + body
+    plain, padded = tmp_path / "a.http", tmp_path / "b.http"
+    plain.write_bytes(capture)
+    padded.write_bytes(b"\n\n" + capture)
+    lines = [
+        [
+            f.line
+            for f in validate_file(
+                str(p), kind="response", operation="get_job", status=200
+            ).findings
+        ]
+        for p in (plain, padded)
+    ]
+    assert lines[0] and lines[1] == [n + 2 for n in lines[0]]

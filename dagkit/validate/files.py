@@ -308,13 +308,17 @@ def _blocks(head: bytes, stream: IO[bytes]) -> Iterator[bytes]:
 def _response_findings(data: bytes, name: str, options: _Options) -> list[Finding]:
     from dagkit.validate import response
 
-    if data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"HTTP/"):
-        return response.validate_http_response(
-            data.lstrip(b"\xef\xbb\xbf \t\r\n"),
-            operation=options.operation,
-            status=options.status,
-            file=name,
+    capture = data.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if capture.startswith(b"HTTP/"):
+        findings = response.validate_http_response(
+            capture, operation=options.operation, status=options.status, file=name
         )
+        # lines count from the file's first line, blank lines before the status line included
+        skipped = data[: len(data) - len(capture)].count(b"\n")
+        return [
+            f.replace(line=f.line + skipped) if skipped and f.line is not None else f
+            for f in findings
+        ]
     operation, status = options.operation, options.status
     if operation is None or status is None:
         guessed = response.guess_operation(_loads(data))
