@@ -92,9 +92,6 @@ class JobDAG:
             return NotImplemented
         return result
 
-    def __rrshift__(self, other: Node) -> JobDAG:
-        return JobDAG.chain(other) >> self
-
     def copy(self) -> JobDAG:
         dag = JobDAG(skip_preflight=self.skip_preflight)
         dag._graph = self._graph.copy()

@@ -37,11 +37,6 @@ class Node:
 
         return JobDAG.chain(self) >> other
 
-    def __rrshift__(self, other: Node) -> JobDAG:
-        from dagkit.dag import JobDAG
-
-        return JobDAG.chain(other, self)
-
     def __repr__(self) -> str:
         # Provider keys may sit in settings; a repr ends up in logs and tracebacks.
         shown = {k: "***" if k in SECRET_SETTINGS and v else v for k, v in self.settings.items()}
@@ -119,7 +114,6 @@ class NodeKind:
     """One kind of node: a ``type``/``subtype`` pair, told apart from kinds sharing the pair by
     ``discriminator`` (a settings key and its value).
 
-    ``family`` names the provider and model lists that apply (``PROVIDERS``/``MODELS``);
     ``provider`` is the provider a prompter or embed subtype stands for; ``task`` is a prompter's
     enrichment task. ``schema_def`` is the ``$defs`` entry of request-data.schema.json that
     types this kind's settings.
@@ -131,7 +125,6 @@ class NodeKind:
     label: str
     settings: Mapping[str, Setting]
     discriminator: tuple[str, Any] | None = None
-    family: str | None = None
     provider: str | None = None
     task: str | None = None
     schema_def: str = ""
@@ -603,7 +596,6 @@ def _prompter_kinds() -> list[NodeKind]:
                     subtype,
                     f"{_TASK_LABELS[task]} ({_PROVIDER_LABELS[provider]})",
                     settings,
-                    family="enrichment",
                     provider=provider,
                     task=task,
                     schema_def=schema_def,
@@ -670,7 +662,6 @@ def _kinds() -> dict[str, NodeKind]:
                 provider,
                 f"{_PROVIDER_LABELS[provider]} embedder",
                 _EMBED_SETTINGS,
-                family="embed",
                 provider=provider,
                 schema_def="embedSettings",
             )
@@ -682,7 +673,6 @@ def _kinds() -> dict[str, NodeKind]:
             "llm",
             "LLM extractor",
             _LLM_SETTINGS,
-            family="extract",
             schema_def="llmExtractSettings",
         ),
         NodeKind(

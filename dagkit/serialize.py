@@ -30,9 +30,6 @@ class TemplateJob:
     skip_preflight: bool | None = None
 
 
-Job = JobDAG | TemplateJob
-
-
 def to_request_data(job: JobDAG | TemplateJob | Node | list[Node]) -> str:
     """The request_data text of one job. A DAG that plans into several jobs is refused: use
     :func:`plan_request_data` for those."""

@@ -79,10 +79,6 @@ class Faults:
                 return len(self._pending.get(operation, ()))
             return sum(len(q) for q in self._pending.values())
 
-    def clear(self) -> None:
-        with self._lock:
-            self._pending.clear()
-
 
 def parse_fault_spec(spec: str) -> tuple[str, FaultKind, int]:
     """``OP:KIND[:N]`` (as ``dagkit serve --fault`` takes it) -> (operation, kind, count)."""

@@ -96,10 +96,6 @@ class Job:
     message: str | None = None
     seq: int = field(default=0, compare=False)
 
-    @property
-    def is_active(self) -> bool:
-        return self.status in ACTIVE
-
 
 class Store:
     """Jobs in sqlite3, files on disk. Safe to use from many threads."""
