@@ -701,7 +701,7 @@ class JobsClient:
         to ``poll_max``. ``on_update`` is called with the first state and each change of status.
         After ``timeout`` seconds :class:`JobWaitTimeout` is raised with the last state seen.
         """
-        job_id = job.id if isinstance(job, JobInfo) else job
+        job_id = _job_id(job)
         deadline = None if timeout is None else self._clock() + timeout
         pause = max(poll_initial, 0.0)
         last_status: str | None = None
@@ -929,8 +929,7 @@ def _form_file(spec: FileSpec) -> FormFile:
     name = _spec_name(spec)
     path = name if isinstance(spec.source, bytes) else os.fspath(spec.source)
     content_type = spec.content_type or limits.guess_content_type(name)
-    filename = spec.filename if spec.filename is not None else None
-    return FormFile(path, content_type, filename, spec.field)
+    return FormFile(path, content_type, spec.filename, spec.field)
 
 
 def _encoder(text: str, specs: Sequence[FileSpec], progress: Progress | None) -> MultipartEncoder:

@@ -1129,14 +1129,12 @@ def _read(answer: http.client.HTTPResponse, limit: int | None) -> bytes:
 
 def _drain(answer: http.client.HTTPResponse, sink: _Sink) -> None:
     buffer = memoryview(bytearray(_READ_BLOCK))
-    total = 0
     while True:
         count = answer.readinto(buffer)
         if not count:
             _check_complete(answer)
             return
         sink.write(buffer[:count])
-        total += count
 
 
 def _check_complete(answer: http.client.HTTPResponse) -> None:
