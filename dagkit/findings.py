@@ -107,12 +107,8 @@ CODES: dict[str, Rule] = _rules(
     ),
     ("DK409", "file-no-filename", "error", "an input_files part without a filename"),
     ("DK410", "file-no-content-type", "warning", "an input_files part without a Content-Type"),
-    (
-        "DK411",
-        "input-files-brackets",
-        "warning",
-        "files sent as input_files[] instead of input_files",
-    ),
+    # DK411 is retired, never to be reused: file parts named input_files[] are what the
+    # official Python SDK sends, and the service reads them as the files.
     ("DK412", "unknown-part", "warning", "a part the create-job operation does not know"),
     ("DK413", "too-many-files", "error", "more files than one job takes"),
     ("DK414", "file-too-large", "error", "a file over the per-file size limit"),

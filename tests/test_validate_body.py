@@ -167,13 +167,18 @@ def test_dk410_file_without_content_type() -> None:
     assert f.part == 'input_files[0] "a.pdf"' and "application/pdf" in f.hint
 
 
-def test_dk411_input_files_with_brackets() -> None:
+def test_input_files_with_brackets_as_the_official_sdk_sends_get_nothing() -> None:
     data = body(
         RD, file_part("a.pdf", name="input_files[]"), file_part("b.pdf", name="input_files[]")
     )
-    f = only(validate_body(data, CT), "DK411")
-    assert f.part == 'input_files[0] "a.pdf"'
-    assert "2 file part(s)" in f.message and "input_files" in f.hint
+    assert validate_body(data, CT) == []
+    files = [file_part(f"f{i}.pdf", name="input_files[]") for i in range(11)]
+    f = only(validate_body(body(RD, *files), CT), "DK413")  # still files, still counted
+    assert f.part == 'input_files[10] "f10.pdf"'
+
+
+def test_a_create_job_without_files_gets_nothing() -> None:
+    assert validate_body(body(RD), CT) == []
 
 
 def test_dk412_unknown_part() -> None:
@@ -442,4 +447,82 @@ def test_body_checker_gives_the_parts_and_the_same_findings_in_one_parse() -> No
         e.data for e in expected if isinstance(e, PartData)
     )
     assert checker.finish() == validate_body(data, CT)
-    assert [f.code for f in checker.finish()] == ["DK410", "DK411"]  # no Content-Type, brackets
+    assert [f.code for f in checker.finish()] == ["DK410"]  # a file part without Content-Type
+
+
+# ------------------------------------------------------------ url-encoded (no files, the SDK)
+
+FORM = "application/x-www-form-urlencoded"
+
+
+def urlencoded(*fields: tuple[str, bytes]) -> bytes:
+    from urllib.parse import urlencode
+
+    return urlencode(list(fields)).encode()
+
+
+def test_urlencoded_request_data_alone_gets_nothing() -> None:
+    assert validate_body(urlencoded(("request_data", REQUEST_DATA)), FORM) == []
+    assert validate_body(urlencoded(("request_data", REQUEST_DATA)), FORM + "; charset=utf-8") == []
+
+
+def test_urlencoded_request_data_is_checked_with_positions_inside_the_decoded_text() -> None:
+    text = b'{\n  "job_nodes": [\n    {"name": "P", "type": "partition", "subtype": "nope"}\n  ]\n}'
+    findings = validate_body(urlencoded(("request_data", text)), FORM, file="b.form")
+    assert findings and all(f.part == "request_data" and f.file == "b.form" for f in findings)
+    subtype = [f for f in findings if f.pointer == "/job_nodes/0/subtype"]
+    assert subtype and subtype[0].is_error and subtype[0].line == 3
+
+
+@pytest.mark.parametrize(
+    ("data", "code", "part"),
+    [
+        (b"", "DK406", "request_data"),
+        (b"x=1&request_data=%7B%22template_id%22%3A%22t%22%7D", "DK412", 'field[0] "x"'),
+        (urlencoded(("input_files", b"a.pdf"), ("request_data", REQUEST_DATA)), "DK409", None),
+        (urlencoded(("request_data", b'{"template_id": "t"')), "DK100", "request_data"),
+        (b"request_data=%ff", "DK102", "request_data"),
+    ],
+)
+def test_urlencoded_findings(data: bytes, code: str, part: str | None) -> None:
+    findings = validate_body(data, FORM)
+    assert code in codes(findings)
+    if part is not None:
+        assert [f.part for f in findings if f.code == code] == [part]
+
+
+def test_urlencoded_request_data_twice() -> None:
+    data = urlencoded(("request_data", REQUEST_DATA), ("request_data", REQUEST_DATA))
+    f = only(validate_body(data, FORM), "DK407")
+    assert f.part == "request_data"
+
+
+def test_urlencoded_bodies_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    from dagkit.validate import body as body_module
+
+    too_many = b"&".join(b"a=1" for _ in range(body_module.MAX_URLENCODED_FIELDS + 1))
+    f = only(validate_body(too_many, FORM), "DK402")
+    assert "fields" in f.message
+    monkeypatch.setattr(body_module, "MAX_URLENCODED_BYTES", 1000)
+    blocks = iter([b"request_data=" + b"%20" * 400] * 3)
+    f = only(validate_body(blocks, FORM), "DK420")
+    assert f.part == "request_data"
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.text(max_size=200))
+def test_urlencoded_request_data_gets_what_the_same_text_gets_alone(text: str) -> None:
+    from dagkit.validate.request_data import validate_request_data
+
+    alone = validate_request_data(text, part="request_data")
+    sent = validate_body(urlencoded(("request_data", text.encode("utf-8", "surrogatepass"))), FORM)
+    assert [(f.code, f.pointer, f.line, f.column) for f in sent] == [
+        (f.code, f.pointer, f.line, f.column) for f in alone
+    ]
+
+
+def test_a_captured_urlencoded_request_gets_nothing() -> None:
+    head = b"POST /api/v1/jobs/ HTTP/1.1\r\nHost: x\r\nContent-Type: " + FORM.encode()
+    payload = urlencoded(("request_data", REQUEST_DATA))
+    capture = head + b"\r\nContent-Length: %d\r\n\r\n" % len(payload) + payload
+    assert validate_http_request(capture) == []

@@ -296,6 +296,7 @@ def test_expand_paths_walks_directories_and_globs(tmp_path: Path) -> None:
         (b"HTTP/1.1 200 OK\r\n", "x", "response"),
         (b"POST /api/v1/jobs/ HTTP/1.1\r\n", "x", "http"),
         (b"--abc\r\n", "x", "body"),
+        (b"request_data=%7B%7D", "x", "body"),  # url-encoded: the SDK's create-job without files
         (b"preamble\r\n--abc\r\n", "x.multipart", "body"),
         (b"garbage", "x.http", "http"),
         (b"garbage", "x.json", "request-data"),
@@ -304,6 +305,14 @@ def test_expand_paths_walks_directories_and_globs(tmp_path: Path) -> None:
 )
 def test_detect_kind(head: bytes, name: str, kind: str) -> None:
     assert detect_kind(head, name) == kind
+
+
+def test_a_urlencoded_body_is_validated_as_one(tmp_path: Path) -> None:
+    path = tmp_path / "no-files.bin"
+    path.write_bytes(b"request_data=%7B%22template_id%22%3A+%22hi_res_partition%22%7D")
+    assert boundary_content_type(path.read_bytes()) == "application/x-www-form-urlencoded"
+    code, out, _ = run("--strict", str(path))
+    assert code == 0 and out.strip() == "1 file, 0 errors, 0 warnings"
 
 
 def test_boundary_is_read_from_the_first_delimiter_line() -> None:

@@ -3,6 +3,10 @@
 The body is read in blocks and parsed incrementally: file contents are counted, never kept, so
 validating a body of any size takes the same memory. Only the ``request_data`` text is held,
 up to :data:`MAX_REQUEST_DATA_BYTES`.
+
+A create-job without files may also come as ``application/x-www-form-urlencoded``: that is what
+the official Python SDK sends when ``input_files`` is empty, and the service (FastAPI form
+fields) takes it.
 """
 
 from __future__ import annotations
@@ -29,11 +33,20 @@ from dagkit.multipart import (
     read_blocks,
 )
 
-__all__ = ["BodyChecker", "looks_like_http_request", "validate_body", "validate_http_request"]
+__all__ = [
+    "BodyChecker",
+    "looks_like_http_request",
+    "validate_body",
+    "validate_http_request",
+    "validate_urlencoded_body",
+]
 
-#: The form field the docs use for files, and the spelling some generated clients send.
+#: The form field the docs use for files, and the spelling the official Python SDK sends: both
+#: are what the service reads as the files.
 FILES_FIELD = "input_files"
 FILES_FIELD_BRACKETS = "input_files[]"
+#: The media type the official SDK uses for a create-job with no files.
+FORM_URLENCODED = "application/x-www-form-urlencoded"
 REQUEST_DATA_FIELD = "request_data"
 #: request_data longer than this is not parsed (the JSON text of a job is a few kilobytes).
 MAX_REQUEST_DATA_BYTES = 16 * 1024 * 1024
@@ -61,7 +74,6 @@ class _State:
     kinds: dict[int, str] = field(default_factory=dict)  # part index -> request_data/file/other
     files: dict[int, _File] = field(default_factory=dict)
     filenames: dict[str, str] = field(default_factory=dict)  # filename -> label of first use
-    brackets: list[str] = field(default_factory=list)
     request_data_seen: int = 0
     request_data: bytearray | None = None
     request_data_part: int | None = None
@@ -85,7 +97,11 @@ def validate_body(
     ``stream`` is a binary file, an iterable of byte blocks, or bytes. Findings carry the
     ``part`` they concern (``request_data``, ``input_files[3] "report.pdf"``, ``part[4]``) and
     ``file``; request_data findings also carry the pointer, line and column inside that part.
+    A ``content_type`` of ``application/x-www-form-urlencoded`` is checked by
+    :func:`validate_urlencoded_body`.
     """
+    if parse_content_type(content_type or "")[0] == FORM_URLENCODED:
+        return validate_urlencoded_body(stream, file=file)
     checker = BodyChecker(content_type, max_file_size=max_file_size, max_files=max_files, file=file)
     if checker.parsable:
         try:
@@ -240,8 +256,6 @@ def _file_start(event: PartStart, name: str, state: _State) -> None:
     state.labels[event.index] = label
     state.kinds[event.index] = "file"
     state.files[event.index] = _File(label, filename)
-    if name == FILES_FIELD_BRACKETS:
-        state.brackets.append(label)
     if not filename:
         state.add(
             "DK409",
@@ -369,14 +383,6 @@ def _finish(state: _State) -> None:
             REQUEST_DATA_FIELD,
             'add a form field request_data holding the job JSON, e.g. {"template_id": "..."}',
         )
-    if state.brackets:
-        count = len(state.brackets)
-        state.add(
-            "DK411",
-            f"{count} file part(s) are named input_files[]; the docs name the field input_files",
-            state.brackets[0],
-            "name every file part input_files (no brackets)",
-        )
     labels = [f.label for f in state.files.values()]
     if len(labels) > state.max_files:
         state.add(
@@ -385,6 +391,102 @@ def _finish(state: _State) -> None:
             labels[state.max_files],
             "split the files over several jobs (dagkit batch does this)",
         )
+
+
+# ------------------------------------------------------------------- url-encoded create-job
+
+#: The longest url-encoded body read: request_data at its limit, every byte percent-encoded.
+MAX_URLENCODED_BYTES = 3 * MAX_REQUEST_DATA_BYTES
+#: The most fields a url-encoded body may have (a create-job has one: request_data).
+MAX_URLENCODED_FIELDS = 100
+
+
+def validate_urlencoded_body(stream: Source, *, file: str | None = None) -> list[Finding]:
+    """Findings for a create-job sent as ``application/x-www-form-urlencoded`` (no files).
+
+    Such a body can carry ``request_data`` only: it is checked as in a multipart body (same
+    part label, pointers, lines and columns inside the decoded text). Other fields are reported
+    as unknown parts; a field named ``input_files`` is an error, as it cannot carry a file.
+    """
+    state = _State(file, 0, 0)
+    raw = bytearray()
+    try:
+        for block in read_blocks(stream):
+            raw += block
+            if len(raw) > MAX_URLENCODED_BYTES:
+                limit = MAX_REQUEST_DATA_BYTES // (1024 * 1024)
+                state.add(
+                    "DK420",
+                    f"the url-encoded body is too long to hold request_data of at most {limit} MiB;"
+                    " dagkit does not parse it",
+                    REQUEST_DATA_FIELD,
+                )
+                return state.findings
+    except MultipartError as exc:  # a text-mode stream: say so instead of crashing
+        state.add("DK402", f"the body cannot be read: {exc}", None)
+        return state.findings
+    if raw.count(b"&") >= MAX_URLENCODED_FIELDS:
+        state.add(
+            "DK402",
+            f"the url-encoded body has more than {MAX_URLENCODED_FIELDS} fields; not parsed",
+            None,
+            "send request_data as the only field",
+        )
+        return state.findings
+    fields = _parse_urlencoded(bytes(raw))
+    for index, (name_bytes, value) in enumerate(fields):
+        name = name_bytes.decode("utf-8", "replace")
+        if name == REQUEST_DATA_FIELD:
+            state.request_data_seen += 1
+            if state.request_data_seen > 1:
+                state.add(
+                    "DK407",
+                    f"field {index} is request_data again; the server reads only one",
+                    REQUEST_DATA_FIELD,
+                    "send request_data once",
+                )
+                continue
+            state.request_data = bytearray(value)
+            _check_request_data(state)
+        elif name in (FILES_FIELD, FILES_FIELD_BRACKETS):
+            state.add(
+                "DK409",
+                f"a url-encoded field {name!r} cannot carry a file",
+                f'field[{index}] "{name}"',
+                "send files as multipart/form-data parts with a filename",
+            )
+        else:
+            state.add(
+                "DK412",
+                f"the create-job operation has no field {name!r}; the server ignores it",
+                f'field[{index}] "{name}"',
+                "the fields are request_data and input_files",
+            )
+    if state.request_data_seen == 0:
+        state.add(
+            "DK406",
+            "the body has no request_data field",
+            REQUEST_DATA_FIELD,
+            'add a field request_data holding the job JSON, e.g. {"template_id": "..."}',
+        )
+    return state.findings
+
+
+def _parse_urlencoded(raw: bytes) -> list[tuple[bytes, bytes]]:
+    """``name=value&...`` as decoded bytes; ``+`` is a space (the WHATWG form rules)."""
+    from urllib.parse import unquote_to_bytes
+
+    fields = []
+    for pair in raw.split(b"&"):
+        if pair:
+            name, _, value = pair.partition(b"=")
+            fields.append(
+                (
+                    unquote_to_bytes(name.replace(b"+", b" ")),
+                    unquote_to_bytes(value.replace(b"+", b" ")),
+                )
+            )
+    return fields
 
 
 # ------------------------------------------------------------------- captured HTTP requests

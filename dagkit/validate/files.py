@@ -35,6 +35,8 @@ _HEAD = 64 * 1024
 _BLOCK = 1 << 20
 #: Keys that make a JSON object request_data rather than a response.
 _REQUEST_KEYS = re.compile(rb'"(?:job_nodes|template_id)"\s*:')
+#: How a url-encoded create-job body (the official SDK's, when there are no files) starts.
+_URLENCODED_HEAD = b"request_data="
 _DELIMITER_LINE = re.compile(rb"(?m)^--([^\r\n]*?)[ \t]*\r?$")
 #: Below this many files a process pool costs more than it saves: it takes ~35 ms to start and
 #: a file ~0.1 ms to check (see the README's figures).
@@ -129,7 +131,7 @@ def detect_kind(head: bytes, path: str = "") -> Kind:
 
     - a status line (``HTTP/1.1 200 OK``): a captured **response**;
     - a request line (``POST /api/v1/jobs/ HTTP/1.1``): a captured **http** request;
-    - a ``--boundary`` delimiter line: a multipart **body**;
+    - a ``--boundary`` delimiter line, or a url-encoded ``request_data=`` field: a **body**;
     - a JSON object with ``job_nodes`` or ``template_id``: **request-data**; any other JSON
       that has the shape of a response (or a JSON array): a **response**;
     - anything else: ``.multipart``/``.bin`` files are bodies, ``.http`` requests, the rest
@@ -138,7 +140,7 @@ def detect_kind(head: bytes, path: str = "") -> Kind:
     stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     if stripped.startswith(b"HTTP/"):
         return "response"
-    if stripped.startswith(b"--"):
+    if stripped.startswith((b"--", _URLENCODED_HEAD)):
         return "body"
     first = stripped[:1]
     if first == b"[":
@@ -182,7 +184,10 @@ def _loads(text: bytes) -> Any:
 
 
 def boundary_content_type(head: bytes) -> str | None:
-    """``multipart/form-data; boundary=...`` read from the first delimiter line of a body."""
+    """``multipart/form-data; boundary=...`` read from the first delimiter line of a body
+    (``application/x-www-form-urlencoded`` for a body that starts ``request_data=``)."""
+    if head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(_URLENCODED_HEAD):
+        return "application/x-www-form-urlencoded"
     match = _DELIMITER_LINE.search(head)
     if match is None:
         return None
