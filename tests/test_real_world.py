@@ -209,3 +209,13 @@ def test_the_cli_passes_the_corpus() -> None:
     assert done.stdout.splitlines()[-1].startswith(f"{len(clean)} files, 0 errors")
     strict = run("--strict", *(str(REAL / name) for name in STRICT_CLEAN))
     assert strict.returncode == 0, strict.stdout
+
+
+def test_no_file_holds_a_key() -> None:
+    """Captures carry the SDK's key header with a placeholder, never a real key."""
+    for path in [*REAL_FILES, *_files(BROKEN)]:
+        text = path.read_bytes().decode("utf-8", "replace")
+        keys = re.findall(r"(?im)^unstructured-api-key:\s*(.*?)\s*$", text)
+        assert set(keys) <= {"<api-key>"}, path.name
+        secret = re.search(r'(?i)"(?:api_key|provider_api_key|token)": "[^"<]', text)
+        assert secret is None, path.name
