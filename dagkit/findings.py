@@ -27,7 +27,7 @@ def _rules(*rows: tuple[str, str, Severity, str]) -> dict[str, Rule]:
 
 
 #: Every code dagkit reports. Numbering: 1xx JSON text, 2xx schema and settings, 3xx graph
-#: rules, 4xx multipart bodies, 5xx responses.
+#: rules, 4xx multipart bodies, 5xx responses, 6xx workflows.
 CODES: dict[str, Rule] = _rules(
     ("DK100", "json-syntax", "error", "the text is not valid JSON"),
     ("DK101", "duplicate-key", "warning", "an object repeats a key; the last value silently wins"),
@@ -128,18 +128,30 @@ CODES: dict[str, Rule] = _rules(
     ),
     ("DK503", "unknown-operation", "error", "an operation or status the spec does not describe"),
     ("DK510", "server-rejected", "error", "a 422 validation error reported by the server"),
+    ("DK600", "workflow-no-nodes", "error", "a custom workflow with neither nodes nor a template"),
+    ("DK601", "nodes-and-template", "error", "a workflow with both workflow_nodes and template_id"),
+    ("DK602", "nodes-not-custom", "warning", "workflow_nodes on a workflow that is not custom"),
+    (
+        "DK603",
+        "source-takes-no-files",
+        "error",
+        "input files for a workflow with a source connector",
+    ),
+    ("DK604", "schedule-without-source", "warning", "a schedule on a workflow with no source"),
 )
 
 
 @dataclass(frozen=True, slots=True)
 class NodeRef:
-    """Which node a finding concerns: its index in ``job_nodes`` and its name."""
+    """Which node a finding concerns: its index in ``job_nodes`` (or a workflow's
+    ``workflow_nodes``: ``field``) and its name."""
 
     index: int
     name: str
+    field: str = "job_nodes"
 
     def __str__(self) -> str:
-        return f'job_nodes[{self.index}] "{self.name}"'
+        return f'{self.field}[{self.index}] "{self.name}"'
 
 
 @dataclass(frozen=True, slots=True)

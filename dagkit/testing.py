@@ -51,6 +51,7 @@ __all__ = [
     "request_data",
     "template_ids",
     "template_request_data",
+    "workflow_bodies",
 ]
 
 _PARTITION_KEYS = ("auto", "vlm", "hi_res", "fast")
@@ -459,3 +460,23 @@ def template_request_data(draw: st.DrawFn) -> str:
 
     skip = draw(st.one_of(st.none(), st.booleans()))
     return to_request_data(TemplateJob(draw(template_ids()), skip_preflight=skip))
+
+
+@st.composite
+def workflow_bodies(draw: st.DrawFn) -> dict[str, Any]:
+    """A valid create-workflow body (``workflow_type: "custom"``) for one valid chain, as
+    :func:`dagkit.workflows.to_workflow` writes it: a name, and sometimes connector ids, a
+    schedule (only with a source connector) and ``reprocess_all``."""
+    from dagkit.dag import JobDAG
+    from dagkit.workflows import SCHEDULES, to_workflow
+
+    source = draw(st.one_of(st.none(), st.uuids().map(str)))
+    schedule = draw(st.none() | st.sampled_from(list(SCHEDULES))) if source else None
+    return to_workflow(
+        JobDAG.chain(*draw(chains())),
+        name=draw(st.text(min_size=1, max_size=40)),
+        source_id=source,
+        destination_id=draw(st.one_of(st.none(), st.uuids().map(str))),
+        schedule=schedule,
+        reprocess_all=draw(st.one_of(st.none(), st.booleans())),
+    )

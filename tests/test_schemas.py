@@ -92,10 +92,19 @@ OPERATIONS = {
     "cancel_job": ("POST", "/api/v1/jobs/{job_id}/cancel"),
     "list_templates": ("GET", "/api/v1/templates/"),
     "get_template": ("GET", "/api/v1/templates/{template_id}"),
+    "create_workflow": ("POST", "/api/v1/workflows/"),
+    "list_workflows": ("GET", "/api/v1/workflows/"),
+    "get_workflow": ("GET", "/api/v1/workflows/{workflow_id}"),
+    "update_workflow": ("PUT", "/api/v1/workflows/{workflow_id}"),
+    "delete_workflow": ("DELETE", "/api/v1/workflows/{workflow_id}"),
+    "run_workflow": ("POST", "/api/v1/workflows/{workflow_id}/run"),
 }
 
 COMPONENT_NAMES = [
     "Body_create_job",
+    "Body_run_workflow",
+    "CreateWorkflow",
+    "CronTabEntry",
     "FailedFile",
     "HTTPValidationError",
     "JobDetails",
@@ -105,12 +114,18 @@ COMPONENT_NAMES = [
     "JobProcessingStatus",
     "JobStatus",
     "NodeFileMetadata",
+    "SortDirection",
     "TemplateDetail",
     "TemplateListItem",
     "TemplateNode",
+    "UpdateWorkflow",
     "ValidationError",
+    "WorkflowInformation",
     "WorkflowJobType",
     "WorkflowNode",
+    "WorkflowSchedule",
+    "WorkflowState",
+    "WorkflowType",
 ]
 
 
@@ -466,6 +481,16 @@ def test_component_files_judge_like_the_openapi_document(
 
 # --- responses and operations --------------------------------------------------------------------
 
+WORKFLOW = {
+    "id": UUID,
+    "name": "w",
+    "sources": [],
+    "destinations": [],
+    "status": "active",
+    "created_at": "2025-01-01T00:00:00Z",
+    "workflow_nodes": [{"name": "P", "type": "partition", "subtype": "vlm"}],
+}
+
 SAMPLE_BODIES = {
     ("create_job", "200"): (JOB, [JOB]),
     ("list_jobs", "200"): ([JOB], JOB),
@@ -489,6 +514,11 @@ SAMPLE_BODIES = {
         },
         {"id": "t"},
     ),
+    ("create_workflow", "200"): (WORKFLOW, [WORKFLOW]),
+    ("list_workflows", "200"): ([WORKFLOW], WORKFLOW),
+    ("get_workflow", "200"): (WORKFLOW, {"id": UUID}),
+    ("update_workflow", "200"): (WORKFLOW, {**WORKFLOW, "status": "paused"}),
+    ("delete_workflow", "200"): ({"detail": "Workflow deleted"}, None),
 }
 
 

@@ -183,7 +183,8 @@ def test_every_operation_end_to_end(server: RunningServer) -> None:
 
     for operation, status, data in api.seen:
         assert schema_findings(operation, status, data) == [], (operation, status)
-    assert {op for op, _, _ in api.seen} == set(OPERATIONS)
+    # the workflow operations have their own tour (tests/test_workflows_server.py)
+    assert {op for op, _, _ in api.seen} == {op for op in OPERATIONS if "workflow" not in op}
 
 
 def test_template_job_runs_the_template_nodes(server: RunningServer) -> None:

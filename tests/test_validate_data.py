@@ -32,7 +32,7 @@ def test_valid_file_has_no_finding(path: Path) -> None:
 
 def test_valid_files_cover_every_kind() -> None:
     kinds = {_check(p).kind for p in VALID}
-    assert kinds == {"request-data", "body", "http", "response"}
+    assert kinds == {"request-data", "body", "http", "response", "workflow"}
 
 
 def _observed(result: FileResult, expected: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -75,8 +75,9 @@ def test_invalid_files_cover_the_codes_a_file_can_trigger() -> None:
     # Codes that need something a file cannot give: a graph with edges (DK300, DK301, DK309),
     # a size limit below the file's (DK414, tested with --max-file-size), a request_data to
     # map a 422 onto (DK510), a request_data part over 16 MiB, too big to keep as an example
-    # (DK420), or a schema rule no finding-specific code covers (DK200).
-    not_from_a_file = {"DK200", "DK300", "DK301", "DK309", "DK414", "DK420", "DK510"}
+    # (DK420), a schema rule no finding-specific code covers (DK200), or a workflow run with
+    # files against a workflow that has a source connector (DK603).
+    not_from_a_file = {"DK200", "DK300", "DK301", "DK309", "DK414", "DK420", "DK510", "DK603"}
     from dagkit.findings import CODES
 
     assert covered == set(CODES) - not_from_a_file

@@ -43,7 +43,7 @@ def text_lines(findings: Iterable[Finding], *, colour: bool = False) -> list[str
         lines.append(f"{f.location()}: {f.code} {severity}: {f.message}")
         if f.inside():
             lines.append(f"    at: {f.inside()}")
-        if f.node is not None and f"job_nodes[{f.node.index}]" not in f.message:
+        if f.node is not None and f"{f.node.field}[{f.node.index}]" not in f.message:
             lines.append(f"    node: {f.node}")
         if f.hint:
             lines.append(f"    hint: {f.hint}")

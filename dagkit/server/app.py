@@ -36,6 +36,7 @@ from dagkit.server.faults import Fault, Faults
 from dagkit.server.store import Job, Store, StoredFile
 from dagkit.server.templates import TEMPLATES
 from dagkit.server.upload import Upload, error_item, rejection
+from dagkit.server.workflows import WorkflowsAPI
 
 API_KEY_HEADER = "unstructured-api-key"
 MISSING_KEY = "API key is missing, please provide an API key in the header."
@@ -145,6 +146,8 @@ class JobsAPI:
         self._counts: Counter[str] = Counter()
         self._counts_lock = threading.Lock()
         self._jobs_created = 0
+        #: The workflow operations (their own module), dispatched to by operationId too.
+        self.workflows = WorkflowsAPI(self)
 
     # -- bookkeeping for tests
 
@@ -161,6 +164,12 @@ class JobsAPI:
     def jobs_created(self) -> int:
         with self._counts_lock:
             return self._jobs_created
+
+    def job_created(self) -> None:
+        """Count a new job and let the engine start it."""
+        with self._counts_lock:
+            self._jobs_created += 1
+        self.engine.job_created()
 
     # -- the entry point
 
@@ -180,7 +189,7 @@ class JobsAPI:
         if fault is not None:
             self._fault(request, fault)
         self._authenticate(request)
-        handler = getattr(self, operation)
+        handler = getattr(self, operation, None) or getattr(self.workflows, operation)
         handler(request, params, query)
 
     def _fault(self, request: Handler, fault: Fault) -> None:
@@ -226,9 +235,7 @@ class JobsAPI:
         except BaseException:
             self.limiter.release(reservation)
             raise
-        with self._counts_lock:
-            self._jobs_created += 1
-        self.engine.job_created()
+        self.job_created()
         # The clock may already have moved the job on (instant clock): answer with its state now.
         request.reply(200, views.job_information(self.store.get(job.id) or job))
 

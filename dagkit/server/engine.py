@@ -200,5 +200,5 @@ def _load(data: bytes | None) -> list[processing.Element]:
 def _summary(job: Job) -> str | None:
     failed = sum(1 for f in job.files if f.error is not None)
     if not failed:
-        return None
+        return job.message  # what was said when the job was made (a workflow run), if anything
     return f"{failed} of {len(job.files)} files failed; see the job's failed files."

@@ -23,9 +23,9 @@ from dagkit import limits
 from dagkit.errors import DagkitError
 from dagkit.findings import Finding, finding, has_errors
 
-Kind = Literal["request-data", "body", "http", "response"]
+Kind = Literal["request-data", "body", "http", "response", "workflow"]
 #: The kinds of file ``dagkit validate`` knows, as ``--kind`` spells them.
-KINDS: tuple[Kind, ...] = ("request-data", "body", "http", "response")
+KINDS: tuple[Kind, ...] = ("request-data", "body", "http", "response", "workflow")
 #: File names a directory walk picks up (other files in a directory are not dagkit's).
 DIRECTORY_SUFFIXES = (".json", ".multipart", ".http", ".bin")
 #: The name findings and reports use for standard input.
@@ -37,6 +37,8 @@ _BLOCK = 1 << 20
 _REQUEST_KEYS = re.compile(rb'"(?:job_nodes|template_id)"\s*:')
 #: How a url-encoded create-job body (the official SDK's, when there are no files) starts.
 _URLENCODED_HEAD = b"request_data="
+#: Keys that make a JSON object a workflow (a create/update body or a get-workflow answer).
+_WORKFLOW_KEYS = re.compile(rb'"(?:workflow_nodes|workflow_type)"\s*:')
 _DELIMITER_LINE = re.compile(rb"(?m)^--([^\r\n]*?)[ \t]*\r?$")
 #: Below this many files a process pool costs more than it saves: it takes ~35 ms to start and
 #: a file ~0.1 ms to check (see the README's figures).
@@ -132,6 +134,8 @@ def detect_kind(head: bytes, path: str = "") -> Kind:
     - a status line (``HTTP/1.1 200 OK``): a captured **response**;
     - a request line (``POST /api/v1/jobs/ HTTP/1.1``): a captured **http** request;
     - a ``--boundary`` delimiter line, or a url-encoded ``request_data=`` field: a **body**;
+    - a JSON object with ``workflow_nodes`` or ``workflow_type``: a **workflow** (a create or
+      update body, or a get-workflow answer);
     - a JSON object with ``job_nodes`` or ``template_id``: **request-data**; any other JSON
       that has the shape of a response (or a JSON array): a **response**;
     - anything else: ``.multipart``/``.bin`` files are bodies, ``.http`` requests, the rest
@@ -160,6 +164,12 @@ def detect_kind(head: bytes, path: str = "") -> Kind:
 
 
 def _json_kind(text: bytes, path: str) -> Kind:
+    if _WORKFLOW_KEYS.search(text):
+        # as below: a 422's detail[].loc may name these keys too
+        if b'"detail"' not in text:
+            return "workflow"
+        doc = _loads(text)
+        return "response" if isinstance(doc, dict) and "detail" in doc else "workflow"
     if _REQUEST_KEYS.search(text):
         # "job_nodes" may also sit inside a 422's detail[].loc; a parse settles that case.
         if b'"detail"' not in text:
@@ -272,6 +282,10 @@ def _validate_stream(stream: IO[bytes], name: str, options: _Options) -> FileRes
         data = head + stream.read() if len(head) == _HEAD else head
         if kind == "response":
             findings = _response_findings(data, name, options)
+        elif kind == "workflow":
+            from dagkit.validate.workflow import validate_workflow
+
+            findings = validate_workflow(data, operation=options.operation, file=name)
         else:
             from dagkit.validate.request_data import validate_request_data
 
