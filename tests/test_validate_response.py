@@ -49,6 +49,12 @@ CASES = [
     ("get-template.response.json", "get_template", 200),
     ("create-job-422.response.json", "create_job", 422),
     ("cancel-job.response.json", "cancel_job", 200),
+    ("get-workflow.response.json", "get_workflow", 200),
+    ("get-workflow.response.json", "create_workflow", 200),
+    ("get-workflow.response.json", "update_workflow", 200),
+    ("list-workflows.response.json", "list_workflows", 200),
+    ("run-workflow.response.json", "run_workflow", 202),
+    ("delete-workflow.response.json", "delete_workflow", 200),
 ]
 
 
@@ -78,6 +84,9 @@ def test_every_operation_is_covered_by_an_example() -> None:
         ("create-job-422.response.json", ("create_job", 422)),
         ("cancel-job.response.json", ("cancel_job", 200)),
         ("download-job-output.response.json", ("download_job_output", 200)),
+        ("get-workflow.response.json", ("get_workflow", 200)),
+        ("list-workflows.response.json", ("list_workflows", 200)),
+        ("run-workflow.response.json", ("get_job", 200)),  # same schema as run_workflow's 202
     ],
 )
 def test_guess_operation(name: str, expected: tuple[str, int]) -> None:

@@ -89,7 +89,8 @@ def guess_operation(data: Any) -> tuple[str, int] | None:
 
     JobInformation -> ``get_job``/200, a list of them -> ``list_jobs``/200, JobDetails ->
     ``get_job_details``, JobFailedFiles -> ``get_job_failed_files``, a template or a list of
-    templates -> ``get_template`` / ``list_templates``, a body with only ``detail`` ->
+    templates -> ``get_template`` / ``list_templates``, a workflow or a list of workflows ->
+    ``get_workflow`` / ``list_workflows``, a body with only ``detail`` ->
     ``create_job``/422, a list of elements -> ``download_job_output``. None when the shape says
     nothing (an empty list, a bare value).
     """
@@ -97,6 +98,8 @@ def guess_operation(data: Any) -> tuple[str, int] | None:
         first = next((item for item in data if isinstance(item, dict)), None)
         if first is None:
             return None
+        if "workflow_nodes" in first:
+            return ("list_workflows", 200)
         if _is_job(first):
             return ("list_jobs", 200)
         if "last_updated" in first or "version" in first:
@@ -107,6 +110,8 @@ def guess_operation(data: Any) -> tuple[str, int] | None:
     if not isinstance(data, dict):
         return None
     keys = data.keys()
+    if "workflow_nodes" in keys and "detail" not in keys:
+        return ("get_workflow", 200)
     if _is_job(data):
         return ("get_job", 200)
     if "detail" in keys:
