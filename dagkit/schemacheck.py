@@ -1,10 +1,10 @@
-"""Schema findings: a fast verdict first, then jsonschema's detail for what is wrong.
+"""Schema findings: jsonschema-rs's verdict first, then jsonschema's detail for what is wrong.
 
-Most documents dagkit checks are valid, so :func:`check` first asks the compiled validator of
-:mod:`dagkit._fastschema` (tens of microseconds, no jsonschema import). Only an invalid document
-(or a schema the fast engine does not support) goes to the jsonschema validator of
-:mod:`dagkit.schemas`, and each of its errors becomes a :class:`~dagkit.findings.Finding` with a
-stable code, an RFC 6901 pointer, one readable sentence and a hint:
+Most documents dagkit checks are valid, so :func:`check` first asks jsonschema-rs (a few
+microseconds, no jsonschema import). Only an invalid document goes to the jsonschema validator of
+:mod:`dagkit.schemas`, the reference, and each of its errors becomes a
+:class:`~dagkit.findings.Finding` with a stable code, an RFC 6901 pointer, one readable sentence
+and a hint:
 
 - a failed ``oneOf``/``anyOf`` is reduced to its most relevant branch (as jsonschema's
   ``best_match`` ranks them), or merged into one sentence when every branch only disagrees on the
@@ -12,26 +12,30 @@ stable code, an RFC 6901 pointer, one readable sentence and a hint:
 - an unknown key gets a finding of its own that points at the key;
 - request_data's "exactly one of template_id and job_nodes" is DK207, whatever the schema's
   wording of that rule.
+
+Both engines assert exactly dagkit's formats (:data:`dagkit.schemas.FORMATS`) and resolve
+``$ref`` between the packaged files by ``$id``. Without jsonschema-rs, jsonschema gives every
+verdict: slower, with the same findings.
 """
 
 from __future__ import annotations
 
 import functools
 import json
+import marshal
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
-from dagkit import _fastschema, schemas
+from dagkit import schemas
 from dagkit.errors import SchemaError
 from dagkit.findings import Finding, finding, pointer_join
 
 if TYPE_CHECKING:
     from jsonschema import Draft202012Validator
     from jsonschema.exceptions import ValidationError
+    from jsonschema_rs import Validator
 
 __all__ = ["check", "check_schema"]
-
-Verdict = Callable[[Any], bool]
 
 
 def check(schema_name: str, instance: Any, *, base_pointer: str = "") -> list[Finding]:
@@ -40,10 +44,13 @@ def check(schema_name: str, instance: Any, *, base_pointer: str = "") -> list[Fi
     ``base_pointer`` prefixes every pointer (the place of ``instance`` in a larger document).
     An empty list means valid. Raises :class:`~dagkit.errors.SchemaError` for an unknown name.
     """
-    if _passes(_verdict(schema_name), instance):
+    verdict = _verdict(schema_name)
+    valid, judged = _judge(verdict, instance)
+    if valid:
         return []
     root = "request_data" if schema_name == schemas.REQUEST_DATA else schema_name
-    return _findings(schemas.validator(schema_name), instance, base_pointer, root)
+    found = _findings(schemas.validator(schema_name), instance, base_pointer, root)
+    return found or _engine_findings(verdict, valid, judged, base_pointer, root)
 
 
 def check_schema(schema: dict[str, Any], instance: Any, *, base_pointer: str = "") -> list[Finding]:
@@ -53,44 +60,201 @@ def check_schema(schema: dict[str, Any], instance: Any, *, base_pointer: str = "
     identity of ``schema``, so pass the same (unchanged) dict to benefit from the cache.
     """
     compiled = _by_identity(schema)
-    if _passes(compiled.verdict, instance):
+    valid, judged = _judge(compiled.verdict, instance)
+    if valid:
         return []
     title = schema.get("title") if isinstance(schema, dict) else None
     root = title if isinstance(title, str) and title else "the document"
-    return _findings(compiled.validator(), instance, base_pointer, root)
+    found = _findings(compiled.validator(), instance, base_pointer, root)
+    return found or _engine_findings(compiled.verdict, valid, judged, base_pointer, root)
 
 
-# -- the fast verdict --------------------------------------------------------------------------
+# -- the verdict -------------------------------------------------------------------------------
+# jsonschema-rs asserts every format it knows once asked to assert any; dagkit asserts only its
+# own (with its own predicates, the ones jsonschema is given), so the others are told to pass.
+_ANNOTATION_FORMATS = (
+    "date", "date-time", "duration", "email", "hostname", "idn-email", "idn-hostname", "ipv4",
+    "ipv6", "iri", "iri-reference", "json-pointer", "regex", "relative-json-pointer", "time",
+    "uri", "uri-reference", "uri-template", "uuid",
+)  # fmt: skip
+#: Deeper documents are judged by jsonschema. jsonschema-rs reads at most 255 levels where it
+#: compares whole values (enum, const, uniqueItems), and recurses on the C stack.
+MAX_DEPTH = 255
 
 
-def _compile(schema: Any) -> Verdict | None:
-    """The fast verdict for ``schema``, or None when only jsonschema can judge it."""
-    try:
-        return _fastschema.compile_schema(
-            schema, resolve=schemas.schema_by_id, formats=schemas.FORMATS
-        )
-    except _fastschema.UnsupportedSchema:
-        return None
-    except RecursionError:
-        return None
+def _anything(_: str) -> bool:
+    return True
 
 
 @functools.cache
-def _verdict(schema_name: str) -> Verdict | None:
-    return _compile(schemas.load_schema(schema_name))
-
-
-def _passes(verdict: Verdict | None, instance: Any) -> bool:
-    if verdict is None:
-        return False
+def _engine() -> Any:
+    """The jsonschema_rs module, or None when it cannot be imported (jsonschema then judges)."""
     try:
-        return verdict(instance)
-    except (RecursionError, TypeError, ValueError, OverflowError):
-        return False  # let the reference engine say what is wrong
+        import jsonschema_rs
+    except ImportError:
+        return None
+    return jsonschema_rs
+
+
+class _Verdict:
+    """jsonschema-rs's validator for one schema, fed only what it reads correctly."""
+
+    __slots__ = ("recursive", "validator")
+
+    def __init__(self, validator: Validator, *, recursive: bool) -> None:
+        self.validator = validator
+        # jsonschema-rs recurses on the C stack: through a recursive schema, a deep enough
+        # document would overflow it instead of raising. Such schemas get the depth limit always.
+        self.recursive = recursive
+
+    def judge(self, instance: Any) -> tuple[bool | None, Any]:
+        """The verdict on ``instance`` (None: left to jsonschema), and the value judged.
+
+        jsonschema-rs reads Python values by their exact type: a subclass (the floats that keep
+        their JSON text) can be read as "not a number" without a word, so such documents are
+        judged as plain copies. Values JSON cannot hold, and documents nested deeper than
+        :data:`MAX_DEPTH`, are left to jsonschema. Anything else jsonschema-rs raises is a bug,
+        and propagates.
+        """
+        if not self.recursive and _exact_types(instance):
+            try:
+                return self.validator.is_valid(instance), instance
+            except ValueError:
+                pass  # a value it cannot read, or too deep: told apart below, or raised again
+        try:
+            plain = _plain(instance, MAX_DEPTH)
+        except _NotJSON:
+            return None, instance
+        return self.validator.is_valid(plain), plain
+
+
+def _exact_types(instance: Any) -> bool:
+    """Whether ``instance`` holds only built-in types themselves, no subclasses (in C: marshal
+    refuses subclasses)."""
+    try:
+        marshal.dumps(instance)
+    except ValueError:
+        return False
+    return True
+
+
+def _compile(schema: Any, *, recursive: bool | None = None) -> _Verdict | None:
+    """jsonschema-rs's verdict for ``schema``; None without jsonschema-rs.
+
+    ``recursive`` says whether a ``$ref`` cycle can be followed (None: find out). A schema
+    jsonschema-rs refuses (not valid JSON Schema, a reference that does not resolve) is a
+    :class:`SchemaError`.
+    """
+    engine = _engine()
+    if engine is None:
+        return None
+    if not isinstance(schema, dict | bool):
+        raise SchemaError("a schema is a JSON object or true or false")
+    formats: dict[str, Callable[[str], bool]] = dict.fromkeys(_ANNOTATION_FORMATS, _anything)
+    formats.update(schemas.FORMATS)
+    try:
+        validator: Validator = engine.Draft202012Validator(
+            schema, formats=formats, validate_formats=True, retriever=schemas.schema_by_id
+        )
+        if recursive is None:
+            recursive = _has_cycle(engine, schema)
+    except engine.ValidationError as exc:
+        raise SchemaError(
+            f"the schema is not valid JSON Schema, or a $ref in it does not resolve: {exc.message}"
+        ) from None
+    return _Verdict(validator, recursive=recursive)
+
+
+def _has_cycle(engine: Any, schema: Any) -> bool:
+    """Whether ``schema`` can refer to itself: jsonschema-rs inlines every ``$ref`` but those of a
+    cycle (and dynamic references it leaves as they are)."""
+    inlined = json.dumps(engine.dereference(schema, retriever=schemas.schema_by_id))
+    return any(f'"{key}"' in inlined for key in ("$ref", "$dynamicRef", "$recursiveRef"))
+
+
+@functools.cache
+def _verdict(schema_name: str) -> _Verdict | None:
+    if schema_name == schemas.OPENAPI:
+        schemas.validator(schema_name)  # raises the error that says what to use instead
+    # No packaged schema has a $ref cycle (a test holds them to it), so none is looked for.
+    return _compile(schemas.load_schema(schema_name), recursive=False)
+
+
+def _judge(verdict: _Verdict | None, instance: Any) -> tuple[bool | None, Any]:
+    """:meth:`_Verdict.judge`, or no verdict (None) without jsonschema-rs."""
+    return (None, instance) if verdict is None else verdict.judge(instance)
+
+
+def _engine_findings(
+    verdict: _Verdict | None, valid: bool | None, judged: Any, base: str, root: str
+) -> list[Finding]:
+    """jsonschema-rs's own errors, for a document it refuses and jsonschema does not.
+
+    The two agree on every document the tests generate; should they ever disagree, the verdict
+    stands and is explained in jsonschema-rs's words rather than dropped.
+    """
+    if verdict is None or valid is not False:
+        return []
+    return [
+        finding(
+            "DK200",
+            f"{_where(error.instance_path, root)}: {error.message}",
+            hint="see the schema for this place",
+            pointer=pointer_join(base, *error.instance_path),
+        )
+        for error in verdict.validator.iter_errors(judged)
+    ]
+
+
+class _NotJSON(Exception):
+    """A value outside JSON's data model, or nested deeper than the limit."""
+
+
+_SCALARS = (str, int, float, bool, type(None))
+
+
+def _plain(value: Any, depth: int) -> Any:
+    """``value`` with subclasses of str, int and float as their base type and tuples as lists
+    (``value`` itself when it has none). Raises :class:`_NotJSON` for anything else JSON cannot
+    hold, and for more than ``depth`` levels of arrays and objects."""
+    kind = type(value)
+    if kind is dict:
+        if depth == 0:
+            raise _NotJSON
+        out: dict[str, Any] | None = None
+        for key, item in value.items():
+            if type(key) is not str:
+                raise _NotJSON
+            new = _plain(item, depth - 1)
+            if new is not item:
+                if out is None:
+                    out = dict(value)
+                out[key] = new
+        return value if out is None else out
+    if kind is list or kind is tuple:
+        if depth == 0:
+            raise _NotJSON
+        items: list[Any] | None = None if kind is list else list(value)
+        for index, item in enumerate(value):
+            new = _plain(item, depth - 1)
+            if new is not item:
+                if items is None:
+                    items = list(value)
+                items[index] = new
+        return value if items is None else items
+    if kind in _SCALARS:
+        return value
+    if isinstance(value, float):
+        return float.__float__(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return int.__int__(value)
+    if isinstance(value, str):
+        return str.__str__(value)
+    raise _NotJSON
 
 
 class _Compiled:
-    """A schema's fast verdict, and its jsonschema validator once it is needed."""
+    """A schema's verdict, and its jsonschema validator once it is needed."""
 
     def __init__(self, schema: dict[str, Any]) -> None:
         self.schema = schema  # held so that its id() stays unique while cached
@@ -405,7 +569,9 @@ def _where(path: Iterable[str | int], root: str) -> str:
 def _show(value: Any, limit: int = 60) -> str:
     try:
         text = json.dumps(value, ensure_ascii=False)
-    except (TypeError, ValueError, RecursionError):
+    except RecursionError:
+        text = f"an {_kind(value)} nested too deeply to show"
+    except (TypeError, ValueError):
         text = repr(value)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
