@@ -79,7 +79,7 @@ def test_version_and_help_in_a_real_process() -> None:
 
 
 def test_colour_only_on_a_terminal_and_never_with_no_color(monkeypatch: pytest.MonkeyPatch) -> None:
-    from dagkit.cli._common import colour_ok
+    from dagkit.cli._terminal import colour_ok
 
     class Terminal:
         def isatty(self) -> bool:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 import secrets
 import sys
 from collections.abc import Callable, Iterator
@@ -19,6 +18,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
+from dagkit.cli._terminal import colour_ok
 from dagkit.errors import (
     AmbiguousRequestError,
     APIError,
@@ -207,16 +207,6 @@ def print_findings(findings: list[Finding]) -> None:
 
 def echo_json(value: Any) -> None:
     click.echo(json.dumps(value, indent=2, ensure_ascii=False))
-
-
-def is_tty(stream: object) -> bool:
-    isatty = getattr(stream, "isatty", None)
-    return bool(isatty and isatty())
-
-
-def colour_ok(stream: object) -> bool:
-    """Colour only on a terminal, and never when ``NO_COLOR`` is set (no-color.org)."""
-    return not os.environ.get("NO_COLOR") and is_tty(stream)
 
 
 @contextmanager

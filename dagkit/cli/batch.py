@@ -28,10 +28,10 @@ from dagkit.cli._common import (
     echo_json,
     exit_code,
     fail,
-    is_tty,
     local_server,
     make_client,
 )
+from dagkit.cli._terminal import is_tty
 from dagkit.errors import DagkitError
 
 if TYPE_CHECKING:

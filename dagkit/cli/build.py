@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from dagkit.cli._common import colour_ok
+from dagkit.cli._terminal import colour_ok
 from dagkit.errors import DagkitError
 from dagkit.findings import has_errors
 

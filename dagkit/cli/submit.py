@@ -15,12 +15,12 @@ from dagkit.cli._common import (
     announce_updates,
     client_options,
     echo_json,
-    is_tty,
     local_server,
     make_client,
     print_findings,
     reporting,
 )
+from dagkit.cli._terminal import is_tty
 from dagkit.errors import DagkitError, ValidationFailed
 from dagkit.findings import Finding, has_errors
 

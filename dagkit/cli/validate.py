@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from dagkit.cli._common import colour_ok
+from dagkit.cli._terminal import colour_ok
 from dagkit.limits import MAX_FILE_SIZE
 from dagkit.report import FORMATS
 from dagkit.validate.files import KINDS
