@@ -23,6 +23,7 @@ import secrets
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, TypeAlias, TypeVar
@@ -30,6 +31,7 @@ from typing import Any, TypeAlias, TypeVar
 from dagkit import limits
 from dagkit.dag import JobDAG, as_dag
 from dagkit.errors import (
+    AmbiguousRequestError,
     APIError,
     DagError,
     DagkitError,
@@ -41,7 +43,14 @@ from dagkit.findings import Finding, finding, has_errors
 from dagkit.multipart import FileSpec, MultipartEncoder, quote_param
 from dagkit.nodes import Node
 from dagkit.serialize import TemplateJob, plan_request_data, to_request_data
-from dagkit.transport import FormFile, Request, Response, RetryPolicy, Transport
+from dagkit.transport import (
+    FormFile,
+    Request,
+    Response,
+    RetryPolicy,
+    Transport,
+    ambiguous_advice,
+)
 
 __all__ = [
     "RUNNING_STATUSES",
@@ -659,6 +668,7 @@ class JobsClient:
         encoder = _encoder(text, specs, progress)
         request = self._create_request(encoder)
         self._space_launch()
+        started = datetime.now(UTC)
         try:
             response = self.transport.send(request)
         except APIError as exc:
@@ -669,7 +679,16 @@ class JobsClient:
             raise
         finally:
             self._last_launch = self._clock()
-        info = self._result(response, "create_job", JobInfo.from_dict)
+        try:
+            info = self._result(response, "create_job", JobInfo.from_dict)
+        except ResponseError as exc:
+            # The server accepted the request: a job may well exist even though its answer
+            # cannot be read. Sending again (say with validation off) could make a second one.
+            raise AmbiguousRequestError(
+                f"POST {response.url} answered {response.status}, but the answer is not a job "
+                f"dagkit can read ({_reason(exc)}). {ambiguous_advice(started)}",
+                reached_server=True,
+            ) from exc
         self._uploaded[info.id] = [_spec_name(spec) for spec in specs]
         return info
 
@@ -954,6 +973,15 @@ def _summary(what: str, findings: Sequence[Finding]) -> str:
     first = errors[0]
     more = f" (and {len(errors) - 1} more error(s))" if len(errors) > 1 else ""
     return f"{what} is not valid, nothing was sent: {first.code} {first.message}{more}"
+
+
+def _reason(exc: ResponseError) -> str:
+    """Why an answer could not be read, without advice that does not fit a create."""
+    errors = [f for f in exc.findings if f.is_error]
+    if errors:
+        first = errors[0]
+        return f"{first.message} at {first.pointer or 'the top level'}"
+    return str(exc)
 
 
 def _plain_name(name: str) -> bool:

@@ -63,6 +63,7 @@ __all__ = [
     "Response",
     "RetryPolicy",
     "Transport",
+    "ambiguous_advice",
     "normalize_base_url",
     "parse_retry_after",
 ]
@@ -892,7 +893,7 @@ class Transport:
         note = f" {stop}" if stop else ""
         if not request.is_idempotent and error.reached_server:
             raise AmbiguousRequestError(
-                f"{error}{note} {_ambiguous_advice(started)}", reached_server=True
+                f"{error}{note} {ambiguous_advice(started)}", reached_server=True
             ) from cause
         raise type(error)(f"{error}{note}", reached_server=error.reached_server) from cause
 
@@ -952,7 +953,7 @@ class Transport:
             and not (status == 503 and retry_after is not None)
         ):
             raise AmbiguousRequestError(
-                f"{head}{rid}. {_ambiguous_advice(started)}", reached_server=True
+                f"{head}{rid}. {ambiguous_advice(started)}", reached_server=True
             ) from error
         raise error
 
@@ -1192,7 +1193,8 @@ def _describe_os_error(exc: BaseException) -> str:
     return str(exc) or type(exc).__name__
 
 
-def _ambiguous_advice(started: datetime) -> str:
+def ambiguous_advice(started: datetime) -> str:
+    """What to do after a create that may have been acted on: look for the job, do not resend."""
     since = started.strftime("%Y-%m-%dT%H:%M:%SZ")
     return (
         "dagkit did not send it again because the server may have acted on it: a job may "

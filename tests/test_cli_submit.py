@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -374,3 +375,59 @@ def test_submit_local_end_to_end(monkeypatch: pytest.MonkeyPatch, tmp_path: Path
     for name in saved:
         elements = json.loads((out / name).read_text())
         assert elements and all("text" in e and "embeddings" in e for e in elements)
+
+
+# ------------------------------------------------------------------------------ ambiguous creates
+
+
+@pytest.mark.parametrize(
+    ("answer", "flags"),
+    [
+        (Reply(200, json={"id": "not-a-uuid", "status": 7}), []),
+        (Reply(200, body=b"<html>signed in</html>"), []),
+        (Reply(200, body=b"<html>signed in</html>"), ["--no-validate"]),
+        (Reply(200, json={"status": "SCHEDULED"}), ["--no-validate"]),
+    ],
+    ids=["breaks-the-schema", "not-json", "not-json-unvalidated", "no-id-unvalidated"],
+)
+def test_an_unreadable_2xx_create_is_ambiguous(
+    server: FaultServer, sample: Path, answer: Reply, flags: list[str]
+) -> None:
+    server.script(JOBS, answer)
+    result = run("submit", QUICKSTART, sample, "--json", *flags)
+    assert result.exit_code == 3
+    error = json.loads(result.stdout)["error"]
+    assert error["type"] == "AmbiguousRequestError"
+    assert error["reached_server"] is True
+    assert "a job may already have been created" in error["message"]
+    assert "dagkit jobs list" in error["message"]
+    assert "--no-validate" not in result.stdout + result.stderr  # a rerun would duplicate
+    assert server.count(JOBS) == 1
+
+
+# ------------------------------------------------------------------- downloads stay inside
+
+
+def test_job_ids_from_the_server_cannot_lead_downloads_out_of_the_folder(
+    server: FaultServer, sample: Path, tmp_path: Path
+) -> None:
+    outside = tmp_path / "outside"
+    ids = ["../../escaped", str(outside), "a/../../twin", "b/../../twin"]
+    compare = EXAMPLES / "compare_chunkers.py"  # plans two jobs: one folder per job
+    for first, second in [ids[:2], ids[2:]]:
+        server.script(JOBS, *(Reply(200, json=job_json(job_id=i)) for i in (first, second)))
+        for job_id in (first, second):
+            segment = urllib.parse.quote(job_id, safe="")
+            done = {**job_json("COMPLETED", job_id)}
+            server.script(JOBS + segment, Reply(200, json=done))
+            server.script(f"{JOBS}{segment}/download", Reply(200, body=b"[]"))
+        out = tmp_path / "runs" / "out"
+        result = run("submit", compare, sample, "--no-validate", "--download", out, "--json")
+        assert result.exit_code == 0, result.output
+        saved = [Path(p) for j in json.loads(result.stdout)["jobs"] for p in j["downloads"]]
+        assert len(set(saved)) == 2
+        for path in saved:
+            assert path.resolve().is_relative_to(out.resolve()) and path.is_file()
+    assert not outside.exists()
+    assert sorted(p.name for p in (tmp_path / "runs").iterdir()) == ["out"]
+    assert not (tmp_path / "escaped").exists() and not (tmp_path / "twin").exists()

@@ -110,16 +110,34 @@ def submit(
                 ]
         downloads: dict[str, list[str]] = {}
         if download is not None:
+            folders = _job_folders(jobs)
             with reporting(opts):
-                for info in jobs:
+                for info, folder in zip(jobs, folders, strict=True):
                     if info.succeeded:
-                        where = Path(download) / info.id if len(jobs) > 1 else Path(download)
+                        where = Path(download) / folder if len(jobs) > 1 else Path(download)
                         paths = client.download_all(info, where)
                         downloads[info.id] = [str(p) for p in paths]
                         if not opts.json:
                             for path in paths:
                                 click.echo(f"saved {path}")
     _finish(jobs, downloads, opts, waited=wait or download is not None)
+
+
+def _job_folders(jobs: list[JobInfo]) -> list[str]:
+    """A folder per job inside --download DIR, named after its id. The server chose the id, so
+    it is reduced to one plain name (``../x`` or ``/etc`` cannot leave DIR) and kept unique."""
+    from dagkit.client import safe_filename
+
+    taken: set[str] = set()
+    folders = []
+    for n, info in enumerate(jobs, 1):
+        name = base = safe_filename(info.id, fallback=f"job-{n}")
+        while name in taken:
+            name = f"{base}-{n}"
+            n += len(jobs)
+        taken.add(name)
+        folders.append(name)
+    return folders
 
 
 def _load(source: str | None, template_id: str | None) -> JobDAG | TemplateJob | str:
