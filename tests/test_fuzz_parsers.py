@@ -2,15 +2,14 @@
 
 Arbitrary bytes, truncations, broken UTF-8, deep nesting, huge numbers and random mutations of
 the valid example files go to validate_request_data, validate_body, validate_http_request,
-validate_response, validate_http_response and the whole ``dagkit validate`` command. Each
-example has a deadline, so a parser that loops or backtracks badly fails the test.
+validate_response, validate_http_response and the whole ``dagkit validate`` command. How long
+the worst inputs take is measured by the benchmarks in ``tests/bench/``, not asserted here.
 """
 
 from __future__ import annotations
 
 import os
 import tempfile
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -35,7 +34,6 @@ RESPONSES = [v for k, v in SAMPLES.items() if ".response." in k]
 
 FUZZ = settings(
     max_examples=60,
-    deadline=timedelta(seconds=2),
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 

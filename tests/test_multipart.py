@@ -34,6 +34,8 @@ from dagkit.multipart import (
 GOLDEN = Path(__file__).parent / "data" / "golden" / "multipart-basic.bin"
 KiB = 1024
 
+# Text that can be encoded as UTF-8: no lone surrogates (the encoder rightly refuses them).
+TEXT = st.characters(codec="utf-8")
 # Names that already contain an escape sequence cannot round-trip (browsers share this limit).
 _ESCAPES = ("%22", "%0D", "%0A")
 names = st.text(max_size=30).filter(lambda s: not any(e in s for e in _ESCAPES))
@@ -181,21 +183,15 @@ def test_stdlib_email_parser_agrees(
     msg = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(head + b"".join(encoder))
     seen = []
     for part in msg.iter_parts():
+        # get_param() takes the quotes off once. Not get_filename(): it unquotes a second time
+        # (so "<a>" loses its angle brackets) and strips spaces, which a filename may hold.
         name = part.get_param("name", header="content-disposition")
-        filename = part.get_filename()
+        filename = part.get_param("filename", header="content-disposition")
         payload = part.get_payload(decode=True)
         assert isinstance(name, str) and isinstance(payload, bytes)
+        assert filename is None or isinstance(filename, str)
         seen.append((unescape(name), None if filename is None else unescape(filename), payload))
-    # Message.get_filename() strips whitespace around the (still escaped) name; all else agrees.
-    expected = [
-        (n, None if f is None else unescape(html_escape(f).strip()), d)
-        for n, f, d in expected_parts(fields_, files_)
-    ]
-    assert seen == expected
-
-
-def html_escape(value: str) -> str:
-    return value.replace('"', "%22").replace("\r", "%0D").replace("\n", "%0A")
+    assert seen == expected_parts(fields_, files_)
 
 
 def unescape(value: str) -> str:
@@ -629,7 +625,7 @@ def test_limits_content_types_and_support() -> None:
 # ------------------------------------------------------------------------------------ fuzz
 
 
-@settings(max_examples=150, deadline=2000)
+@settings(max_examples=150)
 @given(data=st.binary(max_size=2000), sizes=st.lists(st.integers(1, 64), min_size=1, max_size=4))
 def test_arbitrary_bytes_give_events_never_exceptions(data: bytes, sizes: list[int]) -> None:
     events = parse(data, "b", sizes)
@@ -660,7 +656,7 @@ def mutated_bodies(draw: st.DrawFn) -> bytes:
     return bytes(body)
 
 
-@settings(max_examples=150, deadline=2000)
+@settings(max_examples=150)
 @given(body=mutated_bodies(), sizes=st.lists(st.integers(1, 40), min_size=1, max_size=3))
 def test_mutated_bodies_give_events_never_exceptions(body: bytes, sizes: list[int]) -> None:
     # Chunking never changes the outcome, problems included.
@@ -671,12 +667,10 @@ def test_mutated_bodies_give_events_never_exceptions(body: bytes, sizes: list[in
 @given(
     st.lists(
         # "%22"-style text in a name does not survive escaping (documented), so no "%" here
-        st.tuples(
-            st.text(st.characters(exclude_characters="%"), max_size=8), st.binary(max_size=300)
-        ),
+        st.tuples(st.text(TEXT.filter(lambda c: c != "%"), max_size=8), st.binary(max_size=300)),
         max_size=4,
     ),
-    st.text(max_size=50),
+    st.text(TEXT, max_size=50),
 )
 def test_outline_matches_what_the_parser_sees(files: list[tuple[str, bytes]], text: str) -> None:
     """The outline a checker judges is the body the parser reads: same parts, sizes, fields."""

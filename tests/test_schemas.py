@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 from referencing.exceptions import Unresolvable
@@ -629,13 +629,50 @@ def test_every_isoformat_timestamp_is_a_date_time(moment: datetime) -> None:
     assert not schemas.is_date_time(text[: text.rindex(":") - 3])  # offset cut off
 
 
-@settings(max_examples=300, deadline=None)
-@given(st.text(alphabet="0123456789-:TZtz.+ ", max_size=30))
+_STAMP_CHARS = "0123456789-:TZtz.+ "
+
+
+@st.composite
+def stamps(draw: st.DrawFn) -> str:
+    """Date-times as servers write them (offset or Z, any case, fractions), each kept whole or
+    changed in one place, so valid and invalid texts both come up, most of them close calls."""
+    moment = draw(st.datetimes(timezones=OFFSETS))
+    text = moment.isoformat(timespec=draw(st.sampled_from(["seconds", "milliseconds", "auto"])))
+    if text.endswith("+00:00") and draw(st.booleans()):
+        text = text[:-6] + "Z"
+    if draw(st.booleans()):
+        text = text.replace("T", "t").replace("Z", "z")
+    edit = draw(st.sampled_from(["none", "replace", "delete", "insert"]))
+    if edit != "none":
+        at = draw(st.integers(0, len(text) - 1))
+        new = draw(st.sampled_from(_STAMP_CHARS))
+        text = text[:at] + ("" if edit == "delete" else new) + text[at + (edit != "insert") :]
+    return text
+
+
+@settings(max_examples=300)
+@given(st.one_of(stamps(), st.text(alphabet=_STAMP_CHARS, max_size=30)))
 def test_date_time_agrees_with_rfc3339_validator(text: str) -> None:
     rfc3339 = pytest.importorskip("rfc3339_validator")
     leap = len(text) > 18 and text[17:19] == "60"  # that library rejects every leap second
     if not leap:
-        assert schemas.is_date_time(text) == rfc3339.validate_rfc3339(text.upper())
+        valid = rfc3339.validate_rfc3339(text.upper())
+        event(f"the validator says {'valid' if valid else 'invalid'}")
+        assert schemas.is_date_time(text) == valid
+
+
+def test_date_time_examples_include_valid_ones() -> None:
+    """The agreement test above compares acceptances too, not only rejections."""
+    rfc3339 = pytest.importorskip("rfc3339_validator")
+    seen: list[bool] = []
+
+    @settings(max_examples=100, database=None)
+    @given(stamps())
+    def record(text: str) -> None:
+        seen.append(bool(rfc3339.validate_rfc3339(text.upper())))
+
+    record()
+    assert seen.count(True) >= 10 and seen.count(False) >= 10
 
 
 @pytest.mark.parametrize(

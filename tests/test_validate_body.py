@@ -387,25 +387,25 @@ def check_findings(found: list[Finding]) -> None:
         assert f.code in CODES and f.severity in ("error", "warning")
 
 
-@settings(max_examples=200, deadline=2000)
+@settings(max_examples=200)
 @given(data=mutated(), content_type=content_types)
 def test_mutated_bodies_give_findings_only(data: bytes, content_type: str) -> None:
     check_findings(validate_body(data, content_type))
 
 
-@settings(max_examples=200, deadline=2000)
+@settings(max_examples=200)
 @given(data=st.binary(max_size=1500), content_type=content_types)
 def test_arbitrary_bytes_give_findings_only(data: bytes, content_type: str) -> None:
     check_findings(validate_body(data, content_type))
 
 
-@settings(max_examples=200, deadline=2000)
+@settings(max_examples=200)
 @given(data=mutated(base=http(f"POST /x HTTP/1.1\nContent-Type: {CT}\n", VALID_BODY)))
 def test_mutated_captured_requests_give_findings_only(data: bytes) -> None:
     check_findings(validate_http_request(data))
 
 
-@settings(max_examples=100, deadline=2000)
+@settings(max_examples=100)
 @given(data=st.binary(max_size=500))
 def test_arbitrary_captured_requests_give_findings_only(data: bytes) -> None:
     check_findings(validate_http_request(b"POST / HTTP/1.1\r\n" + data))
