@@ -237,7 +237,11 @@ class RetryPolicy:
       ``total_budget`` seconds after the first attempt started: if the next wait does not fit,
       dagkit raises the last error at once rather than sleeping. (A single attempt is bounded by
       the connect and read timeouts, not by the budget.)
-    - Redirects (301, 302, 303, 307, 308) are followed up to 5 hops and are not counted as attempts.
+    - Redirects (301, 302, 303, 307, 308) are followed up to 5 hops and are not counted as
+      attempts, with two exceptions. A 301, 302 or 303 to a request that is not idempotent would
+      turn it into a GET of another page: dagkit raises
+      :class:`~dagkit.errors.AmbiguousRequestError` instead (the server may have acted). And no
+      redirect from https to plain http is followed. The key goes only to the configured origin.
     """
 
     max_attempts: int = 5
@@ -672,7 +676,7 @@ class Transport:
                         f"check {ENV_URL}",
                         reached_server=True,
                     )
-                current = self._redirected(current, response)
+                current = self._redirected(current, response, started)
                 attempt = 0
                 continue
             if status < 400:
@@ -723,7 +727,7 @@ class Transport:
         self._sleep(wait)
         return None
 
-    def _redirected(self, request: Request, response: Response) -> Request:
+    def _redirected(self, request: Request, response: Response, started: datetime) -> Request:
         location = response.headers.get("location")
         if not location:
             raise RemoteProtocolError(
@@ -731,10 +735,25 @@ class Transport:
                 reached_server=True,
             )
         url = urllib.parse.urljoin(request.url, location.strip())
-        _Target.parse(url)  # a redirect to a non-http URL is an error, before anything is sent
+        target = _Target.parse(url)  # a non-http URL is an error, before anything is sent
+        moved = f"{request.method} {request.url} answered {response.status} (to {url})"
         to_get = response.status == 303 or (
             response.status in (301, 302) and request.method == "POST"
         )
+        if not request.is_idempotent and (to_get or _downgrade(request.url, target)):
+            # The server answered the create with something other than a job: it may have made
+            # one. Following a 301/302/303 would GET some page and take it for the new job.
+            raise AmbiguousRequestError(
+                f"{moved}, which dagkit does not follow for a request that creates. "
+                f"{ambiguous_advice(started)}",
+                reached_server=True,
+            )
+        if _downgrade(request.url, target):
+            raise RemoteProtocolError(
+                f"{moved}: refusing to leave https for plain http, where the request and its "
+                f"answer could be read and changed on the way; check {ENV_URL}",
+                reached_server=True,
+            )
         if to_get and request.method != "HEAD":
             dropped = {"content-type", "content-length"}
             headers = {k: v for k, v in request.headers.items() if k.lower() not in dropped}
@@ -1169,6 +1188,11 @@ def _connect_failure(
         # http.client's words for a CONNECT the proxy refused; 407 means bad proxy credentials
         return f"the proxy {host}:{port} refused the tunnel ({exc}).", "407" not in str(exc)
     return f"could not connect to {host}:{port}{via} ({_describe_os_error(exc)}).", True
+
+
+def _downgrade(url: str, target: _Target) -> bool:
+    """True when a redirect would take an https request to plain http."""
+    return urllib.parse.urlsplit(url).scheme.lower() == "https" and target.scheme == "http"
 
 
 def _request_id(headers: Headers) -> str | None:

@@ -480,13 +480,15 @@ def test_307_308_resend_the_whole_body(server: FaultServer, clock: FakeClock, st
 
 
 @pytest.mark.parametrize("status", [301, 302, 303])
-def test_post_redirected_by_301_302_303_becomes_get(
+def test_idempotent_post_redirected_by_301_302_303_becomes_get(
     server: FaultServer, clock: FakeClock, status: int
 ) -> None:
-    server.script(JOBS, redirect(status, "/api/v1/elsewhere"))
+    server.script("/api/v1/jobs/j/cancel", redirect(status, "/api/v1/elsewhere"))
     server.script("/api/v1/elsewhere", Reply(200, json=[]))
     transport = make(server.url, clock)
-    transport.send(create_job(transport, upload()))
+    headers = {"Content-Type": "application/json"}
+    cancel = Request("POST", transport.url("/jobs/j/cancel"), headers, b"{}", idempotent=True)
+    transport.send(cancel)
     (moved,) = server.requests("/api/v1/elsewhere")
     assert moved.method == "GET" and moved.body == b""
     assert moved.header("Content-Type") is None
@@ -510,6 +512,71 @@ def test_redirect_loop_stops(server: FaultServer, clock: FakeClock) -> None:
     with pytest.raises(RemoteProtocolError, match="more than 5 redirects"):
         transport.send(Request("GET", transport.url("/a")))
     assert server.count("/api/v1/a") == 6
+
+
+@pytest.mark.parametrize("status", [301, 302, 303])
+def test_a_create_redirected_by_301_302_303_is_ambiguous(
+    server: FaultServer, clock: FakeClock, status: int
+) -> None:
+    # Following would GET another page and return it as the created job.
+    server.script(JOBS, redirect(status, "/api/v1/elsewhere"))
+    server.script("/api/v1/elsewhere", Reply(200, json=JOB_CREATED))
+    transport = make(server.url, clock)
+    with pytest.raises(AmbiguousRequestError, match="dagkit jobs list") as caught:
+        transport.send(create_job(transport, upload()))
+    assert caught.value.reached_server is True
+    assert f"answered {status}" in str(caught.value)
+    assert server.count(JOBS) == 1 and server.count("/api/v1/elsewhere") == 0
+
+
+def test_a_create_redirected_to_another_origin_keeps_the_key_home(
+    server: FaultServer, clock: FakeClock
+) -> None:
+    with FaultServer() as other:
+        other.script(JOBS, Reply(200, json=JOB_CREATED))
+        server.script(JOBS, redirect(307, f"{other.url}{JOBS}"))
+        transport = make(server.url, clock)
+        body = upload()
+        assert transport.send(create_job(transport, body)).json() == JOB_CREATED
+        (moved,) = other.requests(JOBS)
+        assert moved.body == b"".join(body.blocks)
+        assert moved.header(API_KEY_HEADER) is None
+        assert server.requests(JOBS)[0].header(API_KEY_HEADER) == KEY
+
+
+@pytest.fixture
+def secure(certificate: tuple[Path, Path]) -> Iterator[FaultServer]:
+    import ssl
+
+    cert, key = certificate
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    with FaultServer(tls=context) as running:
+        yield running
+
+
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+@pytest.mark.parametrize("method", ["POST", "GET"])
+def test_no_redirect_leaves_https_for_plain_http(
+    secure: FaultServer,
+    server: FaultServer,
+    certificate: tuple[Path, Path],
+    clock: FakeClock,
+    status: int,
+    method: str,
+) -> None:
+    # A 307/308 would resend the files in clear; any other would fetch the answer in clear.
+    secure.script(JOBS, redirect(status, f"{server.url}{JOBS}"))
+    server.script(JOBS, Reply(200, json=JOB_CREATED))
+    transport = make(f"https://localhost:{secure.port}", clock, ca_bundle=certificate[0])
+    if method == "POST":
+        with pytest.raises(AmbiguousRequestError, match="dagkit jobs list"):
+            transport.send(create_job(transport, upload()))
+    else:
+        with pytest.raises(RemoteProtocolError, match="refusing to leave https"):
+            transport.send(Request("GET", transport.url("/jobs/")))
+    assert secure.count(JOBS) == 1
+    assert server.count() == 0
 
 
 # --------------------------------------------------------------------------- the key never leaks
@@ -797,21 +864,6 @@ def test_no_proxy_bypasses_the_proxy(
     with pytest.raises(ConnectError, match="resolve"):
         transport.send(Request("GET", transport.url("/jobs/")))
     assert server.count() == 0
-
-
-@pytest.fixture(scope="module")
-def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    if shutil.which("openssl") is None:
-        pytest.skip("openssl is not installed")
-    folder = tmp_path_factory.mktemp("tls")
-    cert, key = folder / "cert.pem", folder / "key.pem"
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-         "-nodes", "-keyout", str(key), "-out", str(cert), "-days", "1", "-subj", "/CN=localhost",
-         "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"],
-        check=True, capture_output=True,
-    )  # fmt: skip
-    return cert, key
 
 
 def test_tls_is_verified(certificate: tuple[Path, Path], clock: FakeClock) -> None:
