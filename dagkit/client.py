@@ -8,10 +8,14 @@
     paths = client.download_all(job, "out/")
 
 Requests are checked with the same validators ``dagkit validate`` and the embedded server use
-before anything is sent (an invalid job never reaches the server), and answers are checked
-against the API's schemas when they arrive; ``validate=False`` turns both off. Answers are parsed
-leniently into frozen dataclasses: unknown fields are ignored, a status the client does not know
-yet (``REJECTED``) is kept as a plain string, and a missing optional field is None.
+before anything is sent (an invalid job never reaches the server). Answers are read leniently
+into frozen dataclasses: only an answer the client cannot use (not JSON, a job without ``id`` or
+``status``) raises :class:`~dagkit.errors.ResponseError`. Anything else that departs from the
+API's schemas is read around and logged once per client as a warning, in the words of
+``dagkit validate --kind response``: a ``created_at`` without UTC offset (read as UTC), an id
+that is not a UUID, a status the client does not know yet (kept as a plain string), a missing
+or mistyped field it does not need (None). Unknown fields are ignored. ``validate=False`` turns
+the request checks and these warnings off.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
 import secrets
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -190,12 +195,23 @@ class JobInfo:
     def succeeded(self) -> bool:
         return self.status == JobStatus.COMPLETED
 
+    @property
+    def created(self) -> datetime | None:
+        """``created_at`` as an aware datetime; one without a UTC offset is read as UTC."""
+        if self.created_at is None:
+            return None
+        from dagkit.validate.response import read_date_time
+
+        return read_date_time(self.created_at)
+
     @classmethod
     def from_dict(cls, data: Any) -> JobInfo:
         doc = _object(data, "a job")
         job_id = _str(doc, "id")
         if not job_id:
             raise ResponseError("the server's job has no id")
+        if not isinstance(doc.get("status"), str) or not doc["status"]:
+            raise ResponseError(f'the server\'s job {job_id} has no "status"')
         ids = doc.get("input_file_ids")
         outputs = doc.get("output_node_files")
         return cls(
@@ -489,6 +505,8 @@ class JobsClient:
         self._last_launch: float | None = None
         # job id -> the names of the files uploaded with it, to name downloads after them
         self._uploaded: dict[str, list[str]] = {}
+        # the answer departures already logged: each is logged once, not at every poll
+        self._departures: set[tuple[str, str, str]] = set()
 
     def __repr__(self) -> str:
         return f"JobsClient(transport={self.transport!r}, validate={self.validate!r})"
@@ -916,18 +934,27 @@ class JobsClient:
             errors = [f for f in findings if f.is_error and f.code != "DK503"]
             if errors:
                 raise ResponseError(
-                    f"the answer to {operation} from {response.url} breaks the API's schema: "
+                    f"the answer to {operation} from {response.url} cannot be used: "
                     f"{errors[0].message} (at {errors[0].pointer or 'the top level'})"
-                    + (f" and {len(errors) - 1} more problem(s)" if len(errors) > 1 else "")
-                    + "; pass validate=False (--no-validate) to accept it anyway",
+                    + (f" and {len(errors) - 1} more problem(s)" if len(errors) > 1 else ""),
                     findings,
                 )
             for f in findings:
-                logger.warning("%s answer: %s %s", operation, f.code, f.message)
+                self._log_departure(operation, f)
         return parse(response.json())
+
+    def _log_departure(self, operation: str, f: Finding) -> None:
+        """Log a departure the first time this client meets it (per operation, code and field,
+        whichever item of a list it is in)."""
+        key = (operation, f.code, _ANY_INDEX.sub("/*", f.pointer))
+        if key not in self._departures:
+            self._departures.add(key)
+            logger.warning("%s answer: %s %s", operation, f.code, f.message)
 
 
 # ------------------------------------------------------------------------------ helpers
+
+_ANY_INDEX = re.compile(r"/\d+(?=/|$)")
 
 
 def _specs(files: Sequence[FileArg]) -> list[FileSpec]:

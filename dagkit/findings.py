@@ -119,7 +119,12 @@ CODES: dict[str, Rule] = _rules(
     ("DK419", "bad-http-request", "error", "a captured HTTP request whose head cannot be read"),
     ("DK420", "request-data-too-large", "error", "a request_data part too large to be a job"),
     ("DK500", "response-not-json", "error", "a response body that is not JSON"),
-    ("DK501", "response-schema", "error", "a response that breaks its schema"),
+    (
+        "DK501",
+        "response-unusable",
+        "error",
+        "an answer the client cannot use: the wrong shape, or a job without id or status",
+    ),
     (
         "DK502",
         "unknown-enum-value",
@@ -127,6 +132,12 @@ CODES: dict[str, Rule] = _rules(
         "a status or enum value the schema does not list yet",
     ),
     ("DK503", "unknown-operation", "error", "an operation or status the spec does not describe"),
+    (
+        "DK504",
+        "response-departure",
+        "warning",
+        "an answer departs from its schema where the client reads around it",
+    ),
     ("DK510", "server-rejected", "error", "a 422 validation error reported by the server"),
     ("DK600", "workflow-no-nodes", "error", "a custom workflow with neither nodes nor a template"),
     ("DK601", "nodes-and-template", "error", "a workflow with both workflow_nodes and template_id"),

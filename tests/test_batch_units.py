@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -286,6 +287,20 @@ def test_the_written_report_reads_back_as_its_dict(files: list[FileResult]) -> N
 def test_server_timestamps_read_back_to_the_millisecond(seconds: float) -> None:
     parsed = _timestamp(timestamp(seconds))
     assert parsed is not None and abs(parsed - seconds) < 0.001 + 1e-6
+
+
+def test_a_timestamp_without_offset_is_utc_whatever_the_local_zone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # the platform's get-job sends created_at without an offset; it is UTC, not local time
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    try:
+        naive = _timestamp("2025-10-07T20:17:04.419033")
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    assert naive == _timestamp("2025-10-07T20:17:04.419033Z")
 
 
 def test_unreadable_timestamps_are_none() -> None:

@@ -10,6 +10,7 @@ import logging
 import os
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -354,19 +355,66 @@ def test_unknown_status_is_kept_and_extra_fields_ignored(
     assert "DK502" in caplog.text
 
 
-def test_a_schema_invalid_answer_is_a_response_error(
+def test_a_job_without_a_status_is_a_response_error(
     client: JobsClient, server: FaultServer, fake: FakeTime
 ) -> None:
     broken = job_json()
-    del broken["workflow_id"]
-    broken["created_at"] = "yesterday"
+    del broken["status"]
     server.script(JOBS + JOB_ID, Reply(200, json=broken), Reply(200, json=broken))
     with pytest.raises(ResponseError) as caught:
         client.get_job(JOB_ID)
     assert {f.code for f in caught.value.findings} == {"DK501"}
-    lenient = JobsClient(url=server.url, api_key=KEY, validate=False, sleep=fake.sleep)
-    info = lenient.get_job(JOB_ID)
-    assert (info.workflow_id, info.created_at) == (None, "yesterday")
+    assert '"status"' in str(caught.value)
+    # without the schema check the answer is still one the client cannot use
+    unchecked = JobsClient(url=server.url, api_key=KEY, validate=False, sleep=fake.sleep)
+    with pytest.raises(ResponseError, match="status"):
+        unchecked.get_job(JOB_ID)
+
+
+def test_departures_the_client_does_not_need_are_read_around(
+    client: JobsClient, server: FaultServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    broken = job_json(created_at="yesterday", runtime="PT")
+    del broken["workflow_id"]
+    server.script(JOBS + JOB_ID, Reply(200, json=broken))
+    with caplog.at_level(logging.WARNING, logger="dagkit.client"):
+        info = client.get_job(JOB_ID)
+    assert (info.workflow_id, info.created_at, info.created) == (None, "yesterday", None)
+    assert caplog.text.count("DK504") == 3
+
+
+def test_a_platform_answer_is_read_and_each_departure_logged_once(
+    client: JobsClient, server: FaultServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    # what the platform's get-job sends: a created_at without offset; ids that are not UUIDs
+    answer = job_json(
+        "IN_PROGRESS",
+        created_at="2025-10-07T20:17:04.419033",
+        workflow_id="wf-1",
+        output_node_files=[
+            {
+                "node_id": "n1a2b3c4-5d6e",
+                "file_id": "250713305v1-d88db765.pdf",
+                "node_type": "partition",
+                "node_subtype": "unstructured_api",
+            }
+        ],
+    )
+    done = dict(answer, status="COMPLETED")
+    server.script(
+        JOBS + JOB_ID, Reply(200, json=answer), Reply(200, json=answer), Reply(200, json=done)
+    )
+    with caplog.at_level(logging.WARNING, logger="dagkit.client"):
+        info = client.wait(JOB_ID)
+    assert info.succeeded and server.count() == 3
+    assert info.created == datetime(2025, 10, 7, 20, 17, 4, 419033, tzinfo=UTC)
+    warnings = [r.getMessage() for r in caplog.records]
+    assert len(warnings) == 3, warnings  # one per departure, however many polls
+    assert any(
+        'created_at "2025-10-07T20:17:04.419033" has no UTC offset; read as UTC' in w
+        for w in warnings
+    )
+    assert any('workflow_id "wf-1" is not a UUID; used as given' in w for w in warnings)
 
 
 def test_a_non_json_answer_is_a_response_error(client: JobsClient, server: FaultServer) -> None:
@@ -667,10 +715,10 @@ def test_job_parsing_is_lenient_but_never_crashes(doc: dict[str, Any]) -> None:
     try:
         info = JobInfo.from_dict(doc)
     except ResponseError:
-        assert not doc.get("id")
+        # only a job the client cannot use: no id, or no status
+        assert not doc.get("id") or not (isinstance(doc.get("status"), str) and doc["status"])
         return
-    if isinstance(doc.get("status"), str):
-        assert info.status == doc["status"]
+    assert info.status == doc["status"]
     json.dumps(info.to_dict())  # always printable as JSON
 
 

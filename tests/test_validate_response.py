@@ -101,14 +101,79 @@ def test_guess_operation_says_none_when_the_shape_says_nothing(value: Any) -> No
 # --- what is wrong ---------------------------------------------------------------------------
 
 
-def test_bad_formats_are_errors_with_pointer_and_line() -> None:
+def test_format_departures_are_warnings_with_pointer_and_line() -> None:
     text = json.dumps(dict(JOB, id="job-42", created_at="yesterday", runtime="PT"), indent=2)
     findings = validate_response(text, operation="get_job", status=200, file="r.json")
     by_pointer = {f.pointer: f for f in findings}
     assert set(by_pointer) == {"/id", "/created_at", "/runtime"}
-    assert {f.code for f in findings} == {"DK501"}
+    assert {f.code for f in findings} == {"DK504"}
     assert by_pointer["/id"].line == 2 and by_pointer["/id"].file == "r.json"
-    assert all(f.is_error for f in findings)
+    assert not any(f.is_error for f in findings)
+
+
+def test_a_created_at_without_offset_is_read_as_utc() -> None:
+    # what the platform's get-job sent (notebooks' saved outputs)
+    doc = dict(JOB, created_at="2025-10-07T20:17:04.419033")
+    (f,) = validate_response(doc, operation="get_job", status=200)
+    assert (f.code, f.severity, f.pointer) == ("DK504", "warning", "/created_at")
+    assert f.message == 'created_at "2025-10-07T20:17:04.419033" has no UTC offset; read as UTC'
+
+
+def test_ids_that_are_not_uuids_are_used_as_given() -> None:
+    doc = dict(
+        JOB,
+        id="n1a2b3c4-job",
+        workflow_id="wf-1",
+        output_node_files=[
+            {
+                "node_id": "n1a2b3c4-5d6e",
+                "file_id": "a-d88db765.pdf",
+                "node_type": "partition",
+                "node_subtype": "unstructured_api",
+            }
+        ],
+    )
+    findings = validate_response(doc, operation="get_job", status=200)
+    assert {f.pointer for f in findings} == {"/id", "/workflow_id", "/output_node_files/0/node_id"}
+    assert all(f.code == "DK504" and not f.is_error for f in findings)
+    by_pointer = {f.pointer: f.message for f in findings}
+    assert by_pointer["/id"] == 'id "n1a2b3c4-job" is not a UUID; used as given'
+
+
+def test_extra_fields_are_nothing() -> None:
+    assert (
+        validate_response(dict(JOB, new_field=[1], preflight=None), operation="get_job", status=200)
+        == []
+    )
+
+
+@pytest.mark.parametrize("key", ["id", "status"])
+def test_a_job_without_id_or_status_cannot_be_used(key: str) -> None:
+    doc = {k: v for k, v in JOB.items() if k != key}
+    findings = validate_response(doc, operation="get_job", status=200)
+    errors = [f for f in findings if f.is_error]
+    assert codes(errors) == ["DK501"]
+    assert f'"{key}"' in errors[0].message
+    assert not any(f.code == "DK504" and f'"{key}"' in f.message for f in findings)
+
+
+def test_an_answer_of_the_wrong_shape_cannot_be_used() -> None:
+    (f,) = validate_response([JOB], operation="get_job", status=200)
+    assert f.code == "DK501" and f.is_error
+    findings = validate_response(
+        [JOB, {"id": 5, "status": "COMPLETED"}, 7], operation="list_jobs", status=200
+    )
+    assert {(f.pointer, f.code) for f in findings if f.is_error} == {
+        ("/1/id", "DK501"),
+        ("/2", "DK501"),
+    }
+
+
+def test_a_missing_field_the_client_does_not_need_is_a_warning() -> None:
+    doc = {k: v for k, v in JOB.items() if k not in ("workflow_id", "workflow_name")}
+    findings = validate_response(doc, operation="get_job", status=200)
+    assert codes(findings) == ["DK504", "DK504"]
+    assert not any(f.is_error for f in findings)
 
 
 def test_an_unknown_status_value_is_only_a_warning() -> None:
@@ -254,7 +319,7 @@ def test_http_response_findings_count_lines_from_the_top_of_the_capture() -> Non
     body = json.dumps(dict(JOB, id="nope"), indent=2).encode()
     (f,) = validate_http_response(_http(b"HTTP/1.1 200 OK", body, eol=b"\n"), file="c.http")
     # status line, one header, the blank line: the body starts on line 4; "id" is its line 2.
-    assert (f.code, f.pointer, f.line, f.file) == ("DK501", "/id", 5, "c.http")
+    assert (f.code, f.pointer, f.line, f.file) == ("DK504", "/id", 5, "c.http")
 
 
 def test_http_response_chunked() -> None:
@@ -326,7 +391,16 @@ def test_generated_job_information_is_valid_and_guessed(job: dict[str, Any]) -> 
 def test_a_missing_required_key_is_found(job: dict[str, Any], key: str) -> None:
     del job[key]
     findings = validate_response(job, operation="get_job", status=200)
-    assert any(f.code == "DK501" and key in f.message for f in findings)
+    code = "DK501" if key in ("id", "status") else "DK504"  # only id and status are needed
+    assert [f.code for f in findings if key in f.message] == [code]
+
+
+@settings(max_examples=60, deadline=None)
+@given(_jobs, st.datetimes())
+def test_any_naive_created_at_is_a_warning(job: dict[str, Any], when: Any) -> None:
+    job["created_at"] = when.isoformat()
+    (f,) = validate_response(json.dumps(job), operation="get_job", status=200)
+    assert (f.code, f.pointer) == ("DK504", "/created_at") and "read as UTC" in f.message
 
 
 @settings(max_examples=60, deadline=None)

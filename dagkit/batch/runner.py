@@ -17,7 +17,6 @@ import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -724,12 +723,13 @@ def _output_names(path: Path, name: str) -> bool:
 
 
 def _timestamp(text: str | None) -> float | None:
+    """Seconds since the epoch of an answer's date-time; one without offset is UTC."""
     if not text:
         return None
-    try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
-    except ValueError:
-        return None
+    from dagkit.validate.response import read_date_time
+
+    moment = read_date_time(text)
+    return None if moment is None else moment.timestamp()
 
 
 def _short(exc: BaseException) -> str:

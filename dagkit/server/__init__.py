@@ -186,12 +186,14 @@ def serve_in_thread(
     clock: ClockSpec | str = "realtime",
     max_file_size: int = limits.MAX_FILE_SIZE,
     log: Callable[[str], None] | None = None,
+    rewrite: Callable[[str, Any], Any] | None = None,
 ) -> RunningServer:
     """Start a local jobs API in a background thread and return it (already serving).
 
     ``port=0`` picks a free port (read ``.url``). ``api_key=None`` accepts any non-empty key.
     ``clock`` is ``"realtime"`` (a step per second), ``"instant"`` (jobs finish inside the
     create-job request), ``"manual"`` (only :meth:`RunningServer.step`) or seconds per step.
+    ``rewrite(operation, body)`` (tests only) returns the JSON body sent for a successful answer.
     Raises :class:`StartupError` when the data directory or the address cannot be used.
     """
     config = ServerConfig(
@@ -200,6 +202,7 @@ def serve_in_thread(
         max_running=max_running,
         clock=clock,
         max_file_size=max_file_size,
+        rewrite=rewrite,
     )
     return RunningServer(host=host, port=port, data_dir=data_dir, config=config, log=log).start()
 

@@ -1,10 +1,13 @@
-"""Findings for API responses: JSON, the schema of the operation and status, and 422 details.
+"""Findings for API responses: JSON, what the client needs, the schema, and 422 details.
 
-A response is checked against the OpenAPI document dagkit ships: the schema of its operation and
-status, formats included (uuid, date-time, duration). Two leniencies keep a validator working
-while the server evolves: a string that an enumeration does not list yet (a new job status such
-as ``REJECTED``) is a DK502 warning, not an error; and a status the spec does not describe is
-reported (DK503) together with the statuses it does describe.
+Answers are read leniently, as the client reads them. Only an answer the client cannot use is an
+error (DK500 not JSON; DK501 the wrong shape, or a job without its ``id`` or ``status``).
+Everything else the OpenAPI document dagkit ships finds is a warning the client reads around:
+a string an enumeration does not list yet (a new job status) is DK502; a date-time without a
+UTC offset (read as UTC, as the platform's get-job sends it), an id that is not a UUID, a
+missing or mistyped field the client does not need, are DK504. The wording of each finding is
+the one the client logs. A status the spec does not describe is reported (DK503) together with
+the statuses it does describe.
 
 A 422 answer to create-job names the faulty places of request_data in ``detail[].loc``; given
 the request_data that was sent, each becomes a DK510 finding naming the node and the pointer.
@@ -13,7 +16,9 @@ the request_data that was sent, each becomes a DK510 finding naming the node and
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from dagkit import jsonlocate, schemacheck, schemas
@@ -223,24 +228,183 @@ def _check(doc: Any, operation: str, status: int, request_data: str | None) -> l
         return [_unknown_operation(operation)]
     if schema is None:
         return [_unknown_status(operation, status)]
-    out = [_as_response_finding(f, doc) for f in schemacheck.check_schema(schema, doc)]
+    unusable, covered = _unusable(doc, operation, status)
+    if covered.get("") is _WHOLE:
+        return unusable  # the wrong shape: the schema would only say so again, many times over
+    out = list(unusable)
+    for f in schemacheck.check_schema(schema, doc):
+        if not _is_covered(f, covered):
+            out.append(_as_response_finding(f, doc))
     if status == 422 and request_data is not None:
         out += rejection_findings(doc, request_data)
     return out
 
 
+# --- what the client needs of an answer ------------------------------------------------------
+
+#: What the client needs of each successful answer: "object" or "list" (of objects), and the
+#: keys each object must hold, with the JSON type they must have. Any other departure from the
+#: schema is read around.
+_NEEDS: dict[str, tuple[str, str, dict[str, type]]] = {
+    "create_job": ("object", "a job", {"id": str, "status": str}),
+    "get_job": ("object", "a job", {"id": str, "status": str}),
+    "list_jobs": ("list", "a job", {"id": str, "status": str}),
+    "get_job_details": ("object", "the job details", {}),
+    "get_job_failed_files": ("object", "the failed files", {"failed_files": list}),
+    "list_templates": ("list", "a template", {"id": str}),
+    "get_template": ("object", "a template", {"id": str}),
+}
+#: In the map of covered places: the value itself is unusable (not just one of its keys).
+_WHOLE: frozenset[str] = frozenset()
+
+
+def _unusable(
+    doc: Any, operation: str, status: int
+) -> tuple[list[Finding], dict[str, frozenset[str]]]:
+    """DK501 errors for what the client cannot read around, and the places they cover:
+    pointer -> the missing keys there, or :data:`_WHOLE` when the value itself is wrong."""
+    need = _NEEDS.get(operation) if 200 <= status < 300 else None
+    if need is None:
+        return [], {}
+    shape, what, keys = need
+    out: list[Finding] = []
+    covered: dict[str, frozenset[str]] = {}
+    if shape == "list":
+        if not isinstance(doc, list):
+            out.append(_unusable_value("", f"a JSON list of {what.split(' ', 1)[1]}s", doc))
+            return out, {"": _WHOLE}
+        items = [
+            (pointer_join("", i), f"{what.split(' ', 1)[1]} [{i}]", v) for i, v in enumerate(doc)
+        ]
+    else:
+        items = [("", what, doc)]
+    for pointer, where, item in items:
+        if not isinstance(item, dict):
+            out.append(_unusable_value(pointer, f"{what} as a JSON object", item))
+            covered[pointer] = _WHOLE
+            continue
+        missing = []
+        for key, kind in keys.items():
+            value = item.get(key)
+            if value is None:
+                missing.append(key)
+                out.append(
+                    finding(
+                        "DK501",
+                        f'{where} has no "{key}"; the client cannot use it without one',
+                        hint=f'the answer must carry "{key}"; check the server and the URL',
+                        pointer=pointer,
+                    )
+                )
+            elif not isinstance(value, kind) or (kind is str and not value):
+                covered[pointer_join(pointer, key)] = _WHOLE
+                out.append(
+                    _unusable_value(
+                        pointer_join(pointer, key),
+                        "a non-empty string" if kind is str else "a JSON list",
+                        value,
+                        f'{where}: "{key}"',
+                    )
+                )
+        if missing:
+            covered[pointer] = frozenset(missing)
+    return out, covered
+
+
+def _unusable_value(pointer: str, expected: str, value: Any, where: str = "") -> Finding:
+    prefix = f"{where} must be" if where else "the answer must be"
+    return finding(
+        "DK501",
+        f"{prefix} {expected}; got {_kind(value)}",
+        hint="the client cannot use this answer; check the server and the URL",
+        pointer=pointer,
+    )
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return f"the string {_shown(value)}" if value else "an empty string"
+    return "a list" if isinstance(value, list) else "an object"
+
+
+def _is_covered(f: Finding, covered: dict[str, frozenset[str]]) -> bool:
+    """Whether a schema finding says again what a DK501 error already says."""
+    for pointer, keys in covered.items():
+        if keys is _WHOLE and (f.pointer == pointer or f.pointer.startswith(pointer + "/")):
+            return True
+        if f.pointer == pointer and f.code == "DK201" and any(f'"{k}"' in f.message for k in keys):
+            return True
+    return False
+
+
+# --- departures the client reads around ------------------------------------------------------
+
+_NAIVE = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?")
+
+
+def read_date_time(text: str) -> datetime | None:
+    """An answer's date-time as an aware datetime: one without a UTC offset is read as UTC
+    (the platform's get-job sends such), a ``Z`` is UTC. None when it is not a date-time."""
+    try:
+        value = datetime.fromisoformat(text.replace("z", "Z").replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if value.tzinfo is None:
+        if not _NAIVE.fullmatch(text):
+            return None  # a date alone is not a date-time
+        value = value.replace(tzinfo=UTC)
+    return value
+
+
 def _as_response_finding(f: Finding, doc: Any) -> Finding:
-    """A schema finding in response terms: DK501, or DK502 for a string no enum lists yet."""
+    """A schema finding as a departure the client reads around: DK502 for a string no enum
+    lists yet, DK504 for any other (the client's :data:`_NEEDS` are DK501 errors already)."""
     if f.code.startswith("DK1"):
         return f  # about the JSON text itself (nesting), not the schema
-    if f.code == _ENUM_CODE and isinstance(_at(doc, f.pointer), str):
+    value = _at(doc, f.pointer)
+    if f.code == _ENUM_CODE and isinstance(value, str):
         return f.replace(
             code="DK502",
             severity="warning",
             hint="the server may have added this value after dagkit's copy of the spec; "
-            "handle it as an unknown value rather than failing",
+            "the client keeps it as an unknown value",
         )
-    return f.replace(code="DK501", severity="error")
+    message, hint = f.message, "the client does not need this to use the answer and reads around it"
+    if f.code == "DK206" and isinstance(value, str):
+        where = _label(f.pointer)
+        if "valid date-time" in f.message and _NAIVE.fullmatch(value) and read_date_time(value):
+            message = f"{where} {_shown(value)} has no UTC offset; read as UTC"
+            hint = (
+                "the spec asks for an RFC 3339 date-time with an offset such as "
+                "2025-10-07T20:17:04Z; the platform sends some without one"
+            )
+        elif "valid uuid" in f.message:
+            message = f"{where} {_shown(value)} is not a UUID; used as given"
+            hint = "the spec types ids as UUIDs; the client treats every id as an opaque string"
+    return f.replace(code="DK504", severity="warning", message=message, hint=hint)
+
+
+def _label(pointer: str) -> str:
+    """``output_node_files[0].node_id`` for ``/output_node_files/0/node_id``."""
+    out = ""
+    for token in pointer[1:].split("/") if pointer else []:
+        token = token.replace("~1", "/").replace("~0", "~")
+        if token.isdigit():
+            out += f"[{token}]"
+        else:
+            out += ("." if out else "") + token
+    return out or "the answer"
+
+
+def _shown(value: str, limit: int = 60) -> str:
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= limit else text[: limit - 4] + '..."'
 
 
 def _at(doc: Any, pointer: str) -> Any:
@@ -407,6 +571,7 @@ def _parse(text: str) -> tuple[Any, Finding | None]:
 __all__ = [
     "guess_operation",
     "parse_http_response",
+    "read_date_time",
     "rejection_findings",
     "validate_http_response",
     "validate_response",
