@@ -260,11 +260,11 @@ def test_exit_3_when_the_job_may_exist(server: FaultServer, sample: Path) -> Non
     assert server.count(JOBS) == 1
 
 
-def test_exit_3_for_an_answer_that_breaks_the_schema(server: FaultServer) -> None:
-    server.script(JOBS + JOB_ID, Reply(200, json={"id": "not-a-uuid"}))
+def test_exit_3_for_an_answer_it_cannot_use(server: FaultServer) -> None:
+    server.script(JOBS + JOB_ID, Reply(200, json={"id": "not-a-uuid"}))  # no status
     result = run("jobs", "get", JOB_ID)
     assert result.exit_code == 3
-    assert "schema" in result.stderr
+    assert "cannot be used" in result.stderr and '"status"' in result.stderr
 
 
 def test_exit_3_for_an_unknown_job(server: FaultServer) -> None:
