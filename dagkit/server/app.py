@@ -1,8 +1,9 @@
 """The HTTP side of the local jobs API: routing, authentication, limits and the operations.
 
 Requests are checked with the validators the client and ``dagkit validate`` use, and errors
-have the platform's status codes and body shapes: 422 ``{"detail": [{"loc", "msg", "type"}]}``
-for a bad request, 401/404 ``{"detail": "<message>"}``, 405, 415, and 429 with ``Retry-After``.
+have the platform's status codes and body shapes: FastAPI's 422 ``{"detail": [{"type", "loc",
+"msg", "input"}]}`` for a bad request (a body that is not multipart has no request_data),
+401/404 ``{"detail": "<message>"}``, 405, and 429 with ``Retry-After``.
 
 A create-job body is read once from the socket, in blocks (see :mod:`dagkit.server.upload`);
 its files go straight into the new job's directory, and a rejected request leaves nothing.
@@ -35,7 +36,7 @@ from dagkit.server.engine import ClockSpec, Engine
 from dagkit.server.faults import Fault, Faults
 from dagkit.server.store import Job, Store, StoredFile
 from dagkit.server.templates import TEMPLATES
-from dagkit.server.upload import Upload, error_item, rejection
+from dagkit.server.upload import MISSING_REQUEST_DATA, Upload, error_item, rejection
 from dagkit.server.workflows import WorkflowsAPI
 
 API_KEY_HEADER = "unstructured-api-key"
@@ -223,9 +224,10 @@ class JobsAPI:
 
     def create_job(self, request: Handler, params: dict[str, str], query: dict[str, str]) -> None:
         mime, _ = parse_content_type(request.headers.get("Content-Type", ""))
-        if mime != "multipart/form-data":
-            shown = mime or "missing"
-            raise detail(415, f"Unsupported Media Type: expected multipart/form-data, got {shown}")
+        if mime != "multipart/form-data" or request.body_is_empty():
+            # FastAPI reads no form from such a body: request_data is missing (never a 415,
+            # which the spec does not declare)
+            raise invalid(MISSING_REQUEST_DATA)
         reservation, wait = self.limiter.reserve()
         if wait > 0:
             message = (
@@ -258,20 +260,13 @@ class JobsAPI:
             errors = [f for f in findings if f.is_error and f.code not in _NOT_REJECTED]
             if errors:
                 raise invalid(*(rejection(f, upload.request_data) for f in errors))
-            nodes, job_type, name = job_nodes(upload.request_data or "")
-            if not upload.files:
-                raise invalid(
-                    error_item(
-                        ["body", "input_files"],
-                        "an on-demand job needs at least one input file",
-                        "missing",
-                    )
-                )
+            nodes = job_nodes(upload.request_data or "")
             job = Job(
                 id=job_id,
                 workflow_id=str(uuid.uuid4()),
-                workflow_name=name or f"dagkit-local-{job_id[:8]}",
-                job_type=job_type,
+                # as the platform names an on-demand job's workflow, template or not
+                workflow_name=f"Job {job_id[:8]}",
+                job_type="ephemeral",
                 status="SCHEDULED",
                 created_at=time.time(),
                 nodes=tuple(nodes),
@@ -377,8 +372,9 @@ class JobsAPI:
         request.reply(200, template.detail())
 
 
-def job_nodes(text: str) -> tuple[list[Node], str, str]:
-    """The nodes of a validated request_data (with fresh ids), its job_type and workflow name.
+def job_nodes(text: str) -> list[Node]:
+    """The nodes of a validated request_data: a template's own (with the template's node ids,
+    as the platform lists them), or the job_nodes with fresh ids.
 
     Raises a 422 :class:`Reply` for a template the server does not have.
     """
@@ -395,17 +391,14 @@ def job_nodes(text: str) -> tuple[list[Node], str, str]:
                     "value_error",
                 )
             )
-        nodes, job_type, name = list(template.nodes), "template", template.name
-    else:
-        raw = doc.get("job_nodes") if isinstance(doc, dict) else None
-        parsed = [node_from_dict(item) for item in raw] if isinstance(raw, list) else []
-        nodes = [n for n in parsed if n is not None]
-        if not nodes or len(nodes) != len(parsed):  # the validator lets neither through
-            message = "request_data has no readable job_nodes"
-            raise invalid(error_item(["body", "request_data"], message, "value_error"))
-        job_type, name = "ephemeral", ""
-    fresh = [Node(n.name, n.type, n.subtype, dict(n.settings), str(uuid.uuid4())) for n in nodes]
-    return fresh, job_type, name
+        return list(template.nodes)
+    raw = doc.get("job_nodes") if isinstance(doc, dict) else None
+    parsed = [node_from_dict(item) for item in raw] if isinstance(raw, list) else []
+    nodes = [n for n in parsed if n is not None]
+    if not nodes or len(nodes) != len(parsed):  # the validator lets neither through
+        message = "request_data has no readable job_nodes"
+        raise invalid(error_item(["body", "request_data"], message, "value_error"))
+    return [Node(n.name, n.type, n.subtype, dict(n.settings), str(uuid.uuid4())) for n in nodes]
 
 
 class DropConnection(Exception):
@@ -539,6 +532,10 @@ class Handler(BaseHTTPRequestHandler):
         if not length.strip().isdigit():
             raise BadRequest(f"Content-Length {length[:40]!r} is not a number")
         self._body_left = int(length)
+
+    def body_is_empty(self) -> bool:
+        """True when the request says it has no body (no Content-Length, or 0, not chunked)."""
+        return not self._chunked and not self._body_left
 
     def body_blocks(self) -> Iterator[bytes]:
         """The request body in blocks, read from the socket as they are asked for."""

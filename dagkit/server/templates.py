@@ -1,20 +1,21 @@
-"""The workflow templates the local server offers, as data.
+"""The workflow templates the local server offers, as data: the platform's two.
 
-Template ids are opaque strings on the platform; these are the two the docs name plus two more
-that cover the other common layouts. Node ids are fixed (derived from the template and node
-names) so that a template looks the same on every run.
+Only ``hi_res_partition`` and ``hi_res_and_enrichment`` are known to exist on the platform (its
+docs, the on-demand quickstart notebook, the Python SDK's tests). Their nodes are the ones the
+platform listed for jobs made from them (the quickstart notebook's saved output of
+create-job): ``hi_res_and_enrichment`` is a hi_res partitioner, then image description,
+generative OCR and table-to-HTML enrichments, with no chunker. Node ids are the ones seen there
+too, so a template looks the same on every run and as on the platform.
 """
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
 from dagkit.nodes import Node
 
-_NAMESPACE = uuid.UUID("4d1c3f2e-8b7a-4c55-9a10-d46a1f0e2b37")
-_LAST_UPDATED = "2026-01-15T00:00:00+00:00"
+_LAST_UPDATED = "2025-12-10T00:00:00+00:00"
 
 
 @dataclass(frozen=True)
@@ -52,87 +53,48 @@ def node_dict(node: Node) -> dict[str, Any]:
     }
 
 
-def _node(template: str, name: str, type_: str, subtype: str, **settings: Any) -> Node:
-    node_id = str(uuid.uuid5(_NAMESPACE, f"{template}/{name}"))
-    return Node(name=name, type=type_, subtype=subtype, settings=settings, id=node_id)
-
-
-def _hi_res(template: str) -> Node:
-    return _node(template, "Partitioner", "partition", "unstructured_api", strategy="hi_res")
-
-
-def _chunker(template: str) -> Node:
-    return _node(
-        template,
-        "Chunker",
-        "chunk",
-        "chunk_by_title",
-        max_characters=2048,
-        new_after_n_chars=1500,
-        overlap=160,
+def _hi_res() -> Node:
+    # the platform gives this node the same id in both templates
+    return Node(
+        name="partition step",
+        type="partition",
+        subtype="unstructured_api",
+        settings={"strategy": "hi_res"},
+        id="93fc2ce8-e7c8-424f-a6aa-41460fc5d35d",
     )
+
+
+def _enrichment(name: str, subtype: str, node_id: str) -> Node:
+    # settings as a job made from the template sends them: none, the platform fills its defaults
+    return Node(name=name, type="prompter", subtype=subtype, settings={}, id=node_id)
 
 
 def _builtin() -> dict[str, Template]:
     templates = [
         Template(
             "hi_res_partition",
-            "High Res Partition",
-            "Partition documents with the hi_res strategy.",
-            (_hi_res("hi_res_partition"),),
+            "High Resolution Partition",
+            "Partition documents with high resolution strategy",
+            (_hi_res(),),
         ),
         Template(
             "hi_res_and_enrichment",
-            "High Res and Enrichment",
-            "Partition with hi_res, describe images and tables, then chunk by title.",
+            "High Resolution and Enrichment",
+            "Partition with enrichment",
             (
-                _hi_res("hi_res_and_enrichment"),
-                _node(
-                    "hi_res_and_enrichment",
-                    "Image Description",
-                    "prompter",
+                _hi_res(),
+                _enrichment(
+                    "image description",
                     "openai_image_description",
-                    provider_type="openai",
-                    model="gpt-4o",
+                    "4eb78731-4669-438c-9e2c-c76fcb1c9a52",
                 ),
-                _node(
-                    "hi_res_and_enrichment",
-                    "Table Description",
-                    "prompter",
-                    "openai_table_description",
-                    provider_type="openai",
-                    model="gpt-4o",
+                _enrichment(
+                    "generative ocr", "anthropic_ocr", "35cacdfe-3ac1-4183-bbf4-826cd88c882c"
                 ),
-                _chunker("hi_res_and_enrichment"),
-            ),
-        ),
-        Template(
-            "fast_partition",
-            "Fast Partition",
-            "Partition text-based documents quickly with the fast strategy (no images).",
-            (
-                _node(
-                    "fast_partition",
-                    "Partitioner",
-                    "partition",
-                    "unstructured_api",
-                    strategy="fast",
-                ),
-            ),
-        ),
-        Template(
-            "hi_res_chunk_and_embed",
-            "High Res, Chunk and Embed",
-            "Partition with hi_res, chunk by title and embed with text-embedding-3-small.",
-            (
-                _hi_res("hi_res_chunk_and_embed"),
-                _chunker("hi_res_chunk_and_embed"),
-                _node(
-                    "hi_res_chunk_and_embed",
-                    "Embedder",
-                    "embed",
-                    "azure_openai",
-                    model_name="text-embedding-3-small",
+                _enrichment(
+                    "table to html",
+                    "anthropic_table2html",
+                    "ee5d4bf2-3783-4818-9f69-9ebbaa8778ea",
                 ),
             ),
         ),

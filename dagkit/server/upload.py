@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import functools
 import re
-import uuid
-from collections.abc import Callable, Iterator
+import secrets
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -22,12 +22,40 @@ from dagkit.multipart import PartData, PartEnd, PartStart
 from dagkit.validate.body import BodyChecker
 
 
-def error_item(loc: list[str | int], msg: str, type_: str, **ctx: Any) -> dict[str, Any]:
-    """One validation error as the platform shapes it; ``ctx`` holds dagkit's finding code."""
-    item: dict[str, Any] = {"loc": loc, "msg": msg, "type": type_}
+def error_item(
+    loc: list[str | int], msg: str, type_: str, *, input: Any = None, **ctx: Any
+) -> dict[str, Any]:
+    """One validation error as FastAPI shapes it (type, loc, msg, the ``input`` it judged);
+    ``ctx`` holds dagkit's finding code."""
+    item: dict[str, Any] = {"type": type_, "loc": loc, "msg": msg, "input": input}
     if ctx:
         item["ctx"] = ctx
     return item
+
+
+#: FastAPI's error for a create-job form without request_data (no body, not multipart, ...).
+MISSING_REQUEST_DATA = error_item(["body", "request_data"], "Field required", "missing")
+
+_ID_STEM_LIMIT = 100
+_NOT_IN_IDS = frozenset('/\\<>:"|?*')
+
+
+def file_id(filename: str, taken: Collection[str]) -> str:
+    """A job's id for an uploaded file, as the platform makes them: the name's stem, a dash,
+    8 hex digits and the extension (``250713305v1.pdf`` -> ``250713305v1-d88db765.pdf``).
+
+    Characters that cannot be in a file name are dropped and the stem is shortened, so an id
+    is always one safe path component; ``taken`` are the ids already given in this job."""
+    name = "".join(c for c in filename if c.isprintable() and c not in _NOT_IN_IDS)
+    stem, dot, ext = name.lstrip(".").rpartition(".")
+    if not dot or not stem or not ext.isalnum() or len(ext) > 16:
+        stem, ext = name.lstrip(".").strip(), ""
+    stem = stem.strip()[:_ID_STEM_LIMIT] or "file"
+    suffix = f".{ext}" if ext else ""
+    while True:
+        candidate = f"{stem}-{secrets.token_hex(4)}{suffix}"
+        if candidate not in taken:
+            return candidate
 
 
 @dataclass
@@ -92,8 +120,8 @@ class Upload:
         if event.name in ("input_files", "input_files[]"):
             if len(self.files) > self.max_files:
                 return
-            file_id = str(uuid.uuid4())
-            staged = StagedFile(event.filename or "", file_id, self.path_for(file_id))
+            new_id = file_id(event.filename or "", {f.file_id for f in self.files})
+            staged = StagedFile(event.filename or "", new_id, self.path_for(new_id))
             self.files.append(staged)
             self._writing[event.index] = (staged, open(staged.path, "wb"))  # noqa: SIM115
 

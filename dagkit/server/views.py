@@ -31,22 +31,18 @@ def job_information(job: Job) -> dict[str, Any]:
 
 
 def output_node_files(job: Job) -> list[dict[str, str]]:
-    """Every (node, file) pair whose output exists: nodes the job has finished, files that had
-    not failed at or before that node."""
-    out = []
-    for index, node in enumerate(job.nodes[: job.step]):
-        for f in job.files:
-            if f.failed_at is not None and f.failed_at <= index:
-                continue
-            out.append(
-                {
-                    "node_id": node.id or "",
-                    "file_id": f.file_id,
-                    "node_type": node.type,
-                    "node_subtype": node.subtype,
-                }
-            )
-    return out
+    """One entry per input file and node, file by file, from the moment the job is created (as
+    the platform's create answer lists them): what can be downloaded once the node has run."""
+    return [
+        {
+            "node_id": node.id or "",
+            "file_id": f.file_id,
+            "node_type": node.type,
+            "node_subtype": node.subtype,
+        }
+        for f in job.files
+        for node in job.nodes
+    ]
 
 
 _PROCESSING = {"SCHEDULED": "SCHEDULED", "IN_PROGRESS": "IN_PROGRESS", "STOPPED": "STOPPED"}
