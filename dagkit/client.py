@@ -70,6 +70,7 @@ __all__ = [
     "ProcessingStatus",
     "Template",
     "TemplateDetail",
+    "match_input_files",
     "safe_filename",
 ]
 
@@ -429,6 +430,34 @@ def _disposition_filename(value: str | None) -> str | None:
         return None
 
 
+#: A platform file id: the uploaded name's stem, a dash, 8 hex digits, the extension
+#: (``250713305v1.pdf`` -> ``250713305v1-d88db765.pdf``).
+_FILE_ID = re.compile(r"(?P<stem>.+)-[0-9a-fA-F]{8}(?P<ext>\.[^.]*)?")
+
+
+def match_input_files(file_ids: Sequence[str], names: Sequence[str]) -> list[int | None]:
+    """For each file id of a job, the index in ``names`` (the uploaded file names, in upload
+    order) of the file it was made from, or None.
+
+    A platform file id carries the uploaded name, so ids are matched to names by it, whatever
+    order the server lists them in; two uploads of one name take its ids in order. Only when
+    no id carries any of the names (a server whose ids are opaque) and there are as many ids
+    as names does the upload order decide.
+    """
+    free: dict[str, list[int]] = {}
+    for index, name in enumerate(names):
+        free.setdefault(name, []).append(index)
+    out: list[int | None] = []
+    for file_id in file_ids:
+        match = _FILE_ID.fullmatch(file_id)
+        carried = match["stem"] + (match["ext"] or "") if match else None
+        candidates = free.get(carried) if carried is not None else None
+        out.append(candidates.pop(0) if candidates else None)
+    if all(i is None for i in out) and len(file_ids) == len(names):
+        return list(range(len(names)))
+    return out
+
+
 def _unique(name: str, taken: set[str]) -> str:
     candidate, n = name, 1
     stem, dot, ext = name.rpartition(".")
@@ -505,6 +534,8 @@ class JobsClient:
         self._last_launch: float | None = None
         # job id -> the names of the files uploaded with it, to name downloads after them
         self._uploaded: dict[str, list[str]] = {}
+        # job id -> the input_file_ids of the create answer
+        self._input_ids: dict[str, list[str]] = {}
         # the answer departures already logged: each is logged once, not at every poll
         self._departures: set[tuple[str, str, str]] = set()
 
@@ -708,6 +739,8 @@ class JobsClient:
                 reached_server=True,
             ) from exc
         self._uploaded[info.id] = [_spec_name(spec) for spec in specs]
+        if info.input_file_ids is not None:  # get-job may not list them again
+            self._input_ids[info.id] = info.input_file_ids
         return info
 
     def _space_launch(self) -> None:
@@ -830,20 +863,28 @@ class JobsClient:
         """Download the final output of every input file of ``job`` into ``dest_dir``.
 
         Files are named after the uploaded file (``report.pdf`` -> ``report.pdf.json``) when this
-        client uploaded it, else as :meth:`download_output` names them.
+        client uploaded it, matched by the file id, which carries the uploaded name
+        (:func:`match_input_files`); else as :meth:`download_output` names them. The ids come
+        from ``job``, else from the create answer this client got, else from get-job.
         """
-        info = job if isinstance(job, JobInfo) and job.input_file_ids is not None else None
-        if info is None:
-            info = self.get_job(job)
-        names = self._uploaded.get(info.id, [])
-        file_ids = info.input_file_ids or []
+        job_id = _job_id(job)
+        file_ids = job.input_file_ids if isinstance(job, JobInfo) else None
+        if file_ids is None:
+            file_ids = self._input_ids.get(job_id)
+        if file_ids is None:
+            file_ids = self.get_job(job_id).input_file_ids
+        if file_ids is None:
+            raise ResponseError(
+                f"the server lists no input_file_ids for job {job_id}, so there is nothing to "
+                "download by; download one output with its file id instead"
+            )
+        names = self._uploaded.get(job_id, [])
+        uploads = match_input_files(file_ids, names)
         taken: set[str] = set()
         paths = []
-        for i, file_id in enumerate(file_ids):
-            name = None
-            if len(names) == len(file_ids):
-                name = safe_filename(names[i], fallback=f"{file_id}") + ".json"
-            paths.append(self._download(info.id, file_id, None, Path(dest_dir), name, taken))
+        for file_id, upload in zip(file_ids, uploads, strict=True):
+            name = None if upload is None else safe_filename(names[upload], file_id) + ".json"
+            paths.append(self._download(job_id, file_id, None, Path(dest_dir), name, taken))
         return paths
 
     def _download(

@@ -614,6 +614,65 @@ def test_download_all_names_outputs_after_the_uploaded_files(
     assert targets == [f"{JOBS}{JOB_ID}/download?file_id={f}" for f in FILE_IDS]
 
 
+def test_download_all_maps_outputs_by_the_ids_not_the_order(
+    client: JobsClient, server: FaultServer, files: list[Path], tmp_path: Path
+) -> None:
+    # the platform's ids carry the uploaded name; here they come back in the other order
+    ids = ["prices-61a58972.csv", "notes-d88db765.txt"]
+    server.script(JOBS, Reply(200, json=job_json(input_file_ids=ids)))
+    server.script(f"{JOBS}{JOB_ID}/download", Reply(200, body=b"[1]"), Reply(200, body=b"[2]"))
+    job = client.create_job(quickstart(), files)
+    paths = client.download_all(job, tmp_path / "out")
+    assert {p.name: p.read_bytes() for p in paths} == {
+        "prices.csv.json": b"[1]",
+        "notes.txt.json": b"[2]",
+    }
+
+
+def test_download_all_of_two_uploads_with_one_name(
+    client: JobsClient, server: FaultServer, tmp_path: Path
+) -> None:
+    one, two = tmp_path / "a" / "report.txt", tmp_path / "b" / "report.txt"
+    for path in (one, two):
+        path.parent.mkdir()
+        path.write_text(f"{path.parent.name}\n")
+    ids = ["report-0000000a.txt", "report-0000000b.txt"]
+    server.script(JOBS, Reply(200, json=job_json(input_file_ids=ids)))
+    server.script(f"{JOBS}{JOB_ID}/download", Reply(200, body=b"[1]"), Reply(200, body=b"[2]"))
+    job = client.create_job(quickstart(), [one, two])
+    paths = client.download_all(job, tmp_path / "out")
+    assert [p.name for p in paths] == ["report.txt.json", "report.txt-2.json"]
+    targets = [r.target.rsplit("=", 1)[1] for r in server.requests(f"{JOBS}{JOB_ID}/download")]
+    assert targets == ids
+
+
+def test_download_all_uses_the_ids_of_the_create_answer(
+    client: JobsClient, server: FaultServer, files: list[Path], tmp_path: Path
+) -> None:
+    # the platform's get-job may leave input_file_ids out; the create answer had them
+    ids = ["notes-d88db765.txt", "prices-61a58972.csv"]
+    server.script(JOBS, Reply(200, json=job_json(input_file_ids=ids)))
+    done = job_json("COMPLETED")
+    del done["input_file_ids"]
+    server.script(JOBS + JOB_ID, Reply(200, json=done))
+    server.script(f"{JOBS}{JOB_ID}/download", Reply(200, body=b"[1]"), Reply(200, body=b"[2]"))
+    job = client.wait(client.create_job(quickstart(), files))
+    assert job.input_file_ids is None
+    paths = client.download_all(job, tmp_path / "out")
+    assert [p.name for p in paths] == ["notes.txt.json", "prices.csv.json"]
+
+
+def test_download_all_of_a_job_without_file_ids_says_so(
+    client: JobsClient, server: FaultServer, tmp_path: Path
+) -> None:
+    done = job_json("COMPLETED")
+    del done["input_file_ids"]
+    server.script(JOBS + JOB_ID, Reply(200, json=done), Reply(200, json=done))
+    with pytest.raises(ResponseError, match="input_file_ids"):
+        client.download_all(JOB_ID, tmp_path)
+    assert not tmp_path.joinpath("out").exists()
+
+
 def test_download_all_of_a_job_it_did_not_upload(
     client: JobsClient, server: FaultServer, tmp_path: Path
 ) -> None:

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from dagkit.batch.journal import FileRow, JobRow, Journal
-from dagkit.client import FailedFile, JobInfo, JobsClient, JobStatus
+from dagkit.client import FailedFile, JobInfo, JobsClient, JobStatus, match_input_files
 from dagkit.errors import (
     AmbiguousRequestError,
     APIError,
@@ -550,15 +550,21 @@ class Runner:
             reason = f"the server lists {len(ids)} input files for the job, not {len(everyone)}"
             failed.extend((f.id, reason) for f in files)
             return True
-        position = {f.id: i for i, f in enumerate(everyone)}  # input_file_ids: upload order
+        # which id is whose: by the uploaded name each id carries (see match_input_files)
+        uploads = match_input_files(ids, [f.name for f in everyone])
+        id_of = {
+            everyone[u].id: file_id
+            for file_id, u in zip(ids, uploads, strict=True)
+            if u is not None
+        }
         produced = (
             None if info.output_node_files is None else {n.file_id for n in info.output_node_files}
         )
         missing: list[FileRow] = []
         saved: list[Path] = []
         for f in files:
-            file_id = ids[position[f.id]]
-            if produced is not None and file_id not in produced:
+            file_id = id_of.get(f.id)
+            if file_id is None or (produced is not None and file_id not in produced):
                 missing.append(f)
                 continue
             target = self.output_path(f)
