@@ -477,6 +477,13 @@ class Handler(BaseHTTPRequestHandler):
     def do_PATCH(self) -> None:
         self._serve()
 
+    def __getattr__(self, name: str) -> Any:
+        """Any other method (HEAD, TRACE, QUERY, ...) is routed too, so it gets 405 with Allow
+        as FastAPI answers it, not the stdlib's 501."""
+        if name.startswith("do_"):
+            return self._serve
+        raise AttributeError(name)
+
     def _serve(self) -> None:
         self._body_left: int | None = None
         self._chunked = False
