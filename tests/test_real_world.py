@@ -33,7 +33,6 @@ def _files(folder: Path) -> list[Path]:
 REAL_FILES = _files(REAL)
 
 _PROMPTER_DEFAULTS = 'DK201 "provider_type"/"model" missing from a prompter node with settings {}'
-_NAIVE_CREATED_AT = "DK501 created_at without a UTC offset"
 _CONTEXTUAL_NULL = "DK202+DK203 contextual_chunking_strategy: null"
 
 #: Real payloads that dagkit still reports an error for, and the false error each gets. These
@@ -50,7 +49,6 @@ KNOWN_FALSE_ERRORS: dict[str, str] = {
     "nb-agenticrag-with-langgraph-togetherai-c14.request_data.json": (
         'DK201 VLM partitioner without "is_dynamic"'
     ),
-    "nb-agenticrag-with-langgraph-togetherai-c20.get-job.response.json": _NAIVE_CREATED_AT,
     "nb-azure-to-ibm-watsonx-c13.request_data.json": 'DK201 VLM partitioner without "is_dynamic"',
     "nb-building-graph-based-rag-applications-wi-c17.request_data.json": (
         f"{_PROMPTER_DEFAULTS}; {_CONTEXTUAL_NULL}; DK304 NER after the chunker"
@@ -58,15 +56,11 @@ KNOWN_FALSE_ERRORS: dict[str, str] = {
     "nb-delta-tables-in-databricks-c13.request_data.json": (
         'DK201 VLM partitioner without "is_dynamic"'
     ),
-    "nb-delta-tables-in-databricks-c19.get-job.response.json": _NAIVE_CREATED_AT,
     "nb-dropbox-to-pinecone-connector-quickstart-c35.request_data.json": (
         'DK201 Auto partitioner without "allow_fast"; DK305 embedder right after the partitioner'
     ),
-    "nb-dropbox-to-pinecone-connector-quickstart-c41.get-job.response.json": _NAIVE_CREATED_AT,
     "nb-graphrag-for-academic-papers-c12.request_data.json": _PROMPTER_DEFAULTS,
-    "nb-graphrag-for-academic-papers-c18.get-job.response.json": _NAIVE_CREATED_AT,
     "nb-memorylayer-for-rag-c12.request_data.json": _PROMPTER_DEFAULTS,
-    "nb-memorylayer-for-rag-c17.get-job.response.json": _NAIVE_CREATED_AT,
     "nb-on-demand-jobs-walkthrough-c19.request_data.json": _PROMPTER_DEFAULTS,
     "nb-on-demand-jobs-walkthrough-c26.request_data.json": _PROMPTER_DEFAULTS,
     "nb-on-demand-jobs-walkthrough-c32.request_data.json": _PROMPTER_DEFAULTS,
@@ -75,14 +69,11 @@ KNOWN_FALSE_ERRORS: dict[str, str] = {
     "nb-on-demand-jobs-walkthrough-c50.request_data.json": _PROMPTER_DEFAULTS,
     "nb-on-demand-jobs-walkthrough-c57.request_data.json": _PROMPTER_DEFAULTS,
     "nb-postgresql-c13.request_data.json": 'DK201 VLM partitioner without "is_dynamic"',
-    "nb-postgresql-c19.get-job.response.json": _NAIVE_CREATED_AT,
     "nb-preserving-table-structure-for-better-re-c19.request_data.json": _PROMPTER_DEFAULTS,
     "nb-rag-for-documentation-c24-stored.request_data.json": _CONTEXTUAL_NULL,
     "nb-rag-for-documentation-c24.request_data.json": 'DK201 VLM partitioner without "is_dynamic"',
-    "nb-rag-for-documentation-c29.get-job.response.json": _NAIVE_CREATED_AT,
     "nb-rag-with-reranking-c18.request_data.json": 'DK201 VLM partitioner without "is_dynamic"',
     "nb-rag-without-embeddings-c10.request_data.json": 'DK201 VLM partitioner without "is_dynamic"',
-    "nb-rag-without-embeddings-c16.get-job.response.json": _NAIVE_CREATED_AT,
     "nb-redis-c13.request_data.json": 'DK201 VLM partitioner without "is_dynamic"',
     "nb-s3-to-mongodb-c14.request_data.json": 'DK201 VLM partitioner without "is_dynamic"',
     "nb-s3-to-qdrant-c17.request_data.json": 'DK201 VLM partitioner without "is_dynamic"',
