@@ -414,3 +414,11 @@ def test_any_new_status_word_is_a_warning_not_an_error(word: str) -> None:
 def test_uuid_case_does_not_matter() -> None:
     upper = str(uuid.uuid4()).upper()
     assert validate_response(dict(JOB, id=upper), operation="get_job", status=200) == []
+
+
+def test_a_workflow_without_id_cannot_be_used() -> None:
+    workflow = {"name": "w", "workflow_type": "custom", "workflow_nodes": []}
+    findings = validate_response(workflow, operation="get_workflow", status=200)
+    assert [f.code for f in findings if f.is_error] == ["DK501"]
+    findings = validate_response([workflow], operation="list_workflows", status=200)
+    assert [(f.code, f.pointer) for f in findings if f.is_error] == [("DK501", "/0")]

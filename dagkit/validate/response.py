@@ -253,6 +253,10 @@ _NEEDS: dict[str, tuple[str, str, dict[str, type]]] = {
     "get_job_failed_files": ("object", "the failed files", {"failed_files": list}),
     "list_templates": ("list", "a template", {"id": str}),
     "get_template": ("object", "a template", {"id": str}),
+    "create_workflow": ("object", "a workflow", {"id": str}),
+    "get_workflow": ("object", "a workflow", {"id": str}),
+    "update_workflow": ("object", "a workflow", {"id": str}),
+    "list_workflows": ("list", "a workflow", {"id": str}),
 }
 #: In the map of covered places: the value itself is unusable (not just one of its keys).
 _WHOLE: frozenset[str] = frozenset()
