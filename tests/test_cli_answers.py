@@ -144,3 +144,28 @@ def test_validate_response_words_the_departures_as_the_client_does(
     assert result.exit_code == 0, result.output
     assert f'created_at "{answer["created_at"]}" has no UTC offset; read as UTC' in result.output
     assert "DK504" in result.output
+
+
+def test_batch_saves_every_output_when_get_job_lists_no_file_ids(tmp_path: Path) -> None:
+    """The platform's get-job may leave input_file_ids out (the create answer has them), and
+    nothing promises their order: batch keeps the create answer's ids and matches by name."""
+    from test_batch import HI_RES, assert_outputs, make_tree
+
+    def platform_get_job(operation: str, body: Any) -> Any:
+        if operation == "create_job":
+            body["input_file_ids"].reverse()
+        elif operation in ("get_job", "list_jobs"):
+            for job in body if isinstance(body, list) else [body]:
+                job.pop("input_file_ids", None)
+        return body
+
+    docs = tmp_path / "docs"
+    rels = make_tree(docs, 6, extras=False)
+    dag = tmp_path / "dag.json"
+    dag.write_text(HI_RES, encoding="utf-8")
+    out = tmp_path / "out"
+    with serve_in_thread(api_key=KEY, rate_limit=False, clock=0.05, rewrite=platform_get_job) as s:
+        result = run("batch", dag, docs, "--out", out, "--url", s.url, "--min-interval", "0")
+    assert result.exit_code == 0, result.output
+    assert "6 done" in result.output
+    assert_outputs(out, docs, rels)

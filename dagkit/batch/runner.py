@@ -10,6 +10,7 @@ until the next thing is due, or until ``stop`` is set.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import threading
@@ -472,7 +473,7 @@ class Runner:
             if str(info.status) != job.status:
                 changed = True
                 job.status = str(info.status)
-                job.info = info
+                job.info = _keep_file_ids(info, job.info)
                 self.journal.job_status(job.row.seq, job.status, ended=info.is_terminal)
                 if info.is_terminal:
                     self._finished(job)
@@ -505,7 +506,7 @@ class Runner:
         files = [f for f in everyone if f.state == "in_job"]
         info = job.info
         if info is None or not info.is_terminal or info.input_file_ids is None:
-            info = self.client.get_job(job.job_id)
+            info = _keep_file_ids(self.client.get_job(job.job_id), info)
         done: list[tuple[int, str]] = []
         failed: list[tuple[int, str]] = []
         if info.status == JobStatus.COMPLETED:
@@ -726,6 +727,14 @@ def _output_names(path: Path, name: str) -> bool:
         if isinstance(filename, str):
             return filename == name
     return True
+
+
+def _keep_file_ids(info: JobInfo, earlier: JobInfo | None) -> JobInfo:
+    """``info`` with the input_file_ids of an earlier answer (the create answer) when it has
+    none: the platform's get-job may leave them out."""
+    if info.input_file_ids is not None or earlier is None or earlier.input_file_ids is None:
+        return info
+    return dataclasses.replace(info, input_file_ids=earlier.input_file_ids)
 
 
 def _timestamp(text: str | None) -> float | None:
