@@ -20,9 +20,8 @@ import functools
 import json
 import re
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from dagkit.errors import SchemaError
 
@@ -134,8 +133,11 @@ FORMATS: dict[str, Callable[[str], bool]] = {
 # --- finding and loading the files ---------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class SchemaInfo:
+# Records here are NamedTuples: a frozen dataclass costs ~0.5 ms to create at import, on the
+# start-up path of every ``dagkit validate``; a NamedTuple a tenth of that.
+
+
+class SchemaInfo(NamedTuple):
     """What :func:`schema_info` tells about one packaged schema."""
 
     name: str
@@ -367,8 +369,7 @@ def validator_for(schema: Mapping[str, Any]) -> Draft202012Validator:
 # --- operations ----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class _Operation:
+class _Operation(NamedTuple):
     method: str
     path: str
     segments: tuple[str | None, ...]  # None marks a {templated} segment
