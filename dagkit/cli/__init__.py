@@ -24,6 +24,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "submit": ("dagkit.cli.submit", "submit", "Submit a DAG and its files as a job."),
     "jobs": ("dagkit.cli.jobs", "jobs", "Get, wait for, download, cancel and list jobs."),
     "templates": ("dagkit.cli.jobs", "templates", "List and get workflow templates."),
+    "workflows": (
+        "dagkit.cli.workflows",
+        "workflows",
+        "Deploy a DAG as a workflow; get, list, update, delete and run workflows.",
+    ),
     "serve": ("dagkit.cli.serve", "serve", "Run the embedded local jobs API."),
     "batch": ("dagkit.cli.batch", "batch", "Run many files through many jobs, resumably."),
 }

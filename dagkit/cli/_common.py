@@ -113,8 +113,11 @@ def client_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def make_client(opts: ClientOptions, **overrides: Any) -> JobsClient:
-    """A client from the options (``overrides`` win); a bad URL or key setting exits 2."""
+def make_client(
+    opts: ClientOptions, *, client_class: type[JobsClient] | None = None, **overrides: Any
+) -> JobsClient:
+    """A client from the options (``overrides`` win); a bad URL or key setting exits 2.
+    ``client_class`` makes a subclass instead (``WorkflowsClient``)."""
     from dagkit.client import JobsClient
 
     settings: dict[str, Any] = {
@@ -127,7 +130,7 @@ def make_client(opts: ClientOptions, **overrides: Any) -> JobsClient:
     }
     settings.update(overrides)
     try:
-        return JobsClient(**settings)
+        return (client_class or JobsClient)(**settings)
     except DagkitError as exc:
         fail(opts, exc, EXIT_USAGE)
 

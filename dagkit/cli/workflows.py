@@ -1,0 +1,339 @@
+"""``dagkit workflows``: deploy a DAG as a workflow, and one command per workflow operation.
+
+Exit codes as for the jobs commands: 0 success, 1 invalid input (or a run that did not
+complete, with --wait), 2 usage error, 3 network or server error.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from dagkit.cli._common import (
+    ClientOptions,
+    announce_updates,
+    client_options,
+    echo_json,
+    make_client,
+    reporting,
+)
+from dagkit.workflows import SCHEDULES
+
+if TYPE_CHECKING:
+    from dagkit.client import JobInfo
+    from dagkit.dag import JobDAG
+    from dagkit.workflow_client import WorkflowInfo, WorkflowsClient
+
+
+def _client(opts: ClientOptions) -> WorkflowsClient:
+    from dagkit.workflow_client import WorkflowsClient
+
+    client = make_client(opts, client_class=WorkflowsClient)
+    assert isinstance(client, WorkflowsClient)
+    return client
+
+
+def _load(source: str) -> JobDAG:
+    """A DAG from SOURCE: ``path.py[:attr]``, a request_data ``.json``, or a workflow ``.json``
+    (a create body or a get-workflow answer: its nodes)."""
+    from dagkit.dag import JobDAG
+    from dagkit.errors import DagkitError
+    from dagkit.serialize import load_dag
+
+    try:
+        if not (source.endswith(".py") or ".py:" in source) and _is_workflow(source):
+            from dagkit.workflows import from_workflow
+
+            read = from_workflow(Path(source).read_bytes())
+            if read.dag is None:
+                raise click.BadParameter(f"{source}: has no workflow_nodes", param_hint="SOURCE")
+            return read.dag
+        job = load_dag(source)
+    except (DagkitError, OSError) as exc:
+        raise click.BadParameter(f"{source}: {exc}", param_hint="SOURCE") from None
+    if not isinstance(job, JobDAG):
+        raise click.BadParameter(
+            f"{source}: a template job cannot be deployed as a custom workflow",
+            param_hint="SOURCE",
+        )
+    return job
+
+
+def _is_workflow(source: str) -> bool:
+    from dagkit.validate.files import detect_kind
+
+    path = Path(source)
+    if not path.is_file():
+        return False
+    with open(path, "rb") as stream:
+        return detect_kind(stream.read(64 * 1024), source) == "workflow"
+
+
+_schedule = click.option(
+    "--schedule",
+    type=click.Choice(list(SCHEDULES)),
+    help="Run by itself this often (needs a source connector to read from).",
+)
+_source_id = click.option(
+    "--source-id", metavar="ID", help="The source connector to read files from."
+)
+_destination_id = click.option(
+    "--destination-id", metavar="ID", help="The destination connector to write results to."
+)
+_reprocess = click.option(
+    "--reprocess-all/--no-reprocess-all",
+    default=None,
+    help="Process every file of the source on each run, not only new ones.",
+)
+
+
+@click.group()
+def workflows() -> None:
+    """Deploy a DAG as a workflow; get, list, update, delete and run workflows."""
+
+
+@workflows.command("create")
+@click.argument("source")
+@click.option("--name", required=True, help="The workflow's name.")
+@_source_id
+@_destination_id
+@_schedule
+@_reprocess
+@click.option(
+    "--each-path",
+    is_flag=True,
+    help="A DAG that branches: one workflow per path, named NAME-1, NAME-2, ...",
+)
+@click.option("--dry-run", is_flag=True, help="Print the request(s) and a curl line; send nothing.")
+@client_options
+def create(
+    source: str,
+    name: str,
+    source_id: str | None,
+    destination_id: str | None,
+    schedule: str | None,
+    reprocess_all: bool | None,
+    each_path: bool,
+    dry_run: bool,
+    opts: ClientOptions,
+) -> None:
+    """Deploy SOURCE (path.py[:attr], a request_data or workflow .json) as a custom workflow.
+
+    Without --source-id the workflow is run with files (`dagkit workflows run ID FILES`).
+    """
+    dag = _load(source)
+    fields: dict[str, Any] = {
+        "source_id": source_id,
+        "destination_id": destination_id,
+        "schedule": schedule,
+        "reprocess_all": reprocess_all,
+    }
+    client = _client(opts)
+    with reporting(opts):
+        if each_path:
+            bodies = client.workflow_bodies(dag, name=name, update=False, each_path=True, **fields)
+        else:
+            bodies = [client.workflow_body(dag, name=name, **fields)]
+        if dry_run:
+            text = "\n\n".join(client.dry_run_workflow("POST", "/workflows/", b) for b in bodies)
+            if opts.json:
+                echo_json({"dry_run": text})
+            else:
+                click.echo(text, nl=False)
+            return
+    with reporting(opts):
+        if each_path:
+            created = client.create_workflows(dag, name=name, **fields)
+        else:
+            created = [client.create_workflow(dag, name=name, **fields)]
+    if opts.json:
+        echo_json({"workflows": [w.to_dict() for w in created]})
+        return
+    for info in created:
+        click.echo(f"created workflow {info.id} ({info.name})")
+
+
+@workflows.command("update")
+@click.argument("workflow_id")
+@click.argument("source", required=False)
+@click.option("--name", help="A new name.")
+@_source_id
+@_destination_id
+@_schedule
+@_reprocess
+@click.option("--dry-run", is_flag=True, help="Print the request and a curl line; send nothing.")
+@client_options
+def update(
+    workflow_id: str,
+    source: str | None,
+    name: str | None,
+    source_id: str | None,
+    destination_id: str | None,
+    schedule: str | None,
+    reprocess_all: bool | None,
+    dry_run: bool,
+    opts: ClientOptions,
+) -> None:
+    """Change a workflow: its nodes from SOURCE (if given) and the fields given."""
+    dag = _load(source) if source is not None else None
+    fields: dict[str, Any] = {
+        "name": name,
+        "source_id": source_id,
+        "destination_id": destination_id,
+        "schedule": schedule,
+        "reprocess_all": reprocess_all,
+    }
+    if dag is None and all(v is None for v in fields.values()):
+        raise click.UsageError("nothing to change: give a SOURCE or a field to set")
+    client = _client(opts)
+    with reporting(opts):
+        if dry_run:
+            if dag is not None:
+                body = client.workflow_body(dag, update=True, **fields)
+            else:
+                body = {k: v for k, v in fields.items() if v is not None}
+            from dagkit.client import _path_segment
+
+            path = f"/workflows/{_path_segment(workflow_id, 'the workflow id')}"
+            text = client.dry_run_workflow("PUT", path, body)
+            if opts.json:
+                echo_json({"dry_run": text})
+            else:
+                click.echo(text, nl=False)
+            return
+        info = client.update_workflow(workflow_id, dag, **fields)
+    _show(info, opts, "updated workflow")
+
+
+@workflows.command("get")
+@click.argument("workflow_id")
+@client_options
+def get(workflow_id: str, opts: ClientOptions) -> None:
+    """Show a workflow and its nodes."""
+    with reporting(opts):
+        info = _client(opts).get_workflow(workflow_id)
+    _show(info, opts)
+
+
+@workflows.command("list")
+@_source_id
+@_destination_id
+@click.option("--status", type=click.Choice(["active", "inactive"]), help="Only in this state.")
+@click.option("--name", help="Only workflows with this name.")
+@click.option(
+    "--created-since", metavar="TIME", help="Only created at or after this RFC 3339 time."
+)
+@click.option("--created-before", metavar="TIME", help="Only created before this RFC 3339 time.")
+@click.option("--page", type=click.IntRange(min=1), help="The page to show (from 1).")
+@click.option("--page-size", type=click.IntRange(min=1), help="Workflows per page.")
+@click.option("--sort-by", metavar="FIELD", help="Sort by this field (e.g. name, created_at).")
+@click.option("--sort-direction", type=click.Choice(["asc", "desc"]), help="Sort order.")
+@client_options
+def list_workflows(opts: ClientOptions, **filters: Any) -> None:
+    """List workflows, optionally filtered."""
+    with reporting(opts):
+        found = _client(opts).list_workflows(**filters)
+    if opts.json:
+        echo_json([w.to_dict() for w in found])
+        return
+    if not found:
+        click.echo("no workflows")
+    for w in found:
+        source = "source " + ",".join(w.sources) if w.sources else "run with files"
+        click.echo(f"{w.id}  {w.status or '-':<8}  {w.name or ''}  ({source})")
+
+
+@workflows.command("delete")
+@click.argument("workflow_id")
+@client_options
+def delete(workflow_id: str, opts: ClientOptions) -> None:
+    """Delete a workflow (its jobs stay listed)."""
+    with reporting(opts):
+        answer = _client(opts).delete_workflow(workflow_id)
+    if opts.json:
+        echo_json(answer)
+    else:
+        click.echo(f"deleted workflow {workflow_id}")
+
+
+@workflows.command("run")
+@click.argument("workflow_id")
+@click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False))
+@click.option("--wait", is_flag=True, help="Follow the job until it ends.")
+@click.option(
+    "--download",
+    metavar="DIR",
+    type=click.Path(file_okay=False),
+    help="Save every output into DIR (implies --wait).",
+)
+@click.option(
+    "--wait-timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    metavar="SECONDS",
+    help="Give up waiting after this long (the job keeps running) [default: no limit].",
+)
+@client_options
+def run(
+    workflow_id: str,
+    files: tuple[str, ...],
+    wait: bool,
+    download: str | None,
+    wait_timeout: float | None,
+    opts: ClientOptions,
+) -> None:
+    """Start a job of a workflow, uploading FILES if it has no source connector.
+
+    The job is followed like any other: `dagkit jobs get|wait|download JOB_ID`.
+    """
+    from dagkit.cli.submit import _finish, _progress_bar
+
+    client = _client(opts)
+    with reporting(opts, creating=True):
+        job: JobInfo = client.run_workflow(workflow_id, files, progress=_progress_bar())
+    if not opts.json:
+        click.echo(f"started job {job.id} ({job.status})")
+    downloads: dict[str, list[str]] = {}
+    if wait or download is not None:
+        with reporting(opts):
+            job = client.wait(job, timeout=wait_timeout, on_update=announce_updates(opts))
+            if not opts.json and job.succeeded and not job.input_file_ids:
+                # a run with no files (a source connector): its details say what happened
+                message = client.job_details(job).message
+                if message:
+                    click.echo(message, err=True)
+            if download is not None and job.succeeded:
+                paths = [str(p) for p in client.download_all(job, download)]
+                downloads[job.id] = paths
+                if not opts.json:
+                    for path in paths:
+                        click.echo(f"saved {path}")
+    _finish([job], downloads, opts, waited=wait or download is not None)
+
+
+# ----------------------------------------------------------------------------- text output
+
+
+def _show(info: WorkflowInfo, opts: ClientOptions, title: str = "workflow") -> None:
+    if opts.json:
+        echo_json(info.to_dict())
+        return
+    rows = [
+        (title, info.id),
+        ("name", info.name or "-"),
+        ("status", info.status or "-"),
+        ("type", info.workflow_type or "-"),
+        ("sources", ", ".join(info.sources) or "none (run with files)"),
+        ("destinations", ", ".join(info.destinations) or "none"),
+        ("schedule", ", ".join(info.crontab) or "none"),
+        ("created", info.created_at or "-"),
+    ]
+    width = max(len(k) for k, _ in rows)
+    for key, value in rows:
+        click.echo(f"{key:<{width}}  {value}")
+    read = info.workflow
+    if read.dag is not None:
+        click.echo("nodes (processing order):")
+        for i, node in enumerate(read.dag):
+            click.echo(f"  {i}. {node.name}  {node.type}/{node.subtype}  {node.id or ''}".rstrip())
