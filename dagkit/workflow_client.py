@@ -394,6 +394,11 @@ class WorkflowsClient(JobsClient):
         self, method: str, path: str, body: dict[str, Any], operation: str
     ) -> WorkflowInfo:
         request = self._workflow_request(method, path, dumps_workflow(body))
+        check = (
+            "check with `dagkit workflows list --name "
+            f"{shlex.quote(str(body.get('name', '')))}` (WorkflowsClient.list_workflows(name=...))"
+            " before creating it again"
+        )
         try:
             response = self.transport.send(request)
         except APIError as exc:
@@ -402,13 +407,20 @@ class WorkflowsClient(JobsClient):
             raise
         except AmbiguousRequestError as exc:
             if method == "POST":
-                exc.add_note(
-                    "for a workflow: check with `dagkit workflows list --name "
-                    f"{shlex.quote(str(body.get('name', '')))}` (WorkflowsClient.list_workflows"
-                    "(name=...)) before creating it again"
-                )
+                exc.add_note(f"for a workflow: {check}")
             raise
-        return self._result(response, operation, WorkflowInfo.from_dict)
+        try:
+            return self._result(response, operation, WorkflowInfo.from_dict)
+        except ResponseError as exc:
+            if method != "POST":
+                raise
+            # accepted, but the answer is not a workflow dagkit can read: one may exist
+            raise AmbiguousRequestError(
+                f"POST {response.url} answered {response.status}, but the answer is not a "
+                f"workflow dagkit can read ({exc}). dagkit did not send it again: the workflow "
+                f"may already exist; {check}.",
+                reached_server=True,
+            ) from exc
 
 
 def _segment(workflow: WorkflowInfo | str) -> str:

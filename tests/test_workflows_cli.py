@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
+from httpfaults import FaultServer, Reply
 
 from dagkit import JobDAG, load_dag
 from dagkit.cli import main
@@ -201,3 +202,12 @@ def test_the_client_checks_before_sending(server: RunningServer) -> None:
     assert server.api.count("run_workflow") == 0
     updated = api.update_workflow(workflow, name="new name")
     assert updated.name == "new name" and updated.workflow.dag == workflow.workflow.dag
+
+
+def test_a_create_answered_with_something_unreadable_is_ambiguous() -> None:
+    with FaultServer() as fake:
+        fake.script("/api/v1/workflows/", Reply(200, json={"no": "id"}))
+        api = WorkflowsClient(url=fake.url, api_key=KEY)
+        with pytest.raises(AmbiguousRequestError, match="workflows list --name odd"):
+            api.create_workflow(load_dag(QUICKSTART), name="odd")  # type: ignore[arg-type]
+        assert fake.count("/api/v1/workflows/") == 1
