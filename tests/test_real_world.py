@@ -34,6 +34,10 @@ REAL_FILES = _files(REAL)
 
 _PROMPTER_DEFAULTS = 'DK201 "provider_type"/"model" missing from a prompter node with settings {}'
 _CONTEXTUAL_NULL = "DK202+DK203 contextual_chunking_strategy: null"
+_STORED_PROMPTER = 'DK201 "provider_type" missing from a prompter the platform stored as {"model"}'
+_EXCLUDE_NULL = "DK202 exclude_elements: null"
+_COMBINE_NULL = "DK202 combine_text_under_n_chars: null"
+_STORED_CHUNKER = f"{_COMBINE_NULL}; {_CONTEXTUAL_NULL}"
 
 #: Real payloads that dagkit still reports an error for, and the false error each gets. These
 #: cases are expected to fail (strictly: once dagkit stops reporting the error, the test fails
@@ -41,6 +45,33 @@ _CONTEXTUAL_NULL = "DK202+DK203 contextual_chunking_strategy: null"
 #: refuses the payload.
 KNOWN_FALSE_ERRORS: dict[str, str] = {
     "nb-agentic-rag-with-visually-grounded-answe-c21.request_data.json": _PROMPTER_DEFAULTS,
+    "nb-graphrag-for-academic-papers-c12-stored.request_data.json": (
+        f"{_STORED_PROMPTER}; {_EXCLUDE_NULL}; {_CONTEXTUAL_NULL}"
+    ),
+    "nb-graphrag-for-academic-papers-c12.create-workflow.response.json": (
+        f"{_STORED_PROMPTER}; {_EXCLUDE_NULL}; {_CONTEXTUAL_NULL}"
+    ),
+    "nb-memorylayer-for-rag-c12-stored.request_data.json": (
+        f"{_STORED_PROMPTER}; {_EXCLUDE_NULL}; {_CONTEXTUAL_NULL}"
+    ),
+    "nb-memorylayer-for-rag-c12.create-workflow.response.json": (
+        f"{_STORED_PROMPTER}; {_EXCLUDE_NULL}; {_CONTEXTUAL_NULL}"
+    ),
+    "nb-preserving-table-structure-for-better-re-c19-stored.request_data.json": (
+        f"{_PROMPTER_DEFAULTS}; {_EXCLUDE_NULL}; {_STORED_CHUNKER}"
+    ),
+    "nb-preserving-table-structure-for-better-re-c19.create-workflow.response.json": (
+        f"{_STORED_PROMPTER}; {_EXCLUDE_NULL}; {_STORED_CHUNKER}"
+    ),
+    "nb-rag-for-documentation-c24.create-workflow.response.json": _CONTEXTUAL_NULL,
+    "nb-rag-over-evolving-documents-c12-stored.request_data.json": _CONTEXTUAL_NULL,
+    "nb-rag-over-evolving-documents-c12.create-workflow.response.json": _CONTEXTUAL_NULL,
+    "nb-rag-with-reranking-c18-stored.request_data.json": _STORED_CHUNKER,
+    "nb-rag-with-reranking-c18.create-workflow.response.json": _STORED_CHUNKER,
+    "nb-s3-to-mongodb-c28-stored.request_data.json": _STORED_CHUNKER,
+    "nb-s3-to-mongodb-c28.create-workflow.response.json": _STORED_CHUNKER,
+    "nb-s3-to-qdrant-c31-stored.request_data.json": _STORED_CHUNKER,
+    "nb-s3-to-qdrant-c31.create-workflow.response.json": _STORED_CHUNKER,
     "mcp-custom-workflow-c3-sent.request_data.json": 'DK201 VLM partitioner without "is_dynamic"',
     "mcp-custom-workflow-c3-stored.request_data.json": (
         f"DK202 combine_text_under_n_chars: null; {_CONTEXTUAL_NULL}"
@@ -180,6 +211,7 @@ def test_every_file_says_where_it_came_from() -> None:
     assert sorted(listed) == sorted(on_disk)
     kinds = {p.name.split(".")[-2] if p.suffix == ".json" else p.suffix for p in REAL_FILES}
     assert len(REAL_FILES) >= 40 and {"request_data", "response", ".http"} <= kinds
+    assert sum(p.name.endswith(".request_data.json") for p in REAL_FILES) >= 40
 
 
 def test_the_cli_passes_the_corpus() -> None:
