@@ -840,3 +840,247 @@ def test_create_job_answers_with_the_state_the_clock_has_reached(manual: Running
     """Manual clock: still SCHEDULED when create-job answers; the instant clock: COMPLETED."""
     status, created = API(manual).create(files=[("report.txt", TEXT)])
     assert status == 200 and created["status"] == "SCHEDULED"
+
+
+# ----------------------------------------------------------------------- disk use of a body
+
+
+def _disk_watching_blocks(body: bytes, where: Path, seen: list[list[int]]) -> Iterator[bytes]:
+    """``body`` in 64-byte blocks, noting before each the sizes of the files under ``where``."""
+    for start in range(0, len(body), 64):
+        seen.append(sorted(p.stat().st_size for p in where.iterdir()))
+        yield body[start : start + 64]
+    seen.append(sorted(p.stat().st_size for p in where.iterdir()))
+
+
+@pytest.mark.parametrize(
+    ("files", "max_files"),
+    [
+        ([("small.txt", b"x" * 40), ("big.txt", b"y" * 5000), ("after.txt", b"z" * 40)], 10),
+        ([(f"f{i}.txt", b"w" * 50) for i in range(11)], 10),
+    ],
+    ids=["oversize-file", "eleven-files"],
+)
+def test_a_body_over_a_limit_is_refused_before_it_is_written(
+    tmp_path: Path, files: list[tuple[str, bytes]], max_files: int
+) -> None:
+    """No file over the size limit, no file past the tenth is ever on disk; once the body is
+    certain to be refused nothing of it stays, and the 422 still names the problem."""
+    from dagkit.server.upload import Upload
+
+    body, content_type = _body(THREE_NODES, files)
+    upload = Upload(
+        lambda file_id: tmp_path / f"input.{file_id}",
+        content_type,
+        max_file_size=100,
+        max_files=max_files,
+    )
+    seen: list[list[int]] = []
+    findings = upload.receive(_disk_watching_blocks(body, tmp_path, seen))
+    assert any(f.code in ("DK413", "DK414") for f in findings if f.is_error)
+    assert max(max(sizes, default=0) for sizes in seen) <= 100
+    assert max(len(sizes) for sizes in seen) <= max_files
+    assert list(tmp_path.iterdir()) == []
+    assert upload.over_limit
+
+
+def test_the_running_limit_holds_at_every_step(manual: RunningServer) -> None:
+    """max_running=2: at no step are more than two jobs IN_PROGRESS, and a waiting job starts
+    (oldest first) only in the step after a running one has finished."""
+    api = API(manual)
+    one_node = json.dumps({"job_nodes": [PARTITION]})
+    ids = [api.create(THREE_NODES if i % 2 else one_node)[1]["id"] for i in range(7)]
+    history = []
+    for _ in range(20):
+        manual.step()
+        statuses = [manual.store.get(i).status for i in ids]  # type: ignore[union-attr]
+        history.append(statuses)
+        assert statuses.count("IN_PROGRESS") <= 2, history
+        started = [s != "SCHEDULED" for s in statuses]
+        assert started == sorted(started, reverse=True), history  # oldest first
+    assert history[-1] == ["COMPLETED"] * 7
+    assert max(s.count("IN_PROGRESS") for s in history) == 2
+
+
+# ------------------------------------------------------------------- whose files are whose
+
+
+def test_a_data_dir_with_files_the_server_did_not_make_is_refused_untouched(
+    tmp_path: Path,
+) -> None:
+    user = tmp_path / "p"
+    (user / "jobs" / "pipelines").mkdir(parents=True)
+    (user / "jobs" / "pipelines" / "a.dag.json").write_text("x")
+    with pytest.raises(StartupError, match=r"pipelines was not made by dagkit serve"):
+        serve_in_thread(data_dir=user)
+    assert (user / "jobs" / "pipelines" / "a.dag.json").read_text() == "x"
+
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "notes.txt").write_text("mine")
+    with pytest.raises(StartupError, match=r"holds files dagkit serve did not make \(notes.txt\)"):
+        serve_in_thread(data_dir=home)
+    assert sorted(p.name for p in home.iterdir()) == ["notes.txt"]  # nothing was made there
+
+
+def test_only_the_servers_own_unfinished_uploads_are_removed(tmp_path: Path) -> None:
+    with serve_in_thread(data_dir=tmp_path, clock="instant", rate_limit=False) as first:
+        job_id = API(first).create()[1]["id"]
+    jobs = tmp_path / "jobs"
+    marked = jobs / str(uuid.uuid4())  # an upload a killed server was receiving
+    marked.mkdir()
+    (marked / ".dagkit-upload").touch()
+    (marked / "input.0d9a").write_bytes(b"half a file")
+    older = jobs / str(uuid.uuid4())  # the same, left by a dagkit that did not mark them
+    older.mkdir()
+    (older / "input.77f1").write_bytes(b"half")
+    with serve_in_thread(data_dir=tmp_path, clock="instant") as second:
+        assert API(second).job(job_id)["status"] == "COMPLETED"
+    assert sorted(p.name for p in jobs.iterdir()) == [job_id]
+
+    stranger = jobs / str(uuid.uuid4())  # named like a job, but holding someone's file
+    stranger.mkdir()
+    (stranger / ".dagkit-upload").touch()
+    (stranger / "thesis.docx").write_bytes(b"years of work")
+    with pytest.raises(StartupError, match="was not made by dagkit serve"):
+        serve_in_thread(data_dir=tmp_path)
+    assert (stranger / "thesis.docx").read_bytes() == b"years of work"
+
+
+def test_the_store_format_is_versioned_upgraded_and_a_newer_one_refused(tmp_path: Path) -> None:
+    import sqlite3
+
+    from dagkit.server.store import DATABASE, STORE_VERSION
+
+    with serve_in_thread(data_dir=tmp_path, clock="instant", rate_limit=False) as first:
+        job_id = API(first).create()[1]["id"]
+    db = sqlite3.connect(tmp_path / DATABASE)
+    assert db.execute("PRAGMA user_version").fetchone()[0] == STORE_VERSION
+    db.execute("PRAGMA user_version = 0")  # as the first dagkit serve wrote it
+    db.commit()
+    db.close()
+    with serve_in_thread(data_dir=tmp_path, clock="instant") as second:
+        assert API(second).job(job_id)["status"] == "COMPLETED"
+    db = sqlite3.connect(tmp_path / DATABASE)
+    assert db.execute("PRAGMA user_version").fetchone()[0] == STORE_VERSION
+    db.execute(f"PRAGMA user_version = {STORE_VERSION + 1}")
+    db.commit()
+    db.close()
+    with pytest.raises(StartupError, match=r"written by a newer dagkit .*upgrade dagkit"):
+        serve_in_thread(data_dir=tmp_path)
+
+
+# ------------------------------------------------------------------------------ disk full
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A real 1 MB filesystem (tmpfs), where the machine lets the test mount one."""
+    import subprocess
+
+    where = tmp_path / "disk"
+    where.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(where)], capture_output=True
+    )
+    if mounted.returncode != 0:
+        pytest.skip("cannot mount a tmpfs here; the fault-seam test covers the same path")
+    try:
+        yield where
+    finally:
+        subprocess.run(["umount", "-l", str(where)], check=False)
+
+
+def _fill(disk: Path, leave: int) -> Path:
+    """Fill ``disk`` until less than ``leave`` bytes are free; the filler file."""
+    filler = disk / "filler"
+    with open(filler, "wb", buffering=0) as f:
+        try:
+            while True:
+                f.write(b"\0" * 4096)
+        except OSError:
+            pass
+    size = filler.stat().st_size
+    with open(filler, "r+b") as f:
+        f.truncate(max(0, size - leave))
+    return filler
+
+
+def _assert_no_job_kept(server: RunningServer, status: int, body: Any, headers: Any) -> None:
+    assert status == 503, body
+    assert "disk is full" in body["detail"] and "not created" in body["detail"]
+    assert int(headers["retry-after"]) >= 1
+    assert server.store.list() == []
+    assert [p.name for p in (server.data_dir / "jobs").iterdir()] == []
+
+
+def test_a_full_disk_during_an_upload_creates_nothing_and_says_so(small_disk: Path) -> None:
+    """Real disk full: the upload does not fit, the answer is a 503 that says nothing was
+    kept, and once space returns the same request creates the job."""
+    data = small_disk / "data"
+    one = json.dumps({"job_nodes": [FAST]})
+    with serve_in_thread(data_dir=data, clock="instant", rate_limit=False) as server:
+        api = API(server)
+        filler = _fill(small_disk, leave=64 * 1024)
+        encoder = MultipartEncoder(
+            [("request_data", THREE_NODES)], [FileSpec(b"x" * 300_000, filename="big.txt")]
+        )
+        status, headers, raw = api.raw("POST", "/api/v1/jobs/", b"".join(encoder), encoder.headers)
+        _assert_no_job_kept(server, status, json.loads(raw), headers)
+        filler.unlink()
+        status, created = api.create(files=[("big.txt", b"x" * 300_000)], request_data=one)
+        assert status == 200 and created["status"] == "COMPLETED"
+
+
+def test_a_full_disk_answers_clearly_and_keeps_the_store_true(
+    server: RunningServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same through a fault seam (no mount needed): ENOSPC raised at the write of an
+    upload, of a node's output, and from sqlite3 at the commit of a step."""
+    import errno
+    import sqlite3
+
+    api = API(server)
+
+    class FullFile:
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            pass
+
+        def write(self, data: bytes) -> int:
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+        def close(self) -> None:
+            pass
+
+    with monkeypatch.context() as patch:  # the upload does not fit: no job
+        patch.setattr("dagkit.server.upload.open", FullFile, raising=False)
+        encoder = MultipartEncoder(
+            [("request_data", THREE_NODES)], [FileSpec(TEXT, filename="a.txt")]
+        )
+        status, headers, raw = api.raw("POST", "/api/v1/jobs/", b"".join(encoder), encoder.headers)
+    _assert_no_job_kept(server, status, json.loads(raw), headers)
+
+    def no_room(*args: Any, **kwargs: Any) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    with monkeypatch.context() as patch:  # the job is stored, its output does not fit
+        patch.setattr(server.store, "write_output", no_room)
+        status, created = api.create()
+    assert status == 200 and created["status"] == "FAILED"
+    details = api.call("GET", f"/api/v1/jobs/{created['id']}/details")[1]
+    assert "disk is full" in details["message"]
+
+    full = sqlite3.OperationalError("database or disk is full")
+    full.sqlite_errorcode = sqlite3.SQLITE_FULL  # type: ignore[attr-defined]
+
+    def db_full(*args: Any, **kwargs: Any) -> bool:
+        raise full
+
+    with monkeypatch.context() as patch:  # stored, but not even a step can be recorded
+        patch.setattr(server.store, "write_output", no_room)
+        patch.setattr(server.store, "update", db_full)
+        status, created = api.create()
+    assert status == 200 and created["status"] == "SCHEDULED", created  # it exists, as it is
+    assert api.job(created["id"])["status"] == "SCHEDULED"
+    server.engine.run_until_idle()  # space is back: the job goes on
+    assert api.job(created["id"])["status"] == "COMPLETED"

@@ -15,7 +15,6 @@ import hmac
 import json
 import math
 import re
-import shutil
 import sys
 import threading
 import time
@@ -28,13 +27,14 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from dagkit import jsontext, limits, schemas
+from dagkit.findings import Finding
 from dagkit.multipart import parse_content_type
 from dagkit.nodes import Node
 from dagkit.rules import node_from_dict
 from dagkit.server import views
 from dagkit.server.engine import ClockSpec, Engine
 from dagkit.server.faults import Fault, Faults
-from dagkit.server.store import Job, Store, StoredFile
+from dagkit.server.store import Job, Store, StoredFile, is_disk_full
 from dagkit.server.templates import TEMPLATES
 from dagkit.server.upload import MISSING_REQUEST_DATA, Upload, error_item, rejection
 from dagkit.server.workflows import WorkflowsAPI
@@ -52,6 +52,15 @@ _UUID = re.compile(
 #: Findings the server does not reject a request for: the platform accepts such a file and
 #: reports it as a failed file of the job.
 _NOT_REJECTED = frozenset({"DK418"})
+#: The answer to a create-job request the server had no room to keep (a 503 with Retry-After:
+#: nothing was created, so a client may send it again).
+DISK_FULL = (
+    "The server's disk is full: the job was not created and nothing of it was kept. Free "
+    "space on the server and send the request again."
+)
+DISK_FULL_RETRY = 10.0
+#: Why a body that broke a limit is refused, should the validator not have said.
+_OVER_LIMIT = Finding("DK414", "a file is over the size limit, or there are too many files")
 #: Every operation the server implements, straight from the packaged OpenAPI document:
 #: operationId -> (method, path template).
 OPERATIONS: dict[str, tuple[str, str]] = schemas.operation_routes()
@@ -169,11 +178,15 @@ class JobsAPI:
         with self._counts_lock:
             return self._jobs_created
 
-    def job_created(self) -> None:
-        """Count a new job and let the engine start it."""
+    def job_created(self, job_id: str) -> None:
+        """Count a new (stored) job and let the engine start it. The job exists whatever the
+        engine meets (a full disk): it is answered as it stands, and the clock tries again."""
         with self._counts_lock:
             self._jobs_created += 1
-        self.engine.job_created()
+        try:
+            self.engine.job_created()
+        except Exception as exc:
+            print(f"dagkit serve: job {job_id} could not run yet: {exc}", file=sys.stderr)
 
     # -- the entry point
 
@@ -237,10 +250,12 @@ class JobsAPI:
             raise detail(429, message, _retry(wait))
         try:
             job = self._receive_job(request)
-        except BaseException:
+        except BaseException as exc:
             self.limiter.release(reservation)
+            if is_disk_full(exc):  # nothing was kept: say so, and when to try again
+                raise detail(503, DISK_FULL, _retry(DISK_FULL_RETRY)) from None
             raise
-        self.job_created()
+        self.job_created(job.id)
         # The clock may already have moved the job on (instant clock): answer with its state now.
         request.reply(200, views.job_information(self.store.get(job.id) or job))
 
@@ -248,7 +263,7 @@ class JobsAPI:
         # The files go straight to the new job's input directory (named by fresh file ids);
         # if the request is rejected, the directory goes and no job row is ever written.
         job_id = str(uuid.uuid4())
-        self.store.job_dir(job_id).mkdir()
+        self.store.new_job_dir(job_id)
         try:
             upload = Upload(
                 lambda file_id: self.store.input_path(job_id, file_id),
@@ -258,6 +273,8 @@ class JobsAPI:
             )
             findings = upload.receive(request.body_blocks())
             errors = [f for f in findings if f.is_error and f.code not in _NOT_REJECTED]
+            if upload.over_limit and not errors:  # the validator names the limit; never keep it
+                errors = [f for f in findings if f.is_error] or [_OVER_LIMIT]
             if errors:
                 raise invalid(*(rejection(f, upload.request_data) for f in errors))
             nodes = job_nodes(upload.request_data or "")
@@ -276,7 +293,7 @@ class JobsAPI:
             )
             self.store.add_job(job)
         except BaseException:
-            shutil.rmtree(self.store.job_dir(job_id), ignore_errors=True)
+            self.store.discard_job_dir(job_id)
             raise
         return job
 

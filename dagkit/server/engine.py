@@ -22,7 +22,7 @@ import time
 from typing import Literal
 
 from dagkit.server import processing
-from dagkit.server.store import ACTIVE, Job, Store
+from dagkit.server.store import ACTIVE, Job, Store, is_disk_full
 
 ClockSpec = Literal["realtime", "instant", "manual"] | float
 #: Seconds per step of the ``"realtime"`` clock.
@@ -156,7 +156,13 @@ class Engine:
                     continue
                 self.store.write_output(job.id, node.id, file.file_id, out)
         except (OSError, ValueError) as exc:
-            self._finish(job, "FAILED", f"node {node.name!r} failed: {exc}")
+            if is_disk_full(exc):
+                message = (
+                    f"node {node.name!r} could not store its output: the server's disk is full"
+                )
+            else:
+                message = f"node {node.name!r} failed: {exc}"
+            self._finish(job, "FAILED", message)
             return
         if index + 1 == len(job.nodes):
             fresh = self.store.get(job.id) or job

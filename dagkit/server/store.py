@@ -2,11 +2,21 @@
 
 Layout under the data directory::
 
-    dagkit-server.sqlite3          jobs and their files
+    dagkit-server.sqlite3          jobs and their files (plus its -wal and -shm)
+    dagkit-server.lock             held while a server uses the directory
+    jobs/<job id>/.dagkit-upload                     marks a directory the server made
     jobs/<job id>/input.<file id>                    an uploaded file
     jobs/<job id>/output.<node id>.<file id>.json    a node's elements for one file
 
 (One flat directory per job: creating directories is the slowest part of accepting a job.)
+
+The server deletes only what it can prove it made: at start, a directory under ``jobs/`` that
+no job owns (an upload a stopped server was receiving) goes only if its name is a job id and it
+holds nothing but the server's own files. Anything else in the data directory, or under
+``jobs/``, makes the server refuse to start rather than touch it.
+
+The database carries its format in ``PRAGMA user_version``; an older format is upgraded in
+place at start, a newer one (from a later dagkit) is refused with a clear message.
 
 A job's ``step`` counts the nodes it has finished; a node's outputs are on disk before the step
 that records them is committed, so a restart resumes a job at the first unfinished node.
@@ -15,13 +25,15 @@ that records them is committed, so a restart resumes a job at the first unfinish
 from __future__ import annotations
 
 import builtins
+import errno
 import json
 import os
+import re
 import shutil
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -32,6 +44,19 @@ from dagkit.nodes import Node
 
 DATABASE = "dagkit-server.sqlite3"
 LOCK = "dagkit-server.lock"
+JOBS = "jobs"
+#: Where the workflow operations keep their workflows (one JSON file each).
+WORKFLOWS = "workflows"
+#: The empty file that marks a job directory as the server's own.
+UPLOAD_MARKER = ".dagkit-upload"
+#: Every top-level name the server makes in its data directory.
+_OWN_NAMES = frozenset(
+    {DATABASE, f"{DATABASE}-wal", f"{DATABASE}-shm", f"{DATABASE}-journal", LOCK, JOBS, WORKFLOWS}
+)
+_JOB_DIR_NAME = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+#: The format of the database this dagkit writes (``PRAGMA user_version``). 1: the first
+#: format (written before the version was recorded, so a database at 0 with tables is at 1).
+STORE_VERSION = 1
 ACTIVE = ("SCHEDULED", "IN_PROGRESS")
 TERMINAL = ("COMPLETED", "STOPPED", "FAILED")
 
@@ -104,7 +129,8 @@ class Store:
         self.root = Path(root)
         self._lock = threading.Lock()
         try:
-            (self.root / "jobs").mkdir(parents=True, exist_ok=True)
+            _check_top_level(self.root)  # before making anything in someone else's directory
+            (self.root / JOBS).mkdir(parents=True, exist_ok=True)
             self._lock_file = _lock_dir(self.root / LOCK)
         except OSError as exc:
             raise DataDirError(f"cannot use {self.root} as the data directory: {exc}") from None
@@ -114,19 +140,34 @@ class Store:
             )
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.executescript(_SCHEMA)
+            _migrate(self._db, self.root / DATABASE)
             self._remove_orphans()
         except sqlite3.Error as exc:
             self._lock_file.close()
             raise DataDirError(f"{self.root / DATABASE} cannot be used: {exc}") from None
+        except BaseException:
+            self._lock_file.close()
+            raise
 
     def _remove_orphans(self) -> None:
-        """Remove the directories of uploads that a previous run stopped in the middle of."""
+        """Remove the directories of uploads a stopped server was receiving, once each is proven
+        the server's own; anything else under ``jobs/`` stops the start (it is not ours to
+        delete, and a server that ignored it could be pointed at the wrong directory)."""
         with self._lock:
             known = {row[0] for row in self._db.execute("SELECT id FROM jobs")}
-        for path in (self.root / "jobs").iterdir():
-            if path.name not in known:
-                shutil.rmtree(path, ignore_errors=True)
+        orphans = []
+        for path in (self.root / JOBS).iterdir():
+            if path.name in known:
+                continue
+            if not _made_here(path):
+                raise DataDirError(
+                    f"{path} was not made by dagkit serve, and dagkit serve keeps only its own "
+                    f"jobs in {self.root / JOBS}: move it out of the data directory (nothing "
+                    "was changed)"
+                )
+            orphans.append(path)
+        for path in orphans:
+            shutil.rmtree(path, ignore_errors=True)
 
     def close(self) -> None:
         with self._lock:
@@ -139,15 +180,31 @@ class Store:
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 yield self._db
+                self._db.execute("COMMIT")  # inside: a COMMIT the disk refuses is rolled back
             except BaseException:
-                self._db.execute("ROLLBACK")
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
                 raise
-            self._db.execute("COMMIT")
 
     # -- paths
 
     def job_dir(self, job_id: str) -> Path:
-        return self.root / "jobs" / job_id
+        return self.root / JOBS / job_id
+
+    def new_job_dir(self, job_id: str) -> Path:
+        """Make the directory of a job being received, marked as the server's own."""
+        path = self.job_dir(job_id)
+        path.mkdir()
+        try:
+            (path / UPLOAD_MARKER).touch(exist_ok=False)
+        except BaseException:
+            path.rmdir()
+            raise
+        return path
+
+    def discard_job_dir(self, job_id: str) -> None:
+        """Remove the directory of a job that was not created (a refused or failed upload)."""
+        shutil.rmtree(self.job_dir(job_id), ignore_errors=True)
 
     def input_path(self, job_id: str, file_id: str) -> Path:
         return self.job_dir(job_id) / f"input.{file_id}"
@@ -279,12 +336,17 @@ class Store:
     # -- outputs
 
     def write_output(self, job_id: str, node_id: str, file_id: str, elements: Any) -> None:
-        """Write one node's elements for one file, atomically."""
+        """Write one node's elements for one file, atomically (a failed write leaves nothing)."""
         path = self.output_path(job_id, node_id, file_id)
         tmp = path.with_suffix(".tmp")
-        with open(tmp, "w", encoding="utf-8") as f:
-            json.dump(elements, f, ensure_ascii=False, separators=(",", ":"))
-        os.replace(tmp, path)
+        try:
+            with open(tmp, "w", encoding="utf-8") as f:
+                json.dump(elements, f, ensure_ascii=False, separators=(",", ":"))
+            os.replace(tmp, path)
+        except BaseException:
+            with suppress(OSError):
+                tmp.unlink()
+            raise
 
     def read_output_bytes(self, job_id: str, node_id: str, file_id: str) -> bytes | None:
         try:
@@ -307,6 +369,74 @@ def _lock_dir(path: Path) -> IO[bytes]:
         handle.close()
         raise OSError("another dagkit server is using it") from None
     return handle
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """Whether ``exc`` says the disk (or the quota) is full, from the filesystem or sqlite3."""
+    if isinstance(exc, OSError):
+        return exc.errno in (errno.ENOSPC, errno.EDQUOT)
+    if isinstance(exc, sqlite3.Error):
+        return getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL
+    return False
+
+
+def _check_top_level(root: Path) -> None:
+    """Refuse a data directory that holds anything the server does not make."""
+    try:
+        names = sorted(entry.name for entry in os.scandir(root))
+    except FileNotFoundError:
+        return
+    except NotADirectoryError:
+        raise OSError(errno.ENOTDIR, "not a directory") from None
+    foreign = [name for name in names if name not in _OWN_NAMES]
+    if foreign:
+        shown = ", ".join(foreign[:3]) + (
+            f" and {len(foreign) - 3} more" if len(foreign) > 3 else ""
+        )
+        raise DataDirError(
+            f"{root} holds files dagkit serve did not make ({shown}); the server keeps its "
+            "jobs in a directory of its own: use an empty or new directory, or the data "
+            "directory of an earlier dagkit serve (nothing was changed)"
+        )
+
+
+def _made_here(path: Path) -> bool:
+    """Whether ``path`` (under ``jobs/``) is a job directory this server made: named as a job
+    id, holding nothing but the server's own files, and marked (or, as older dagkit left them,
+    holding only uploaded files)."""
+    if not _JOB_DIR_NAME.match(path.name) or path.is_symlink() or not path.is_dir():
+        return False
+    names = [entry.name for entry in os.scandir(path)]
+    own = all(name == UPLOAD_MARKER or name.startswith(("input.", "output.")) for name in names)
+    marked = UPLOAD_MARKER in names
+    return own and (marked or all(name.startswith("input.") for name in names))
+
+
+def _migrate(db: sqlite3.Connection, path: Path) -> None:
+    """Bring the database to :data:`STORE_VERSION` (a new one is made at it); refuse a newer."""
+    version = int(db.execute("PRAGMA user_version").fetchone()[0])
+    if version == 0:
+        has_tables = db.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'jobs'"
+        ).fetchone()
+        version = 1 if has_tables else 0
+    if version > STORE_VERSION:
+        raise DataDirError(
+            f"{path} was written by a newer dagkit (store format {version}; this one reads up "
+            f"to {STORE_VERSION}): upgrade dagkit, or use another data directory"
+        )
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        if version < 1:
+            for statement in _SCHEMA.split(";"):  # not executescript: it would commit
+                if statement.strip():
+                    db.execute(statement)
+        # later formats: `if version < 2: ...` here, each step in this one transaction
+        db.execute(f"PRAGMA user_version = {STORE_VERSION}")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
 
 
 def _nodes(text: str) -> list[Node]:

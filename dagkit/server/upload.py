@@ -8,6 +8,7 @@ request_data, ``["body", "input_files", <n>]`` for a file, ``["body"]`` for the 
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import re
 import secrets
@@ -68,8 +69,14 @@ class StagedFile:
 
 class Upload:
     """Receives a create-job body: checks it with the body validator while writing its file
-    parts where ``path_for(file_id)`` says. At most ``max_file_size + 1`` bytes of each of the first
-    ``max_files + 1`` files are written; anything beyond is rejected by the validator anyway."""
+    parts where ``path_for(file_id)`` says.
+
+    Disk use is bounded by the limits, not by the body: at most ``max_files`` files of at most
+    ``max_file_size`` bytes each are ever on disk. Once the body is certain to be refused (a
+    file over the size limit, one file too many) every file written so far is removed and
+    nothing more is written; the body is still read to the end so that the 422 lists every
+    problem.
+    """
 
     def __init__(
         self,
@@ -86,6 +93,9 @@ class Upload:
         self.files: list[StagedFile] = []
         #: The request_data text once received (None when missing or not UTF-8).
         self.request_data: str | None = None
+        #: Whether the body broke a limit, so that nothing of it is kept.
+        self.over_limit = False
+        self._file_parts = 0
         self._writing: dict[int, tuple[StagedFile, BinaryIO]] = {}
 
     def receive(self, blocks: Iterator[bytes]) -> list[Finding]:
@@ -98,12 +108,15 @@ class Upload:
                 self._events(checker.feed(block))
             self._events(checker.close())
         finally:
-            for _, handle in self._writing.values():
-                handle.close()
-            self._writing.clear()
+            self._close_all()
         findings = checker.finish()
         self.request_data = checker.request_data
         return findings
+
+    def _close_all(self) -> None:
+        for _, handle in self._writing.values():
+            handle.close()
+        self._writing.clear()
 
     def _events(self, events: list[Any]) -> None:
         for event in events:
@@ -117,23 +130,38 @@ class Upload:
                     entry[1].close()
 
     def _start(self, event: PartStart) -> None:
-        if event.name in ("input_files", "input_files[]"):
-            if len(self.files) > self.max_files:
-                return
-            new_id = file_id(event.filename or "", {f.file_id for f in self.files})
-            staged = StagedFile(event.filename or "", new_id, self.path_for(new_id))
-            self.files.append(staged)
-            self._writing[event.index] = (staged, open(staged.path, "wb"))  # noqa: SIM115
+        if event.name not in ("input_files", "input_files[]"):
+            return
+        self._file_parts += 1
+        if self._file_parts > self.max_files:
+            self._give_up()  # one file too many: the body will be refused
+        if self.over_limit:
+            return
+        new_id = file_id(event.filename or "", {f.file_id for f in self.files})
+        staged = StagedFile(event.filename or "", new_id, self.path_for(new_id))
+        self.files.append(staged)
+        self._writing[event.index] = (staged, open(staged.path, "wb"))  # noqa: SIM115
 
     def _data(self, event: PartData) -> None:
         entry = self._writing.get(event.index)
         if entry is None:
             return
         staged, handle = entry
-        room = self.max_file_size + 1 - staged.size
-        if room > 0:
-            handle.write(event.data[:room])
         staged.size += len(event.data)
+        if staged.size > self.max_file_size:
+            self._give_up()  # over the size limit: the body will be refused
+            return
+        handle.write(event.data)
+
+    def _give_up(self) -> None:
+        """The body breaks a limit: remove what was written and write nothing more."""
+        if self.over_limit:
+            return
+        self.over_limit = True
+        self._close_all()
+        for staged in self.files:
+            with contextlib.suppress(FileNotFoundError):
+                staged.path.unlink()
 
 
 # ------------------------------------------------------------------- 422 from findings

@@ -14,7 +14,6 @@ with no files and says so in its details.
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 import threading
 import time
 import uuid
@@ -29,7 +28,7 @@ from dagkit.nodes import Node
 from dagkit.rules import node_from_dict
 from dagkit.schemas import is_date_time
 from dagkit.server import views
-from dagkit.server.store import Job, StoredFile
+from dagkit.server.store import WORKFLOWS, Job, StoredFile
 from dagkit.server.templates import TEMPLATES
 from dagkit.server.upload import Upload, error_item, pointer_tokens, rejection
 from dagkit.workflows import SCHEDULES
@@ -96,7 +95,7 @@ class WorkflowsAPI:
 
     def __init__(self, jobs: JobsAPI) -> None:
         self.jobs = jobs
-        self.root = jobs.store.root / "workflows"
+        self.root = jobs.store.root / WORKFLOWS
         self.root.mkdir(exist_ok=True)
         self._lock = threading.Lock()
 
@@ -228,7 +227,7 @@ class WorkflowsAPI:
             # the engine completes a job with no files; its details say why there were none
             message = NO_CONNECTORS.format(source=workflow.source_id)
             self.jobs.store.update(job.id, expect=("SCHEDULED",), message=message)
-        self.jobs.job_created()
+        self.jobs.job_created(job.id)
         request.reply(202, views.job_information(self.jobs.store.get(job.id) or job))
 
     # -- reading requests
@@ -274,7 +273,7 @@ class WorkflowsAPI:
 
         store, config = self.jobs.store, self.jobs.config
         job_id = str(uuid.uuid4())
-        store.job_dir(job_id).mkdir()
+        store.new_job_dir(job_id)
         try:
             files: list[StoredFile] = []
             content_type = request.headers.get("Content-Type", "")
@@ -327,7 +326,7 @@ class WorkflowsAPI:
             )
             store.add_job(job)
         except BaseException:
-            shutil.rmtree(store.job_dir(job_id), ignore_errors=True)
+            store.discard_job_dir(job_id)
             raise
         return job
 
