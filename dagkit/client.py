@@ -48,6 +48,7 @@ from dagkit.findings import Finding, finding, has_errors
 from dagkit.multipart import FileSpec, MultipartEncoder, quote_param
 from dagkit.nodes import Node
 from dagkit.serialize import TemplateJob, plan_request_data, to_request_data
+from dagkit.servertime import ServerClock
 from dagkit.transport import (
     FormFile,
     Request,
@@ -538,6 +539,9 @@ class JobsClient:
         self._input_ids: dict[str, list[str]] = {}
         # the answer departures already logged: each is logged once, not at every poll
         self._departures: set[tuple[str, str, str]] = set()
+        #: The server's time as its answers tell it (their Date headers), for comparing with
+        #: the times in its answers without trusting this machine's clock.
+        self.server_clock = ServerClock(clock)
 
     def __repr__(self) -> str:
         return f"JobsClient(transport={self.transport!r}, validate={self.validate!r})"
@@ -981,6 +985,7 @@ class JobsClient:
 
     def _result(self, response: Response, operation: str, parse: Callable[[Any], _T]) -> _T:
         """Check an answer against the spec (if validating), then parse it leniently."""
+        self.server_clock.observe_date(response.headers.get("date"))
         if self.validate:
             from dagkit.validate.response import validate_response
 

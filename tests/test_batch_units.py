@@ -25,8 +25,8 @@ from dagkit.batch import (
     skip_reason,
 )
 from dagkit.batch.journal import FileRow, Journal
-from dagkit.batch.runner import _timestamp
 from dagkit.server.views import timestamp
+from dagkit.servertime import ServerClock, http_date
 
 NAMES = st.sampled_from(["a.txt", "b.md", "c.pdf", "d.csv", "e.html"])
 SEGMENT = st.text(
@@ -285,7 +285,7 @@ def test_the_written_report_reads_back_as_its_dict(files: list[FileResult]) -> N
 
 @given(st.floats(min_value=0, max_value=4_000_000_000, allow_nan=False))
 def test_server_timestamps_read_back_to_the_millisecond(seconds: float) -> None:
-    parsed = _timestamp(timestamp(seconds))
+    parsed = ServerClock().created(timestamp(seconds))
     assert parsed is not None and abs(parsed - seconds) < 0.001 + 1e-6
 
 
@@ -296,16 +296,48 @@ def test_a_timestamp_without_offset_is_utc_whatever_the_local_zone(
     monkeypatch.setenv("TZ", "America/New_York")
     time.tzset()
     try:
-        naive = _timestamp("2025-10-07T20:17:04.419033")
+        naive = ServerClock().created("2025-10-07T20:17:04.419033")
     finally:
         monkeypatch.undo()
         time.tzset()
-    assert naive == _timestamp("2025-10-07T20:17:04.419033Z")
+    assert naive == ServerClock().created("2025-10-07T20:17:04.419033Z")
 
 
-def test_unreadable_timestamps_are_none() -> None:
-    assert _timestamp(None) is None and _timestamp("yesterday") is None
-    assert _timestamp("2026-01-02T03:04:05Z") == _timestamp("2026-01-02T03:04:05+00:00")
+def test_unreadable_timestamps_are_none_and_naive_ones_utc() -> None:
+    clock = ServerClock()
+    assert clock.created(None) is None and clock.created("yesterday") is None
+    utc = clock.created("2026-01-02T03:04:05Z")
+    assert utc == clock.created("2026-01-02T03:04:05+00:00")
+    assert utc == clock.created("2026-01-02T03:04:05")  # as the platform writes it
+
+
+def test_the_server_clock_is_fed_only_by_answers_and_never_goes_back() -> None:
+    ticks = [1000.0]  # this machine's monotonic clock
+    clock = ServerClock(lambda: ticks[0])
+    assert clock.now() is None
+    date = http_date("Tue, 01 Dec 2026 16:04:34 GMT")
+    assert date is not None
+    clock.observe_date("Tue, 01 Dec 2026 16:04:34 GMT")
+    ticks[0] += 5.5
+    assert clock.now() == date + 5.5  # the server's time plus what elapsed here since
+    clock.observe(date + 1)  # an older answer (it took long to arrive) does not move it back
+    assert clock.now() == date + 5.5
+    clock.observe_date("not a date")
+    clock.observe(date + 9)
+    assert clock.now() == date + 9
+
+
+@pytest.mark.parametrize("hours", [-5, 0, 1, 5.5])
+def test_the_zone_of_naive_created_at_is_learned_from_a_new_job(hours: float) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    clock = ServerClock(lambda: 0.0)
+    clock.observe_date("Tue, 01 Dec 2026 16:04:34 GMT")
+    local = datetime(2026, 12, 1, 16, 4, 33, 500000, tzinfo=UTC) + timedelta(hours=hours)
+    written = local.replace(tzinfo=None).isoformat()  # a job created half a second earlier
+    clock.learn_zone(written)
+    assert clock.naive_offset == -hours * 3600
+    assert clock.created(written) == http_date("Tue, 01 Dec 2026 16:04:33 GMT") + 0.5  # type: ignore[operator]
 
 
 def test_a_pattern_reaching_outside_its_root_keeps_outputs_inside_out(tmp_path: Path) -> None:

@@ -96,6 +96,7 @@ def run(
     poll_max: float = 10.0,
     reconcile_grace: float = 2.0,
     network_patience: float = 300.0,
+    clock: Callable[[], float] = time.time,
 ) -> BatchReport:
     """Run every input file through the job, resumably; the report of every file.
 
@@ -115,7 +116,9 @@ def run(
     Polling starts ``poll_initial`` s after a change and backs off to ``poll_max`` s.
     A job whose creation is in doubt is looked for once ``reconcile_grace`` s have passed since
     it was sent. Network and server errors are waited out for up to ``network_patience`` s in a
-    row before the last one is raised.
+    row before the last one is raised. ``clock`` is this machine's wall clock (tests shift it):
+    the batch only ever compares it with itself; whether a job on the server came from a
+    request is decided on the server's time alone (its ``Date`` headers and ``created_at``).
 
     Raises :class:`ConfigDriftError` when the out dir holds a batch of another DAG,
     :class:`JournalError` when another batch is using it, :class:`BatchInputError` for an input
@@ -167,6 +170,7 @@ def run(
             settings=settings,
             stop=stop if stop is not None else threading.Event(),
             on_progress=on_progress,
+            clock=clock,
         )
         # The runner paces launches itself; the client's own spacing must not slow it below
         # min_interval. The caller's client gets its setting back afterwards.

@@ -35,7 +35,10 @@ from dagkit.errors import DagkitError
 
 #: The journal's file name inside the out dir.
 JOURNAL_NAME = ".dagkit-batch.sqlite3"
-SCHEMA_VERSION = "1"
+#: The journal's format (``PRAGMA user_version``). 1: the first (recorded only as the ``schema``
+#: setting); 2: each job keeps the server's time before its request was sent (``server_after``).
+#: An older journal is upgraded in place when opened; a newer one is refused.
+SCHEMA_VERSION = 2
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -61,7 +64,8 @@ CREATE TABLE IF NOT EXISTS jobs (
     status TEXT,
     sent_at REAL NOT NULL,
     reconciled INTEGER NOT NULL DEFAULT 0,
-    reason TEXT
+    reason TEXT,
+    server_after REAL
 );
 CREATE INDEX IF NOT EXISTS jobs_state ON jobs (state);
 CREATE TABLE IF NOT EXISTS job_files (
@@ -71,6 +75,10 @@ CREATE TABLE IF NOT EXISTS job_files (
     PRIMARY KEY (job, pos)
 );
 """
+#: The steps from each older format to the next, run in one transaction when a journal opens.
+_UPGRADES: dict[int, tuple[str, ...]] = {
+    1: ("ALTER TABLE jobs ADD COLUMN server_after REAL",),
+}
 
 
 class JournalError(DagkitError):
@@ -96,6 +104,10 @@ class FileRow:
 
 @dataclass(frozen=True)
 class JobRow:
+    """A job of the journal. ``sent_at`` is this machine's time when it was recorded (only ever
+    compared with this machine's time); ``server_after`` the server's time then, at the least
+    (None when the server had not told it, or in a journal from before it was kept)."""
+
     seq: int
     plan: int
     state: str
@@ -104,10 +116,11 @@ class JobRow:
     sent_at: float
     reconciled: bool
     reason: str | None
+    server_after: float | None = None
 
 
 _FILE_COLUMNS = "id, plan, path, source, size, state, reason, output, job"
-_JOB_COLUMNS = "seq, plan, state, job_id, status, sent_at, reconciled, reason"
+_JOB_COLUMNS = "seq, plan, state, job_id, status, sent_at, reconciled, reason, server_after"
 
 
 class Journal:
@@ -121,15 +134,7 @@ class Journal:
             self._db = sqlite3.connect(self.path, isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.executescript(_SCHEMA)
-            version = self.read_meta("schema")
-            if version is None:
-                self.write_meta("schema", SCHEMA_VERSION)
-            elif version != SCHEMA_VERSION:
-                raise JournalError(
-                    f"{self.path} was written by another version of dagkit (journal format "
-                    f"{version}, this one reads {SCHEMA_VERSION}); use a new out dir"
-                )
+            self._upgrade()
         except sqlite3.DatabaseError as exc:
             self._lock.close()
             raise JournalError(f"{self.path}: not a usable batch journal: {exc}") from None
@@ -140,6 +145,50 @@ class Journal:
     def close(self) -> None:
         self._db.close()
         self._lock.close()
+
+    def _version(self) -> int:
+        """The journal's format: 0 for a new one."""
+        version = int(self._db.execute("PRAGMA user_version").fetchone()[0])
+        if version:
+            return version
+        has_meta = self._db.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'"
+        ).fetchone()
+        if not has_meta:
+            return 0
+        recorded = self.read_meta("schema")  # the first format recorded itself only here
+        if recorded in (None, "1"):
+            return 1
+        raise JournalError(
+            f"{self.path} is in journal format {recorded}, which this dagkit does not know; "
+            "use a new out dir"
+        )
+
+    def _upgrade(self) -> None:
+        """Create the journal, or bring an older one to :data:`SCHEMA_VERSION` in place."""
+        version = self._version()
+        if version > SCHEMA_VERSION:
+            raise JournalError(
+                f"{self.path} was written by a newer dagkit (journal format {version}; this one "
+                f"reads up to {SCHEMA_VERSION}): upgrade dagkit to resume this batch, or use a "
+                "new out dir"
+            )
+        if version == SCHEMA_VERSION:
+            return
+        with self._tx(durable=True) as db:
+            if version == 0:
+                for statement in _SCHEMA.split(";"):  # not executescript: it would commit
+                    if statement.strip():
+                        db.execute(statement)
+            else:
+                for step in range(version, SCHEMA_VERSION):
+                    for statement in _UPGRADES[step]:
+                        db.execute(statement)
+            db.execute(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES ('schema', ?)",
+                (str(SCHEMA_VERSION),),  # what a dagkit from before user_version checks
+            )
+            db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     @contextmanager
     def _tx(self, *, durable: bool = False) -> Iterator[sqlite3.Connection]:
@@ -240,12 +289,19 @@ class Journal:
 
     # ------------------------------------------------------------------ jobs
 
-    def begin_job(self, plan: int, file_ids: Sequence[int], sent_at: float | None = None) -> int:
-        """Record a job about to be sent (flushed to disk before this returns); its seq."""
+    def begin_job(
+        self,
+        plan: int,
+        file_ids: Sequence[int],
+        sent_at: float | None = None,
+        server_after: float | None = None,
+    ) -> int:
+        """Record a job about to be sent (flushed to disk before this returns); its seq.
+        ``server_after``: the server's time now, at the least (see :class:`JobRow`)."""
         with self._tx(durable=True) as db:
             cursor = db.execute(
-                "INSERT INTO jobs (plan, state, sent_at) VALUES (?, 'sending', ?)",
-                (plan, time.time() if sent_at is None else sent_at),
+                "INSERT INTO jobs (plan, state, sent_at, server_after) VALUES (?, 'sending', ?, ?)",
+                (plan, time.time() if sent_at is None else sent_at, server_after),
             )
             seq = int(cursor.lastrowid or 0)
             db.executemany(
@@ -317,7 +373,7 @@ class Journal:
         rows = self._db.execute(
             f"SELECT {_JOB_COLUMNS} FROM jobs {clause} ORDER BY seq", args
         ).fetchall()
-        return [JobRow(r[0], r[1], r[2], r[3], r[4], r[5], bool(r[6]), r[7]) for r in rows]
+        return [JobRow(r[0], r[1], r[2], r[3], r[4], r[5], bool(r[6]), r[7], r[8]) for r in rows]
 
     def known_job_ids(self) -> set[str]:
         """Every server job id this journal has ever taken for one of its jobs."""

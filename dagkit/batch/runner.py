@@ -81,7 +81,9 @@ class Settings:
     poll_initial: float = 1.0
     poll_max: float = 10.0
     reconcile_grace: float = 2.0
-    clock_skew: float = 60.0
+    #: Seconds before a request's recorded server time that a job it created may still show as
+    #: created (the server's ``Date`` and ``created_at`` may come from two of its machines).
+    server_clock_margin: float = 2.0
     network_patience: float = 300.0
 
 
@@ -160,8 +162,12 @@ class Runner:
         settings: Settings,
         stop: threading.Event,
         on_progress: Callable[[Progress], None] | None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.client = client
+        #: This machine's wall clock: only ever compared with itself (how long since a job was
+        #: recorded), never with a time from the server.
+        self.clock = clock
         self.journal = journal
         self.texts = list(texts)
         self.templates = list(templates)
@@ -186,6 +192,7 @@ class Runner:
         self.failing_since: float | None = None
         self.answered = False  # whether the server has answered this run at all
         self.launch_failures = 0  # launches in a row that did not go out
+        self.asked_server_time = False  # whether this run asked the server for its time
         self.call_failures = 0  # other steps in a row that met a network or server error
 
     # ------------------------------------------------------------------ the loop
@@ -238,6 +245,9 @@ class Runner:
     def _recover(self) -> None:
         """Take up where the journal says the last run left off."""
         self._cleanup_partial_downloads()
+        offset = self.journal.read_meta("created_at_offset")
+        if offset is not None:
+            self.client.server_clock.naive_offset = float(offset)
         for state, count in self.journal.counts().items():
             self.tally.files[state] = count
         for row in self.journal.jobs():
@@ -283,8 +293,15 @@ class Runner:
     # ------------------------------------------------------------------ launching
 
     def _launch(self, group: list[FileRow]) -> None:
+        if not self._know_server_time(group):
+            return
         plan = group[0].plan
-        seq = self.journal.begin_job(plan, [f.id for f in group])
+        seq = self.journal.begin_job(
+            plan,
+            [f.id for f in group],
+            sent_at=self.clock(),
+            server_after=self.client.server_clock.now(),
+        )
         self.tally.move("pending", "in_job", len(group))
         try:
             info = self.client.create_job(self.texts[plan], [f.source for f in group])
@@ -300,16 +317,9 @@ class Runner:
         self.interval = max(self.settings.min_interval, self.interval * 0.75)
         ended = info.is_terminal
         self.journal.job_created(seq, info.id, str(info.status), ended=ended)
-        row = JobRow(
-            seq,
-            plan,
-            "ended" if ended else "running",
-            info.id,
-            str(info.status),
-            time.time(),
-            False,
-            None,
-        )
+        self._learn_zone(info)
+        state = "ended" if ended else "running"
+        row = JobRow(seq, plan, state, info.id, str(info.status), self.clock(), False, None)
         job = _Job(row, info.id, str(info.status), False, info)
         if ended:
             self._finished(job)
@@ -318,6 +328,37 @@ class Runner:
             self.next_poll = min(self.next_poll, time.monotonic() + self.settings.poll_initial)
             self.poll_pause = self.settings.poll_initial
         self._emit(f"job {info.id}: launched with {len(group)} file(s) ({info.status})")
+
+    def _know_server_time(self, group: list[FileRow]) -> bool:
+        """Make sure the server's time is known before a job is recorded as sent (once a run:
+        any answer tells it, and a run that has had none asks for the templates). False when
+        the question met a network or server error: the group waits for the next launch."""
+        if self.asked_server_time or self.client.server_clock.now() is not None:
+            return True
+        try:
+            self.client.list_templates()
+        except AuthenticationError:
+            raise
+        except _TRANSIENT as exc:
+            self.queue.appendleft(group)
+            self.launch_failures += 1
+            wait = _backoff(self.launch_failures)
+            self.next_launch = time.monotonic() + wait
+            self._emit(f"{_short(exc)}; trying again in {wait:.1f} s", warning=True)
+            self._patience(exc)
+            return False
+        except DagkitError:
+            pass  # no templates there: the next answers tell the time instead
+        self.asked_server_time = True
+        return True
+
+    def _learn_zone(self, info: JobInfo) -> None:
+        """Learn (and keep in the journal) the zone of the server's naive ``created_at``."""
+        clock = self.client.server_clock
+        before = clock.naive_offset
+        clock.learn_zone(info.created_at)
+        if clock.naive_offset != before:
+            self.journal.write_meta("created_at_offset", repr(clock.naive_offset))
 
     def _launch_failed(self, seq: int, group: list[FileRow], exc: DagkitError | OSError) -> None:
         if isinstance(exc, OSError):  # a file vanished or became unreadable before it was sent
@@ -405,32 +446,49 @@ class Runner:
     # ------------------------------------------------------------------ jobs in doubt
 
     def _grace_left(self, row: JobRow) -> float:
-        """Seconds until the server has had its grace to finish creating the job in doubt."""
-        return self.settings.reconcile_grace - (time.time() - row.sent_at)
+        """Seconds until the server has had its grace to finish creating the job in doubt
+        (this machine's clock against itself: when the job was recorded, and now)."""
+        return self.settings.reconcile_grace - (self.clock() - row.sent_at)
 
     def _reconcile(self, row: JobRow) -> None:
         """Find the job a request in doubt created, if any, among the account's jobs.
 
-        A candidate was created no earlier than the request was sent (less ``clock_skew``),
-        is not a job this journal already knows, has as many input files and the same kind
-        (template or not). The closest in time is taken; its outputs are checked against the
-        file names before they are accepted.
+        Every time compared is the server's: a candidate was created no earlier than the
+        server's time when the request was recorded (less ``server_clock_margin``), is not a job
+        this journal already knows, has as many input files (asked for when a list leaves them
+        out) and the same kind (template or not). The earliest such job is taken; its outputs
+        are checked against the file names before they are accepted.
         """
         files = self.journal.files_of(row.seq)
-        known = self.journal.known_job_ids()
+        rows = self.journal.jobs()
+        known = {r.job_id for r in rows if r.job_id is not None}
         template = self.templates[row.plan]
-        candidates = []
-        for info in self.client.list_jobs():
-            created = _timestamp(info.created_at)
+        clock = self.client.server_clock
+        listed = self.client.list_jobs()
+        # Lower bounds on the server's time at the send: the one recorded with it, and the
+        # creation of any job this batch had created before it.
+        earlier = {r.job_id for r in rows if r.seq < row.seq and r.job_id is not None}
+        bounds = [clock.created(i.created_at) for i in listed if i.id in earlier]
+        bounds.append(row.server_after)
+        known_bounds = [b for b in bounds if b is not None]
+        bound = max(known_bounds) - self.settings.server_clock_margin if known_bounds else None
+        timed = []
+        for info in listed:
+            created = clock.created(info.created_at)
             if info.id in known or created is None:
                 continue
-            if created < row.sent_at - self.settings.clock_skew:
-                continue
-            if info.input_file_ids is not None and len(info.input_file_ids) != len(files):
+            if bound is not None and created < bound:
                 continue
             if info.job_type is not None and (info.job_type == "template") != template:
                 continue
-            candidates.append((abs(created - row.sent_at), info))
+            timed.append((created, info))
+        candidates = []
+        for _, info in sorted(timed, key=lambda c: c[0]):
+            if info.input_file_ids is None:  # a list may leave them out; the job itself tells
+                info = self.client.get_job(info.id)
+            if info.input_file_ids is None or len(info.input_file_ids) == len(files):
+                candidates.append(info)
+                break
         self.unresolved.popleft()
         if not candidates:
             self.journal.void_job(row.seq, "its request did not create a job")
@@ -440,7 +498,7 @@ class Runner:
                 f"job #{row.seq}: the server has no such job; its files go again", warning=True
             )
             return
-        _, info = min(candidates, key=lambda c: c[0])
+        info = candidates[0]
         ended = info.is_terminal
         self.journal.job_created(row.seq, info.id, str(info.status), ended=ended, reconciled=True)
         job = _Job(row, info.id, str(info.status), True, info)
@@ -735,16 +793,6 @@ def _keep_file_ids(info: JobInfo, earlier: JobInfo | None) -> JobInfo:
     if info.input_file_ids is not None or earlier is None or earlier.input_file_ids is None:
         return info
     return dataclasses.replace(info, input_file_ids=earlier.input_file_ids)
-
-
-def _timestamp(text: str | None) -> float | None:
-    """Seconds since the epoch of an answer's date-time; one without offset is UTC."""
-    if not text:
-        return None
-    from dagkit.validate.response import read_date_time
-
-    moment = read_date_time(text)
-    return None if moment is None else moment.timestamp()
 
 
 def _short(exc: BaseException) -> str:

@@ -1,0 +1,175 @@
+"""No file sent twice, whatever moment a batch dies at, whatever its machine's clock says.
+
+A batch process is killed with SIGKILL at each point of a launch, deterministically (the client
+kills its own process there): before the request goes out, once the whole body is out but
+before the answer is read, and after the answer but before the journal records it. Its clock is
+set two minutes ahead, right, or two minutes behind the server's. The next run must find the job
+the killed one created (or see that none was), and must not take for it a job someone else
+created with the same files shortly before.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from test_batch import HI_RES, KEY, ROOT, assert_outputs, client_for, make_tree, source
+
+from dagkit.batch import run
+from dagkit.client import JobInfo, JobsClient
+from dagkit.server import RunningServer, serve_in_thread
+from dagkit.server.store import DATABASE
+
+#: The batch, in a process of its own, killing itself at ``point``.
+CHILD = """
+import http.client, os, signal, sys, time
+from dagkit.batch import run
+from dagkit.client import JobsClient
+
+url, key, dag, root, out, point, shift, decoy = sys.argv[1:9]
+dying = False
+
+
+def die():
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def getresponse(self, _read_answer=http.client.HTTPConnection.getresponse):
+    if dying:
+        die()  # the whole body has gone out; the answer is not read
+    return _read_answer(self)
+
+
+http.client.HTTPConnection.getresponse = getresponse
+
+
+class Dying(JobsClient):
+    def create_job(self, job, files, **kwargs):
+        global dying
+        if decoy:  # someone else sends one of the files just before this batch's request
+            JobsClient(url=url, api_key=key).create_job(job, files[:1])
+        if point == "before-send":
+            die()
+        dying = point == "before-answer"
+        info = super().create_job(job, files, **kwargs)
+        if point == "after-answer":
+            die()  # the answer came; the journal does not know it yet
+        return info
+
+
+run(
+    dag, [root], out, client=Dying(url=url, api_key=key), min_interval=0, poll_initial=0.01,
+    reconcile_grace=0, clock=lambda: time.time() + float(shift),
+)
+"""
+
+
+def _killed_batch(
+    server: RunningServer, tmp_path: Path, point: str, shift: float, *, decoy: bool = False
+) -> None:
+    command = [
+        sys.executable, "-c", CHILD, server.url, KEY, str(tmp_path / "dag.json"),
+        str(tmp_path / "docs"), str(tmp_path / "out"), point, str(shift), "1" if decoy else "",
+    ]  # fmt: skip
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    child = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    assert child.returncode == -signal.SIGKILL, child.stderr
+
+
+def _wait_for_jobs(server: RunningServer, count: int) -> None:
+    """The server reads a dead client's body on its own schedule: wait until it has."""
+    done = threading.Event()
+    for _ in range(1000):
+        if server.jobs_created >= count:
+            return
+        done.wait(0.01)
+    assert server.jobs_created >= count
+
+
+def _age(server: RunningServer, job_id: str, seconds: float) -> None:
+    """Make a job look created ``seconds`` earlier (on the server's clock)."""
+    db = sqlite3.connect(server.data_dir / DATABASE)
+    try:
+        db.execute("UPDATE jobs SET created_at = created_at - ? WHERE id = ?", (seconds, job_id))
+        db.commit()
+    finally:
+        db.close()
+
+
+@pytest.mark.parametrize("shift", [0.0, 120.0, -120.0], ids=["same-clock", "ahead", "behind"])
+@pytest.mark.parametrize("point", ["before-send", "before-answer", "after-answer"])
+def test_a_batch_killed_at_any_point_of_a_launch_sends_its_files_once(
+    tmp_path: Path, point: str, shift: float
+) -> None:
+    root = tmp_path / "docs"
+    rels = make_tree(root, 3, extras=False)
+    dag = source(tmp_path)
+    with serve_in_thread(
+        api_key=KEY, rate_limit=False, clock="instant", data_dir=tmp_path / "server"
+    ) as server:
+        # Someone sent the same three files half a minute ago: a job like this batch's in every
+        # way (names, count, kind) except that it was created before this batch's request.
+        stranger = client_for(server).create_job(HI_RES, [root / rel for rel in rels])
+        _age(server, stranger.id, 30)
+        _killed_batch(server, tmp_path, point, shift)
+        if point != "before-send":
+            _wait_for_jobs(server, 2)
+        report = run(
+            dag,
+            [root],
+            tmp_path / "out",
+            client=client_for(server),
+            min_interval=0,
+            poll_initial=0.01,
+            reconcile_grace=0,
+            clock=lambda: time.time() + shift,
+        )
+        assert report.ok, report.to_dict()
+        assert server.jobs_created == 2  # the stranger's, and exactly one of this batch's
+        ours = [j for j in report.jobs if j.state == "done"]
+        assert len(ours) == 1 and ours[0].id != stranger.id
+        assert ours[0].reconciled == (point != "before-send")
+    assert_outputs(tmp_path / "out", root, rels)
+
+
+def test_a_job_with_another_number_of_files_is_not_taken_even_if_the_list_omits_them(
+    tmp_path: Path,
+) -> None:
+    """A job with one of the files is created just before this batch's; the account's list
+    leaves ``input_file_ids`` out (the spec allows null), so the count is asked for."""
+    root = tmp_path / "docs"
+    rels = make_tree(root, 2, extras=False)
+    source(tmp_path)
+
+    class ListsWithoutFiles(JobsClient):
+        def list_jobs(self, *args: Any, **kwargs: Any) -> list[JobInfo]:
+            jobs = super().list_jobs(*args, **kwargs)
+            return [dataclasses.replace(j, input_file_ids=None) for j in jobs]
+
+    with serve_in_thread(
+        api_key=KEY, rate_limit=False, clock="instant", data_dir=tmp_path / "server"
+    ) as server:
+        _killed_batch(server, tmp_path, "after-answer", 0.0, decoy=True)
+        report = run(
+            tmp_path / "dag.json",
+            [root],
+            tmp_path / "out",
+            client=ListsWithoutFiles(url=server.url, api_key=KEY),
+            min_interval=0,
+            poll_initial=0.01,
+            reconcile_grace=0,
+        )
+        assert report.ok, report.to_dict()
+        assert server.jobs_created == 2  # the one-file job, and this batch's
+        (ours,) = [j for j in report.jobs if j.state == "done"]
+        assert ours.reconciled and len(ours.files) == 2
+    assert_outputs(tmp_path / "out", root, rels)
