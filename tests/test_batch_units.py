@@ -249,6 +249,63 @@ def test_a_journal_that_is_not_one_is_refused(tmp_path: Path) -> None:
         Journal(path)
 
 
+#: The journal as the first dagkit batch wrote it (format 1, recorded only in ``meta``).
+_JOURNAL_V1 = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE files (
+    id INTEGER PRIMARY KEY, plan INTEGER NOT NULL, path TEXT NOT NULL, source TEXT NOT NULL,
+    size INTEGER NOT NULL, ord INTEGER, state TEXT NOT NULL, reason TEXT, output TEXT,
+    job INTEGER, UNIQUE (plan, path)
+);
+CREATE INDEX files_state ON files (state, ord);
+CREATE TABLE jobs (
+    seq INTEGER PRIMARY KEY, plan INTEGER NOT NULL, state TEXT NOT NULL, job_id TEXT UNIQUE,
+    status TEXT, sent_at REAL NOT NULL, reconciled INTEGER NOT NULL DEFAULT 0, reason TEXT
+);
+CREATE INDEX jobs_state ON jobs (state);
+CREATE TABLE job_files (
+    job INTEGER NOT NULL, pos INTEGER NOT NULL, file INTEGER NOT NULL, PRIMARY KEY (job, pos)
+);
+INSERT INTO meta VALUES ('schema', '1'), ('request_data_sha256', 'abc');
+INSERT INTO files VALUES (1, 0, 'a.txt', '/docs/a.txt', 5, 0, 'in_job', NULL, NULL, 1);
+INSERT INTO jobs VALUES (1, 0, 'sending', NULL, NULL, 1700000000.0, 0, NULL);
+INSERT INTO job_files VALUES (1, 0, 1);
+"""
+
+
+def test_a_journal_from_an_older_dagkit_is_upgraded_and_a_newer_one_refused(
+    tmp_path: Path,
+) -> None:
+    import sqlite3
+
+    from dagkit.batch import JournalError
+    from dagkit.batch.journal import SCHEMA_VERSION
+
+    path = tmp_path / "j.sqlite3"
+    db = sqlite3.connect(path)
+    db.executescript(_JOURNAL_V1)
+    db.close()
+    journal = Journal(path)
+    try:
+        (row,) = journal.jobs()
+        assert (row.state, row.sent_at, row.server_after) == ("sending", 1700000000.0, None)
+        assert [f.path for f in journal.files_of(1)] == ["a.txt"]
+        assert journal.read_meta("request_data_sha256") == "abc"
+        seq = journal.begin_job(0, [], sent_at=1.0, server_after=2.5)
+        assert journal.jobs()[-1].server_after == 2.5 and seq == 2
+    finally:
+        journal.close()
+    db = sqlite3.connect(path)
+    assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()[0] == "2"
+    db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    db.commit()
+    db.close()
+    with pytest.raises(JournalError, match=r"written by a newer dagkit .*upgrade dagkit"):
+        Journal(path)
+    Journal(path.with_name("fresh.sqlite3")).close()  # a new one is made at the latest format
+
+
 # ----------------------------------------------------------------------------- report, time
 
 FILE_RESULTS = st.builds(
