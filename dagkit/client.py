@@ -24,7 +24,6 @@ import contextlib
 import logging
 import os
 import re
-import secrets
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -33,7 +32,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, TypeAlias, TypeVar
 
-from dagkit import limits
+from dagkit import limits, partfiles
 from dagkit.dag import JobDAG, as_dag
 from dagkit.errors import (
     AmbiguousRequestError,
@@ -460,13 +459,22 @@ def match_input_files(file_ids: Sequence[str], names: Sequence[str]) -> list[int
 
 
 def _unique(name: str, taken: set[str]) -> str:
+    """``name``, or ``<stem>-<n>.<ext>`` with the smallest ``n`` >= 2 that no earlier name of
+    the same call has. Names are compared as case-insensitive, normalization-insensitive file
+    systems (macOS, Windows) compare them, so two outputs never land in one file anywhere."""
     candidate, n = name, 1
     stem, dot, ext = name.rpartition(".")
-    while candidate in taken:
+    while _name_key(candidate) in taken:
         n += 1
         candidate = f"{stem}-{n}.{ext}" if dot and stem else f"{name}-{n}"
-    taken.add(candidate)
+    taken.add(_name_key(candidate))
     return candidate
+
+
+def _name_key(name: str) -> str:
+    import unicodedata
+
+    return unicodedata.normalize("NFC", unicodedata.normalize("NFC", name).casefold())
 
 
 _UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
@@ -542,6 +550,7 @@ class JobsClient:
         #: The server's time as its answers tell it (their Date headers), for comparing with
         #: the times in its answers without trusting this machine's clock.
         self.server_clock = ServerClock(clock)
+        self._swept: set[Path] = set()  # directories cleared of stale part files
 
     def __repr__(self) -> str:
         return f"JobsClient(transport={self.transport!r}, validate={self.validate!r})"
@@ -883,7 +892,10 @@ class JobsClient:
         Files are named after the uploaded file (``report.pdf`` -> ``report.pdf.json``) when this
         client uploaded it, matched by the file id, which carries the uploaded name
         (:func:`match_input_files`); else as :meth:`download_output` names them. The ids come
-        from ``job``, else from the create answer this client got, else from get-job.
+        from ``job``, else from the create answer this client got, else from get-job. Two
+        inputs of one name (compared ignoring case and Unicode normalization) give two files,
+        in upload order: ``report.pdf.json``, then ``report.pdf-2.json``, ``report.pdf-3.json``.
+        The same job downloaded again gets the same names (and replaces the files).
         """
         job_id = _job_id(job)
         file_ids = job.input_file_ids if isinstance(job, JobInfo) else None
@@ -921,7 +933,10 @@ class JobsClient:
                 {"file_id": file_id, "node_id": node_id},
             ),
         )
-        temp = directory / f".dagkit-{secrets.token_hex(8)}.part"
+        if directory not in self._swept:  # once per directory: what a killed download left
+            self._swept.add(directory)
+            partfiles.remove_stale(directory)
+        temp = directory / partfiles.new_name()
         # O_EXCL: never write through a file (or link) that is already there
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
         try:

@@ -128,3 +128,98 @@ def test_server_rejection_reaches_the_client_as_422(
     assert raised.value.status == 422
     locs = [item["loc"] for item in raised.value.detail]
     assert ["body", "request_data", "job_nodes", 0, "settings", "strategy"] in locs
+
+
+def test_a_download_killed_mid_way_leaves_a_part_file_the_next_one_removes(
+    server: RunningServer, files: list[Path], tmp_path: Path
+) -> None:
+    """``dagkit jobs download`` is killed with SIGKILL while the server holds the answer back;
+    the next download into the folder removes the part file it left, and only such files:
+    another process's live one, an unknown name and a recent file of the old naming stay."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import threading
+    import time
+
+    from dagkit import partfiles
+
+    done = client_for(server).create_job(Partition.hi_res(), files)
+    out = tmp_path / "out"
+    out.mkdir()
+    root = Path(__file__).resolve().parent.parent
+    server.faults.inject("download_job_output", "stall", 1, stall=60)
+    child = subprocess.Popen(
+        [sys.executable, "-m", "dagkit", "jobs", "download", done.id, "--dest", str(out)],
+        env={
+            **os.environ,
+            "PYTHONPATH": str(root),
+            "UNSTRUCTURED_API_URL": server.url,
+            "UNSTRUCTURED_API_KEY": "local-key",
+        },
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        waiting = threading.Event()
+        for _ in range(3000):  # until the download is under way (its part file exists)
+            if any(out.glob(".dagkit-*.part")) and server.requests("download_job_output"):
+                break
+            waiting.wait(0.01)
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+    (left,) = out.glob(".dagkit-*.part")
+
+    live = out / partfiles.new_name()  # this process is alive: its download is not stale
+    live.write_bytes(b"in progress")
+    unknown = out / ".dagkit-notes.part"  # not a name dagkit makes
+    unknown.write_bytes(b"someone's")
+    old_recent = out / ".dagkit-0123456789abcdef.part"  # older dagkit's naming, written now
+    old_recent.write_bytes(b"maybe live")
+    old_stale = out / ".dagkit-fedcba9876543210.part"  # the same, untouched for two hours
+    old_stale.write_bytes(b"dead")
+    two_hours_ago = time.time() - 7200
+    os.utime(old_stale, (two_hours_ago, two_hours_ago))
+
+    paths = client_for(server).download_all(done, out)
+    assert not left.exists() and not old_stale.exists()
+    assert live.exists() and unknown.exists() and old_recent.exists()
+    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == sorted(
+        p.name for p in paths
+    )
+
+
+def test_inputs_of_one_name_give_distinct_outputs_named_in_upload_order(
+    server: RunningServer, tmp_path: Path
+) -> None:
+    """Same name twice, and names that only case or Unicode normalization tell apart (one file
+    on macOS and Windows): each input gets its own output, named the same way every time."""
+    import unicodedata
+
+    names = ["a.txt", "a.txt", "Report.txt", "report.txt", "caf\u00e9.txt", "cafe\u0301.txt"]
+    inputs = []
+    for i, name in enumerate(names):
+        path = tmp_path / f"d{i}" / name
+        path.parent.mkdir()
+        path.write_text(f"Document number {i}\n", encoding="utf-8")
+        inputs.append(path)
+    client = client_for(server)
+    done = client.create_job(Partition.fast(), inputs)
+    out = tmp_path / "out"
+    paths = client.download_all(done, out)
+    assert [p.name for p in paths] == [
+        "a.txt.json",
+        "a.txt-2.json",
+        "Report.txt.json",
+        "report.txt-2.json",
+        "caf\u00e9.txt.json",
+        "cafe\u0301.txt-2.json",
+    ]
+    keys = {unicodedata.normalize("NFC", p.name).casefold() for p in paths}
+    assert len(keys) == len(names)  # distinct on every file system
+    for i, path in enumerate(paths):
+        assert json.loads(path.read_text(encoding="utf-8"))[0]["text"] == f"Document number {i}"
+    assert client.download_all(done, out) == paths  # again: the same names, replaced
+    assert len(list(out.iterdir())) == len(names)

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from dagkit import partfiles
 from dagkit.batch.journal import FileRow, JobRow, Journal
 from dagkit.client import FailedFile, JobInfo, JobsClient, JobStatus, match_input_files
 from dagkit.errors import (
@@ -39,8 +40,6 @@ from dagkit.findings import Finding
 
 #: Errors worth waiting out: the network or the server is having a bad moment.
 _TRANSIENT = (TransportError, ServerError, RateLimitError, ResponseError)
-_TEMP_DOWNLOAD_PREFIX = ".dagkit-"
-_TEMP_DOWNLOAD_SUFFIX = ".part"
 
 
 @dataclass(frozen=True)
@@ -275,14 +274,13 @@ class Runner:
         return group_files(files, self.settings.files_per_job, self.settings.max_job_bytes)
 
     def _cleanup_partial_downloads(self) -> None:
-        """Remove the temporary files of downloads a killed run left behind."""
+        """Remove the temporary files of downloads a killed run left behind (only stale ones
+        of dagkit's own naming: see :mod:`dagkit.partfiles`)."""
         if not self.out_dir.is_dir():
             return
         for directory, _dirs, files in os.walk(self.out_dir):
-            for name in files:
-                if name.startswith(_TEMP_DOWNLOAD_PREFIX) and name.endswith(_TEMP_DOWNLOAD_SUFFIX):
-                    with contextlib.suppress(OSError):
-                        os.unlink(os.path.join(directory, name))
+            if any(n.startswith(partfiles.PREFIX) and n.endswith(partfiles.SUFFIX) for n in files):
+                partfiles.remove_stale(Path(directory))
 
     def _finished(self, job: _Job) -> None:
         """The job has ended on the server: its outputs are next."""

@@ -1,0 +1,100 @@
+"""The temporary files downloads stream into, and removing the ones a killed process left.
+
+A download writes ``.dagkit-<pid>-<host>-<random>.part`` next to its target and renames it into
+place once complete, so a reader never sees half an output. A process killed with ``kill -9``
+cannot remove its part file; the next download into the same directory does, under two rules
+that never touch a file someone else is still writing:
+
+- only names of exactly that shape (``.dagkit-<digits>-<6 hex>-<16 hex>.part``, or
+  ``.dagkit-<16 hex>.part`` as older dagkit named them) are considered, nothing else;
+- such a file goes when the process that wrote it is gone (its pid is not alive on this
+  machine; ``<host>`` tells this machine's files from another's on a shared disk), or when it has
+  not been written to for :data:`STALE_AFTER` seconds. A live download never stays silent that
+  long: it fails after its read timeout (120 s) and its retries.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import re
+import secrets
+import socket
+import sys
+import time
+from pathlib import Path
+
+PREFIX = ".dagkit-"
+SUFFIX = ".part"
+#: Seconds without a write after which a part file is abandoned, whoever wrote it.
+STALE_AFTER = 3600.0
+_NAME = re.compile(r"^\.dagkit-(?:(\d{1,10})-([0-9a-f]{6})-)?[0-9a-f]{16}\.part$")
+
+
+def _host_tag() -> str:
+    return hashlib.sha256(socket.gethostname().encode("utf-8", "replace")).hexdigest()[:6]
+
+
+_HOST = _host_tag()
+
+
+def new_name() -> str:
+    """A fresh part file name for this process."""
+    return f"{PREFIX}{os.getpid()}-{_HOST}-{secrets.token_hex(8)}{SUFFIX}"
+
+
+def is_stale(path: Path, *, now: float | None = None) -> bool:
+    """Whether ``path`` is a part file of a download that is certainly over."""
+    match = _NAME.match(path.name)
+    if match is None:
+        return False
+    try:
+        info = path.lstat()
+    except OSError:
+        return False
+    if not _is_regular(info.st_mode):
+        return False
+    if (time.time() if now is None else now) - info.st_mtime > STALE_AFTER:
+        return True
+    pid, host = match.group(1), match.group(2)
+    return pid is not None and host == _HOST and not _alive(int(pid))
+
+
+def remove_stale(directory: Path) -> int:
+    """Remove the stale part files directly in ``directory``; how many went."""
+    removed = 0
+    try:
+        entries = list(os.scandir(directory))
+    except OSError:
+        return 0
+    now = time.time()
+    for entry in entries:
+        if entry.name.startswith(PREFIX) and entry.name.endswith(SUFFIX):
+            path = Path(entry.path)
+            if is_stale(path, now=now):
+                with contextlib.suppress(OSError):
+                    path.unlink()
+                    removed += 1
+    return removed
+
+
+def _is_regular(mode: int) -> bool:
+    import stat
+
+    return stat.S_ISREG(mode)
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` exists on this machine (unknown counts as alive)."""
+    if pid == os.getpid():
+        return True
+    if sys.platform == "win32" or pid <= 0:
+        return True  # no cheap check: the age rule alone decides
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # PermissionError: it exists, owned by someone else
+        return True
+    return True
