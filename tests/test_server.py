@@ -914,6 +914,7 @@ def test_a_data_dir_with_files_the_server_did_not_make_is_refused_untouched(
     with pytest.raises(StartupError, match=r"pipelines was not made by dagkit serve"):
         serve_in_thread(data_dir=user)
     assert (user / "jobs" / "pipelines" / "a.dag.json").read_text() == "x"
+    assert sorted(p.name for p in user.iterdir()) == ["jobs"]  # nothing was made there
 
     home = tmp_path / "home"
     home.mkdir()

@@ -129,7 +129,11 @@ class Store:
         self.root = Path(root)
         self._lock = threading.Lock()
         try:
-            _check_top_level(self.root)  # before making anything in someone else's directory
+            # Before making anything in what may be someone else's directory: without a
+            # database no job is known, so everything under jobs/ must be the server's own.
+            _check_top_level(self.root)
+            if not (self.root / DATABASE).exists():
+                _check_unowned(self.root / JOBS, known=set())
             (self.root / JOBS).mkdir(parents=True, exist_ok=True)
             self._lock_file = _lock_dir(self.root / LOCK)
         except OSError as exc:
@@ -155,18 +159,7 @@ class Store:
         delete, and a server that ignored it could be pointed at the wrong directory)."""
         with self._lock:
             known = {row[0] for row in self._db.execute("SELECT id FROM jobs")}
-        orphans = []
-        for path in (self.root / JOBS).iterdir():
-            if path.name in known:
-                continue
-            if not _made_here(path):
-                raise DataDirError(
-                    f"{path} was not made by dagkit serve, and dagkit serve keeps only its own "
-                    f"jobs in {self.root / JOBS}: move it out of the data directory (nothing "
-                    "was changed)"
-                )
-            orphans.append(path)
-        for path in orphans:
+        for path in _check_unowned(self.root / JOBS, known):
             shutil.rmtree(path, ignore_errors=True)
 
     def close(self) -> None:
@@ -398,6 +391,25 @@ def _check_top_level(root: Path) -> None:
             "jobs in a directory of its own: use an empty or new directory, or the data "
             "directory of an earlier dagkit serve (nothing was changed)"
         )
+
+
+def _check_unowned(jobs: Path, known: set[str]) -> list[Path]:
+    """The directories under ``jobs`` that no job in ``known`` owns, once each is proven the
+    server's own; raises :class:`DataDirError` naming the first that is not."""
+    try:
+        entries = sorted(jobs.iterdir())
+    except FileNotFoundError:
+        return []
+    except NotADirectoryError:
+        raise DataDirError(f"{jobs} is not a directory; dagkit serve did not make it") from None
+    unowned = [path for path in entries if path.name not in known]
+    for path in unowned:
+        if not _made_here(path):
+            raise DataDirError(
+                f"{path} was not made by dagkit serve, which keeps only its own jobs in {jobs}: "
+                "move it out of the data directory (it was left untouched)"
+            )
+    return unowned
 
 
 def _made_here(path: Path) -> bool:
