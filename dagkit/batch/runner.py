@@ -337,7 +337,7 @@ class Runner:
             self.client.list_templates()
         except AuthenticationError:
             raise
-        except _TRANSIENT as exc:
+        except (TransportError, ServerError, RateLimitError) as exc:
             self.queue.appendleft(group)
             self.launch_failures += 1
             wait = _backoff(self.launch_failures)
@@ -346,7 +346,7 @@ class Runner:
             self._patience(exc)
             return False
         except DagkitError:
-            pass  # no templates there: the next answers tell the time instead
+            pass  # an answer we cannot use still told the time (its Date); else the next will
         self.asked_server_time = True
         return True
 
