@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from dagkit import Chunk, Embed, JobDAG, Partition, plan_request_data, to_request_data
 from dagkit.errors import DagError, RequestDataError
@@ -103,6 +104,36 @@ def test_bodies_round_trip_through_from_workflow(body: dict[str, Any]) -> None:
 @given(workflow_bodies())
 def test_generated_bodies_validate_without_errors(body: dict[str, Any]) -> None:
     assert errors(validate_workflow(dumps_workflow(body))) == []
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(workflow_bodies(), st.randoms(use_true_random=False))
+def test_an_answer_listing_nodes_in_any_order_reads_back_as_the_dag(
+    body: dict[str, Any], random: Any
+) -> None:
+    """The platform lists an answer's nodes in any order; dagkit reads them back by type.
+    Enrichments keep the order the answer gives them (nothing says theirs)."""
+    shuffled = list(body["workflow_nodes"])
+    random.shuffle(shuffled)
+    answer = {
+        "id": "w",
+        "name": body["name"],
+        "sources": [body["source_id"]] if "source_id" in body else [],
+        "destinations": [],
+        "status": "active",
+        "created_at": "2025-01-01T00:00:00Z",
+        "workflow_nodes": shuffled,
+    }
+    read = from_workflow(answer)
+    sent = from_workflow(body)
+    assert read.dag is not None and sent.dag is not None
+    got, want = read.dag.nodes(), sent.dag.nodes()
+    assert [n.type for n in got] == [n.type for n in want]
+    assert [n for n in got if n.type != "prompter"] == [n for n in want if n.type != "prompter"]
+    prompters = [n for n in shuffled if n["type"] == "prompter"]
+    assert [n.to_dict() for n in got if n.type == "prompter"] == prompters
+    assert read.source_id == body.get("source_id")
+    assert errors(validate_workflow(dumps_workflow(answer))) == []
 
 
 def test_an_answer_is_read_back_in_processing_order() -> None:
@@ -299,3 +330,28 @@ def test_a_workflow_built_in_python_validates() -> None:
     )
     body = to_workflow(dag, name="py", source_id=SOURCE, destination_id="d", schedule="daily")
     assert errors(validate_workflow(dumps_workflow(body))) == []
+
+
+# --- captured workflow requests ------------------------------------------------------------------
+
+VALID = ROOT / "tests" / "data" / "valid"
+
+
+def test_captured_sdk_workflow_requests_are_judged_as_workflows(tmp_path: Path) -> None:
+    for name in ("create-workflow.sdk.http", "run-workflow.sdk.http"):
+        result = validate_file(str(VALID / name))
+        assert (result.kind, result.findings) == ("http", []), name
+    capture = (VALID / "create-workflow.sdk.http").read_bytes()
+    head, _, body = capture.partition(b"\r\n\r\n")
+    broken = body.replace(b'"type":"chunk"', b'"type":"chunk_by_title"', 1)
+    head = head.replace(b"Content-Length: 474", b"Content-Length: %d" % len(broken))
+    path = tmp_path / "bad.http"
+    path.write_bytes(head + b"\r\n\r\n" + broken)
+    [swap] = [f for f in validate_file(str(path)).findings if f.code == "DK203"]
+    assert (swap.pointer, swap.line) == ("/workflow_nodes/1/type", head.count(b"\n") + 3)
+    run = tmp_path / "run.http"
+    run.write_bytes(b"POST /api/v1/workflows/x/run HTTP/1.1\r\nAccept: application/json\r\n\r\n")
+    assert validate_file(str(run)).findings == []
+    job = tmp_path / "job.http"
+    job.write_bytes(b"POST /api/v1/jobs/ HTTP/1.1\r\nAccept: application/json\r\n\r\n")
+    assert [f.code for f in validate_file(str(job)).findings] == ["DK400"]  # create-job as before

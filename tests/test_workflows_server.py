@@ -148,3 +148,16 @@ def test_workflows_survive_a_restart(tmp_path: Path) -> None:
         _, created = API(first).send_json("POST", "/api/v1/workflows/", quickstart_body(name="k"))
     with serve_in_thread(data_dir=tmp_path, clock="instant") as second:
         assert API(second).call("GET", f"/api/v1/workflows/{created['id']}") == (200, created)
+
+
+def test_a_workflow_without_nodes_is_kept_but_cannot_run_here(server: RunningServer) -> None:
+    api = API(server)
+    status, created = api.send_json(
+        "POST",
+        "/api/v1/workflows/",
+        {"name": "auto", "workflow_type": "basic", "source_id": SOURCE},
+    )
+    assert status == 200 and created["workflow_nodes"] == []
+    status, refused = api.run(created["id"])
+    assert status == 422 and "has no nodes" in refused["detail"][0]["msg"]
+    assert server.jobs_created == 0

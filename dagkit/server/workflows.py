@@ -221,7 +221,19 @@ class WorkflowsAPI:
         request.reply(200, body)
 
     def run_workflow(self, request: Handler, params: dict[str, str], query: Any) -> None:
+        from dagkit.server.app import invalid
+
         workflow = self._load(params)
+        if not workflow.nodes:
+            raise invalid(
+                error_item(
+                    ["path", "workflow_id"],
+                    f"workflow {workflow.id} is of type {workflow.workflow_type!r} and has no "
+                    "nodes: the platform chooses the nodes of such a workflow, and the local "
+                    "server has none to run",
+                    "value_error",
+                )
+            )
         job = self._receive_run(request, workflow)
         if workflow.source_id:
             # the engine completes a job with no files; its details say why there were none

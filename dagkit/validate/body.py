@@ -526,7 +526,11 @@ def validate_http_request(
     if head is None:
         bad(f"no end of the request head (an empty line) in the first {MAX_HEAD_BYTES} bytes")
         return problems
-    headers = _parse_head(head, bad)
+    # a workflow request (create/update: a JSON body; run: files only) is judged as one
+    from dagkit.validate.workflow import workflow_route
+
+    route = workflow_route(head)
+    headers = _parse_head(head, bad, content_type_required=route is None)
     if headers is None:
         return problems
     encoding = headers.get("transfer-encoding", "").lower()
@@ -538,6 +542,18 @@ def validate_http_request(
         body = _dechunk(body, bad)
     elif "content-length" in headers:
         body = _limit(body, headers["content-length"], bad)
+    if route is not None:
+        from dagkit.validate.workflow import validate_workflow_request
+
+        return problems + validate_workflow_request(
+            route,
+            body,
+            headers.get("content-type", ""),
+            file=file,
+            line_offset=head.count(b"\n") + 2,  # the head's lines and the blank line
+            max_file_size=max_file_size,
+            max_files=max_files,
+        )
     findings = validate_body(
         body,
         headers.get("content-type", ""),
@@ -572,7 +588,9 @@ def _read_head(blocks: Iterator[bytes]) -> tuple[bytes | None, bytes]:
     return None, b""
 
 
-def _parse_head(head: bytes, bad: _Report) -> dict[str, str] | None:
+def _parse_head(
+    head: bytes, bad: _Report, *, content_type_required: bool = True
+) -> dict[str, str] | None:
     """Lower-cased header names to values, or None after a finding."""
     if not looks_like_http_request(head + b"\n"):
         first = head.split(b"\n", 1)[0][:80]
@@ -593,7 +611,7 @@ def _parse_head(head: bytes, bad: _Report) -> dict[str, str] | None:
         headers[last] = (
             value.strip() if last not in headers else f"{headers[last]}, {value.strip()}"
         )
-    if "content-type" not in headers:
+    if content_type_required and "content-type" not in headers:
         bad("the request has no Content-Type header", "DK400")
         return None
     return headers
