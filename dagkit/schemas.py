@@ -217,6 +217,8 @@ def schema_id(name: str) -> str:
 
 
 def _check_name(name: str) -> None:
+    if name in (REQUEST_DATA, OPENAPI):
+        return  # always there: no need to list the components directory
     known = _packaged_names()
     if name in known:
         return
