@@ -31,7 +31,7 @@ import socket
 import ssl
 import time
 import urllib.parse
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, BinaryIO, Literal, NamedTuple, NoReturn, Protocol, runtime_checkable
@@ -322,14 +322,27 @@ def parse_retry_after(
 
 
 def is_loopback(host: str) -> bool:
-    """True for localhost, ``*.localhost``, 127.0.0.0/8 and ::1."""
+    """True for a name or address that says "this machine": localhost, ``*.localhost``,
+    127.0.0.0/8 and ::1 (also as ``::ffff:127.x.y.z``).
+
+    A name says nothing certain: ``api.localhost`` can resolve anywhere. Where it matters (the key
+    over plain http) the transport also checks the address it actually connects to.
+    """
     name = host.strip("[]").lower().rstrip(".")
     if name == "localhost" or name.endswith(".localhost"):
         return True
+    return is_loopback_address(name)
+
+
+def is_loopback_address(address: str) -> bool:
+    """True when ``address`` (an IP address, not a name) is 127.0.0.0/8 or ::1."""
     try:
-        return ipaddress.ip_address(name).is_loopback
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
     except ValueError:
         return False
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_loopback
 
 
 def _http_date(text: str) -> float | None:
@@ -432,6 +445,33 @@ class _Proxy:
         return _netloc("http", self.host, self.port)
 
 
+class _NotLoopback(Exception):
+    """The key must stay on this machine, and this connection would leave it: ``what`` says
+    where it would go."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(what)
+        self.what = what
+
+
+class _CheckedConnection(http.client.HTTPConnection):
+    """A plain-http connection whose socket comes from ``open_socket`` (the loopback check)."""
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        timeout: float,
+        open_socket: Callable[[str, int, float | None], socket.socket],
+    ) -> None:
+        super().__init__(host, port, timeout=timeout)
+        self._open_socket = open_socket
+
+    def connect(self) -> None:
+        self.sock = self._open_socket(self.host, self.port, self.timeout)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
 class _Failed(Exception):
     """One attempt failed on the network; ``transient`` says whether trying again can help."""
 
@@ -476,6 +516,20 @@ class _Sink:
 
 _Stage = Literal["head", "body", "sent", "answer"]
 
+#: One ``socket.getaddrinfo`` entry: family, type, protocol, canonical name, address.
+AddressInfo = tuple[socket.AddressFamily, socket.SocketKind, int, str, tuple[Any, ...]]
+#: Resolves (host, port) to the addresses to try, like ``socket.getaddrinfo``.
+Resolver = Callable[[str, int], Sequence[AddressInfo]]
+
+
+def _resolve(host: str, port: int) -> list[AddressInfo]:
+    return [
+        (family, kind, proto, name, tuple(address))
+        for family, kind, proto, name, address in socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM
+        )
+    ]
+
 
 # --------------------------------------------------------------------------- the transport
 
@@ -487,7 +541,13 @@ class Transport:
     (connect, read) pair in seconds. TLS certificates are always verified (``ca_bundle`` adds a CA
     file, for networks that inspect TLS). Proxies come from the environment as urllib reads them
     (``https_proxy``, ``http_proxy``, ``no_proxy``), except that loopback hosts are always reached
-    directly. ``sleep`` and ``clock`` are injectable for tests.
+    directly. ``sleep``, ``clock`` and ``resolve`` (host names to addresses, like
+    ``socket.getaddrinfo``) are injectable for tests.
+
+    The key goes over plain http only to this machine (unless ``allow_insecure_key``): the URL
+    must name it (``localhost``, ``*.localhost``, 127.0.0.0/8, ::1), and each connection is made
+    only to the loopback addresses the name resolves to and checked from the socket's peer
+    address before anything is sent; otherwise the request fails with nothing sent.
     """
 
     def __init__(
@@ -502,6 +562,7 @@ class Transport:
         user_agent: str | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
+        resolve: Resolver | None = None,
     ) -> None:
         self.base_url = normalize_base_url(base_url)
         self._origin = _Target.parse(self.base_url).origin
@@ -513,10 +574,16 @@ class Transport:
         self.user_agent = user_agent or f"dagkit/{__version__}"
         self._sleep = sleep
         self._clock = clock
+        self._resolve = resolve or _resolve
         self._ssl_context: ssl.SSLContext | None = None
         self._secrets: list[str] = [] if self._api_key is None else [self._api_key]
         scheme, host, _ = self._origin
-        if self._api_key and scheme == "http" and not is_loopback(host) and not allow_insecure_key:
+        #: The key goes over plain http only to this machine: checked by name here, and by the
+        #: address connected to before each request (see _loopback_socket).
+        self._key_needs_loopback = (
+            bool(self._api_key) and scheme == "http" and not allow_insecure_key
+        )
+        if self._key_needs_loopback and not is_loopback(host):
             raise DagkitError(
                 f"refusing to send the API key over plain http to {host}: anyone on the network "
                 f"could read it. Use an https:// URL, or pass allow_insecure_key=True "
@@ -788,11 +855,25 @@ class Transport:
                 if proxy.authorization:
                     tunnel_headers["Proxy-Authorization"] = proxy.authorization
                 connection.set_tunnel(target.host, target.port, headers=tunnel_headers)
+        elif proxy is None and self._key_needs_loopback and self._sends_key(target):
+            connection = _CheckedConnection(host, port, connect_timeout, self._loopback_socket)
         else:
             connection = http.client.HTTPConnection(host, port, timeout=connect_timeout)
         try:
             connection.connect()
             connection.sock.settimeout(read_timeout)
+        except _NotLoopback as refused:
+            connection.close()
+            raise _Failed(
+                ConnectError(
+                    f"{request.method} {request.url}: refusing to send the API key over plain "
+                    f"http to {target.host}: it {refused.what}, not this machine. Use an https:// "
+                    f"URL, or pass allow_insecure_key=True (--allow-insecure-key) if this "
+                    f"network is trusted.",
+                    reached_server=False,
+                ),
+                transient=False,
+            ) from None
         except (OSError, http.client.HTTPException) as exc:
             connection.close()
             what, transient = _connect_failure(exc, target, host, port, proxy)
@@ -801,6 +882,36 @@ class Transport:
                 transient=transient,
             ) from exc
         return connection
+
+    def _loopback_socket(self, host: str, port: int, timeout: float | None) -> socket.socket:
+        """A socket for a request that carries the key over plain http. Only the loopback
+        addresses ``host`` resolves to are tried (no other is contacted), and the connected
+        socket's peer address is checked again before a byte is sent."""
+        found = self._resolve(host, port)
+        local = [info for info in found if is_loopback_address(str(info[4][0]))]
+        if not local:
+            shown = ", ".join(sorted({str(info[4][0]) for info in found})) or "nothing"
+            raise _NotLoopback(f"resolves to {shown}")
+        failure: OSError | None = None
+        for family, kind, proto, _, address in local:
+            sock = socket.socket(family, kind, proto)
+            try:
+                sock.settimeout(timeout)
+                sock.connect(address)
+                peer = str(sock.getpeername()[0])
+            except OSError as exc:
+                sock.close()
+                failure = exc
+                continue
+            if not is_loopback_address(peer):
+                sock.close()
+                raise _NotLoopback(f"connected to {peer}")
+            return sock
+        assert failure is not None
+        raise failure
+
+    def _sends_key(self, target: _Target) -> bool:
+        return self._api_key is not None and target.origin == self._origin
 
     def _talk(
         self,
@@ -999,7 +1110,7 @@ class Transport:
         elif request.method in ("POST", "PUT", "PATCH"):
             headers["content-length"] = ("Content-Length", "0")
         headers["connection"] = ("Connection", "close")
-        if self._api_key is not None and target.origin == self._origin:
+        if self._api_key is not None and self._sends_key(target):
             headers[API_KEY_HEADER] = (API_KEY_HEADER, REDACTED if redact else self._api_key)
         for name, value in headers.values():
             if "\r" in value or "\n" in value or not value.isprintable():
