@@ -21,7 +21,6 @@ the request checks and these warnings off.
 from __future__ import annotations
 
 import contextlib
-import logging
 import os
 import re
 import time
@@ -46,6 +45,7 @@ from dagkit.errors import TimeoutError as RequestTimeoutError
 from dagkit.findings import Finding, finding, has_errors
 from dagkit.multipart import FileSpec, MultipartEncoder, quote_param
 from dagkit.nodes import Node
+from dagkit.redact import protected_logger
 from dagkit.serialize import TemplateJob, plan_request_data, to_request_data
 from dagkit.servertime import ServerClock
 from dagkit.transport import (
@@ -74,7 +74,7 @@ __all__ = [
     "safe_filename",
 ]
 
-logger = logging.getLogger("dagkit.client")
+logger = protected_logger("dagkit.client")
 
 #: A job to create: a DAG (or nodes), a template job, or request_data text sent as is.
 JobSource: TypeAlias = JobDAG | TemplateJob | Node | Sequence[Node] | str

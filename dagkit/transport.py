@@ -51,6 +51,7 @@ from dagkit.errors import (
     TransportError,
 )
 from dagkit.errors import TimeoutError as RequestTimeoutError
+from dagkit.redact import REDACTED, protected_logger, redact_value, register
 
 __all__ = [
     "API_KEY_HEADER",
@@ -68,7 +69,7 @@ __all__ = [
     "parse_retry_after",
 ]
 
-logger = logging.getLogger("dagkit.transport")
+logger = protected_logger("dagkit.transport")
 
 DEFAULT_BASE_URL = "https://platform.unstructuredapp.io"
 API_PREFIX = "/api/v1"
@@ -78,7 +79,6 @@ DEFAULT_TIMEOUT = (10.0, 120.0)
 ENV_URL = "UNSTRUCTURED_API_URL"
 ENV_KEY = "UNSTRUCTURED_API_KEY"
 
-REDACTED = "***"
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 MAX_REDIRECTS = 5
@@ -576,7 +576,7 @@ class Transport:
         self._clock = clock
         self._resolve = resolve or _resolve
         self._ssl_context: ssl.SSLContext | None = None
-        self._secrets: list[str] = [] if self._api_key is None else [self._api_key]
+        register(self._api_key)
         scheme, host, _ = self._origin
         #: The key goes over plain http only to this machine: checked by name here, and by the
         #: address connected to before each request (see _loopback_socket).
@@ -1036,7 +1036,7 @@ class Transport:
         started: datetime,
     ) -> NoReturn:
         status = response.status
-        detail = self._redact_value(_parse_detail(response.body))
+        detail = _parse_detail(response.body)
         summary = _summarize_detail(detail)
         rid = f" (request id {response.request_id})" if response.request_id else ""
         head = f"{request.method} {request.url} failed with {status} {response.reason}".rstrip()
@@ -1145,7 +1145,8 @@ class Transport:
             password = urllib.parse.unquote(parts.password or "")
             token = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
             authorization = f"Basic {token}"
-            self._secrets += [s for s in (password, token) if s and s not in self._secrets]
+            register(password)
+            register(token)
         try:
             port = parts.port or 80
         except ValueError:
@@ -1164,37 +1165,24 @@ class Transport:
 
     # ---------------------------------------------------------------- redaction
 
-    def _redact(self, text: str) -> str:
-        for secret in self._secrets:
-            text = text.replace(secret, REDACTED)
-            quoted = urllib.parse.quote(secret, safe="")
-            if quoted != secret:
-                text = text.replace(quoted, REDACTED)
-        return text
-
-    def _redact_value(self, value: Any) -> Any:
-        if isinstance(value, str):
-            return self._redact(value)
-        if isinstance(value, list):
-            return [self._redact_value(v) for v in value]
-        if isinstance(value, dict):
-            return {k: self._redact_value(v) for k, v in value.items()}
-        return value
-
     def _scrub(self, error: BaseException) -> None:
         """Last line of defence: no secret leaves in an error's arguments or details."""
         seen: set[int] = set()
         current: BaseException | None = error
         while current is not None and id(current) not in seen:
             seen.add(id(current))
-            current.args = tuple(self._redact_value(a) for a in current.args)
+            current.args = redact_value(current.args)
             if isinstance(current, APIError):
-                current.detail = self._redact_value(current.detail)
+                current.detail = redact_value(current.detail)
+                current.request_id = redact_value(current.request_id)
+            notes = getattr(current, "__notes__", None)
+            if isinstance(notes, list):
+                notes[:] = redact_value(notes)
             current = current.__cause__ or current.__context__
 
     def _log(self, level: int, message: str) -> None:
         if logger.isEnabledFor(level):
-            logger.log(level, "%s", self._redact(message))
+            logger.log(level, "%s", message)
 
 
 # --------------------------------------------------------------------------- wire helpers

@@ -24,6 +24,16 @@ settings.load_profile(
 )
 
 
+@pytest.fixture(autouse=True)
+def _secrets_stay_in_their_test(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Secrets registered for redaction during a test are forgotten after it: a test key such
+    as ``test`` must not hide the word "test" from the output of the tests that follow."""
+    from dagkit import redact
+
+    monkeypatch.setattr(redact, "_secrets", set(redact._secrets))
+    monkeypatch.setattr(redact, "_pattern", None)
+
+
 @pytest.fixture(scope="session")
 def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """A self-signed certificate for ``localhost`` and 127.0.0.1, and its key (PEM files)."""

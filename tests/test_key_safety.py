@@ -7,6 +7,7 @@ contacted, so no test depends on /etc/hosts, DNS or network namespaces.
 
 from __future__ import annotations
 
+import logging
 import socket
 import sys
 from collections.abc import Iterator, Sequence
@@ -207,3 +208,197 @@ def test_without_a_key_or_with_consent_no_address_is_checked(server: FaultServer
         made = transport(f"http://127.0.0.1:{server.port}", resolve=resolver, **options)
         made.send(Request("GET", made.url("/jobs/")))
     assert resolver.asked == [] and server.count(JOBS) == 2
+
+
+# ------------------------------------------------------------------------------ redaction
+
+JOB_ID = "6f1c2e4a-8b3d-4c5e-9f70-1a2b3c4d5e6f"
+
+
+def job_json(**changes: Any) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "id": JOB_ID,
+        "workflow_id": "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+        "workflow_name": "on-demand",
+        "status": "SCHEDULED",
+        "created_at": "2026-01-02T03:04:05Z",
+        "input_file_ids": ["f-0001"],
+        "output_node_files": [],
+        "job_type": "ephemeral",
+    }
+    doc.update(changes)
+    return doc
+
+
+def cli(
+    monkeypatch: pytest.MonkeyPatch, server: FaultServer, key: str, *args: str
+) -> tuple[int, str]:
+    """Run the CLI in-process against ``server`` with ``key``; (exit code, stdout + stderr)."""
+    from click.testing import CliRunner
+
+    from dagkit.cli import main
+
+    monkeypatch.setenv("UNSTRUCTURED_API_URL", server.url)
+    monkeypatch.setenv("UNSTRUCTURED_API_KEY", key)
+    monkeypatch.setattr(RetryPolicy, "backoff", lambda self, failures: 0.0)
+    result = CliRunner().invoke(main, list(args))
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result.exit_code, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("as_json", [False, True])
+def test_a_key_the_server_echoes_is_hidden_in_every_output(
+    server: FaultServer, monkeypatch: pytest.MonkeyPatch, as_json: bool
+) -> None:
+    flags = ["--json"] if as_json else []
+    # in a finding about the answer (its message quotes the value), and in the request id
+    broken = job_json(created_at=f"not a date {KEY}")
+    server.script(JOBS + JOB_ID, Reply(200, json=broken))
+    code, out = cli(monkeypatch, server, KEY, "jobs", "get", JOB_ID, *flags)
+    assert code == 3 and "not a date ***" in out
+    server.script(JOBS + JOB_ID, Reply(404, headers=(("x-request-id", f"rid-{KEY}"),)))
+    code, shown = cli(monkeypatch, server, KEY, "jobs", "get", JOB_ID, *flags)
+    assert code == 3 and "rid-***" in shown
+    # in a successful answer printed as is
+    server.script(JOBS + JOB_ID, Reply(200, json=job_json(workflow_name=f"wf {KEY}")))
+    code, fine = cli(monkeypatch, server, KEY, "jobs", "get", JOB_ID, *flags)
+    assert code == 0 and JOB_ID in fine
+    for text in (out, shown, fine):
+        assert KEY not in text
+        assert KEY.replace("-", "%2D") not in text
+
+
+def test_a_short_key_hides_only_whole_words(
+    server: FaultServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server.script(JOBS, Reply(200, json=[job_json(workflow_name="k test dagkit-k k.")]))
+    code, out = cli(monkeypatch, server, "k", "jobs", "list", "--json")
+    assert code == 0
+    assert '"workflow_name": "*** test dagkit-k ***."' in out
+    assert "dag***it" not in out and "dagkit" in out
+
+
+def test_redaction_rules() -> None:
+    from dagkit.redact import WHOLE_TOKEN_BELOW, redact, redact_value, register
+
+    long_key, short_key = "Zx8-long-secret-Qw7e", "test"
+    assert len(long_key) >= WHOLE_TOKEN_BELOW > len(short_key)
+    register(long_key)
+    register(short_key)
+    register("")  # nothing to hide
+    register(None)
+    cases = {
+        f"key={long_key}": "key=***",
+        f"glued{long_key}glued": "glued***glued",  # a real key is hidden wherever it is
+        f'"{long_key}"': '"***"',
+        "run the test suite": "run the *** suite",
+        "tests/test_x.py, latest, testing, test-suite, my_test": (
+            "tests/test_x.py, latest, testing, test-suite, my_test"
+        ),
+        "(test)": "(***)",
+        "": "",
+    }
+    for text, hidden in cases.items():
+        assert redact(text) == hidden, text
+    assert redact_value({"a": [f"x {long_key}", (long_key, 1)], long_key: None}) == {
+        "a": ["x ***", ("***", 1)],
+        "***": None,
+    }
+    register('quo"te\\back-slash-0123')  # JSON-escaped and percent-encoded forms too
+    assert redact('{"k": "quo\\"te\\\\back-slash-0123"}') == '{"k": "***"}'
+    assert redact("quo%22te%5Cback-slash-0123") == "***"
+
+
+def test_proxy_passwords_are_secrets(server: FaultServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    import base64
+
+    password = "pr0xy-Pa55-w0rd"
+    token = base64.b64encode(f"alice:{password}".encode()).decode()
+    proxy = f"http://alice:{password}@127.0.0.1:{server.port}"
+    monkeypatch.setenv("http_proxy", proxy)
+    echo = {"detail": f"bad proxy login {password} / Basic {token} for {proxy}"}
+    answer = job_json(workflow_name=f"wf {password} {token}")
+    server.script(
+        "/api/v1/jobs/" + JOB_ID,
+        Reply(407, json=echo),
+        Reply(407, json=echo),
+        Reply(200, json=answer),
+    )
+    monkeypatch.setenv("UNSTRUCTURED_API_URL", "http://api.dagkit-test.invalid")
+    from click.testing import CliRunner
+
+    from dagkit.cli import main
+
+    for flags in ([], ["--json"]):
+        result = CliRunner().invoke(
+            main, ["jobs", "get", JOB_ID, "--api-key", KEY, "--allow-insecure-key", *flags]
+        )
+        out = result.stdout + result.stderr
+        assert result.exit_code == 3 and "bad proxy login ***" in out, out
+        assert password not in out and token not in out and KEY not in out
+    result = CliRunner().invoke(
+        main, ["jobs", "get", JOB_ID, "--api-key", KEY, "--allow-insecure-key", "--json"]
+    )
+    assert result.exit_code == 0 and '"workflow_name": "wf *** ***"' in result.stdout
+    # it went through the proxy, which saw the credentials
+    assert server.requests()[0].header("Proxy-Authorization") == f"Basic {token}"
+
+
+def test_log_records_are_redacted(server: FaultServer, caplog: pytest.LogCaptureFixture) -> None:
+    from dagkit.client import JobsClient
+
+    caplog.set_level(logging.DEBUG, logger="dagkit")
+    # the transport logs the URL (here with the key in a query), the client warns about the
+    # answer (an unknown status, quoted)
+    server.script(JOBS, Reply(200, json=[job_json(status=f"ODD{KEY}")]))
+    client = JobsClient(url=server.url, api_key=KEY)
+    client.list_jobs(workflow_id=KEY)
+    assert "dagkit.transport" in {r.name for r in caplog.records}
+    assert "dagkit.client" in {r.name for r in caplog.records}
+    assert "***" in caplog.text and KEY not in caplog.text
+    for record in caplog.records:
+        assert KEY not in record.getMessage()
+
+
+def test_reprs_hide_the_key() -> None:
+    from dagkit.cli._common import ClientOptions
+    from dagkit.client import JobsClient
+
+    opts = ClientOptions(
+        url="https://x", api_key=KEY, timeout=None, ca_bundle=None, validate=True, json=False,
+        allow_insecure_key=False,
+    )  # fmt: skip
+    shown = [repr(opts), str(opts), repr(JobsClient(url="https://x", api_key=KEY))]
+    shown.append(repr(Request("GET", "https://x/", {API_KEY_HEADER: KEY})))
+    for text in shown:
+        assert KEY not in text and "***" in text
+    assert "api_key=None" in repr(opts.__class__(**{**vars(opts), "api_key": None}))
+
+
+def test_the_resume_command_names_the_variable_not_the_key(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import shutil
+    import subprocess
+
+    from dagkit.cli.batch import _command
+
+    args = ["batch", "dag.py", "my docs", "--api-key", KEY, "--out", "o"]
+    for argv in (args, [*args[:3], f"--api-key={KEY}", *args[5:]]):
+        monkeypatch.setattr(sys, "argv", ["/usr/bin/dagkit", *argv])
+        command = _command()
+        assert KEY not in command and "***" not in command
+        assert '"$UNSTRUCTURED_API_KEY"' in command
+        if shutil.which("bash") is None:
+            continue
+        # pasted into a shell with the variable set, it runs with the same arguments
+        shell = command.replace("dagkit ", "printf '%s\\n' ", 1)
+        done = subprocess.run(
+            ["bash", "-c", shell],
+            env={"UNSTRUCTURED_API_KEY": KEY, "PATH": "/usr/bin:/bin"},
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        assert done.stdout.splitlines() == argv

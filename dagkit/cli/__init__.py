@@ -14,6 +14,7 @@ from typing import Any
 import click
 
 from dagkit import __version__
+from dagkit.redact import redact_output
 
 #: command name -> (module, attribute, one-line help shown by ``dagkit --help``)
 COMMANDS: dict[str, tuple[str, str, str]] = {
@@ -64,3 +65,6 @@ class LazyGroup(click.Group):
 @click.version_option(__version__, prog_name="dagkit")
 def main(**_: Any) -> None:
     """Build, validate and submit Unstructured Platform on-demand job DAGs."""
+    # The one place output is made safe: every secret the process knows (the key, proxy
+    # passwords) is hidden from whatever any command prints, logs or lets escape.
+    redact_output()

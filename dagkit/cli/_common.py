@@ -27,6 +27,7 @@ from dagkit.errors import (
     SourceError,
     TransportError,
 )
+from dagkit.redact import REDACTED, register
 
 if TYPE_CHECKING:
     from dagkit.client import JobInfo, JobsClient
@@ -50,7 +51,7 @@ class ClientOptions:
     allow_insecure_key: bool
 
     def __repr__(self) -> str:
-        key = None if self.api_key is None else "***"
+        key = None if self.api_key is None else REDACTED
         return f"ClientOptions(url={self.url!r}, api_key={key!r}, validate={self.validate!r})"
 
 
@@ -97,6 +98,7 @@ def client_options(command: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(command)
     def wrapper(**kwargs: Any) -> Any:
+        register(kwargs["api_key"])  # hidden from all output from now on
         opts = ClientOptions(
             url=kwargs.pop("url"),
             api_key=kwargs.pop("api_key"),

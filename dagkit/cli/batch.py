@@ -213,14 +213,23 @@ def _finish(report: BatchReport, opts: ClientOptions) -> None:
 
 
 def _command() -> str:
-    """The command line that was run (the API key, if given as an option, hidden)."""
-    args = list(sys.argv[1:])
-    for i, arg in enumerate(args):
-        if arg == "--api-key" and i + 1 < len(args):
-            args[i + 1] = "***"
+    """The command line that was run, ready to paste: a key given with --api-key is replaced by
+    the environment variable that holds it (the key itself is never shown)."""
+    from dagkit.transport import ENV_KEY
+
+    words = [shlex.quote(arg) for arg in ["dagkit", *sys.argv[1:]]]
+    hidden = False
+    for i, arg in enumerate(sys.argv[1:], 1):
+        if arg == "--api-key" and i + 1 < len(words):
+            words[i + 1] = f'"${ENV_KEY}"'
         elif arg.startswith("--api-key="):
-            args[i] = "--api-key=***"
-    return shlex.join(["dagkit", *args])
+            words[i] = f'--api-key="${ENV_KEY}"'
+        else:
+            continue
+        hidden = True
+    if hidden:
+        words.append(f"  # with {ENV_KEY} set to the key")
+    return " ".join(words)
 
 
 @contextlib.contextmanager
