@@ -252,18 +252,19 @@ def test_a_key_the_server_echoes_is_hidden_in_every_output(
     server: FaultServer, monkeypatch: pytest.MonkeyPatch, as_json: bool
 ) -> None:
     flags = ["--json"] if as_json else []
-    # in a finding about the answer (its message quotes the value), and in the request id
-    broken = job_json(created_at=f"not a date {KEY}")
-    server.script(JOBS + JOB_ID, Reply(200, json=broken))
+    # in a finding about an answer that cannot be used (it quotes the value), in a request id
+    server.script(JOBS + JOB_ID, Reply(200, json=KEY))
     code, out = cli(monkeypatch, server, KEY, "jobs", "get", JOB_ID, *flags)
-    assert code == 3 and "not a date ***" in out
+    assert code == 3 and "DK501" in out
+    assert 'got the string \\"***\\"' in out if as_json else 'got the string "***"' in out
     server.script(JOBS + JOB_ID, Reply(404, headers=(("x-request-id", f"rid-{KEY}"),)))
     code, shown = cli(monkeypatch, server, KEY, "jobs", "get", JOB_ID, *flags)
     assert code == 3 and "rid-***" in shown
     # in a successful answer printed as is
-    server.script(JOBS + JOB_ID, Reply(200, json=job_json(workflow_name=f"wf {KEY}")))
+    odd = job_json(workflow_name=f"wf {KEY}", created_at=f"not a date {KEY}")
+    server.script(JOBS + JOB_ID, Reply(200, json=odd))
     code, fine = cli(monkeypatch, server, KEY, "jobs", "get", JOB_ID, *flags)
-    assert code == 0 and JOB_ID in fine
+    assert code == 0 and "not a date ***" in fine
     for text in (out, shown, fine):
         assert KEY not in text
         assert KEY.replace("-", "%2D") not in text
