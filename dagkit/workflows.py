@@ -94,7 +94,7 @@ class Workflow:
             raise DagError("this workflow has no nodes to write as workflow_nodes")
         return to_workflow(
             self.dag,
-            name=self.name or "",
+            name=self.name,
             source_id=self.source_id,
             destination_id=self.destination_id,
             schedule=self.schedule,
@@ -117,6 +117,7 @@ def to_workflow(
     PUT). Keys in the order name, workflow_type, source_id, destination_id, schedule,
     reprocess_all, workflow_nodes; a field left None is not sent. ``name=None`` leaves the name
     out, for an update that keeps it. A branching DAG is refused: see :func:`plan_workflows`.
+    ``skip_preflight`` is an option of on-demand jobs and has no place in a workflow body.
     """
     jobs = as_dag(dag).plan()
     if len(jobs) != 1:

@@ -355,3 +355,8 @@ def test_captured_sdk_workflow_requests_are_judged_as_workflows(tmp_path: Path) 
     job = tmp_path / "job.http"
     job.write_bytes(b"POST /api/v1/jobs/ HTTP/1.1\r\nAccept: application/json\r\n\r\n")
     assert [f.code for f in validate_file(str(job)).findings] == ["DK400"]  # create-job as before
+
+
+def test_an_update_body_reads_back_as_an_update_body() -> None:
+    body = to_workflow(quickstart(), name=None, schedule="daily", source_id=SOURCE)
+    assert "name" not in from_workflow(body).body()
