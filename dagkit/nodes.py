@@ -1,5 +1,5 @@
-"""The node catalogue: every node type and subtype the jobs API documents, as data, and small
-constructors for every kind of node.
+"""Nodes: the node catalogue's data (generated from ``dagkit/catalogue/source.py``, see
+:mod:`dagkit.catalogue`), what it says about a node, and small constructors for every kind.
 
 A :class:`Node` is plain data: ``name``, ``type``, ``subtype``, ``settings`` and an optional
 ``id``, exactly the object that goes into ``job_nodes``. ``a >> b`` chains nodes into a
@@ -9,15 +9,92 @@ A :class:`Node` is plain data: ``name``, ``type``, ``subtype``, ``settings`` and
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal, TypedDict, Unpack
+from typing import TYPE_CHECKING, Any, Literal, Unpack
 
+from dagkit.catalogue import data as _data
+from dagkit.catalogue.data import (
+    ASSUMED_OPTIONS,
+    CLOSED_SUBTYPES,
+    DEFAULT_ENRICHMENT_MODELS,
+    ELEMENT_TYPES,
+    EMBEDDING_MODELS,
+    ENRICHMENT_SUBTYPES,
+    KINDS,
+    MODELS,
+    NODE_TYPES,
+    PROVIDERS,
+    REMOVED_MODELS,
+    SECRET_SETTINGS,
+    SUBTYPES,
+)
+from dagkit.catalogue.entries import EmbeddingModel, JsonType, NodeKind, Setting
 from dagkit.errors import NodeSettingsError
 from dagkit.findings import Finding, NodeRef, finding, pointer_join
 
 if TYPE_CHECKING:
+    from dagkit.catalogue.typed import (
+        AutoSettings,
+        ChunkSettings,
+        SimilarityChunkSettings,
+        TitleChunkSettings,
+        UnstructuredApiSettings,
+        VlmSettings,
+    )
     from dagkit.dag import JobDAG
+
+__all__ = [
+    "ASSUMED_OPTIONS",
+    "CLOSED_SUBTYPES",
+    "DEFAULT_ENRICHMENT_MODELS",
+    "ELEMENT_TYPES",
+    "EMBEDDING_MODELS",
+    "ENRICHMENT_SUBTYPES",
+    "KINDS",
+    "MODELS",
+    "NODE_TYPES",
+    "PROVIDERS",
+    "REMOVED_MODELS",
+    "SECRET_SETTINGS",
+    "SUBTYPES",
+    "Chunk",
+    "Embed",
+    "EmbeddingModel",
+    "Enrich",
+    "Extract",
+    "JsonType",
+    "Node",
+    "NodeKind",
+    "Partition",
+    "Setting",
+    "catalogue_findings",
+    "describe",
+    "embedding_model",
+    "enrichment_task",
+    "kind_of",
+    "partition_strategy",
+]
+
+_TYPED = frozenset(
+    {
+        "AutoSettings",
+        "ChunkSettings",
+        "SimilarityChunkSettings",
+        "TitleChunkSettings",
+        "UnstructuredApiSettings",
+        "VlmSettings",
+    }
+)
+
+
+def __getattr__(name: str) -> Any:
+    # The TypedDicts cost a little to build and only type checkers need them: made on demand.
+    if name in _TYPED:
+        from dagkit.catalogue import typed
+
+        return getattr(typed, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass(frozen=True, eq=True)
@@ -63,644 +140,10 @@ class Node:
 
 
 # ---------------------------------------------------------------------------------------------
-# The catalogue: every node kind the jobs API documents, with its settings.
+# The catalogue: generated from dagkit/catalogue/source.py (see dagkit.catalogue)
 # ---------------------------------------------------------------------------------------------
 
-JsonType = Literal["string", "boolean", "integer", "number", "array", "object"]
-
-
-@dataclass(frozen=True)
-class Setting:
-    """One documented settings key of a node kind.
-
-    ``type`` is the JSON type. Arrays say what their items are with ``items_type`` (and, for
-    arrays of objects, ``fields``); objects list their known keys in ``fields`` and may need at
-    least one of ``one_required``. ``const`` pins the value (no setting is pinned to null).
-    ``secret`` values are never repeated in error messages.
-    """
-
-    name: str
-    type: JsonType
-    default: Any = None
-    enum: tuple[Any, ...] | None = None
-    minimum: float | None = None
-    maximum: float | None = None
-    exclusive_minimum: float | None = None
-    exclusive_maximum: float | None = None
-    items_enum: tuple[str, ...] | None = None
-    required: bool = False
-    const: Any = None
-    nullable: bool = False
-    description: str = ""
-    items_type: JsonType | None = None
-    fields: Mapping[str, Setting] | None = None
-    one_required: tuple[str, ...] = ()
-    min_items: int | None = None
-    secret: bool = False
-
-
-@dataclass(frozen=True)
-class EmbeddingModel:
-    """An embedding model's documented size: vector ``dimensions``, the most tokens it takes, and
-    the largest chunker ``max_characters`` the docs recommend for it (about 3.5 per token)."""
-
-    dimensions: int
-    max_tokens: int
-    max_characters: int
-
-
-@dataclass(frozen=True)
-class NodeKind:
-    """One kind of node: a ``type``/``subtype`` pair, told apart from kinds sharing the pair by
-    ``discriminator`` (a settings key and its value).
-
-    ``provider`` is the provider a prompter or embed subtype stands for; ``task`` is a prompter's
-    enrichment task. ``schema_def`` is the ``$defs`` entry of request-data.schema.json that
-    types this kind's settings.
-    """
-
-    key: str
-    type: str
-    subtype: str
-    label: str
-    settings: Mapping[str, Setting]
-    discriminator: tuple[str, Any] | None = None
-    provider: str | None = None
-    task: str | None = None
-    schema_def: str = ""
-
-    @property
-    def required_settings(self) -> list[str]:
-        return [s.name for s in self.settings.values() if s.required]
-
-
-NODE_TYPES: tuple[str, ...] = (
-    "partition",
-    "prompter",
-    "chunk",
-    "embed",
-    "structured_data_extractor",
-)
-
-#: The enrichment tasks and, per task, the provider each subtype stands for.
-ENRICHMENT_SUBTYPES: dict[str, dict[str, str]] = {
-    "image_description": {
-        p: f"{p}_image_description" for p in ("anthropic", "bedrock", "openai", "vertexai")
-    },
-    "table_description": {
-        p: f"{p}_table_description" for p in ("anthropic", "bedrock", "openai", "vertexai")
-    },
-    "table_to_html": {
-        "twopass": "twopass_table2html",
-        "anthropic": "anthropic_table2html",
-        "openai": "openai_table2html",
-    },
-    "ner": {"anthropic": "anthropic_ner", "openai": "openai_ner"},
-    "generative_ocr": {p: f"{p}_ocr" for p in ("anthropic", "bedrock", "openai")},
-}
-
-#: Every documented subtype per node type.
-SUBTYPES: dict[str, tuple[str, ...]] = {
-    "partition": ("vlm", "unstructured_api"),
-    "prompter": tuple(s for task in ENRICHMENT_SUBTYPES.values() for s in task.values()),
-    "chunk": ("chunk_by_character", "chunk_by_title", "chunk_by_page", "chunk_by_similarity"),
-    "embed": ("azure_openai", "bedrock", "ibm", "togetherai", "voyageai"),
-    "structured_data_extractor": ("llm", "regex"),
-}
-
-#: Node types whose subtypes are a closed set (an unknown one is an error). Prompter and embed
-#: subtypes name providers, an open set: an unknown one is a warning.
-CLOSED_SUBTYPES: frozenset[str] = frozenset({"partition", "chunk", "structured_data_extractor"})
-
-#: Documented models per node family and provider (Let's Go / Pay-As-You-Go accounts, March
-#: 2026). These lists change often, so a model outside them is a warning, never an error.
-MODELS: dict[str, dict[str, tuple[str, ...]]] = {
-    "partition": {
-        "anthropic": (
-            "claude-opus-4-5-20251101",  # listed for VLM only
-            "claude-3-7-sonnet-20250219",
-            "claude-sonnet-4-20250514",
-            "claude-sonnet-4-5-20250929",
-        ),
-        "auto": (),  # the platform picks the model
-        "bedrock": (
-            "us.amazon.nova-lite-v1:0",
-            "us.amazon.nova-pro-v1:0",
-            "us.anthropic.claude-3-opus-20240229-v1:0",
-            "us.anthropic.claude-3-haiku-20240307-v1:0",
-            "us.anthropic.claude-3-sonnet-20240229-v1:0",
-            "us.anthropic.claude-3-7-sonnet-20250219-v1:0",
-            "us.anthropic.claude-sonnet-4-20250514-v1:0",
-        ),
-        "openai": ("gpt-4o", "gpt-5-mini-2025-08-07"),
-        "vertexai": ("gemini-2.0-flash-001",),
-    },
-    "enrichment": {
-        "anthropic": (
-            "claude-opus-4-5-20251101",
-            "claude-3-7-sonnet-20250219",
-            "claude-sonnet-4-20250514",
-            "claude-sonnet-4-5-20250929",
-        ),
-        "bedrock": (
-            "us.amazon.nova-lite-v1:0",
-            "us.amazon.nova-pro-v1:0",
-            "us.anthropic.claude-3-haiku-20240307-v1:0",
-            "us.anthropic.claude-3-opus-20240229-v1:0",
-            "us.anthropic.claude-3-sonnet-20240229-v1:0",
-            "us.anthropic.claude-3-7-sonnet-20250219-v1:0",
-            "us.anthropic.claude-sonnet-4-20250514-v1:0",
-            "us.anthropic.claude-sonnet-4-5-20250929-v1:0",
-        ),
-        "openai": ("gpt-4o", "gpt-4o-mini", "gpt-5-mini"),
-        "vertexai": ("gemini-2.0-flash-001",),  # image and table description only
-    },
-    "extract": {
-        "anthropic": (
-            "claude-opus-4-5-20251101",
-            "claude-sonnet-4-5-20250929",
-            "claude-haiku-4-5-20251001",
-            "claude-3-7-sonnet-20250219",
-            "claude-sonnet-4-20250514",
-        ),
-        "azure_openai": ("gpt-5-mini", "gpt-4o", "gpt-4o-mini"),
-        "bedrock": (
-            "us.anthropic.claude-opus-4-20250514-v1:0",
-            "us.anthropic.claude-sonnet-4-20250514-v1:0",
-            "us.anthropic.claude-3-7-sonnet-20250219-v1:0",
-            "us.anthropic.claude-sonnet-4-5-20250929-v1:0",
-        ),
-        "openai": ("gpt-4o", "gpt-5-mini", "gpt-4o-mini"),
-    },
-    "embed": {
-        "azure_openai": (
-            "text-embedding-3-small",
-            "text-embedding-3-large",
-            "text-embedding-ada-002",
-        ),
-        "bedrock": (
-            "amazon.titan-embed-text-v2:0",
-            "amazon.titan-embed-text-v1",
-            "amazon.titan-embed-image-v1",
-            "cohere.embed-english-v3",
-            "cohere.embed-multilingual-v3",
-        ),
-        "ibm": (
-            "sentence-transformers/all-minilm-l6-v2",
-            "ibm/granite-embedding-278m-multilingual",
-            "intfloat/multilingual-e5-large",
-            "ibm/slate-125m-english-rtrvr-v2",
-            "ibm/slate-125m-multilingual-rtrvr-v2",
-        ),
-        "togetherai": ("togethercomputer/m2-bert-80M-32k-retrieval",),
-        "voyageai": (
-            "voyage-3",
-            "voyage-3-large",
-            "voyage-3-lite",
-            "voyage-code-3",
-            "voyage-finance-2",
-            "voyage-law-2",
-            "voyage-code-2",
-            "voyage-multimodal-3",
-        ),
-    },
-}
-
-#: Documented providers per node family.
-PROVIDERS: dict[str, tuple[str, ...]] = {family: tuple(m) for family, m in MODELS.items()}
-
-#: Models the platform has removed: the API answers errors for them.
-REMOVED_MODELS: dict[str, str] = {
-    "claude-3-5-sonnet-20241022": "removed on 2025-10-22",
-    "us.anthropic.claude-3-5-sonnet-20241022-v2:0": "removed on 2025-10-22",
-}
-
-#: The model each enrichment provider uses when the caller names none.
-DEFAULT_ENRICHMENT_MODELS: dict[str, str] = {
-    "anthropic": "claude-sonnet-4-20250514",
-    "bedrock": "us.anthropic.claude-sonnet-4-20250514-v1:0",
-    "openai": "gpt-4o",
-    "vertexai": "gemini-2.0-flash-001",
-}
-
-_COHERE = EmbeddingModel(1024, 512, 1792)
-_VOYAGE = EmbeddingModel(1024, 32000, 112000)
-
-#: Documented size limits per embed subtype and model. IBM models have no documented limits,
-#: so they are absent here (they are in ``MODELS["embed"]``).
-EMBEDDING_MODELS: dict[str, dict[str, EmbeddingModel]] = {
-    "azure_openai": {
-        "text-embedding-3-small": EmbeddingModel(1536, 8192, 28672),
-        "text-embedding-3-large": EmbeddingModel(3072, 8192, 28672),
-        "text-embedding-ada-002": EmbeddingModel(1536, 8192, 28672),
-    },
-    "bedrock": {
-        "amazon.titan-embed-text-v2:0": EmbeddingModel(1024, 8192, 28672),
-        "amazon.titan-embed-text-v1": EmbeddingModel(1536, 8192, 28672),
-        "amazon.titan-embed-image-v1": EmbeddingModel(1024, 256, 896),
-        "cohere.embed-english-v3": _COHERE,
-        "cohere.embed-multilingual-v3": _COHERE,
-    },
-    "ibm": {},
-    "togetherai": {
-        "togethercomputer/m2-bert-80M-32k-retrieval": EmbeddingModel(768, 8192, 28672),
-    },
-    "voyageai": {
-        "voyage-3": _VOYAGE,
-        "voyage-3-large": _VOYAGE,
-        "voyage-code-3": _VOYAGE,
-        "voyage-finance-2": _VOYAGE,
-        "voyage-multimodal-3": _VOYAGE,
-        "voyage-3-lite": EmbeddingModel(512, 32000, 112000),
-        "voyage-code-2": EmbeddingModel(1536, 16000, 56000),
-        "voyage-law-2": EmbeddingModel(1024, 16000, 56000),
-    },
-}
-
-
-def _words(text: str) -> tuple[str, ...]:
-    return tuple(text.split())
-
-
-#: Documented element types per settings key of the hi_res/fast partitioner. An open set: other
-#: names are warnings.
-ELEMENT_TYPES: dict[str, tuple[str, ...]] = {
-    "exclude_elements": _words(
-        "Address EmailAddress FigureCaption Footer Formula Header Image ListItem NarrativeText "
-        "PageBreak Table Title UncategorizedText"
-    ),
-    "extract_image_block_types": _words(
-        "Abstract BulletedText Caption CodeSnippet CompositeElement Figure FigureCaption Form "
-        "FormKeysValues Formula Header Image List List-item ListItem NarrativeText Paragraph "
-        "Picture Table Text Threading Title UncategorizedText"
-    ),
-}
-
-_PROVIDER_LABELS = {
-    "anthropic": "Anthropic",
-    "bedrock": "Amazon Bedrock",
-    "openai": "OpenAI",
-    "vertexai": "Vertex AI",
-    "twopass": "two-pass",
-    "azure_openai": "Azure OpenAI",
-    "ibm": "IBM watsonx.ai",
-    "togetherai": "Together AI",
-    "voyageai": "Voyage AI",
-}
-_TASK_LABELS = {
-    "image_description": "Image description",
-    "table_description": "Table description",
-    "table_to_html": "Table to HTML",
-    "ner": "Named entity recognition",
-    "generative_ocr": "Generative OCR",
-}
-
-
-def _table(*settings: Setting) -> dict[str, Setting]:
-    return {s.name: s for s in settings}
-
-
-def _bool(name: str, default: bool | None = None, description: str = "") -> Setting:
-    return Setting(name, "boolean", default=default, description=description)
-
-
-def _str_list(name: str, description: str, default: tuple[str, ...] | None = None) -> Setting:
-    return Setting(name, "array", items_type="string", default=default, description=description)
-
-
-_VLM_COMMON = _table(
-    Setting("provider", "string", default="anthropic", description="the model provider"),
-    Setting(
-        "provider_api_key",
-        "string",
-        nullable=True,
-        secret=True,
-        description="your own provider key; null uses Unstructured's",
-    ),
-    Setting("model", "string", default="claude-sonnet-4-20250514", description="the model"),
-    Setting(
-        "output_format",
-        "string",
-        default="text/html",
-        enum=("text/html", "application/json"),
-        description="what the model is asked to produce",
-    ),
-    _bool("format_html", True, "tidy the HTML the model returns"),
-    _bool("unique_element_ids", True, "random element ids; false uses a SHA-256 of the text"),
-)
-
-_AUTO_SETTINGS = _table(
-    Setting(
-        "is_dynamic",
-        "boolean",
-        const=True,
-        required=True,
-        description="true picks the Auto strategy (false is VLM)",
-    ),
-    Setting(
-        "allow_fast",
-        "boolean",
-        const=True,
-        required=True,
-        description="Auto may use the fast strategy on simple pages",
-    ),
-    *_VLM_COMMON.values(),
-)
-
-_VLM_SETTINGS = _table(
-    Setting(
-        "is_dynamic",
-        "boolean",
-        const=False,
-        required=True,
-        description="false picks the VLM strategy (true is Auto)",
-    ),
-    _bool("allow_fast", True, "may use the fast strategy on simple pages"),
-    *_VLM_COMMON.values(),
-)
-
-
-def _unstructured_api_settings(strategy: str) -> dict[str, Setting]:
-    return _table(
-        Setting(
-            "strategy",
-            "string",
-            const=strategy,
-            required=True,
-            description="hi_res or fast; picks the partitioning strategy",
-        ),
-        _bool("include_page_breaks", False, "emit PageBreak elements"),
-        _bool(
-            "pdf_infer_table_structure",
-            False,
-            "table HTML for PDFs (has no effect with the fast strategy)",
-        ),
-        _str_list("exclude_elements", "element types to drop from the output"),
-        _bool("xml_keep_tags", False, "keep XML tags in the text of XML files"),
-        Setting("encoding", "string", default="utf-8", description="text encoding of text files"),
-        _str_list("ocr_languages", "Tesseract language codes", default=("eng",)),
-        _str_list(
-            "extract_image_block_types",
-            "element types whose images are cut out (generative OCR reads only these)",
-        ),
-        _bool("infer_table_structure", False, "table HTML in metadata.text_as_html"),
-        _bool("coordinates", False, "element coordinates in metadata"),
-    )
-
-
-_CHUNK_COMMON = _table(
-    Setting(
-        "unstructured_api_url",
-        "string",
-        nullable=True,
-        description="a different chunking endpoint",
-    ),
-    Setting(
-        "unstructured_api_key",
-        "string",
-        nullable=True,
-        secret=True,
-        description="the key for unstructured_api_url",
-    ),
-    _bool("include_orig_elements", False, "keep the chunked elements in metadata.orig_elements"),
-    Setting(
-        "new_after_n_chars",
-        "integer",
-        minimum=0,
-        description="soft maximum: start a new chunk after this many characters",
-    ),
-    Setting(
-        "max_characters",
-        "integer",
-        exclusive_minimum=0,
-        description="hard maximum characters per chunk (must fit the embedding model)",
-    ),
-    Setting("overlap", "integer", minimum=0, description="characters repeated between chunks"),
-    _bool("overlap_all", False, "overlap every chunk, not only split oversized elements"),
-    Setting(
-        "contextual_chunking_strategy",
-        "string",
-        const="v1",
-        description="prepend document context to each chunk (only v1 exists)",
-    ),
-    _bool("isolate_table", True, "put each table in a chunk of its own"),
-)
-
-_CHUNK_BY_TITLE = _table(
-    *_CHUNK_COMMON.values(),
-    _bool("multipage_sections", False, "let a section's chunks span pages"),
-    Setting(
-        "combine_text_under_n_chars",
-        "integer",
-        minimum=0,
-        description="merge sections shorter than this",
-    ),
-)
-
-_CHUNK_BY_SIMILARITY = _table(
-    *_CHUNK_COMMON.values(),
-    Setting(
-        "similarity_threshold",
-        "number",
-        exclusive_minimum=0,
-        exclusive_maximum=1,
-        description="how alike neighbouring elements must be to share a chunk (0 to 1, exclusive)",
-    ),
-)
-
-_PROMPTER_SETTINGS_BASE = (
-    Setting("provider_type", "string", required=True, description="the model provider"),
-    Setting("model", "string", required=True, description="the model"),
-)
-
-_NER_PROMPT = Setting(
-    "prompt_interface_overrides",
-    "object",
-    description="replace the built-in NER prompt",
-    fields=_table(
-        Setting(
-            "prompt",
-            "object",
-            fields=_table(Setting("user", "string", description="the whole replacement prompt")),
-        )
-    ),
-)
-
-_OUTPUT_MODE = Setting(
-    "output_mode",
-    "string",
-    default="elements_with_extracted_data",
-    enum=("elements_with_extracted_data", "extracted_data_only"),
-    description="keep the elements next to the extracted data, or return only the data",
-)
-
-_LLM_SETTINGS = _table(
-    Setting(
-        "schema_to_extract",
-        "object",
-        required=True,
-        description="what to extract: a JSON schema (as a string) or a prompt, or both",
-        fields=_table(
-            Setting(
-                "json_schema",
-                "string",
-                description="an OpenAI Structured Outputs schema serialized as a string",
-            ),
-            Setting("extraction_guidance", "string", description="a prompt saying what to extract"),
-        ),
-        one_required=("json_schema", "extraction_guidance"),
-    ),
-    Setting("provider", "string", description="the model provider"),
-    Setting("model", "string", description="the model"),
-    _OUTPUT_MODE,
-)
-
-_REGEX_SETTINGS = _table(
-    Setting(
-        "regex_patterns",
-        "array",
-        required=True,
-        items_type="object",
-        min_items=1,
-        description="named Python regular expressions; one list of matches per name",
-        fields=_table(
-            Setting("name", "string", required=True, description="names the list of matches"),
-            Setting("pattern", "string", required=True, description="a Python re pattern"),
-        ),
-    ),
-    _OUTPUT_MODE,
-)
-
-_EMBED_SETTINGS = _table(
-    Setting("model_name", "string", required=True, description="the embedding model"),
-)
-
-
-def _prompter_kinds() -> list[NodeKind]:
-    kinds = []
-    for task, by_provider in ENRICHMENT_SUBTYPES.items():
-        for provider, subtype in by_provider.items():
-            if provider == "twopass":
-                settings: dict[str, Setting] = {}
-                schema_def = "prompterTwoPassSettings"
-            elif task == "ner":
-                settings = _table(*_PROMPTER_SETTINGS_BASE, _NER_PROMPT)
-                schema_def = "prompterNerSettings"
-            else:
-                settings = _table(*_PROMPTER_SETTINGS_BASE)
-                schema_def = "prompterSettings"
-            kinds.append(
-                NodeKind(
-                    subtype,
-                    "prompter",
-                    subtype,
-                    f"{_TASK_LABELS[task]} ({_PROVIDER_LABELS[provider]})",
-                    settings,
-                    provider=provider,
-                    task=task,
-                    schema_def=schema_def,
-                )
-            )
-    return kinds
-
-
-def _kinds() -> dict[str, NodeKind]:
-    chunk_settings = {
-        "chunk_by_character": ("Chunk by character", _CHUNK_COMMON),
-        "chunk_by_title": ("Chunk by title", _CHUNK_BY_TITLE),
-        "chunk_by_page": ("Chunk by page", _CHUNK_COMMON),
-        "chunk_by_similarity": ("Chunk by similarity", _CHUNK_BY_SIMILARITY),
-    }
-    kinds = [
-        NodeKind(
-            "auto",
-            "partition",
-            "vlm",
-            "Auto partitioner",
-            _AUTO_SETTINGS,
-            ("is_dynamic", True),
-            "partition",
-            schema_def="autoPartitionSettings",
-        ),
-        NodeKind(
-            "vlm",
-            "partition",
-            "vlm",
-            "VLM partitioner",
-            _VLM_SETTINGS,
-            ("is_dynamic", False),
-            "partition",
-            schema_def="vlmPartitionSettings",
-        ),
-        NodeKind(
-            "hi_res",
-            "partition",
-            "unstructured_api",
-            "High Res partitioner",
-            _unstructured_api_settings("hi_res"),
-            ("strategy", "hi_res"),
-            schema_def="hiResPartitionSettings",
-        ),
-        NodeKind(
-            "fast",
-            "partition",
-            "unstructured_api",
-            "Fast partitioner",
-            _unstructured_api_settings("fast"),
-            ("strategy", "fast"),
-            schema_def="fastPartitionSettings",
-        ),
-        *_prompter_kinds(),
-        *(
-            NodeKind(subtype, "chunk", subtype, label, table, schema_def=f"{subtype}Settings")
-            for subtype, (label, table) in chunk_settings.items()
-        ),
-        *(
-            NodeKind(
-                provider,
-                "embed",
-                provider,
-                f"{_PROVIDER_LABELS[provider]} embedder",
-                _EMBED_SETTINGS,
-                provider=provider,
-                schema_def="embedSettings",
-            )
-            for provider in SUBTYPES["embed"]
-        ),
-        NodeKind(
-            "llm",
-            "structured_data_extractor",
-            "llm",
-            "LLM extractor",
-            _LLM_SETTINGS,
-            schema_def="llmExtractSettings",
-        ),
-        NodeKind(
-            "regex",
-            "structured_data_extractor",
-            "regex",
-            "Regex extractor",
-            _REGEX_SETTINGS,
-            schema_def="regexExtractSettings",
-        ),
-    ]
-    return {kind.key: kind for kind in kinds}
-
-
-#: Every node kind, by key: ``auto``, ``vlm``, ``hi_res``, ``fast``, each prompter subtype, each
-#: chunk subtype, each embed subtype, ``llm``, ``regex``.
-KINDS: dict[str, NodeKind] = _kinds()
-
-#: Settings keys that hold credentials (``provider_api_key``, ``unstructured_api_key``): redact
-#: their values wherever settings are shown.
-SECRET_SETTINGS: frozenset[str] = frozenset(
-    s.name for kind in KINDS.values() for s in kind.settings.values() if s.secret
-)
-
-_BY_PAIR: dict[tuple[str, str], list[NodeKind]] = {}
-for _kind in KINDS.values():
-    _BY_PAIR.setdefault((_kind.type, _kind.subtype), []).append(_kind)
-del _kind
+_BY_PAIR = _data.BY_PAIR
 
 
 # ---------------------------------------------------------------------------------------------
@@ -725,7 +168,10 @@ def kind_of(node: Node) -> NodeKind | None:
         if kind.discriminator is None:
             return kind
         key, value = kind.discriminator
-        if key in settings and _same_json(settings[key], value):
+        given = settings.get(key)
+        if given is None:  # left out or null: the platform fills the setting's default
+            given = kind.settings[key].default
+        if _same_json(given, value):
             return kind
     return None
 
@@ -775,6 +221,39 @@ def _did_you_mean(word: str, choices: Iterable[str]) -> str:
     return f'did you mean "{close[0]}"?' if close else ""
 
 
+def near_miss(word: str, known: Iterable[str]) -> str | None:
+    """The one name in ``known`` that ``word`` looks like a misspelling of, or None.
+
+    A near miss differs only in case, ``-`` for ``_``, or by at most one edit (two for names of
+    eight characters or more): ``overlapp``, ``max_charcters``, ``Max-Characters``. A looser
+    likeness (difflib's) would turn a real but undocumented setting into an error.
+    """
+    folded = word.lower().replace("-", "_")
+    budget = 2 if len(word) >= 8 else 1
+    found = [k for k in known if k != word and _edits(folded, k, budget) <= budget]
+    return found[0] if len(found) == 1 else None
+
+
+def _edits(a: str, b: str, budget: int) -> int:
+    """The Levenshtein distance of ``a`` and ``b`` (with swaps of neighbours), or ``budget + 1``
+    once it is sure to exceed ``budget``."""
+    if abs(len(a) - len(b)) > budget:
+        return budget + 1
+    before: list[int] | None = None
+    row = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            cost = min(row[j] + 1, current[j - 1] + 1, row[j - 1] + (ca != cb))
+            if before is not None and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                cost = min(cost, before[j - 2] + 1)
+            current.append(cost)
+        if min(current) > budget:
+            return budget + 1
+        before, row = row, current
+    return row[-1]
+
+
 def _quoted(values: Iterable[str]) -> str:
     return ", ".join(f'"{v}"' for v in values)
 
@@ -786,7 +265,7 @@ def _known_settings(node: Node) -> tuple[Mapping[str, Setting], str] | None:
         return kind.settings, kind.label
     candidates = _BY_PAIR.get((node.type, node.subtype))
     if candidates is None and node.type in NODE_TYPES and node.type not in CLOSED_SUBTYPES:
-        candidates = [k for k in KINDS.values() if k.type == node.type]
+        candidates = tuple(k for k in KINDS.values() if k.type == node.type)
     if not candidates:
         return None
     merged: dict[str, Setting] = {}
@@ -796,8 +275,9 @@ def _known_settings(node: Node) -> tuple[Mapping[str, Setting], str] | None:
 
 
 def catalogue_findings(node: Node, ref: NodeRef, pointer: str) -> list[Finding]:
-    """Warnings for what the docs list only as open sets: unknown settings keys (DK210),
-    providers (DK211), models (DK212) and element types (DK213).
+    """Findings for what the docs list only as open sets: unknown settings keys (DK210, or
+    the DK214 error when the key is a near miss of a documented one), providers (DK211), models
+    (DK212) and element types (DK213).
 
     ``pointer`` is the node's own JSON Pointer in the request_data document (``/job_nodes/2``).
     Closed-set rules (types, enums, ranges, required keys) belong to request-data.schema.json.
@@ -824,13 +304,25 @@ def _unknown_keys(
         setting = table.get(key)
         at = pointer_join(where, key)
         if setting is None:
+            near = near_miss(key, table)
+            if near is not None:
+                out.append(
+                    finding(
+                        "DK214",
+                        f'{ref}: "{key}" is not a {label} setting; it looks like a misspelled '
+                        f'"{near}" (the platform stores it and runs without it)',
+                        hint=f'write "{near}"',
+                        pointer=at,
+                        node=ref,
+                    )
+                )
+                continue
             out.append(
                 finding(
                     "DK210",
                     f'{ref}: "{key}" is not a documented {label} setting',
                     hint=_did_you_mean(key, table)
-                    or f"documented keys: {_quoted(table) or 'none'}; "
-                    "the API may ignore or reject others",
+                    or f"documented keys: {_quoted(table) or 'none'}; the API may ignore others",
                     pointer=at,
                     node=ref,
                 )
@@ -921,7 +413,9 @@ def _provider_and_model(
     where: str,
     ref: NodeRef,
 ) -> list[Finding]:
-    provider = settings.get(provider_key, default_provider)
+    provider = settings.get(provider_key)
+    if provider is None:  # left out or null: the platform's default
+        provider = default_provider
     documented = PROVIDERS[family]
     if provider is not None and not isinstance(provider, str):
         return []  # a wrong type: the schema says so
@@ -989,17 +483,12 @@ def _element_type_findings(
     values: list[Any], documented: tuple[str, ...], key: str, where: str, ref: NodeRef
 ) -> list[Finding]:
     out = []
+    folded = {d.lower() for d in documented}
     for i, value in enumerate(values):
-        if not isinstance(value, str) or value in documented:
+        # lowercase names are what the docs' own templates send and the platform stores
+        if not isinstance(value, str) or value.lower() in folded:
             continue
-        same_letters = [d for d in documented if d.lower() == value.lower()]
-        if same_letters:
-            hint = (
-                f'use "{same_letters[0]}": the docs\' examples show lowercase names like '
-                f'"{value}", but the documented element types are CamelCase'
-            )
-        else:
-            hint = _did_you_mean(value, documented) or f"documented: {_quoted(documented)}"
+        hint = _did_you_mean(value, documented) or f"documented: {_quoted(documented)}"
         out.append(
             finding(
                 "DK213",
@@ -1023,6 +512,7 @@ _TYPE_WORDS = {
     "number": "a number",
     "array": "a list",
     "object": "a mapping",
+    "any": "any JSON value",
 }
 
 
@@ -1078,6 +568,8 @@ def _is_type(value: Any, type_: JsonType) -> bool:
         )
     if type_ == "array":
         return isinstance(value, list | tuple)
+    if type_ == "any":
+        return True
     return isinstance(value, Mapping)
 
 
@@ -1217,67 +709,6 @@ def _make(
 # ---------------------------------------------------------------------------------------------
 # Constructors
 # ---------------------------------------------------------------------------------------------
-
-
-class _VlmCommonSettings(TypedDict, total=False):
-    provider: str
-    provider_api_key: str | None
-    model: str
-    output_format: Literal["text/html", "application/json"]
-    format_html: bool
-    unique_element_ids: bool
-
-
-class AutoSettings(_VlmCommonSettings, total=False):
-    """Settings of :meth:`Partition.auto` (``is_dynamic`` and ``allow_fast`` are fixed)."""
-
-
-class VlmSettings(_VlmCommonSettings, total=False):
-    """Settings of :meth:`Partition.vlm` (``is_dynamic`` is fixed to false)."""
-
-    allow_fast: bool
-
-
-class UnstructuredApiSettings(TypedDict, total=False):
-    """Settings of :meth:`Partition.hi_res` and :meth:`Partition.fast` (``strategy`` is fixed)."""
-
-    include_page_breaks: bool
-    pdf_infer_table_structure: bool
-    exclude_elements: Sequence[str]
-    xml_keep_tags: bool
-    encoding: str
-    ocr_languages: Sequence[str]
-    extract_image_block_types: Sequence[str]
-    infer_table_structure: bool
-    coordinates: bool
-
-
-class ChunkSettings(TypedDict, total=False):
-    """Settings every chunker takes."""
-
-    unstructured_api_url: str | None
-    unstructured_api_key: str | None
-    include_orig_elements: bool
-    new_after_n_chars: int
-    max_characters: int
-    overlap: int
-    overlap_all: bool
-    contextual_chunking_strategy: Literal["v1"]
-    isolate_table: bool
-
-
-class TitleChunkSettings(ChunkSettings, total=False):
-    """Settings of :meth:`Chunk.by_title`."""
-
-    multipage_sections: bool
-    combine_text_under_n_chars: int
-
-
-class SimilarityChunkSettings(ChunkSettings, total=False):
-    """Settings of :meth:`Chunk.by_similarity`."""
-
-    similarity_threshold: float
-
 
 OutputMode = Literal["elements_with_extracted_data", "extracted_data_only"]
 
@@ -1500,6 +931,12 @@ class Embed:
     @staticmethod
     def ibm(model: str, *, name: str = "Embedder", id: str | None = None, **unknown: Any) -> Node:
         return _embed("ibm", model, name, id, unknown)
+
+    @staticmethod
+    def openai(
+        model: str, *, name: str = "Embedder", id: str | None = None, **unknown: Any
+    ) -> Node:
+        return _embed("openai", model, name, id, unknown)
 
     @staticmethod
     def togetherai(

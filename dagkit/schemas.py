@@ -2,7 +2,8 @@
 
 Files live in the top-level ``schemas/`` directory, installed as the package ``dagkit._schemas``:
 
-- ``request-data.schema.json``: the JSON inside the ``request_data`` form field (hand-written);
+- ``request-data.schema.json``: the JSON inside the ``request_data`` form field, generated from
+  the node catalogue (``dagkit/catalogue/source.py``) by :func:`generate_catalogue`;
 - ``openapi/jobs-api.openapi.json``: the jobs and templates API as an OpenAPI 3.1 document;
 - ``components/<Name>.schema.json``: one JSON Schema per component the operations use, generated
   from the OpenAPI document by :func:`generate_component_schemas` and committed.
@@ -44,6 +45,7 @@ COMPONENT_SUFFIX = ".schema.json"
 _PACKAGE = "dagkit._schemas"
 _GENERATED = f"generated from {OPENAPI_PATH}"
 _HAND_WRITTEN = "hand-written"
+_FROM_CATALOGUE = "generated from dagkit/catalogue/source.py"
 _COMPONENT_REF = "#/components/schemas/"
 # Keywords whose values are data, not subschemas: a "$ref" inside them is not a reference.
 _DATA_KEYWORDS = frozenset({"enum", "const", "default", "examples", "example"})
@@ -268,7 +270,7 @@ def schema_info(name: str) -> SchemaInfo:
         info = schema.get("info")
         title = info.get("title", "") if isinstance(info, dict) else ""
         return SchemaInfo(name, OPENAPI_PATH, schema_id(name), str(title), _HAND_WRITTEN)
-    source = _HAND_WRITTEN if name == REQUEST_DATA else _GENERATED
+    source = _FROM_CATALOGUE if name == REQUEST_DATA else _GENERATED
     title = str(schema.get("title", ""))
     return SchemaInfo(name, _relative_path(name), str(schema.get("$id", "")), title, source)
 
@@ -653,6 +655,59 @@ def generate_component_schemas(spec: Mapping[str, Any], out_dir: Path) -> list[P
     return written
 
 
+def checkout_root() -> Path:
+    """The source checkout dagkit runs from (where ``dagkit/`` and ``schemas/`` sit side by
+    side), or SchemaError when dagkit runs from an installed copy."""
+    root = Path(__file__).resolve().parent.parent
+    if not (root / "schemas" / REQUEST_DATA_PATH).is_file():
+        raise SchemaError(
+            f"{root} is not a dagkit source checkout; generate the catalogue from one"
+        )
+    return root
+
+
+def generate_catalogue(root: Path) -> list[Path]:
+    """Write the files generated from the node catalogue into the checkout at ``root``:
+    ``dagkit/catalogue/data.py``, ``dagkit/catalogue/typed.py`` and
+    ``schemas/request-data.schema.json``. Returns the written paths."""
+    from dagkit.catalogue.render import render_all
+
+    written = []
+    try:
+        for relative, data in render_all().items():
+            target = root / relative
+            target.write_bytes(data)
+            written.append(target)
+    except OSError as exc:
+        raise SchemaError(f"{root}: cannot write the catalogue: {exc.strerror or exc}") from None
+    return written
+
+
+def _catalogue_drift(root: Traversable) -> list[str]:
+    """The generated catalogue files that differ from what dagkit/catalogue/source.py gives."""
+    from dagkit.catalogue.render import DATA_PATH, SCHEMA_PATH, TYPED_PATH, render_all
+
+    expected = render_all()
+    package = Path(__file__).resolve().parent
+    present = {
+        SCHEMA_PATH: root / REQUEST_DATA_PATH,
+        DATA_PATH: package / "catalogue" / "data.py",
+        TYPED_PATH: package / "catalogue" / "typed.py",
+    }
+    problems = []
+    for relative, entry in present.items():
+        try:
+            differs = entry.read_bytes() != expected[relative]
+        except OSError:
+            differs = True
+        if differs:
+            problems.append(
+                f"{relative}: differs from what dagkit/catalogue/source.py generates "
+                "(run `dagkit schemas generate --catalogue`)"
+            )
+    return problems
+
+
 # --- checking the schema files -------------------------------------------------------------------
 
 
@@ -660,9 +715,11 @@ def check_schemas(schemas_dir: Path | None = None) -> list[str]:
     """Problems in a ``schemas/`` directory (default: the packaged one); empty when all is well.
 
     Checks that the component files are exactly what the OpenAPI document generates (naming each
-    differing, missing or extra file), that every schema file passes the 2020-12 metaschema and
-    has the right ``$schema`` and ``$id``, that every ``$ref`` resolves, and that the OpenAPI
-    document is sound (operation ids, declared path parameters, schemas, references).
+    differing, missing or extra file), that request-data.schema.json and the catalogue's Python
+    data are exactly what the node catalogue generates, that every schema file passes the
+    2020-12 metaschema and has the right ``$schema`` and ``$id``, that every ``$ref`` resolves,
+    and that the OpenAPI document is sound (operation ids, declared path parameters, schemas,
+    references).
     """
     root = _as_root(schemas_dir)
     problems: list[str] = []
@@ -677,6 +734,7 @@ def check_schemas(schemas_dir: Path | None = None) -> list[str]:
     if spec is not None:
         problems += _openapi_problems(spec)
         problems += _drift(spec, root)
+    problems += _catalogue_drift(root)
     for name in schema_names(schemas_dir)[:-1]:
         try:
             schemas[name] = _read_json(root, _relative_path(name))

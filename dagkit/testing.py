@@ -2,7 +2,9 @@
 
 Every strategy generates *valid* data: nodes that pass request-data.schema.json with no
 catalogue warning, chains in the documented order whose chunker fits the embedding model, DAGs
-that plan into jobs, and canonical request_data text::
+that plan into jobs, and canonical request_data text. Optional settings are sometimes left out
+and sometimes null, and settings the platform fills are sometimes left to it (an enrichment with
+``settings: {}``, a VLM partitioner without ``is_dynamic``), as real requests do::
 
     from hypothesis import given
     from dagkit.testing import request_data
@@ -117,15 +119,22 @@ def _maybe(draw: st.DrawFn, out: dict[str, Any], key: str, values: st.SearchStra
         out[key] = draw(values)
 
 
+def _maybe_null(
+    draw: st.DrawFn, out: dict[str, Any], key: str, values: st.SearchStrategy[Any]
+) -> None:
+    """Like :func:`_maybe`, and sometimes null: every optional setting may be null."""
+    _maybe(draw, out, key, st.one_of(values, st.none()))
+
+
 def _flags(draw: st.DrawFn, kind: NodeKind, out: dict[str, Any], skip: Sequence[str] = ()) -> None:
     """A random subset of the kind's boolean and enum settings (fixed ones excluded)."""
     for setting in kind.settings.values():
         if setting.name in skip or setting.const is not None or setting.required:
             continue
         if setting.enum is not None:
-            _maybe(draw, out, setting.name, st.sampled_from(setting.enum))
+            _maybe_null(draw, out, setting.name, st.sampled_from(setting.enum))
         elif setting.type == "boolean":
-            _maybe(draw, out, setting.name, st.booleans())
+            _maybe_null(draw, out, setting.name, st.booleans())
 
 
 def _element_list(key: str, *, min_size: int = 0) -> st.SearchStrategy[list[str]]:
@@ -145,16 +154,25 @@ def _partition(
         if MODELS["partition"][provider]:
             _maybe(draw, settings, "model", st.sampled_from(MODELS["partition"][provider]))
         _maybe(draw, settings, "provider_api_key", st.one_of(st.none(), _secret()))
+        for unknown_form in ("user_prompt", "prompt", "custom_host_config"):
+            _maybe(draw, settings, unknown_form, st.none())  # what the platform echoes
         _flags(draw, kind, settings)
         if key == "auto":
-            return Partition.auto(name=name, id=node_id, **settings)
-        return Partition.vlm(name=name, id=node_id, **settings)
+            node = Partition.auto(name=name, id=node_id, **settings)
+            left_to_platform = "allow_fast"
+        else:
+            node = Partition.vlm(name=name, id=node_id, **settings)
+            left_to_platform = "is_dynamic"
+        if draw(st.booleans()):  # the platform fills it: leave it out
+            rest = {k: v for k, v in node.settings.items() if k != left_to_platform}
+            node = Node(node.name, node.type, node.subtype, rest, node.id)
+        return node
     # fast ignores pdf_infer_table_structure; leave it out rather than send a no-op
     _flags(draw, kind, settings, skip=("pdf_infer_table_structure",) if key == "fast" else ())
-    _maybe(draw, settings, "exclude_elements", _element_list("exclude_elements"))
-    _maybe(draw, settings, "encoding", st.sampled_from(_ENCODINGS))
+    _maybe_null(draw, settings, "exclude_elements", _element_list("exclude_elements"))
+    _maybe_null(draw, settings, "encoding", st.sampled_from(_ENCODINGS))
     languages = st.lists(st.sampled_from(_OCR_LANGUAGES), min_size=1, max_size=3, unique=True)
-    _maybe(draw, settings, "ocr_languages", languages)
+    _maybe_null(draw, settings, "ocr_languages", languages)
     blocks = _element_list("extract_image_block_types", min_size=1)
     if need_blocks:
         settings["extract_image_block_types"] = draw(blocks)
@@ -178,6 +196,12 @@ _ENRICHERS: dict[str, Callable[..., Node]] = {
 def _prompter(draw: st.DrawFn, key: str, name: str, node_id: str | None) -> Node:
     kind = KINDS[key]
     assert kind.task is not None and kind.provider is not None
+    if kind.provider != "twopass" and draw(st.booleans()):
+        # the platform fills the provider and its default model (settings {}, null or absent)
+        settings: dict[str, Any] = {}
+        _maybe_null(draw, settings, "model", st.sampled_from(MODELS["enrichment"][kind.provider]))
+        _maybe(draw, settings, "provider_type", st.sampled_from([kind.provider, None]))
+        return Node(name, kind.type, kind.subtype, settings, node_id)
     options: dict[str, Any] = {"provider": kind.provider}
     if kind.provider != "twopass":
         _maybe(draw, options, "model", st.sampled_from(MODELS["enrichment"][kind.provider]))
@@ -196,17 +220,18 @@ def _chunk(
     if size_cap is not None:
         settings["max_characters"] = draw(st.integers(1, size_cap))
     else:
-        _maybe(draw, settings, "max_characters", st.integers(1, 10_000))
+        _maybe_null(draw, settings, "max_characters", st.integers(1, 10_000))
     # keep the sizes consistent: soft limit and merges within the hard limit, overlap below it
-    top = settings.get("max_characters", 500)
-    _maybe(draw, settings, "new_after_n_chars", st.integers(0, top))
-    _maybe(draw, settings, "overlap", st.integers(0, top - 1))
+    # (500 is the open-source chunker's default size)
+    top = settings.get("max_characters") or 500
+    _maybe_null(draw, settings, "new_after_n_chars", st.integers(0, top))
+    _maybe_null(draw, settings, "overlap", st.integers(0, top - 1))
     if "combine_text_under_n_chars" in kind.settings:
-        _maybe(draw, settings, "combine_text_under_n_chars", st.integers(0, top))
+        _maybe_null(draw, settings, "combine_text_under_n_chars", st.integers(0, top))
     if "similarity_threshold" in kind.settings:
         threshold = st.floats(0, 1, exclude_min=True, exclude_max=True)
-        _maybe(draw, settings, "similarity_threshold", threshold)
-    _maybe(draw, settings, "contextual_chunking_strategy", st.just("v1"))
+        _maybe_null(draw, settings, "similarity_threshold", threshold)
+    _maybe_null(draw, settings, "contextual_chunking_strategy", st.just("v1"))
     urls = st.sampled_from(["https://chunking.example.invalid", "http://localhost:8000"])
     _maybe(draw, settings, "unstructured_api_url", st.one_of(st.none(), urls))
     _maybe(draw, settings, "unstructured_api_key", st.one_of(st.none(), _secret()))
@@ -224,6 +249,7 @@ _EMBEDDERS: dict[str, Callable[..., Node]] = {
     "azure_openai": Embed.azure_openai,
     "bedrock": Embed.bedrock,
     "ibm": Embed.ibm,
+    "openai": Embed.openai,
     "togetherai": Embed.togetherai,
     "voyageai": Embed.voyageai,
 }
@@ -417,7 +443,7 @@ def job_dags(draw: st.DrawFn) -> JobDAG:
     from dagkit.dag import JobDAG
 
     base = draw(chains())
-    dag = JobDAG.chain(*base, skip_preflight=draw(st.one_of(st.none(), st.booleans())))
+    dag = JobDAG.chain(*base)
     paths = [list(zip(dag.keys(), base, strict=True))]
     taken = {node.name for node in base}
     for _ in range(draw(st.integers(0, 2))):
@@ -435,13 +461,13 @@ def job_dags(draw: st.DrawFn) -> JobDAG:
 
 @st.composite
 def request_data(draw: st.DrawFn) -> str:
-    """Canonical request_data text of one valid custom job (``{"job_nodes": [...]}``,
-    sometimes with ``skip_preflight``)."""
+    """Canonical request_data text of one valid custom job (``{"job_nodes": [...]}``).
+
+    Never with ``skip_preflight``: no source shows the platform reading it (DK215)."""
     from dagkit.dag import JobDAG
     from dagkit.serialize import to_request_data
 
-    skip = draw(st.one_of(st.none(), st.booleans()))
-    return to_request_data(JobDAG.chain(*draw(chains()), skip_preflight=skip))
+    return to_request_data(JobDAG.chain(*draw(chains())))
 
 
 def template_ids() -> st.SearchStrategy[str]:
@@ -458,8 +484,7 @@ def template_request_data(draw: st.DrawFn) -> str:
     """Canonical request_data text of a template job (``{"template_id": ...}``)."""
     from dagkit.serialize import TemplateJob, to_request_data
 
-    skip = draw(st.one_of(st.none(), st.booleans()))
-    return to_request_data(TemplateJob(draw(template_ids()), skip_preflight=skip))
+    return to_request_data(TemplateJob(draw(template_ids())))
 
 
 @st.composite

@@ -335,7 +335,7 @@ def test_schema_info_tells_where_each_schema_comes_from() -> None:
     assert infos["openapi"].path == "openapi/jobs-api.openapi.json"
     assert infos["openapi"].source == "hand-written"
     assert infos["openapi"].title == "Platform API"
-    assert infos["request-data"].source == "hand-written"
+    assert infos["request-data"].source == "generated from dagkit/catalogue/source.py"
     assert infos["request-data"].path == "request-data.schema.json"
     for name in COMPONENT_NAMES:
         assert infos[name].source == "generated from openapi/jobs-api.openapi.json"
@@ -928,7 +928,7 @@ def test_cli_generate_writes_the_committed_files(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     written = {p.name: p.read_bytes() for p in (tmp_path / "out").iterdir()}
     assert written == committed_components()
-    assert f"wrote {len(COMPONENT_NAMES)} schema files" in result.output
+    assert f"wrote {len(COMPONENT_NAMES)} files" in result.output
 
 
 @pytest.mark.parametrize(
@@ -951,7 +951,9 @@ def test_cli_generate_with_a_bad_spec_exits_2_without_traceback(
 
 def test_cli_generate_requires_its_options() -> None:
     result = run("generate")
-    assert result.exit_code == 2 and "--spec" in result.output
+    assert result.exit_code == 2 and "--spec" in result.output and "--catalogue" in result.output
+    result = run("generate", "--spec", str(SPEC_FILE))
+    assert result.exit_code == 2 and "go together" in result.output
 
 
 def test_cli_check_passes_on_the_packaged_schemas_and_fails_on_drift(tmp_path: Path) -> None:

@@ -44,23 +44,38 @@ def show(name: str) -> None:
 
 
 @schemas.command("generate")
-@click.option("--spec", "spec_path", required=True, type=click.Path(path_type=Path),
+@click.option("--spec", "spec_path", type=click.Path(path_type=Path),
               help="The OpenAPI 3.1 JSON document to read.")  # fmt: skip
-@click.option("--out", "out_dir", required=True, type=_DIR,
+@click.option("--out", "out_dir", type=_DIR,
               help="Where to write one <Name>.schema.json per component.")  # fmt: skip
-def generate(spec_path: Path, out_dir: Path) -> None:
-    """Write one JSON Schema file per component the spec's operations use."""
-    try:
-        spec = lib.read_openapi(spec_path)
-    except SchemaError as exc:
-        raise click.BadParameter(str(exc), param_hint="--spec") from None
-    try:
-        written = lib.generate_component_schemas(spec, out_dir)
-    except SchemaError as exc:
-        raise click.ClickException(str(exc)) from None
+@click.option("--catalogue", is_flag=True,
+              help="Write the files generated from the node catalogue (dagkit/catalogue/source.py) "
+              "into this source checkout.")  # fmt: skip
+def generate(spec_path: Path | None, out_dir: Path | None, catalogue: bool) -> None:
+    """Write one JSON Schema file per component the spec's operations use (--spec, --out), and
+    with --catalogue, request-data.schema.json and the catalogue's Python data."""
+    if (spec_path is None) != (out_dir is None):
+        raise click.UsageError("--spec and --out go together")
+    if spec_path is None and not catalogue:
+        raise click.UsageError("say what to generate: --spec and --out, or --catalogue")
+    written: list[Path] = []
+    if spec_path is not None and out_dir is not None:
+        try:
+            spec = lib.read_openapi(spec_path)
+        except SchemaError as exc:
+            raise click.BadParameter(str(exc), param_hint="--spec") from None
+        try:
+            written += lib.generate_component_schemas(spec, out_dir)
+        except SchemaError as exc:
+            raise click.ClickException(str(exc)) from None
+    if catalogue:
+        try:
+            written += lib.generate_catalogue(lib.checkout_root())
+        except SchemaError as exc:
+            raise click.ClickException(str(exc)) from None
     for path in written:
         click.echo(str(path))
-    click.echo(f"wrote {len(written)} schema files to {out_dir}", err=True)
+    click.echo(f"wrote {len(written)} files", err=True)
 
 
 @schemas.command("check")
