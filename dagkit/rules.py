@@ -32,12 +32,18 @@ def check_document(doc: Any) -> list[Finding]:
     """Every finding for a parsed request_data document: schema, catalogue and job rules.
 
     The schema decides first; the catalogue and job rules run on the nodes whose shape is sound
-    enough to read (a node without a string ``type`` is reported once, by the schema).
+    enough to read (a node without a string ``type`` is reported once, by the schema). A node
+    whose type and subtype look swapped gets one error saying so, and is then checked as if
+    written the right way round, so that nothing else is reported because of the swap.
     """
     from dagkit import schemacheck
 
-    findings = schemacheck.check("request-data", doc)
-    if not isinstance(doc, dict) or not isinstance(doc.get("job_nodes"), list):
+    swapped, doc = _unswapped(doc)
+    findings = swapped + schemacheck.check("request-data", doc)
+    if not isinstance(doc, dict):
+        return findings
+    findings += _assumed_options(doc)
+    if not isinstance(doc.get("job_nodes"), list):
         return findings
     job = [node_from_dict(raw) for raw in doc["job_nodes"]]
     readable = [n for n in job if n is not None]
@@ -47,6 +53,54 @@ def check_document(doc: Any) -> list[Finding]:
             findings += catalogue.catalogue_findings(node, ref, pointer_join("/job_nodes", i))
         findings += check_chain(readable)
     return attach_nodes(findings, doc)
+
+
+def _unswapped(doc: Any) -> tuple[list[Finding], Any]:
+    """DK203 for each node whose ``type`` is no node type but whose ``subtype`` is one, and the
+    document with those two swapped back (the same object when there are none)."""
+    raw_nodes = doc.get("job_nodes") if isinstance(doc, dict) else None
+    if not isinstance(raw_nodes, list):
+        return [], doc
+    found: list[Finding] = []
+    fixed = list(raw_nodes)
+    for i, raw in enumerate(raw_nodes):
+        if not isinstance(raw, dict):
+            continue
+        type_, subtype = raw.get("type"), raw.get("subtype")
+        if (
+            isinstance(type_, str)
+            and isinstance(subtype, str)
+            and type_ not in RANK
+            and subtype in RANK
+        ):
+            found.append(
+                finding(
+                    "DK203",
+                    f'{NodeRef(i, _name_of(raw))}: type and subtype look swapped: "{type_}" is '
+                    f'not a node type, but "{subtype}" is',
+                    hint=f'write "type": "{subtype}", "subtype": "{type_}"',
+                    pointer=pointer_join("/job_nodes", i, "type"),
+                )
+            )
+            fixed[i] = {**raw, "type": subtype, "subtype": type_}
+    if not found:
+        return [], doc
+    return found, {**doc, "job_nodes": fixed}
+
+
+def _assumed_options(doc: dict[str, Any]) -> list[Finding]:
+    """DK215 for each request_data option that is dagkit's own assumption."""
+    return [
+        finding(
+            "DK215",
+            f'"{key}" is dagkit\'s own assumption: no public request or answer shows the '
+            "platform reading it",
+            hint=f"leave {key} out unless your server documents it",
+            pointer=pointer_join("", key),
+        )
+        for key in catalogue.ASSUMED_OPTIONS
+        if key in doc
+    ]
 
 
 def _name_of(raw: Any) -> str:
@@ -126,6 +180,21 @@ def check_chain(job: Sequence[Node]) -> list[Finding]:
                     **at(i),
                 )
             )
+        elif (
+            rank < highest
+            and node.type == "prompter"
+            and highest < RANK["structured_data_extractor"]
+        ):
+            later = next(n for n in job[:i] if RANK.get(n.type, -1) == highest)
+            out.append(
+                finding(
+                    "DK315",
+                    f"{refs[i]} enriches after {_ROLE[later.type]}; the docs say enrichments "
+                    "should come before the chunker, or results may be incomplete",
+                    hint=f"move {refs[i]} before every {later.type} node",
+                    **at(i),
+                )
+            )
         elif rank < highest:
             later = next(n for n in job[:i] if RANK.get(n.type, -1) == highest)
             out.append(
@@ -201,6 +270,8 @@ def _cross_node_rules(job: Sequence[Node], at: Any) -> list[Finding]:
             )
         if node.type == "embed" and chunk_index is not None and chunk_index < i:
             out += _chunk_fits_model(job, chunk_index, i, at)
+        if node.type == "chunk":
+            out += _chunker_raises(node, i, at)
 
     if strategy == "fast" and partitioner.settings.get("pdf_infer_table_structure") is True:
         out.append(
@@ -242,6 +313,46 @@ def _chunk_fits_model(job: Sequence[Node], c: int, e: int, at: Any) -> list[Find
             )
         ]
     return []
+
+
+def _chunker_raises(chunker: Node, i: int, at: Any) -> list[Finding]:
+    """DK316 for size settings the chunker raises on (unstructured's ChunkingOptions)."""
+    settings = chunker.settings
+    size: Any = settings.get("max_characters")
+    if not _is_int(size) or size <= 0:
+        return []  # unset (the chunker's default) or a wrong value the schema reports
+    out = []
+    overlap: Any = settings.get("overlap")
+    if _is_int(overlap) and overlap >= size:
+        out.append(
+            finding(
+                "DK316",
+                f"{NodeRef(i, chunker.name)} repeats {overlap} characters between chunks of at "
+                f"most {size}; the chunker raises unless overlap is less than max_characters",
+                hint=f"set overlap below {size}",
+                **at(i, "settings", "overlap"),
+            )
+        )
+    combine: Any = settings.get("combine_text_under_n_chars")
+    if _is_int(combine) and combine > size:
+        out.append(
+            finding(
+                "DK316",
+                f"{NodeRef(i, chunker.name)} merges sections under {combine} characters into "
+                f"chunks of at most {size}; the chunker raises when combine_text_under_n_chars "
+                "exceeds max_characters",
+                hint=f"set combine_text_under_n_chars to {size} or less",
+                **at(i, "settings", "combine_text_under_n_chars"),
+            )
+        )
+    return out
+
+
+def _is_int(value: Any) -> bool:
+    """A JSON integer (``2048`` or ``2048.0``), not a boolean."""
+    return (isinstance(value, int) and not isinstance(value, bool)) or (
+        isinstance(value, float) and value.is_integer()
+    )
 
 
 def attach_nodes(findings: list[Finding], doc: Any) -> list[Finding]:

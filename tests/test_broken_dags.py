@@ -46,7 +46,8 @@ def test_an_embedder_before_the_chunker_is_named(chain: list[Node]) -> None:
     assert chunk is not None
     early = Embed.azure_openai("text-embedding-3-small", name="Early embedder")
     broken = [*chain[:chunk], early, *chain[chunk:]]
-    found = errors(JobDAG.chain(*broken))
+    found = JobDAG.chain(*broken).check()
+    assert errors(JobDAG.chain(*broken)), "an embedder before the chunker cannot run"
     assert any(
         f.code == "DK305"
         and f.node is not None

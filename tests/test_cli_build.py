@@ -18,7 +18,8 @@ GOOD = (
 EMBED_FIRST = (
     '{"job_nodes":[{"name":"Partitioner","type":"partition","subtype":"vlm",'
     '"settings":{"is_dynamic":true,"allow_fast":true}},{"name":"Embedder","type":"embed",'
-    '"subtype":"azure_openai","settings":{"model_name":"text-embedding-3-large"}}]}'
+    '"subtype":"azure_openai","settings":{"model_name":"text-embedding-3-large"}},'
+    '{"name":"Chunker","type":"chunk","subtype":"chunk_by_page"}]}'
 )
 
 
@@ -40,7 +41,8 @@ def test_build_refuses_a_dag_with_errors_like_a_compiler(tmp_path: Path) -> None
     code, out, err = run("build", str(src))
     assert code == 1
     assert out == ""
-    assert f"{src}:1:122: DK305 error:" in err
+    assert f"{src}:1:233: DK304 error:" in err
+    assert f"{src}:1:122: DK305 warning:" in err
     assert 'job_nodes[1] "Embedder"' in err and "hint:" in err
     assert "not built: 1 error(s)" in err
 

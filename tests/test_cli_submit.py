@@ -177,25 +177,27 @@ def test_exit_1_for_an_invalid_dag(server: FaultServer, sample: Path, tmp_path: 
     bad = tmp_path / "bad.json"
     bad.write_text(
         '{"job_nodes": [{"name": "P", "type": "partition", "subtype": "unstructured_api", '
-        '"settings": {"strategy": "hi_res"}},\n {"name": "E", "type": "embed", '
-        '"subtype": "voyageai", "settings": {"model_name": "voyage-3"}}]}'
+        '"settings": {"strategy": "hi_res"}},\n {"name": "X", "type": "structured_data_extractor", '
+        '"subtype": "regex", "settings": {"regex_patterns": []}}]}'
     )
     result = run("submit", bad, sample)
     assert result.exit_code == 1
-    assert f"{bad}:2:2: DK305" in result.stderr
-    assert "    at: part request_data, /job_nodes/1\n" in result.stderr
+    assert f"{bad}:2:104: DK208" in result.stderr
+    assert "    at: part request_data, /job_nodes/1/settings/regex_patterns\n" in result.stderr
     assert server.count() == 0
     as_json = json.loads(run("submit", bad, sample, "--json").stdout)
     assert as_json["error"]["exit_code"] == 1
-    assert [f["code"] for f in as_json["error"]["findings"]] == ["DK305"]
+    assert [f["code"] for f in as_json["error"]["findings"]] == ["DK208"]
 
 
-def test_exit_1_for_an_unsupported_file(server: FaultServer, tmp_path: Path) -> None:
-    exe = tmp_path / "tool.exe"
-    exe.write_bytes(b"MZ")
-    result = run("submit", QUICKSTART, exe)
+def test_exit_1_for_too_many_files(server: FaultServer, tmp_path: Path) -> None:
+    files = []
+    for i in range(11):
+        files.append(tmp_path / f"f{i}.txt")
+        files[-1].write_bytes(b"hello")
+    result = run("submit", QUICKSTART, *files)
     assert result.exit_code == 1
-    assert "DK418" in result.stderr
+    assert "DK413" in result.stderr
     assert server.count() == 0
 
 

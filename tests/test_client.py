@@ -201,10 +201,11 @@ def test_template_jobs(call: Any, client: JobsClient, server: FaultServer) -> No
 def test_an_invalid_dag_never_reaches_the_server(
     client: JobsClient, server: FaultServer, files: list[Path]
 ) -> None:
-    dag = Partition.hi_res() >> Embed.voyageai("voyage-3")  # an embedder needs a chunker first
+    # overlap as large as the chunk: the chunker raises on it
+    dag = Partition.hi_res() >> Chunk.by_title(max_characters=100, overlap=100)
     with pytest.raises(ValidationFailed) as caught:
         client.create_job(dag, files)
-    assert "DK305" in {f.code for f in caught.value.findings}
+    assert "DK316" in {f.code for f in caught.value.findings}
     assert "nothing was sent" in str(caught.value)
     assert server.count() == 0
 

@@ -248,11 +248,14 @@ def test_every_format_handles_no_files(fmt: str) -> None:
 
 def test_code_table_lists_every_code() -> None:
     table = readme_code_table().splitlines()
-    assert table[0] == "| Code | Name | Severity | Meaning |"
+    assert table[0] == "| Code | Name | Severity | Meaning | Why this severity |"
     rows = table[2:]
     assert len(rows) == len(CODES)
     for row, rule in zip(rows, CODES.values(), strict=True):
-        assert row == f"| {rule.code} | {rule.name} | {rule.severity} | {rule.summary} |"
+        assert row == (
+            f"| {rule.code} | {rule.name} | {rule.severity} | {rule.summary} | {rule.why} |"
+        )
+        assert rule.why, f"{rule.code} must say why it has its severity"
 
 
 def test_readme_code_table_is_current() -> None:

@@ -118,10 +118,10 @@ BROKEN = [
         "true or false",
     ),
     (
-        "auto without allow_fast",
-        changed(["job_nodes", 0, "settings", "allow_fast"], drop=True),
-        [("DK201", "/job_nodes/0/settings")],
-        '"allow_fast"',
+        "auto with allow_fast false",
+        changed(["job_nodes", 0, "settings", "allow_fast"], False),
+        [("DK203", "/job_nodes/0/settings/allow_fast")],
+        "true",
     ),
     (
         "unknown strategy",

@@ -433,7 +433,7 @@ BROKEN: list[tuple[str, bytes, str, list[Any]]] = [
     (
         "embed before chunk",
         *_body(json.dumps({"job_nodes": [PARTITION, EMBED, CHUNK]})),
-        ["body", "request_data", "job_nodes", 1],
+        ["body", "request_data", "job_nodes", 2],  # the chunker after the embedder
     ),
     ("no request_data", *_body(None), ["body", "request_data"]),
     (
@@ -498,7 +498,7 @@ def test_broken_requests_get_422_with_locations(
 
 def test_warnings_do_not_reject(server: RunningServer) -> None:
     api = API(server)
-    settings = {"strategy": "hi_res", "strategee": 1}  # an unknown key: a warning
+    settings = {"strategy": "hi_res", "colour": 1}  # an unknown key, no near miss: a warning
     status, created = api.create(_with(0, settings=settings), [("a.txt", TEXT), ("a.txt", b"")])
     assert status == 200, created
 

@@ -208,19 +208,32 @@ def test_dk414_file_too_large() -> None:
     assert f.part == 'input_files[0] "a.pdf"'
 
 
-def test_dk414_default_limit_on_a_streamed_body() -> None:
-    # 10,000,001 bytes against the default 10 MB: streamed in blocks, never materialised.
-    def blocks() -> Iterator[bytes]:
-        yield b"--bnd\r\n" + RD + b"\r\n--bnd\r\n" + file_part("big.pdf", b"")
-        remaining = 10_000_001
-        while remaining:
-            n = min(remaining, 1 << 20)
-            yield b"x" * n
-            remaining -= n
-        yield b"\r\n--bnd--\r\n"
+def _big_body(size: int) -> Iterator[bytes]:
+    """A body with one file of ``size`` bytes, streamed in blocks, never materialised."""
+    yield b"--bnd\r\n" + RD + b"\r\n--bnd\r\n" + file_part("big.pdf", b"")
+    remaining = size
+    while remaining:
+        n = min(remaining, 1 << 20)
+        yield b"x" * n
+        remaining -= n
+    yield b"\r\n--bnd--\r\n"
 
-    f = only(validate_body(blocks(), CT), "DK414")
-    assert "10,000,001" in f.message and f.part == 'input_files[0] "big.pdf"'
+
+def test_dk414_default_limit_on_a_streamed_body() -> None:
+    # over 10 MB read either way (10 MiB is 10,485,760 bytes)
+    f = only(validate_body(_big_body(10_485_761), CT), "DK414")
+    assert "10,485,761" in f.message and f.part == 'input_files[0] "big.pdf"'
+    assert f.severity == "error"
+
+
+@pytest.mark.parametrize("size", [10_000_001, 10_485_760])
+def test_dk421_between_the_two_readings_of_10_mb_is_a_warning(size: int) -> None:
+    f = only(validate_body(_big_body(size), CT), "DK421")
+    assert f.severity == "warning" and f"{size:,}" in f.message
+
+
+def test_exactly_10_mb_passes() -> None:
+    assert validate_body(_big_body(10_000_000), CT) == []
 
 
 def test_dk415_empty_file() -> None:

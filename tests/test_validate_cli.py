@@ -150,14 +150,14 @@ def test_response_with_no_recognisable_shape_asks_for_the_operation(tmp_path: Pa
 
 def test_json_format() -> None:
     code, out, err = run(
-        str(INVALID / "DK302-duplicate-name.json"), str(QUICKSTART), "--format", "json"
+        str(INVALID / "DK302-duplicate-name.json"), str(QUICKSTART), "--format", "json", "--strict"
     )
     doc = json.loads(out)
     assert code == 1
     assert [f["valid"] for f in doc["files"]] == [False, True]
     assert doc["files"][0]["findings"][0]["node"] == {"index": 1, "name": "Partitioner"}
-    assert doc["summary"]["errors"] == 1
-    assert err.strip() == "2 files, 1 error, 0 warnings; 1 file invalid"
+    assert doc["summary"]["warnings"] == 1
+    assert err.strip() == "2 files, 0 errors, 1 warning; 1 file invalid (--strict: warnings fail)"
 
 
 def test_github_sarif_junit_formats() -> None:
@@ -438,3 +438,60 @@ def test_blank_lines_before_a_captured_response_count_in_line_numbers(tmp_path: 
         for p in (plain, padded)
     ]
     assert lines[0] and lines[1] == [n + 2 for n in lines[0]]
+
+
+# --- --select and --ignore ---------------------------------------------------------------------
+
+MIXED = INVALID / "DK304-DK305-chunk-after-embedder.json"  # DK304 error, DK305 warning
+
+
+def codes_in(fmt: str, out: str) -> list[str]:
+    """The finding codes a report in format ``fmt`` holds."""
+    import re
+    import xml.etree.ElementTree as ET
+
+    if fmt == "json":
+        return [f["code"] for file in json.loads(out)["files"] for f in file["findings"]]
+    if fmt == "sarif":
+        return [r["ruleId"] for r in json.loads(out)["runs"][0]["results"]]
+    if fmt == "junit":
+        texts = [
+            e.text or "" for e in ET.fromstring(out).iter() if e.tag in ("failure", "system-out")
+        ]
+        return re.findall(r": (DK\d{3}) (?:error|warning):", "\n".join(texts))
+    pattern = r"title=(DK\d{3})::" if fmt == "github" else r": (DK\d{3}) (?:error|warning):"
+    return re.findall(pattern, out)
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "github", "sarif", "junit"])
+@pytest.mark.parametrize(
+    ("args", "codes", "exit_code"),
+    [
+        ([], ["DK304", "DK305"], 1),
+        (["--ignore", "DK304"], ["DK305"], 0),
+        (["--ignore", "DK304", "--strict"], ["DK305"], 1),
+        (["--ignore", "DK304", "--ignore", "DK305", "--strict"], [], 0),
+        (["--select", "DK305"], ["DK305"], 0),
+        (["--select", "DK30"], ["DK304", "DK305"], 1),  # a prefix, as linters take it
+        (["--select", "DK3", "--ignore", "node-order"], ["DK305"], 0),  # a name; ignore wins
+        (["--select", "dk304"], ["DK304"], 1),
+    ],
+)
+def test_select_and_ignore_in_every_format(
+    fmt: str, args: list[str], codes: list[str], exit_code: int
+) -> None:
+    code, out, _ = run(str(MIXED), "--format", fmt, *args)
+    assert code == exit_code
+    assert sorted(codes_in(fmt, out)) == codes
+
+
+def test_select_and_ignore_change_the_counts() -> None:
+    code, out, _ = run(str(MIXED), "--ignore", "DK304")
+    assert code == 0
+    assert out.strip().splitlines()[-1] == "1 file, 0 errors, 1 warning"
+
+
+@pytest.mark.parametrize("option", ["--select", "--ignore"])
+def test_a_pattern_that_names_no_code_is_a_usage_error(option: str) -> None:
+    code, _, err = run(str(MIXED), option, "DK3055")
+    assert code == 2 and '"DK3055" names no finding code' in err

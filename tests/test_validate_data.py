@@ -73,11 +73,14 @@ def test_sidecar_and_files_agree() -> None:
 def test_invalid_files_cover_the_codes_a_file_can_trigger() -> None:
     covered = {e["code"] for items in EXPECTED.values() for e in items}
     # Codes that need something a file cannot give: a graph with edges (DK300, DK301, DK309),
-    # a size limit below the file's (DK414, tested with --max-file-size), a request_data to
+    # a size limit below the file's (DK414, tested with --max-file-size), a 10 MB file (DK421),
+    # a request_data to
     # map a 422 onto (DK510), a request_data part over 16 MiB, too big to keep as an example
     # (DK420), a schema rule no finding-specific code covers (DK200), or a workflow run with
     # files against a workflow that has a source connector (DK603).
-    not_from_a_file = {"DK200", "DK300", "DK301", "DK309", "DK414", "DK420", "DK510", "DK603"}
+    not_from_a_file = {
+        *("DK200", "DK300", "DK301", "DK309", "DK414", "DK420", "DK421", "DK510", "DK603"),
+    }
     from dagkit.findings import CODES
 
     assert covered == set(CODES) - not_from_a_file

@@ -41,6 +41,21 @@ def _byte_size(ctx: click.Context, param: click.Parameter, value: str | int) -> 
     return int(number) * _UNITS[unit]
 
 
+def _codes(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> tuple[str, ...]:
+    """Each pattern must name at least one code: a typo must not silently select nothing."""
+    from dagkit.findings import CODES, codes_matching
+
+    for pattern in value:
+        if not codes_matching(pattern):
+            import difflib
+
+            names = [*CODES, *(r.name for r in CODES.values())]
+            close = difflib.get_close_matches(pattern, names, n=1)
+            hint = f'; did you mean "{close[0]}"?' if close else ""
+            raise click.BadParameter(f'"{pattern}" names no finding code{hint}')
+    return value
+
+
 @click.command()
 @click.argument("paths", nargs=-1, required=True, metavar="PATH...")
 @click.option(
@@ -71,6 +86,22 @@ def _byte_size(ctx: click.Context, param: click.Parameter, value: str | int) -> 
 )
 @click.option("--strict", is_flag=True, help="Warnings fail too (exit 1).")
 @click.option(
+    "--select",
+    "selected",
+    multiple=True,
+    metavar="CODE",
+    callback=_codes,
+    help="Report only these codes: a code (DK305), a prefix (DK3) or a name. Repeatable.",
+)
+@click.option(
+    "--ignore",
+    "ignored",
+    multiple=True,
+    metavar="CODE",
+    callback=_codes,
+    help="Never report these codes (as --select). Repeatable; wins over --select.",
+)
+@click.option(
     "--format",
     "fmt",
     type=click.Choice(FORMATS),
@@ -98,6 +129,8 @@ def validate(
     operation: str | None,
     max_file_size: int,
     strict: bool,
+    selected: tuple[str, ...],
+    ignored: tuple[str, ...],
     fmt: str,
     output: str | None,
     jobs: int | None,
@@ -109,7 +142,7 @@ def validate(
     its content unless --kind says. Exit status: 0 all valid, 1 something invalid, 2 usage
     error.
     """
-    from dagkit.report import render, summary_line
+    from dagkit.report import render, select, summary_line
     from dagkit.validate.files import InputPathError, validate_paths
 
     if operation is not None:
@@ -126,6 +159,7 @@ def validate(
         )
     except InputPathError as exc:
         raise click.UsageError(str(exc)) from None
+    results = select(results, selected, ignored)
     colour = fmt == "text" and output is None and colour_ok(sys.stdout)
     report = _printable(render(results, fmt, strict=strict, colour=colour))
     if output is None:

@@ -14,7 +14,7 @@ import importlib
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from dagkit.findings import CODES, Finding
+from dagkit.findings import CODES, Finding, select_findings
 
 if TYPE_CHECKING:
     from dagkit.validate.files import FileResult
@@ -65,6 +65,22 @@ def render(
     return text
 
 
+def select(
+    results: Sequence[FileResult], select: Sequence[str] = (), ignore: Sequence[str] = ()
+) -> list[FileResult]:
+    """``results`` keeping only the findings ``select`` names (all, when empty) and ``ignore``
+    does not (see :func:`dagkit.findings.codes_matching`): every format, count and exit status
+    then sees the same findings."""
+    if not select and not ignore:
+        return list(results)
+    import dataclasses
+
+    return [
+        dataclasses.replace(r, findings=select_findings(r.findings, select, ignore))
+        for r in results
+    ]
+
+
 def summary(results: Sequence[FileResult], *, strict: bool = False) -> dict[str, Any]:
     """Counts over all results: files, valid, invalid, errors, warnings."""
     valid = sum(r.valid(strict) for r in results)
@@ -103,9 +119,10 @@ def with_file(result: FileResult) -> list[Finding]:
 
 
 def readme_code_table() -> str:
-    """The Markdown table of every finding code: code, name, severity, meaning."""
-    rows = ["| Code | Name | Severity | Meaning |", "|---|---|---|---|"]
+    """The Markdown table of every finding code: code, name, severity, meaning, and why it has
+    that severity."""
+    rows = ["| Code | Name | Severity | Meaning | Why this severity |", "|---|---|---|---|---|"]
     for r in CODES.values():
-        meaning = r.summary.replace("|", "\\|")
-        rows.append(f"| {r.code} | {r.name} | {r.severity} | {meaning} |")
+        meaning, why = (text.replace("|", "\\|") for text in (r.summary, r.why))
+        rows.append(f"| {r.code} | {r.name} | {r.severity} | {meaning} | {why} |")
     return "\n".join(rows) + "\n"

@@ -310,7 +310,16 @@ def _part_end(event: PartEnd, state: _State) -> None:
         state.request_data_part = None
     elif kind == "file":
         label = state.files[event.index].label
-        if event.size > state.max_file_size:
+        if state.max_file_size < event.size <= _binary_reading(state.max_file_size):
+            state.add(
+                "DK421",
+                f"the file is {event.size:,} bytes: over {state.max_file_size:,}, within "
+                f"{_binary_reading(state.max_file_size):,}; the docs do not say whether their "
+                "MB is 10^6 or 2^20 bytes",
+                label,
+                "keep files under the decimal limit to be sure",
+            )
+        elif event.size > state.max_file_size:
             state.add(
                 "DK414",
                 f"the file is {event.size:,} bytes; the limit is {state.max_file_size:,}",
@@ -319,6 +328,13 @@ def _part_end(event: PartEnd, state: _State) -> None:
             )
         elif event.size == 0:
             state.add("DK415", "the file is empty", label, "the platform has nothing to process")
+
+
+def _binary_reading(limit: int) -> int:
+    """A limit of whole decimal megabytes read as mebibytes (10,000,000 -> 10,485,760): a file
+    between the two readings may or may not pass. Any other limit has one reading."""
+    megabytes, rest = divmod(limit, 1000 * 1000)
+    return megabytes * 1024 * 1024 if megabytes and not rest else limit
 
 
 def _collect_request_data(data: bytes, state: _State) -> None:
