@@ -76,10 +76,11 @@ def _unswapped(doc: Any) -> tuple[list[Finding], Any]:
             found.append(
                 finding(
                     "DK203",
-                    f'{NodeRef(i, _name_of(raw))}: type and subtype look swapped: "{type_}" is '
-                    f'not a node type, but "{subtype}" is',
+                    f'job_nodes[{i}].type "{type_}" is not a node type, but its subtype '
+                    f'"{subtype}" is: type and subtype look swapped',
                     hint=f'write "type": "{subtype}", "subtype": "{type_}"',
                     pointer=pointer_join("/job_nodes", i, "type"),
+                    node=NodeRef(i, _name_of(raw)),
                 )
             )
             fixed[i] = {**raw, "type": subtype, "subtype": type_}

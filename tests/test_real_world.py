@@ -32,94 +32,11 @@ def _files(folder: Path) -> list[Path]:
 
 REAL_FILES = _files(REAL)
 
-_PROMPTER_DEFAULTS = 'DK201 "provider_type"/"model" missing from a prompter node with settings {}'
-_CONTEXTUAL_NULL = "DK202+DK203 contextual_chunking_strategy: null"
-_STORED_PROMPTER = 'DK201 "provider_type" missing from a prompter the platform stored as {"model"}'
-_EXCLUDE_NULL = "DK202 exclude_elements: null"
-_COMBINE_NULL = "DK202 combine_text_under_n_chars: null"
-_STORED_CHUNKER = f"{_COMBINE_NULL}; {_CONTEXTUAL_NULL}"
-
 #: Real payloads that dagkit still reports an error for, and the false error each gets. These
 #: cases are expected to fail (strictly: once dagkit stops reporting the error, the test fails
 #: and the line must go). Shrink this, never grow it without a source showing the platform
 #: refuses the payload.
-KNOWN_FALSE_ERRORS: dict[str, str] = {
-    "nb-agentic-rag-with-visually-grounded-answe-c21.request_data.json": _PROMPTER_DEFAULTS,
-    "nb-graphrag-for-academic-papers-c12-stored.request_data.json": (
-        f"{_STORED_PROMPTER}; {_EXCLUDE_NULL}; {_CONTEXTUAL_NULL}"
-    ),
-    "nb-graphrag-for-academic-papers-c12.create-workflow.response.json": (
-        f"{_STORED_PROMPTER}; {_EXCLUDE_NULL}; {_CONTEXTUAL_NULL}"
-    ),
-    "nb-memorylayer-for-rag-c12-stored.request_data.json": (
-        f"{_STORED_PROMPTER}; {_EXCLUDE_NULL}; {_CONTEXTUAL_NULL}"
-    ),
-    "nb-memorylayer-for-rag-c12.create-workflow.response.json": (
-        f"{_STORED_PROMPTER}; {_EXCLUDE_NULL}; {_CONTEXTUAL_NULL}"
-    ),
-    "nb-preserving-table-structure-for-better-re-c19-stored.request_data.json": (
-        f"{_PROMPTER_DEFAULTS}; {_EXCLUDE_NULL}; {_STORED_CHUNKER}"
-    ),
-    "nb-preserving-table-structure-for-better-re-c19.create-workflow.response.json": (
-        f"{_STORED_PROMPTER}; {_EXCLUDE_NULL}; {_STORED_CHUNKER}"
-    ),
-    "nb-rag-for-documentation-c24.create-workflow.response.json": _CONTEXTUAL_NULL,
-    "nb-rag-over-evolving-documents-c12-stored.request_data.json": _CONTEXTUAL_NULL,
-    "nb-rag-over-evolving-documents-c12.create-workflow.response.json": _CONTEXTUAL_NULL,
-    "nb-rag-with-reranking-c18-stored.request_data.json": _STORED_CHUNKER,
-    "nb-rag-with-reranking-c18.create-workflow.response.json": _STORED_CHUNKER,
-    "nb-s3-to-mongodb-c28-stored.request_data.json": _STORED_CHUNKER,
-    "nb-s3-to-mongodb-c28.create-workflow.response.json": _STORED_CHUNKER,
-    "nb-s3-to-qdrant-c31-stored.request_data.json": _STORED_CHUNKER,
-    "nb-s3-to-qdrant-c31.create-workflow.response.json": _STORED_CHUNKER,
-    "mcp-custom-workflow-c3-sent.request_data.json": 'DK201 VLM partitioner without "is_dynamic"',
-    "mcp-custom-workflow-c3-stored.request_data.json": (
-        f"DK202 combine_text_under_n_chars: null; {_CONTEXTUAL_NULL}"
-    ),
-    "mcp-custom-workflow-c5-stored.request_data.json": "DK202 exclude_elements: null",
-    "nb-agenticrag-with-langgraph-togetherai-c14.request_data.json": (
-        'DK201 VLM partitioner without "is_dynamic"'
-    ),
-    "nb-azure-to-ibm-watsonx-c13.request_data.json": 'DK201 VLM partitioner without "is_dynamic"',
-    "nb-building-graph-based-rag-applications-wi-c17.request_data.json": (
-        f"{_PROMPTER_DEFAULTS}; {_CONTEXTUAL_NULL}; DK304 NER after the chunker"
-    ),
-    "nb-delta-tables-in-databricks-c13.request_data.json": (
-        'DK201 VLM partitioner without "is_dynamic"'
-    ),
-    "nb-dropbox-to-pinecone-connector-quickstart-c35.request_data.json": (
-        'DK201 Auto partitioner without "allow_fast"; DK305 embedder right after the partitioner'
-    ),
-    "nb-graphrag-for-academic-papers-c12.request_data.json": _PROMPTER_DEFAULTS,
-    "nb-memorylayer-for-rag-c12.request_data.json": _PROMPTER_DEFAULTS,
-    "nb-on-demand-jobs-walkthrough-c19.request_data.json": _PROMPTER_DEFAULTS,
-    "nb-on-demand-jobs-walkthrough-c26.request_data.json": _PROMPTER_DEFAULTS,
-    "nb-on-demand-jobs-walkthrough-c32.request_data.json": _PROMPTER_DEFAULTS,
-    "nb-on-demand-jobs-walkthrough-c38.request_data.json": _PROMPTER_DEFAULTS,
-    "nb-on-demand-jobs-walkthrough-c44.request_data.json": _PROMPTER_DEFAULTS,
-    "nb-on-demand-jobs-walkthrough-c50.request_data.json": _PROMPTER_DEFAULTS,
-    "nb-on-demand-jobs-walkthrough-c57.request_data.json": _PROMPTER_DEFAULTS,
-    "nb-postgresql-c13.request_data.json": 'DK201 VLM partitioner without "is_dynamic"',
-    "nb-preserving-table-structure-for-better-re-c19.request_data.json": _PROMPTER_DEFAULTS,
-    "nb-rag-for-documentation-c24-stored.request_data.json": _CONTEXTUAL_NULL,
-    "nb-rag-for-documentation-c24.request_data.json": 'DK201 VLM partitioner without "is_dynamic"',
-    "nb-rag-with-reranking-c18.request_data.json": 'DK201 VLM partitioner without "is_dynamic"',
-    "nb-rag-without-embeddings-c10.request_data.json": 'DK201 VLM partitioner without "is_dynamic"',
-    "nb-redis-c13.request_data.json": 'DK201 VLM partitioner without "is_dynamic"',
-    "nb-s3-to-mongodb-c14.request_data.json": 'DK201 VLM partitioner without "is_dynamic"',
-    "nb-s3-to-qdrant-c17.request_data.json": 'DK201 VLM partitioner without "is_dynamic"',
-    "nb-snowflake-c13.request_data.json": 'DK201 VLM partitioner without "is_dynamic"',
-    "nb-unstructured-hybrid-rag-pipeline-with-el-c20.request_data.json": (
-        f'DK201 VLM partitioner without "is_dynamic"; {_PROMPTER_DEFAULTS}; '
-        "DK304 NER after the chunker"
-    ),
-    "nb-use-unstructured-with-snowflake-cortex-f-c15.request_data.json": _CONTEXTUAL_NULL,
-    "nb-walkthrough-c35.request_data.json": _PROMPTER_DEFAULTS,
-    "nb-walkthrough-c88.request_data.json": _PROMPTER_DEFAULTS,
-    "nb-workflow-operations-quickstart-c14.request_data.json": (
-        f"{_PROMPTER_DEFAULTS}; DK202 prompt_interface_overrides: null; {_CONTEXTUAL_NULL}"
-    ),
-}
+KNOWN_FALSE_ERRORS: dict[str, str] = {}
 
 #: The plainest real payloads: not even a warning (``--strict``).
 STRICT_CLEAN = [
@@ -184,7 +101,6 @@ def test_known_broken_docs_templates_are_errors_at_the_right_place(name: str) ->
     assert (code, pointer) in [(f.code, f.pointer) for f in result.findings if f.is_error]
 
 
-@pytest.mark.xfail(strict=True, reason='the error does not yet say "type and subtype look swapped"')
 def test_a_type_subtype_swap_is_named_as_such() -> None:
     result = validate_file(
         str(BROKEN / "docs-workflows-auto-type-subtype-swapped.request_data.json")

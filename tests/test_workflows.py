@@ -231,11 +231,6 @@ def test_the_notebook_body_has_no_workflow_or_shape_error() -> None:
     assert not [f for f in errors(found) if "/settings" not in f.pointer]
 
 
-@pytest.mark.xfail(
-    reason="the request_data schema is stricter than the platform about prompter settings {} "
-    "and null settings; the node catalogue is being brought in line with the evidence",
-    strict=False,
-)
 def test_the_notebook_body_validates_with_no_error() -> None:
     assert errors(validate_workflow(NOTEBOOK_BODY.read_bytes())) == []
 

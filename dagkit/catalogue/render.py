@@ -202,22 +202,14 @@ def _property(setting: Setting) -> dict[str, Any]:
             out["const"] = setting.const
     if setting.enum is not None:
         out["enum"] = [*setting.enum, *([None] if setting.nullable else [])]
-    bounds = {
-        keyword: bound
-        for keyword, bound in (
-            ("minimum", setting.minimum),
-            ("maximum", setting.maximum),
-            ("exclusiveMinimum", setting.exclusive_minimum),
-            ("exclusiveMaximum", setting.exclusive_maximum),
-        )
-        if bound is not None
-    }
-    if bounds and setting.nullable:
-        # Bounds in a subschema of their own: the same meaning, and a form dagkit's fast
-        # verdict engine checks together with a type list such as ["integer", "null"].
-        out["allOf"] = [bounds]
-    else:
-        out.update(bounds)
+    for keyword, bound in (
+        ("minimum", setting.minimum),
+        ("maximum", setting.maximum),
+        ("exclusiveMinimum", setting.exclusive_minimum),
+        ("exclusiveMaximum", setting.exclusive_maximum),
+    ):
+        if bound is not None:
+            out[keyword] = bound
     if setting.type == "array":
         if setting.items_type == "object":
             items = _object(setting.fields or {}, ())
