@@ -173,3 +173,40 @@ def test_a_job_with_another_number_of_files_is_not_taken_even_if_the_list_omits_
         (ours,) = [j for j in report.jobs if j.state == "done"]
         assert ours.reconciled and len(ours.files) == 2
     assert_outputs(tmp_path / "out", root, rels)
+
+
+def test_each_job_records_the_servers_time_even_when_asking_for_it_fails_once(
+    tmp_path: Path,
+) -> None:
+    """A run that has had no answer asks the server for its time before the first launch; a
+    503 to that question postpones the launch, it does not end the batch or skip the bound."""
+    from dagkit.batch import JOURNAL_NAME
+    from dagkit.batch.journal import Journal
+
+    root = tmp_path / "docs"
+    rels = make_tree(root, 4, extras=False)
+    with serve_in_thread(api_key=KEY, rate_limit=False, clock="instant") as server:
+        server.faults.inject("list_templates", "503", 1)
+        report = run(
+            source(tmp_path),
+            [root],
+            tmp_path / "out",
+            client=client_for(server),
+            files_per_job=2,
+            min_interval=0,
+            poll_initial=0.01,
+            clock=lambda: time.time() - 3600.0,  # an hour behind: it must not matter
+        )
+        assert report.ok and server.jobs_created == 2
+        created = {j.id: j.created_at for j in server.store.list()}
+    journal = Journal(tmp_path / "out" / JOURNAL_NAME)
+    try:
+        rows = journal.jobs()
+    finally:
+        journal.close()
+    assert len(rows) == 2
+    for row in rows:
+        assert row.server_after is not None and row.job_id is not None
+        # a lower bound on the server's time at the send, and the server's (not an hour off)
+        assert created[row.job_id] - 600 < row.server_after <= created[row.job_id]
+    assert_outputs(tmp_path / "out", root, rels)
