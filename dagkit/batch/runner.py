@@ -245,8 +245,8 @@ class Runner:
         """Take up where the journal says the last run left off."""
         self._cleanup_partial_downloads()
         offset = self.journal.read_meta("created_at_offset")
-        if offset is not None:
-            self.client.server_clock.naive_offset = float(offset)
+        with contextlib.suppress(ValueError):  # unreadable: the server's times stay UTC
+            self.client.server_clock.naive_offset = float(offset or 0)
         for state, count in self.journal.counts().items():
             self.tally.files[state] = count
         for row in self.journal.jobs():
@@ -459,7 +459,7 @@ class Runner:
         """
         files = self.journal.files_of(row.seq)
         rows = self.journal.jobs()
-        known = {r.job_id for r in rows if r.job_id is not None}
+        known = self.journal.known_job_ids()
         template = self.templates[row.plan]
         clock = self.client.server_clock
         listed = self.client.list_jobs()
@@ -480,15 +480,15 @@ class Runner:
             if info.job_type is not None and (info.job_type == "template") != template:
                 continue
             timed.append((created, info))
-        candidates = []
+        chosen: JobInfo | None = None
         for _, info in sorted(timed, key=lambda c: c[0]):
             if info.input_file_ids is None:  # a list may leave them out; the job itself tells
                 info = self.client.get_job(info.id)
             if info.input_file_ids is None or len(info.input_file_ids) == len(files):
-                candidates.append(info)
+                chosen = info
                 break
         self.unresolved.popleft()
-        if not candidates:
+        if chosen is None:
             self.journal.void_job(row.seq, "its request did not create a job")
             self.tally.move("in_job", "pending", len(files))
             self.queue.appendleft(self._refresh(files))
@@ -496,7 +496,7 @@ class Runner:
                 f"job #{row.seq}: the server has no such job; its files go again", warning=True
             )
             return
-        info = candidates[0]
+        info = chosen
         ended = info.is_terminal
         self.journal.job_created(row.seq, info.id, str(info.status), ended=ended, reconciled=True)
         job = _Job(row, info.id, str(info.status), True, info)
