@@ -35,8 +35,9 @@ import http.client, os, signal, sys, time
 from dagkit.batch import run
 from dagkit.client import JobsClient
 
-url, key, dag, root, out, point, shift, decoy = sys.argv[1:9]
+url, key, dag, root, out, point, shift, decoy, die_at, per_job = sys.argv[1:11]
 dying = False
+launches = 0
 
 
 def die():
@@ -54,7 +55,10 @@ http.client.HTTPConnection.getresponse = getresponse
 
 class Dying(JobsClient):
     def create_job(self, job, files, **kwargs):
-        global dying
+        global dying, launches
+        launches += 1
+        if launches < int(die_at):
+            return super().create_job(job, files, **kwargs)
         if decoy:  # someone else sends one of the files just before this batch's request
             JobsClient(url=url, api_key=key).create_job(job, files[:1])
         if point == "before-send":
@@ -68,17 +72,26 @@ class Dying(JobsClient):
 
 run(
     dag, [root], out, client=Dying(url=url, api_key=key), min_interval=0, poll_initial=0.01,
-    reconcile_grace=0, clock=lambda: time.time() + float(shift),
+    reconcile_grace=0, clock=lambda: time.time() + float(shift), files_per_job=int(per_job),
 )
 """
 
 
 def _killed_batch(
-    server: RunningServer, tmp_path: Path, point: str, shift: float, *, decoy: bool = False
+    server: RunningServer,
+    tmp_path: Path,
+    point: str,
+    shift: float,
+    *,
+    decoy: bool = False,
+    die_at: int = 1,
+    files_per_job: int = 10,
 ) -> None:
+    """Run the batch in a process that kills itself at ``point`` of launch number ``die_at``."""
     command = [
         sys.executable, "-c", CHILD, server.url, KEY, str(tmp_path / "dag.json"),
         str(tmp_path / "docs"), str(tmp_path / "out"), point, str(shift), "1" if decoy else "",
+        str(die_at), str(files_per_job),
     ]  # fmt: skip
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     child = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
@@ -209,4 +222,35 @@ def test_each_job_records_the_servers_time_even_when_asking_for_it_fails_once(
         assert row.server_after is not None and row.job_id is not None
         # a lower bound on the server's time at the send, and the server's (not an hour off)
         assert created[row.job_id] - 600 < row.server_after <= created[row.job_id]
+    assert_outputs(tmp_path / "out", root, rels)
+
+
+def test_a_job_this_batch_created_just_before_is_not_taken_for_the_one_in_doubt(
+    tmp_path: Path,
+) -> None:
+    """Launches not spaced: the batch's first job was created well within the margin before the
+    second was sent. The second is in doubt; the first, though it fits in time, kind and count,
+    is the journal's own and is never taken for it."""
+    root = tmp_path / "docs"
+    rels = make_tree(root, 6, extras=False)
+    source(tmp_path)
+    with serve_in_thread(
+        api_key=KEY, rate_limit=False, clock="instant", data_dir=tmp_path / "server"
+    ) as server:
+        _killed_batch(server, tmp_path, "after-answer", 0.0, die_at=2, files_per_job=3)
+        assert server.jobs_created == 2
+        report = run(
+            tmp_path / "dag.json",
+            [root],
+            tmp_path / "out",
+            client=client_for(server),
+            files_per_job=3,
+            min_interval=0,
+            poll_initial=0.01,
+            reconcile_grace=0,
+        )
+        assert report.ok, report.to_dict()
+        assert server.jobs_created == 2
+        assert sorted(j.reconciled for j in report.jobs) == [False, True]
+        assert len({j.id for j in report.jobs}) == 2
     assert_outputs(tmp_path / "out", root, rels)
