@@ -254,3 +254,29 @@ def test_a_job_this_batch_created_just_before_is_not_taken_for_the_one_in_doubt(
         assert sorted(j.reconciled for j in report.jobs) == [False, True]
         assert len({j.id for j in report.jobs}) == 2
     assert_outputs(tmp_path / "out", root, rels)
+
+
+def test_of_two_fitting_jobs_the_earlier_is_taken(tmp_path: Path) -> None:
+    """After the batch died, someone sent the same files again: both jobs fit in every way;
+    the one created first is the batch's request's."""
+    root = tmp_path / "docs"
+    rels = make_tree(root, 3, extras=False)
+    dag = source(tmp_path)
+    with serve_in_thread(
+        api_key=KEY, rate_limit=False, clock="instant", data_dir=tmp_path / "server"
+    ) as server:
+        _killed_batch(server, tmp_path, "after-answer", 0.0)
+        (mine,) = server.store.list()
+        later = client_for(server).create_job(HI_RES, [root / rel for rel in rels])
+        report = run(
+            dag,
+            [root],
+            tmp_path / "out",
+            client=client_for(server),
+            min_interval=0,
+            poll_initial=0.01,
+            reconcile_grace=0,
+        )
+        assert report.ok and server.jobs_created == 2
+        assert [j.id for j in report.jobs] == [mine.id] and later.id != mine.id
+    assert_outputs(tmp_path / "out", root, rels)
