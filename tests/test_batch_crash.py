@@ -11,6 +11,7 @@ created with the same files shortly before.
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import signal
 import sqlite3
@@ -279,4 +280,73 @@ def test_of_two_fitting_jobs_the_earlier_is_taken(tmp_path: Path) -> None:
         )
         assert report.ok and server.jobs_created == 2
         assert [j.id for j in report.jobs] == [mine.id] and later.id != mine.id
+    assert_outputs(tmp_path / "out", root, rels)
+
+
+def test_a_workflow_run_is_not_taken_for_an_on_demand_job(tmp_path: Path) -> None:
+    """The batch died before its request went out; meanwhile someone ran a workflow over the
+    same files. That job fits in time, count and names, but a workflow's run is never an
+    on-demand job: the files go again."""
+    from dagkit.nodes import Partition
+    from dagkit.workflow_client import WorkflowsClient
+
+    root = tmp_path / "docs"
+    rels = make_tree(root, 3, extras=False)
+    dag = source(tmp_path)
+    with serve_in_thread(
+        api_key=KEY, rate_limit=False, clock="instant", data_dir=tmp_path / "server"
+    ) as server:
+        _killed_batch(server, tmp_path, "before-send", 0.0)
+        workflows = WorkflowsClient(url=server.url, api_key=KEY)
+        flow = workflows.create_workflow(Partition.hi_res(), name="colleague")
+        run_job = workflows.run_workflow(flow, [root / rel for rel in rels])
+        report = run(
+            dag,
+            [root],
+            tmp_path / "out",
+            client=client_for(server),
+            min_interval=0,
+            poll_initial=0.01,
+            reconcile_grace=0,
+        )
+        assert report.ok and server.jobs_created == 2
+        (ours,) = [j for j in report.jobs if j.state == "done"]
+        assert ours.id != run_job.id and not ours.reconciled
+    assert_outputs(tmp_path / "out", root, rels)
+
+
+def test_a_template_batch_takes_its_job_whatever_type_the_server_reports() -> None:
+    """The platform reports an on-demand job as ephemeral even when it runs a template."""
+    from dagkit.batch.runner import _may_be_on_demand
+
+    for job_type in (None, "ephemeral", "template", "on_demand_v2"):
+        assert _may_be_on_demand(job_type, template=True)
+    assert not _may_be_on_demand("template", template=False)
+    for job_type in ("persistent", "scheduled"):
+        assert not _may_be_on_demand(job_type, template=True)
+        assert not _may_be_on_demand(job_type, template=False)
+
+
+def test_a_template_batch_killed_after_the_answer_finds_its_job(tmp_path: Path) -> None:
+    """The platform (and dagkit serve) reports a template's on-demand job as ephemeral."""
+    root = tmp_path / "docs"
+    rels = make_tree(root, 3, extras=False)
+    dag = source(tmp_path, json.dumps({"template_id": "hi_res_partition"}))
+    with serve_in_thread(
+        api_key=KEY, rate_limit=False, clock="instant", data_dir=tmp_path / "server"
+    ) as server:
+        _killed_batch(server, tmp_path, "after-answer", 0.0)
+        (job,) = server.store.list()
+        assert job.job_type == "ephemeral"
+        report = run(
+            dag,
+            [root],
+            tmp_path / "out",
+            client=client_for(server),
+            min_interval=0,
+            poll_initial=0.01,
+            reconcile_grace=0,
+        )
+        assert report.ok and server.jobs_created == 1
+        assert [(j.id, j.reconciled) for j in report.jobs] == [(job.id, True)]
     assert_outputs(tmp_path / "out", root, rels)

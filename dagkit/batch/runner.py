@@ -454,8 +454,9 @@ class Runner:
         Every time compared is the server's: a candidate was created no earlier than the
         server's time when the request was recorded (less ``server_clock_margin``), is not a job
         this journal already knows, has as many input files (asked for when a list leaves them
-        out) and the same kind (template or not). The earliest such job is taken; its outputs
-        are checked against the file names before they are accepted.
+        out) and can be an on-demand job of this kind (see :func:`_may_be_on_demand`). The
+        earliest such job is taken; its outputs are checked against the file names before they
+        are accepted.
         """
         files = self.journal.files_of(row.seq)
         rows = self.journal.jobs()
@@ -477,7 +478,7 @@ class Runner:
                 continue
             if bound is not None and created < bound:
                 continue
-            if info.job_type is not None and (info.job_type == "template") != template:
+            if not _may_be_on_demand(info.job_type, template=template):
                 continue
             timed.append((created, info))
         chosen: JobInfo | None = None
@@ -783,6 +784,20 @@ def _output_names(path: Path, name: str) -> bool:
         if isinstance(filename, str):
             return filename == name
     return True
+
+
+#: Job types of a workflow's runs: never an on-demand job.
+_WORKFLOW_JOB_TYPES = frozenset({"persistent", "scheduled"})
+
+
+def _may_be_on_demand(job_type: str | None, *, template: bool) -> bool:
+    """Whether a job reported as ``job_type`` can be an on-demand job of a batch that runs a
+    template (``template``) or a DAG. The platform reports an on-demand job as ``ephemeral`` even
+    when it runs a template (and sometimes as ``template``), so only a workflow's run, or a
+    template job for a DAG batch, is ruled out; a type dagkit does not know is not."""
+    if job_type in _WORKFLOW_JOB_TYPES:
+        return False
+    return template or job_type != "template"
 
 
 def _keep_file_ids(info: JobInfo, earlier: JobInfo | None) -> JobInfo:
