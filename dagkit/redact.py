@@ -9,10 +9,11 @@ is applied at the boundaries where text leaves dagkit:
 * dagkit's loggers (:func:`protected_logger`), for programs that use the library;
 * the errors the transport raises (it calls :func:`redact_value` on them).
 
-A secret is hidden as written, percent-encoded and JSON-escaped. A secret of
-:data:`WHOLE_TOKEN_BELOW` characters or more is hidden wherever it occurs; a shorter one (a
-test key such as ``k`` or ``test``) only where it stands as a whole token, not inside a longer
-word, so that a key of ``k`` does not turn ``dagkit`` into ``dag***it``.
+A secret is hidden as written, percent-encoded and JSON-escaped. Each of these forms that has
+:data:`WHOLE_TOKEN_BELOW` characters or more is hidden wherever it occurs (no real key turns up
+inside other text by chance); a shorter one (a test key such as ``k`` or ``test``) only where it
+stands as a whole token, not inside a longer word, so that a key of ``k`` does not turn
+``dagkit`` into ``dag***it``.
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ _pattern: re.Pattern[str] | None = None
 def register(secret: str | None) -> None:
     """Hide ``secret`` from now on, wherever :func:`redact` is applied."""
     global _pattern
-    if not secret or secret == REDACTED:
+    if not secret:
         return
     with _lock:
         if secret not in _secrets:
@@ -93,8 +94,7 @@ def register_proxy_url(url: str | None) -> None:
         return
     user = urllib.parse.unquote(parts.username or "")
     password = urllib.parse.unquote(parts.password)
-    register(password)
-    register(parts.password)
+    register(password)  # its percent-encoded form is hidden with it
     if password:
         register(base64.b64encode(f"{user}:{password}".encode()).decode("ascii"))
 
@@ -181,14 +181,15 @@ def _compiled() -> re.Pattern[str] | None:
     import urllib.parse
 
     with _lock:
-        forms: dict[str, bool] = {}  # form -> whole tokens only
-        for secret in _secrets:
-            short = len(secret) < WHOLE_TOKEN_BELOW
-            for form in (secret, urllib.parse.quote(secret, safe=""), json.dumps(secret)[1:-1]):
-                forms[form] = forms.get(form, True) and short
+        forms = {
+            form
+            for secret in _secrets
+            for form in (secret, urllib.parse.quote(secret, safe=""), json.dumps(secret)[1:-1])
+        }
         alternatives = []
         for form in sorted(forms, key=len, reverse=True):  # the longest form wins
             escaped = re.escape(form)
-            alternatives.append(rf"(?<![\w-]){escaped}(?![\w-])" if forms[form] else escaped)
+            whole_token = len(form) < WHOLE_TOKEN_BELOW
+            alternatives.append(rf"(?<![\w-]){escaped}(?![\w-])" if whole_token else escaped)
         _pattern = pattern = re.compile("|".join(alternatives))
     return pattern

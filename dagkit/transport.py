@@ -51,7 +51,13 @@ from dagkit.errors import (
     TransportError,
 )
 from dagkit.errors import TimeoutError as RequestTimeoutError
-from dagkit.redact import REDACTED, protected_logger, redact_value, register
+from dagkit.redact import (
+    REDACTED,
+    protected_logger,
+    redact_value,
+    register,
+    register_proxy_url,
+)
 
 __all__ = [
     "API_KEY_HEADER",
@@ -1145,8 +1151,7 @@ class Transport:
             password = urllib.parse.unquote(parts.password or "")
             token = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
             authorization = f"Basic {token}"
-            register(password)
-            register(token)
+            register_proxy_url(url)
         try:
             port = parts.port or 80
         except ValueError:
@@ -1175,9 +1180,6 @@ class Transport:
             if isinstance(current, APIError):
                 current.detail = redact_value(current.detail)
                 current.request_id = redact_value(current.request_id)
-            notes = getattr(current, "__notes__", None)
-            if isinstance(notes, list):
-                notes[:] = redact_value(notes)
             current = current.__cause__ or current.__context__
 
     def _log(self, level: int, message: str) -> None:

@@ -403,3 +403,75 @@ def test_the_resume_command_names_the_variable_not_the_key(
             check=True,
         )
         assert done.stdout.splitlines() == argv
+
+
+def test_redaction_edges() -> None:
+    import base64
+    import io
+
+    from dagkit.redact import (
+        WHOLE_TOKEN_BELOW,
+        RedactingStream,
+        redact,
+        register,
+        register_proxy_url,
+    )
+
+    at_limit = "L" * (WHOLE_TOKEN_BELOW - 1) + "1"
+    below = "S" * (WHOLE_TOKEN_BELOW - 2) + "2"
+    register(at_limit)
+    register(below)
+    assert redact(f"x{at_limit}x x{below}x {below}") == f"x***x x{below}x ***"
+    # a secret that begins with another is hidden whole, not as the shorter one plus a tail
+    register("Pfx-0123456789abcdef")
+    register("Pfx-0123456789abcdef-and-more")
+    assert redact("[Pfx-0123456789abcdef-and-more]") == "[***]"
+    # a proxy URL's password as written and percent-decoded, and its Basic token
+    register_proxy_url("http://bob:p%40ss-w0rd@proxy.example:3128")
+    token = base64.b64encode(b"bob:p@ss-w0rd").decode()
+    assert redact(f"p@ss-w0rd p%40ss-w0rd Basic {token}") == "*** *** Basic ***"
+    register_proxy_url("http://proxy.example:3128")  # no credentials: nothing to hide
+    register_proxy_url("http://dave@proxy.example:3128")  # a user without a password
+    register_proxy_url(None)
+    # the stream: every way of writing is redacted, and no binary side door is offered
+    raw = io.BytesIO()
+    sink = io.TextIOWrapper(raw, encoding="utf-8", write_through=True)
+    stream = RedactingStream(sink)
+    stream.write(f"a {at_limit}\n")
+    stream.writelines([f"b {at_limit}\n", "c\n"])
+    assert raw.getvalue() == b"a ***\nb ***\nc\n"
+    assert hasattr(sink, "buffer") and not hasattr(stream, "buffer")
+    assert stream.wrapped is sink and stream.encoding == "utf-8"
+
+
+def test_the_command_line_hides_the_environments_secrets_from_the_start(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from dagkit.redact import RedactingStream, redact_output
+
+    monkeypatch.setenv("UNSTRUCTURED_API_KEY", f" {KEY}\n")  # as pasted; the key is used stripped
+    monkeypatch.setenv("HTTPS_PROXY", "http://carol:c4rol-Pr0xy-pw@proxy.example:3128")
+    monkeypatch.setattr(sys, "stdout", sys.stdout)  # restored after the test
+    monkeypatch.setattr(sys, "stderr", sys.stderr)
+    redact_output()
+    redact_output()  # idempotent: one wrapper
+    assert isinstance(sys.stdout, RedactingStream)
+    assert not isinstance(sys.stdout.wrapped, RedactingStream)
+    print(f"{KEY} c4rol-Pr0xy-pw")
+    print(KEY, file=sys.stderr)
+    out, err = capsys.readouterr()
+    assert out == "*** ***\n" and err == "***\n"
+
+
+def test_errors_the_library_raises_hide_the_key(server: FaultServer) -> None:
+    from dagkit.errors import NotFoundError
+
+    echo = {"detail": [{"loc": ["path", KEY], "msg": f"no job for key {KEY}"}]}
+    server.script(JOBS, Reply(404, json=echo, headers=(("x-request-id", f"r-{KEY}"),)))
+    made = transport(server.url)
+    with pytest.raises(NotFoundError) as caught:
+        made.send(Request("GET", made.url("/jobs/")))
+    error = caught.value
+    assert error.request_id == "r-***"
+    assert error.detail == [{"loc": ["path", "***"], "msg": "no job for key ***"}]
+    assert KEY not in str(error) and KEY not in repr(error.args)
