@@ -302,6 +302,8 @@ def _unknown_keys(
     out = []
     for key, item in value.items():
         setting = table.get(key)
+        if setting is not None and setting.fields is None:
+            continue  # a documented scalar setting: nothing to say
         at = pointer_join(where, key)
         if setting is None:
             near = near_miss(key, table)

@@ -61,6 +61,11 @@ def _unswapped(doc: Any) -> tuple[list[Finding], Any]:
     raw_nodes = doc.get("job_nodes") if isinstance(doc, dict) else None
     if not isinstance(raw_nodes, list):
         return [], doc
+    for raw in raw_nodes:  # the common case, cheaply: every type is a node type
+        if not (isinstance(raw, dict) and raw.get("type") in RANK):
+            break
+    else:
+        return [], doc
     found: list[Finding] = []
     fixed = list(raw_nodes)
     for i, raw in enumerate(raw_nodes):
