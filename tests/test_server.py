@@ -857,9 +857,10 @@ def _disk_watching_blocks(body: bytes, where: Path, seen: list[list[int]]) -> It
     ("files", "max_files"),
     [
         ([("small.txt", b"x" * 40), ("big.txt", b"y" * 5000), ("after.txt", b"z" * 40)], 10),
+        ([("one-over.txt", b"y" * 101)], 10),
         ([(f"f{i}.txt", b"w" * 50) for i in range(11)], 10),
     ],
-    ids=["oversize-file", "eleven-files"],
+    ids=["oversize-file", "one-byte-over", "eleven-files"],
 )
 def test_a_body_over_a_limit_is_refused_before_it_is_written(
     tmp_path: Path, files: list[tuple[str, bytes]], max_files: int
@@ -1085,3 +1086,40 @@ def test_a_full_disk_answers_clearly_and_keeps_the_store_true(
     assert api.job(created["id"])["status"] == "SCHEDULED"
     server.engine.run_until_idle()  # space is back: the job goes on
     assert api.job(created["id"])["status"] == "COMPLETED"
+
+
+def test_a_commit_the_disk_refuses_keeps_nothing_and_the_next_job_goes_in(
+    server: RunningServer,
+) -> None:
+    """sqlite3 refuses the COMMIT of a new job (SQLITE_FULL): the answer is the 503 that
+    nothing was kept, the transaction is rolled back, and the next request is served."""
+    import sqlite3
+
+    real = server.store._db
+
+    class FullOnce:
+        failed = False
+
+        def execute(self, sql: str, *args: Any) -> Any:
+            if sql == "COMMIT" and not self.failed:
+                self.failed = True
+                full = sqlite3.OperationalError("database or disk is full")
+                full.sqlite_errorcode = sqlite3.SQLITE_FULL  # type: ignore[attr-defined]
+                raise full
+            return real.execute(sql, *args)
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(real, name)
+
+    server.store._db = FullOnce()  # type: ignore[assignment]
+    try:
+        api = API(server)
+        encoder = MultipartEncoder(
+            [("request_data", THREE_NODES)], [FileSpec(TEXT, filename="a.txt")]
+        )
+        status, headers, raw = api.raw("POST", "/api/v1/jobs/", b"".join(encoder), encoder.headers)
+        _assert_no_job_kept(server, status, json.loads(raw), headers)
+        status, created = api.create()
+        assert status == 200 and created["status"] == "COMPLETED"
+    finally:
+        server.store._db = real

@@ -223,3 +223,33 @@ def test_inputs_of_one_name_give_distinct_outputs_named_in_upload_order(
         assert json.loads(path.read_text(encoding="utf-8"))[0]["text"] == f"Document number {i}"
     assert client.download_all(done, out) == paths  # again: the same names, replaced
     assert len(list(out.iterdir())) == len(names)
+
+
+def test_a_part_file_of_another_machine_goes_by_age_alone(tmp_path: Path) -> None:
+    """On a shared disk a pid means nothing for another machine's part file: only the age rule
+    removes it. This machine's part file of a process that has ended goes at once."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    from dagkit import partfiles
+
+    ended = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    pid = int(ended.stdout)
+    ours = tmp_path / partfiles.new_name().replace(f"-{os.getpid()}-", f"-{pid}-", 1)
+    host = ours.name.split("-")[2]
+    other_host = "0" * 6 if host != "0" * 6 else "1" * 6
+    theirs = tmp_path / ours.name.replace(f"-{host}-", f"-{other_host}-", 1)
+    for path in (ours, theirs):
+        path.write_bytes(b"partial")
+    assert partfiles.remove_stale(tmp_path) == 1
+    assert not ours.exists() and theirs.exists()
+    a_day_ago = time.time() - 86_400
+    os.utime(theirs, (a_day_ago, a_day_ago))
+    assert partfiles.remove_stale(tmp_path) == 1 and not theirs.exists()
