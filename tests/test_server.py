@@ -1123,3 +1123,38 @@ def test_a_commit_the_disk_refuses_keeps_nothing_and_the_next_job_goes_in(
         assert status == 200 and created["status"] == "COMPLETED"
     finally:
         server.store._db = real
+
+
+def test_a_workflow_run_on_a_full_disk_creates_nothing_and_says_so(
+    server: RunningServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same rule for running a workflow: ENOSPC at the write of its upload is a 503."""
+    import errno
+
+    from test_workflows_server import API as WorkflowAPI
+    from test_workflows_server import quickstart_body
+
+    api = WorkflowAPI(server)
+    _, flow = api.send_json("POST", "/api/v1/workflows/", quickstart_body(name="full"))
+
+    class FullFile:
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            pass
+
+        def write(self, data: bytes) -> int:
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+        def close(self) -> None:
+            pass
+
+    encoder = MultipartEncoder([], [FileSpec(TEXT, filename="notes.txt")])
+    with monkeypatch.context() as patch:  # 503 is not among the spec's answers: a raw request
+        patch.setattr("dagkit.server.upload.open", FullFile, raising=False)
+        status, headers, raw = API(server).raw(
+            "POST", f"/api/v1/workflows/{flow['id']}/run", b"".join(encoder), encoder.headers
+        )
+    assert status == 503 and "disk is full" in json.loads(raw)["detail"]
+    assert int(headers["retry-after"]) >= 1
+    assert server.store.list() == []
+    assert [p.name for p in (server.data_dir / "jobs").iterdir()] == []
+    assert api.run(flow["id"], [("notes.txt", TEXT)])[0] == 202

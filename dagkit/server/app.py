@@ -96,6 +96,11 @@ def detail(status: int, message: str, headers: dict[str, str] | None = None) -> 
     return Reply(status, {"detail": message}, headers)
 
 
+def disk_full() -> Reply:
+    """The answer to a request that created nothing because the server's disk is full."""
+    return detail(503, DISK_FULL, _retry(DISK_FULL_RETRY))
+
+
 def invalid(*errors: dict[str, Any]) -> Reply:
     """A 422 whose detail lists validation errors, as the platform sends them."""
     return Reply(422, {"detail": list(errors)})
@@ -253,7 +258,7 @@ class JobsAPI:
         except BaseException as exc:
             self.limiter.release(reservation)
             if is_disk_full(exc):  # nothing was kept: say so, and when to try again
-                raise detail(503, DISK_FULL, _retry(DISK_FULL_RETRY)) from None
+                raise disk_full() from None
             raise
         self.job_created(job.id)
         # The clock may already have moved the job on (instant clock): answer with its state now.

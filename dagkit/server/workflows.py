@@ -28,7 +28,7 @@ from dagkit.nodes import Node
 from dagkit.rules import node_from_dict
 from dagkit.schemas import is_date_time
 from dagkit.server import views
-from dagkit.server.store import WORKFLOWS, Job, StoredFile
+from dagkit.server.store import WORKFLOWS, Job, StoredFile, is_disk_full
 from dagkit.server.templates import TEMPLATES
 from dagkit.server.upload import Upload, error_item, pointer_tokens, rejection
 from dagkit.workflows import SCHEDULES
@@ -221,7 +221,7 @@ class WorkflowsAPI:
         request.reply(200, body)
 
     def run_workflow(self, request: Handler, params: dict[str, str], query: Any) -> None:
-        from dagkit.server.app import invalid
+        from dagkit.server.app import disk_full, invalid
 
         workflow = self._load(params)
         if not workflow.nodes:
@@ -234,11 +234,20 @@ class WorkflowsAPI:
                     "value_error",
                 )
             )
-        job = self._receive_run(request, workflow)
+        try:
+            job = self._receive_run(request, workflow)
+        except BaseException as exc:
+            if is_disk_full(exc):  # nothing was kept: say so, and when to try again
+                raise disk_full() from None
+            raise
         if workflow.source_id:
             # the engine completes a job with no files; its details say why there were none
             message = NO_CONNECTORS.format(source=workflow.source_id)
-            self.jobs.store.update(job.id, expect=("SCHEDULED",), message=message)
+            try:
+                self.jobs.store.update(job.id, expect=("SCHEDULED",), message=message)
+            except Exception as exc:  # the job is stored: a note that does not fit can wait
+                if not is_disk_full(exc):
+                    raise
         self.jobs.job_created(job.id)
         request.reply(202, views.job_information(self.jobs.store.get(job.id) or job))
 
