@@ -235,6 +235,15 @@ def test_the_notebook_body_validates_with_no_error() -> None:
     assert errors(validate_workflow(NOTEBOOK_BODY.read_bytes())) == []
 
 
+@pytest.mark.parametrize("path", sorted(DATA.glob("*.answer.json")), ids=lambda p: p.name)
+def test_the_platforms_saved_workflow_answers_validate_with_no_error(path: Path) -> None:
+    result = validate_file(str(path))
+    assert result.kind == "workflow"
+    assert errors(result.findings) == []
+    read = from_workflow(path.read_bytes())
+    assert read.dag is not None and not errors(read.dag.check())  # in processing order
+
+
 def test_an_answer_is_judged_in_processing_order_and_reported_where_it_is() -> None:
     answer = json.loads(UNORDERED_ANSWER.read_text())
     found = validate_workflow(json.dumps(answer, indent=2))
