@@ -62,7 +62,8 @@ def _unswapped(doc: Any) -> tuple[list[Finding], Any]:
     if not isinstance(raw_nodes, list):
         return [], doc
     for raw in raw_nodes:  # the common case, cheaply: every type is a node type
-        if not (isinstance(raw, dict) and raw.get("type") in RANK):
+        type_ = raw.get("type") if isinstance(raw, dict) else None
+        if not (isinstance(type_, str) and type_ in RANK):
             break
     else:
         return [], doc

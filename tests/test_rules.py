@@ -308,3 +308,11 @@ def test_skip_preflight_is_dagkits_assumption_and_only_a_warning() -> None:
             "/skip_preflight",
         )
         assert "assumption" in found.message
+
+
+@pytest.mark.parametrize("odd", [{"a": 1}, ["x"], 5, None])
+def test_a_type_of_any_json_value_is_reported_not_raised(odd: object) -> None:
+    for key in ("type", "subtype"):
+        doc = {"job_nodes": [{**AUTO.to_dict(), key: odd}]}
+        found = check_document(doc)
+        assert found and all(f.pointer.startswith("/job_nodes/0") for f in found)
