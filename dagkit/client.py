@@ -406,7 +406,7 @@ def safe_filename(name: str | None, fallback: str) -> str:
     and reserved characters removed and no leading dots, else ``fallback``."""
     text = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
     text = "".join(c for c in text if c.isprintable() and c not in _UNSAFE_NAME_CHARS)
-    text = text.strip().lstrip(".").strip()
+    text = text.lstrip(". ").strip()  # ". ." is no name either
     if not text:
         return fallback
     if len(text) > _MAX_NAME:
@@ -484,9 +484,17 @@ def _path_segment(value: str, what: str) -> str:
     """``value`` percent-encoded as one URL path segment (an id can never add a path level)."""
     if not isinstance(value, str) or value in ("", ".", ".."):
         raise DagkitError(f"{what} must be a non-empty string, not {value!r}")
-    return "".join(
-        c if c in _UNRESERVED else "".join(f"%{b:02X}" for b in c.encode("utf-8")) for c in value
-    )
+    return "".join(c if c in _UNRESERVED else "".join(f"%{b:02X}" for b in _utf8(c)) for c in value)
+
+
+def _utf8(char: str) -> bytes:
+    """A character's UTF-8 bytes; a lone surrogate (an undecodable byte of the command line, or
+    an odd id in an answer) is still sent, as the byte it stands for, for the server to judge."""
+    try:
+        return char.encode("utf-8")
+    except UnicodeEncodeError:
+        escaped = "\udc80" <= char <= "\udcff"
+        return char.encode("utf-8", "surrogateescape" if escaped else "surrogatepass")
 
 
 # ------------------------------------------------------------------------------ the client

@@ -7,9 +7,12 @@ table of codes is generated from this registry and a test keeps the two equal.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
+
+from dagkit.limits import MAX_FINDINGS
 
 Severity = Literal["error", "warning"]
 
@@ -192,6 +195,8 @@ CODES: dict[str, Rule] = _rules(
      "a structure the API cannot express: the source supplies the files"),
     ("DK604", "schedule-without-source", "warning", "a schedule on a workflow with no source",
      "accepted; a schedule with nothing to read is wasted"),
+    ("DK900", "more-findings", "warning", "findings beyond the first 1,000 of a file, counted",
+     "a count of findings not listed: an error when any of them is one"),
 )  # fmt: skip
 
 
@@ -307,3 +312,49 @@ def pointer_join(base: str, *tokens: str | int) -> str:
     for token in tokens:
         base += "/" + str(token).replace("~", "~0").replace("/", "~1")
     return base
+
+
+# -- capping ------------------------------------------------------------------------------------
+
+MORE_FINDINGS = "DK900"
+_MORE = re.compile(r"^(at least )?([0-9,]+) more finding")
+
+
+def more_findings(count: int, *, errors: bool, exact: bool = True) -> Finding:
+    """The one DK900 finding that stands for ``count`` findings not listed (an error if any of
+    them is). ``exact=False`` when checking stopped early: at least ``count`` more exist."""
+    what = f"{count:,} more finding" + ("s are" if count != 1 else " is")
+    return finding(
+        MORE_FINDINGS,
+        f"{'' if exact else 'at least '}{what} not listed "
+        f"(dagkit lists the first {MAX_FINDINGS:,} of a file)",
+        severity="error" if errors else "warning",
+        hint="fix the ones listed, then check again",
+    )
+
+
+def cap_findings(findings: Iterable[Finding], limit: int = MAX_FINDINGS) -> list[Finding]:
+    """At most ``limit`` findings, errors before warnings (each kept in its order), then one
+    DK900 finding counting the rest; DK900 findings among them add their own counts. No
+    finding is dropped silently."""
+    items = list(findings)
+    if len(items) <= limit and not any(f.code == MORE_FINDINGS for f in items):
+        return items
+    listed = [f for f in items if f.code != MORE_FINDINGS]
+    chosen = [i for i, f in enumerate(listed) if f.is_error][:limit]
+    if len(chosen) < limit:
+        warnings = [i for i, f in enumerate(listed) if not f.is_error]
+        chosen = sorted(chosen + warnings[: limit - len(chosen)])
+    kept = [listed[i] for i in chosen]
+    more = len(listed) - len(kept)
+    errors = sum(f.is_error for f in listed) > sum(f.is_error for f in kept)
+    exact = True
+    for f in items:
+        if f.code == MORE_FINDINGS:
+            counted = _MORE.match(f.message)
+            more += int(counted.group(2).replace(",", "")) if counted else 1
+            exact = exact and counted is not None and not counted.group(1)
+            errors = errors or f.is_error
+    if more:
+        kept.append(more_findings(more, errors=errors, exact=exact))
+    return kept

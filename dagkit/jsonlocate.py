@@ -16,7 +16,8 @@ import json
 import re
 from typing import Any
 
-from dagkit.findings import Finding, finding, pointer_join
+from dagkit.findings import Finding, finding, more_findings, pointer_join
+from dagkit.limits import MAX_FINDINGS
 
 __all__ = ["Locator", "duplicate_keys", "locate", "syntax_error"]
 
@@ -80,7 +81,9 @@ class Locator:
     def __init__(self, text: str) -> None:
         self.text = text
         self._newlines: list[int] | None = None
-        self._duplicates: list[tuple[list[str | int], str, int]] = []
+        # The first MAX_FINDINGS repeated keys (where, key, offset); the rest are only counted.
+        self._duplicates: list[tuple[str, str, int]] = []
+        self._more_duplicates = 0
         self.root: _Node | int | None = self._scan()
 
     # -- questions --------------------------------------------------------------------------
@@ -115,17 +118,19 @@ class Locator:
         out = []
         for path, key, offset in self._duplicates:
             line, column = self.position(offset)
-            where = "the top-level object" if not path else f"the object at {_pointer(path)}"
+            where = "the top-level object" if not path else f"the object at {path}"
             out.append(
                 finding(
                     "DK101",
                     f'key "{key}" appears more than once in {where}; the last value wins',
                     hint="remove one of them (or rename it if both are meant)",
-                    pointer=pointer_join(_pointer(path), key),
+                    pointer=pointer_join(path, key),
                     line=line,
                     column=column,
                 )
             )
+        if self._more_duplicates:
+            out.append(more_findings(self._more_duplicates, errors=False))
         return out
 
     def _find(self, pointer: str) -> tuple[_Node | int, int | None] | None:
@@ -203,7 +208,12 @@ class Locator:
                 if name is None:
                     break
                 if name in frame.members:
-                    self._duplicates.append((_path(stack), name, frame.key_start))
+                    if len(self._duplicates) < MAX_FINDINGS:
+                        if frame.pointer is None:  # once per object, however many repeats
+                            frame.pointer = _pointer(_path(stack))
+                        self._duplicates.append((frame.pointer, name, frame.key_start))
+                    else:
+                        self._more_duplicates += 1
                 frame.members[name] = (frame.key_start, value)
                 frame.key = None
             else:
@@ -232,7 +242,7 @@ class _Node:
 class _Frame:
     """An open container during the scan."""
 
-    __slots__ = ("closer", "key", "key_start", "members", "name", "node", "want_key")
+    __slots__ = ("closer", "key", "key_start", "members", "name", "node", "pointer", "want_key")
 
     def __init__(self, node: _Node, name: str | int | None) -> None:
         self.node = node
@@ -242,6 +252,7 @@ class _Frame:
         self.want_key = self.members is not None
         self.key: str | None = None
         self.key_start = 0
+        self.pointer: str | None = None  # its JSON Pointer, once a repeated key needs it
 
 
 def _start(node: _Node | int) -> int:

@@ -28,6 +28,19 @@ MIN_LAUNCH_INTERVAL = 1.0
 #: On-demand jobs running at once per account; more wait as SCHEDULED.
 MAX_RUNNING_JOBS = 5
 
+# dagkit's own bounds, so that any input costs bounded time and memory (the platform documents
+# none of these; each is far above what a real job needs).
+
+#: Findings listed per file, and items in a 422's ``detail``; the rest are counted in one DK900.
+MAX_FINDINGS = 1000
+#: Bytes of request_data text dagkit checks or sends. A job's request_data is a few kilobytes;
+#: even hundreds of nodes with long prompts stay far below this.
+MAX_REQUEST_DATA_BYTES = 1_000_000
+#: Bytes of a JSON answer the client reads (downloads stream to disk and have no limit). A list
+#: of 10,000 jobs is about 5 MB. Raise it with the environment variable below.
+MAX_ANSWER_BYTES = 16_000_000
+ENV_MAX_ANSWER_BYTES = "DAGKIT_MAX_ANSWER_BYTES"
+
 #: Extensions the platform lists as processable, with the content type dagkit sends for each.
 #: ``application/octet-stream`` where no type is established (the platform detects the format
 #: from the bytes; the type only has to be honest). ``.dif`` files must use LF line endings.

@@ -21,6 +21,7 @@ verdict: slower, with the same findings.
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 import marshal
 from collections.abc import Callable, Iterable
@@ -28,7 +29,8 @@ from typing import TYPE_CHECKING, Any
 
 from dagkit import schemas
 from dagkit.errors import SchemaError
-from dagkit.findings import Finding, finding, pointer_join
+from dagkit.findings import Finding, finding, more_findings, pointer_join
+from dagkit.limits import MAX_FINDINGS
 
 if TYPE_CHECKING:
     from jsonschema import Draft202012Validator
@@ -296,7 +298,8 @@ def _findings(
     from referencing.exceptions import Unresolvable
 
     try:
-        errors = list(validator.iter_errors(instance))
+        # Past the cap on findings the rest are not worth their time: stop, and say so.
+        errors = list(itertools.islice(validator.iter_errors(instance), MAX_FINDINGS + 1))
     except RecursionError:
         return [
             finding(
@@ -312,8 +315,14 @@ def _findings(
         return [finding("DK200", f"{root} cannot be checked: {exc}", pointer=base)]
     found: list[_Found] = []
     for error in errors:
+        if len(found) > MAX_FINDINGS:
+            break
         found.extend(_convert(error, instance, root))
-    return _tidy(found, base)
+    stopped = len(found) > MAX_FINDINGS
+    out = _tidy(found[:MAX_FINDINGS], base)
+    if stopped:
+        out.append(more_findings(1, errors=True, exact=False))
+    return out
 
 
 class _Found:
@@ -733,4 +742,6 @@ def _unknown_keys(error: ValidationError, path: tuple[str | int, ...], where: st
         hint = f'did you mean "{guess[0]}"? ' if guess else ""
         hint += f"{where} takes: {', '.join(declared)}" if declared else f"remove it from {where}"
         out.append(_Found("DK205", (*path, key), f'{where} has an unknown key "{key}"', hint))
+        if len(out) > MAX_FINDINGS:
+            break  # enough for the cap on findings
     return out

@@ -558,9 +558,10 @@ class Handler(BaseHTTPRequestHandler):
         if length is None:
             self._body_left = 0
             return
-        if not length.strip().isdigit():
+        digits = length.strip()
+        if not (digits.isascii() and digits.isdigit()):  # "²".isdigit() is True
             raise BadRequest(f"Content-Length {length[:40]!r} is not a number")
-        self._body_left = int(length)
+        self._body_left = int(digits)
 
     def body_is_empty(self) -> bool:
         """True when the request says it has no body (no Content-Length, or 0, not chunked)."""

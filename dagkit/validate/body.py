@@ -20,7 +20,7 @@ from typing import BinaryIO, Protocol
 
 from dagkit import limits
 from dagkit.errors import MultipartError
-from dagkit.findings import Finding, finding
+from dagkit.findings import Finding, cap_findings, finding, more_findings
 from dagkit.multipart import (
     Event,
     MultipartParser,
@@ -49,7 +49,9 @@ FILES_FIELD_BRACKETS = "input_files[]"
 FORM_URLENCODED = "application/x-www-form-urlencoded"
 REQUEST_DATA_FIELD = "request_data"
 #: request_data longer than this is not parsed (the JSON text of a job is a few kilobytes).
-MAX_REQUEST_DATA_BYTES = 16 * 1024 * 1024
+MAX_REQUEST_DATA_BYTES = limits.MAX_REQUEST_DATA_BYTES
+#: Distinct filenames remembered to report repeats (DK416); far more than a job takes.
+_MAX_NAMES_KEPT = 10_000
 #: The longest request head (request line and headers) a captured request may have.
 MAX_HEAD_BYTES = 64 * 1024
 
@@ -72,16 +74,31 @@ class _State:
     findings: list[Finding] = field(default_factory=list)
     labels: dict[int, str] = field(default_factory=dict)
     kinds: dict[int, str] = field(default_factory=dict)  # part index -> request_data/file/other
-    files: dict[int, _File] = field(default_factory=dict)
+    files: dict[int, _File] = field(default_factory=dict)  # file parts not yet ended
+    file_labels: list[str] = field(default_factory=list)  # of the first max_files + 1 files
     filenames: dict[str, str] = field(default_factory=dict)  # filename -> label of first use
     request_data_seen: int = 0
     request_data: bytearray | None = None
     request_data_part: int | None = None
     request_data_too_big: bool = False
     request_data_text: str | None = None  # the first request_data, once decoded
+    file_count: int = 0
+    kept: dict[bool, int] = field(default_factory=lambda: {True: 0, False: 0})  # by is_error
+    more: int = 0  # findings past the cap, only counted
+    more_errors: bool = False
 
     def add(self, code: str, message: str, part: str | None, hint: str = "") -> None:
-        self.findings.append(finding(code, message, part=part, file=self.file, hint=hint))
+        self.append(finding(code, message, part=part, file=self.file, hint=hint))
+
+    def append(self, item: Finding) -> None:
+        """Keep the first MAX_FINDINGS errors and warnings; count the rest (a body may have a
+        million parts, each with a finding). :func:`cap_findings` makes the final choice."""
+        if self.kept[item.is_error] < limits.MAX_FINDINGS:
+            self.kept[item.is_error] += 1
+            self.findings.append(item)
+        else:
+            self.more += 1
+            self.more_errors = self.more_errors or item.is_error
 
 
 def validate_body(
@@ -109,7 +126,7 @@ def validate_body(
                 checker.feed(block)
         except MultipartError as exc:  # a text-mode stream: say so instead of crashing
             checker.state.add("DK402", f"the body cannot be read: {exc}", None)
-            return checker.state.findings
+            return cap_findings(checker.state.findings)
         checker.close()
     return checker.finish()
 
@@ -168,10 +185,14 @@ class BodyChecker:
 
     def finish(self) -> list[Finding]:
         """Every finding; call once the body has been fed and closed."""
+        state = self.state
         if self._parser is not None and not self._finished:
             self._finished = True
-            _finish(self.state)
-        return self.state.findings
+            _finish(state)
+            if state.more:
+                state.findings.append(more_findings(state.more, errors=state.more_errors))
+            state.findings = cap_findings(state.findings)
+        return state.findings
 
 
 def _boundary(content_type: str, state: _State) -> str | None:
@@ -212,6 +233,7 @@ def _handle(events: list[Event], state: _State) -> None:
 
 def _part_start(event: PartStart, state: _State) -> None:
     name, index = event.name, event.index
+    state.labels.pop(index - 1, None)  # a problem found after a part's end names it; no later
     if name == REQUEST_DATA_FIELD:
         state.labels[index] = REQUEST_DATA_FIELD
         state.kinds[index] = "request_data"
@@ -250,12 +272,15 @@ def _part_start(event: PartStart, state: _State) -> None:
 
 
 def _file_start(event: PartStart, name: str, state: _State) -> None:
-    number = len(state.files)
+    number = state.file_count
+    state.file_count += 1
     filename = event.filename
     label = f"{FILES_FIELD}[{number}]" + ("" if filename is None else f' "{filename}"')
     state.labels[event.index] = label
     state.kinds[event.index] = "file"
     state.files[event.index] = _File(label, filename)
+    if number <= state.max_files:
+        state.file_labels.append(label)  # DK413 names the first file over the limit
     if not filename:
         state.add(
             "DK409",
@@ -275,7 +300,12 @@ def _file_start(event: PartStart, name: str, state: _State) -> None:
 
 
 def _check_filename(filename: str, label: str, state: _State) -> None:
-    first = state.filenames.setdefault(filename, label)
+    # Names are remembered up to a bound: a body with more files is rejected (DK413) anyway.
+    first = (
+        state.filenames.setdefault(filename, label)
+        if len(state.filenames) < _MAX_NAMES_KEPT
+        else state.filenames.get(filename, label)
+    )
     if first != label:
         state.add(
             "DK416",
@@ -304,12 +334,13 @@ def _check_filename(filename: str, label: str, state: _State) -> None:
 
 
 def _part_end(event: PartEnd, state: _State) -> None:
-    kind = state.kinds.get(event.index)
+    # Ended parts keep no bookkeeping, so memory stays flat however many parts a body has.
+    kind = state.kinds.pop(event.index, None)
     if kind == "request_data" and event.index == state.request_data_part:
         _check_request_data(state)
         state.request_data_part = None
     elif kind == "file":
-        label = state.files[event.index].label
+        label = state.files.pop(event.index).label
         if state.max_file_size < event.size <= _binary_reading(state.max_file_size):
             state.add(
                 "DK421",
@@ -352,18 +383,15 @@ def _check_request_data(state: _State) -> None:
     state.request_data = None
     if raw is None:
         if state.request_data_too_big:
-            limit = MAX_REQUEST_DATA_BYTES // (1024 * 1024)
-            state.add(
-                "DK420",
-                f"request_data is over {limit} MiB; dagkit does not parse it",
-                REQUEST_DATA_FIELD,
-            )
+            from dagkit.validate.request_data import too_large
+
+            state.append(too_large().replace(part=REQUEST_DATA_FIELD, file=state.file))
         return
     try:
         text = bytes(raw).decode("utf-8")
     except UnicodeDecodeError as exc:
         line, column = _line_column(bytes(raw), exc.start)
-        state.findings.append(
+        state.append(
             finding(
                 "DK102",
                 f"request_data is not UTF-8: byte 0x{raw[exc.start]:02x} at offset {exc.start}",
@@ -381,7 +409,7 @@ def _check_request_data(state: _State) -> None:
     from dagkit.validate.request_data import validate_request_data
 
     for item in validate_request_data(text, part=REQUEST_DATA_FIELD, file=state.file):
-        state.findings.append(item.replace(part=REQUEST_DATA_FIELD, file=state.file))
+        state.append(item.replace(part=REQUEST_DATA_FIELD, file=state.file))
 
 
 def _line_column(raw: bytes, offset: int) -> tuple[int, int]:
@@ -399,12 +427,11 @@ def _finish(state: _State) -> None:
             REQUEST_DATA_FIELD,
             'add a form field request_data holding the job JSON, e.g. {"template_id": "..."}',
         )
-    labels = [f.label for f in state.files.values()]
-    if len(labels) > state.max_files:
+    if state.file_count > state.max_files:
         state.add(
             "DK413",
-            f"{len(labels)} files; one job takes at most {state.max_files}",
-            labels[state.max_files],
+            f"{state.file_count} files; one job takes at most {state.max_files}",
+            state.file_labels[state.max_files],
             "split the files over several jobs (dagkit batch does this)",
         )
 
@@ -430,11 +457,10 @@ def validate_urlencoded_body(stream: Source, *, file: str | None = None) -> list
         for block in read_blocks(stream):
             raw += block
             if len(raw) > MAX_URLENCODED_BYTES:
-                limit = MAX_REQUEST_DATA_BYTES // (1024 * 1024)
                 state.add(
                     "DK420",
-                    f"the url-encoded body is too long to hold request_data of at most {limit} MiB;"
-                    " dagkit does not parse it",
+                    "the url-encoded body is too long to hold request_data of at most "
+                    f"{MAX_REQUEST_DATA_BYTES:,} bytes; dagkit does not parse it",
                     REQUEST_DATA_FIELD,
                 )
                 return state.findings

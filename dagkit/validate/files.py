@@ -21,7 +21,7 @@ from typing import IO, Any, Literal
 
 from dagkit import limits
 from dagkit.errors import DagkitError
-from dagkit.findings import Finding, finding, has_errors
+from dagkit.findings import Finding, cap_findings, finding, has_errors
 
 Kind = Literal["request-data", "body", "http", "response", "workflow"]
 #: The kinds of file ``dagkit validate`` knows, as ``--kind`` spells them.
@@ -290,6 +290,7 @@ def _validate_stream(stream: IO[bytes], name: str, options: _Options) -> FileRes
             from dagkit.validate.request_data import validate_request_data
 
             findings = validate_request_data(data, file=name)
+    findings = cap_findings(findings)
     return FileResult(name, kind, [f if f.file else f.replace(file=name) for f in findings])
 
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from dagkit import jsonlocate, jsontext, rules
-from dagkit.findings import Finding, finding
+from dagkit.findings import Finding, cap_findings, finding
+from dagkit.limits import MAX_REQUEST_DATA_BYTES
 
 
 def validate_request_data(
@@ -30,11 +31,25 @@ def validate_request_data(
             )
             return jsonlocate.place([bad], None, part=part, file=file)
     text = text.removeprefix("\ufeff")
+    if len(text) > MAX_REQUEST_DATA_BYTES or len(text.encode("utf-8", "surrogatepass")) > (
+        MAX_REQUEST_DATA_BYTES
+    ):
+        return jsonlocate.place([too_large()], None, part=part, file=file)
     try:
         findings = parse_and_check(text)[1]
     except RecursionError:
         findings = [finding("DK103", "the JSON nests too deeply to check")]
-    return jsonlocate.place(findings, text, part=part, file=file)
+    return jsonlocate.place(cap_findings(findings), text, part=part, file=file)
+
+
+def too_large() -> Finding:
+    """DK420: request_data over :data:`~dagkit.limits.MAX_REQUEST_DATA_BYTES`."""
+    return finding(
+        "DK420",
+        f"request_data is over {MAX_REQUEST_DATA_BYTES:,} bytes, dagkit's limit for it "
+        "(a job's request_data is a few kilobytes); it is not checked or sent",
+        hint="check that the file is request_data; long prompts or schemas belong in files",
+    )
 
 
 def parse_and_check(text: str) -> tuple[Any, list[Finding]]:
@@ -49,4 +64,4 @@ def parse_and_check(text: str) -> tuple[Any, list[Finding]]:
     return doc, [*rules.attach_nodes(duplicates, doc), *rules.check_document(doc)]
 
 
-__all__ = ["parse_and_check", "validate_request_data"]
+__all__ = ["parse_and_check", "too_large", "validate_request_data"]

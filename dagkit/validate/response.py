@@ -23,7 +23,16 @@ from typing import Any
 
 from dagkit import jsonlocate, schemacheck, schemas
 from dagkit.errors import SchemaError
-from dagkit.findings import Finding, NodeRef, finding, pointer_join
+from dagkit.findings import (
+    MORE_FINDINGS,
+    Finding,
+    NodeRef,
+    cap_findings,
+    finding,
+    more_findings,
+    pointer_join,
+)
+from dagkit.limits import MAX_FINDINGS
 
 #: Schema findings that mean "an enumeration does not list this value".
 _ENUM_CODE = "DK203"
@@ -156,9 +165,11 @@ def rejection_findings(doc: Any, request_data: str | None) -> list[Finding]:
         return []
     nodes = _job_nodes(request_data)
     out = []
-    for entry in detail:
+    for entry in detail[:MAX_FINDINGS]:
         if isinstance(entry, dict):
             out.append(_rejection(entry, nodes))
+    if len(detail) > MAX_FINDINGS:
+        out.append(more_findings(len(detail) - MAX_FINDINGS, errors=True))
     return out
 
 
@@ -369,8 +380,8 @@ def read_date_time(text: str) -> datetime | None:
 def _as_response_finding(f: Finding, doc: Any) -> Finding:
     """A schema finding as a departure the client reads around: DK502 for a string no enum
     lists yet, DK504 for any other (the client's :data:`_NEEDS` are DK501 errors already)."""
-    if f.code.startswith("DK1"):
-        return f  # about the JSON text itself (nesting), not the schema
+    if f.code.startswith("DK1") or f.code == MORE_FINDINGS:
+        return f  # about the JSON text itself (nesting) or the cap, not the schema
     value = _at(doc, f.pointer)
     if f.code == _ENUM_CODE and isinstance(value, str):
         return f.replace(
@@ -587,5 +598,9 @@ def _locate(
 ) -> list[Finding]:
     # DK503 and DK510 pointers concern the request, not this response's text.
     return jsonlocate.place(
-        findings, text, file=file, line_offset=line_offset, skip=frozenset({"DK503", "DK510"})
+        cap_findings(findings),
+        text,
+        file=file,
+        line_offset=line_offset,
+        skip=frozenset({"DK503", "DK510"}),
     )

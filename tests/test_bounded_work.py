@@ -1,0 +1,181 @@
+"""Hostile and huge input costs bounded work: findings are capped, sizes limited, nothing crashes.
+
+Each input here made dagkit slow or made it crash before; the tests assert only the results
+(how many findings, which status, no traceback), never a time. The inputs that took minutes
+are run by hand, with time and memory, in ``tests/bench/bench_hostile.py``.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from dagkit.client import safe_filename
+from dagkit.findings import MORE_FINDINGS, cap_findings, finding
+from dagkit.limits import MAX_FINDINGS, MAX_REQUEST_DATA_BYTES
+from dagkit.server import RunningServer, serve_in_thread
+from dagkit.validate.body import BodyChecker, validate_body
+from dagkit.validate.request_data import validate_request_data
+from dagkit.validate.response import rejection_findings, validate_response
+
+KEY = "test-key-bounded"
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def server() -> Iterator[RunningServer]:
+    with serve_in_thread(api_key=KEY, rate_limit=False, clock="manual") as running:
+        yield running
+
+
+def _more(findings: list) -> str:  # type: ignore[type-arg]
+    assert findings[-1].code == MORE_FINDINGS
+    return str(findings[-1].message)
+
+
+# -------------------------------------------------------------------------- the cap itself
+
+
+def test_cap_keeps_errors_first_and_counts_the_rest() -> None:
+    warnings = [finding("DK101", f"w{i}") for i in range(MAX_FINDINGS)]
+    errors = [finding("DK202", f"e{i}") for i in range(5)]
+    capped = cap_findings([*warnings, *errors])
+    assert len(capped) == MAX_FINDINGS + 1
+    assert sum(f.code == "DK202" for f in capped) == 5  # no error hides behind warnings
+    assert _more(capped).startswith("5 more findings are not listed")
+    assert capped[-1].severity == "warning"  # only warnings were left out
+
+
+def test_nested_counts_add_up_and_an_error_left_out_makes_the_count_an_error() -> None:
+    inner = cap_findings([finding("DK202", "e")] * (MAX_FINDINGS + 7))
+    outer = cap_findings([finding("DK101", "w"), *inner])
+    assert _more(outer).startswith("8 more findings")
+    assert outer[-1].is_error
+    assert sum(f.code == MORE_FINDINGS for f in outer) == 1
+
+
+# -------------------------------------------------------------------------- request_data
+
+
+def test_repeated_keys_deep_inside_are_capped() -> None:
+    # Took minutes at 900 levels and 100,000 keys: every repeat rebuilt its whole path.
+    depth, keys = 200, 3000
+    text = '{"a":' * depth + "{" + ",".join('"k":1' for _ in range(keys)) + "}" + "}" * depth
+    findings = validate_request_data(text)
+    assert len(findings) == MAX_FINDINGS + 1
+    repeats = [f for f in findings if f.code == "DK101"]
+    assert repeats[0].pointer == "/a" * depth + "/k"
+    assert repeats[0].line == 1 and repeats[0].column == 5 * depth + 8
+    errors = [f for f in findings if f.is_error and f.code != MORE_FINDINGS]
+    assert errors, "the schema's error is listed, not hidden among the repeats"
+    listed = len(repeats) + len(errors)
+    assert _more(findings).startswith(f"{keys - 1 + len(errors) - listed:,} more findings")
+
+
+def test_request_data_over_the_limit_is_one_finding_naming_it() -> None:
+    text = '{"job_nodes": [], "x": "' + "y" * MAX_REQUEST_DATA_BYTES + '"}'
+    findings = validate_request_data(text)
+    assert [f.code for f in findings] == ["DK420"]
+    assert f"{MAX_REQUEST_DATA_BYTES:,} bytes" in findings[0].message
+
+
+def test_many_unknown_keys_are_capped() -> None:
+    doc = {"template_id": "t", **{f"key{i}": 1 for i in range(5000)}}
+    findings = validate_request_data(json.dumps(doc))
+    assert len(findings) == MAX_FINDINGS + 1
+    assert findings[-1].is_error and "more finding" in findings[-1].message
+
+
+# ------------------------------------------------------------------------------- answers
+
+
+def test_an_answer_list_that_breaks_the_schema_is_capped() -> None:
+    bad = [{"id": "not-a-uuid", "status": "WHAT", "created_at": "yesterday"}] * 2000
+    findings = validate_response(json.dumps(bad), operation="list_jobs", status=200)
+    assert len(findings) == MAX_FINDINGS + 1
+    assert "at least 1 more finding" in _more(findings)
+    assert findings[-1].is_error
+
+
+def test_a_422_detail_of_many_entries_is_capped() -> None:
+    detail = [{"loc": ["body", "x"], "msg": "bad", "type": "value_error"}] * 5000
+    findings = rejection_findings({"detail": detail}, '{"job_nodes": []}')
+    assert len(findings) == MAX_FINDINGS + 1
+    assert _more(findings).startswith(f"{5000 - MAX_FINDINGS:,} more findings")
+
+
+# ------------------------------------------------------------------------ multipart bodies
+
+CT = "multipart/form-data; boundary=xx"
+
+
+def _tiny_parts(count: int, disposition: bytes = b'form-data; name="p"') -> bytes:
+    part = b"--xx\r\nContent-Disposition: " + disposition + b"\r\n\r\n\r\n"
+    return part * count
+
+
+def test_a_body_of_many_parts_keeps_no_state_per_ended_part() -> None:
+    checker = BodyChecker(CT)
+    checker.feed(_tiny_parts(3000))
+    assert len(checker.state.labels) <= 1 and len(checker.state.kinds) <= 1
+    assert len(checker.state.findings) <= 2 * MAX_FINDINGS
+
+
+def test_a_body_of_many_parts_has_capped_findings() -> None:
+    findings = validate_body(_tiny_parts(3000) + b"--xx--\r\n", CT)
+    assert len(findings) == MAX_FINDINGS + 1
+    # request_data is missing (an error); it is listed although it is found last
+    assert any(f.code == "DK406" for f in findings)
+
+
+def test_the_server_answers_many_tiny_parts_with_a_capped_422(server: RunningServer) -> None:
+    connection = http.client.HTTPConnection(server.host, server.port, timeout=60)
+    body = _tiny_parts(20_000, b"form-data") + b"--xx--\r\n"  # no name: an error each
+    connection.request(
+        "POST", "/api/v1/jobs/", body, {"Content-Type": CT, "unstructured-api-key": KEY}
+    )
+    answer = connection.getresponse()
+    detail = json.loads(answer.read())["detail"]
+    assert answer.status == 422
+    assert len(detail) == MAX_FINDINGS + 1
+    assert "more finding" in detail[-1]["msg"]
+
+
+# ------------------------------------------------------------------------- odd small input
+
+
+def test_a_content_length_that_is_not_ascii_digits_is_400_before_authentication(
+    server: RunningServer,
+) -> None:
+    connection = http.client.HTTPConnection(server.host, server.port, timeout=10)
+    connection.putrequest("POST", "/api/v1/jobs/")
+    connection.putheader("Content-Length", "²".encode())
+    connection.endheaders()
+    answer = connection.getresponse()
+    assert answer.status == 400
+    assert "Content-Length" in json.loads(answer.read())["detail"]
+
+
+@pytest.mark.parametrize("validate", [True, False])
+def test_a_job_id_that_is_not_text_is_an_answer_not_a_traceback(
+    server: RunningServer, validate: bool
+) -> None:
+    args = [sys.executable, "-m", "dagkit", "jobs", "get", os.fsdecode(b"\xff")]
+    args += ["--url", server.url, "--api-key", KEY] + ([] if validate else ["--no-validate"])
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(args, capture_output=True, text=True, env=env, timeout=60, check=False)
+    assert "Traceback" not in done.stderr
+    assert done.returncode == 1
+    assert "422" in done.stderr and "%FF" in done.stderr
+
+
+@pytest.mark.parametrize("name", [". .", " . ", ".. ..", ". . ."])
+def test_a_name_of_only_dots_and_spaces_gets_the_fallback(name: str) -> None:
+    assert safe_filename(name, "output.json") == "output.json"
