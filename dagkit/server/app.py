@@ -28,6 +28,7 @@ from typing import Any
 
 from dagkit import jsontext, limits, schemas
 from dagkit.findings import Finding
+from dagkit.http1 import FramingError, coalesce, dechunk
 from dagkit.multipart import parse_content_type
 from dagkit.nodes import Node
 from dagkit.rules import node_from_dict
@@ -582,28 +583,11 @@ class Handler(BaseHTTPRequestHandler):
             yield block
 
     def _chunks(self) -> Iterator[bytes]:
-        while self._chunked:
-            line = self.rfile.readline(1024)
-            size_text = line.split(b";", 1)[0].strip()
-            if not line.endswith(b"\n") or not _is_hex_number(size_text):
-                self._chunked = False
-                self.close_connection = True
-                return
-            size = int(size_text, 16)
-            if size == 0:
-                while self.rfile.readline(1024) not in (b"\r\n", b"\n", b""):
-                    pass  # trailers
-                self._chunked = False
-                return
-            while size:
-                block = self.rfile.read(min(_BLOCK, size))
-                if not block:
-                    self._chunked = False
-                    self.close_connection = True
-                    return
-                size -= len(block)
-                yield block
-            self.rfile.readline(3)
+        try:
+            yield from coalesce(dechunk(self.rfile))
+        except FramingError:
+            self.close_connection = True  # the body ends here; the validator says what is missing
+        self._chunked = False
 
     def drain(self, limit: int = 1 << 30) -> None:
         """Read and drop the rest of the body so the connection can be reused; a body longer
@@ -676,7 +660,3 @@ class Handler(BaseHTTPRequestHandler):
 
 class BadRequest(Exception):
     """The request cannot be read as HTTP (answered 400, connection closed)."""
-
-
-def _is_hex_number(text: bytes) -> bool:
-    return bool(text) and len(text) <= 16 and all(c in b"0123456789abcdefABCDEF" for c in text)

@@ -21,6 +21,7 @@ from typing import BinaryIO, Protocol
 from dagkit import limits
 from dagkit.errors import MultipartError
 from dagkit.findings import Finding, cap_findings, finding, more_findings
+from dagkit.http1 import BlockReader, FramingError, coalesce, dechunk, read_head
 from dagkit.multipart import (
     Event,
     MultipartParser,
@@ -563,42 +564,46 @@ def validate_http_request(
     def bad(message: str, code: str = "DK419") -> None:
         problems.append(finding(code, message, file=file))
 
-    blocks = _safe_blocks(read_blocks(stream), bad)
-    head, rest = _read_head(blocks)
-    if head is None:
-        bad(f"no end of the request head (an empty line) in the first {MAX_HEAD_BYTES} bytes")
+    reader = BlockReader(_safe_blocks(read_blocks(stream), bad))
+    try:
+        head = read_head(reader, limit=MAX_HEAD_BYTES, strict_names=True)
+    except FramingError as exc:
+        bad(f"the request head cannot be read: {exc}")
+        return problems
+    if not looks_like_http_request(head.start_line + b"\n"):
+        bad(f"the first line is not an HTTP request line: {head.start_line[:80]!r}")
         return problems
     # a workflow request (create/update: a JSON body; run: files only) is judged as one
     from dagkit.validate.workflow import workflow_route
 
-    route = workflow_route(head)
-    headers = _parse_head(head, bad, content_type_required=route is None)
-    if headers is None:
+    route = workflow_route(head.start_line)
+    if route is None and "content-type" not in head:
+        bad("the request has no Content-Type header", "DK400")
         return problems
-    encoding = headers.get("transfer-encoding", "").lower()
-    body: Iterator[bytes] = _prepend(rest, blocks)
-    if headers.get("content-encoding", "identity").lower() not in ("identity", ""):
-        bad(f"the body is sent with Content-Encoding {headers['content-encoding']!r}; not decoded")
+    encoding = head.get("content-encoding", "identity")
+    if encoding.lower() not in ("identity", ""):
+        bad(f"the body is sent with Content-Encoding {encoding!r}; not decoded")
         return problems
-    if "chunked" in encoding:
-        body = _dechunk(body, bad)
-    elif "content-length" in headers:
-        body = _limit(body, headers["content-length"], bad)
+    body: Iterator[bytes] = reader.rest()
+    if head.chunked:
+        body = _dechunked(reader, bad)
+    elif "content-length" in head:
+        body = _limit(body, head.get("content-length"), bad)
     if route is not None:
         from dagkit.validate.workflow import validate_workflow_request
 
         return problems + validate_workflow_request(
             route,
             body,
-            headers.get("content-type", ""),
+            head.get("content-type"),
             file=file,
-            line_offset=head.count(b"\n") + 2,  # the head's lines and the blank line
+            line_offset=head.lines,  # the head's lines and the blank line
             max_file_size=max_file_size,
             max_files=max_files,
         )
     findings = validate_body(
         body,
-        headers.get("content-type", ""),
+        head.get("content-type"),
         max_file_size=max_file_size,
         max_files=max_files,
         file=file,
@@ -613,56 +618,12 @@ def _safe_blocks(blocks: Iterator[bytes], bad: _Report) -> Iterator[bytes]:
         bad(f"the request cannot be read: {exc}")
 
 
-def _read_head(blocks: Iterator[bytes]) -> tuple[bytes | None, bytes]:
-    """The request head (without its final blank line) and the bytes after it."""
-    buf = b""
-    for block in blocks:
-        buf += block
-        # The first empty line ends the head, whether its lines end in CRLF or LF alone.
-        ends = [(i, len(end)) for end in (b"\r\n\r\n", b"\n\n") if (i := buf.find(end)) >= 0]
-        if ends:
-            i, n = min(ends)
-            if i <= MAX_HEAD_BYTES:
-                return buf[:i], buf[i + n :]
-            break
-        if len(buf) > MAX_HEAD_BYTES:
-            break
-    return None, b""
-
-
-def _parse_head(
-    head: bytes, bad: _Report, *, content_type_required: bool = True
-) -> dict[str, str] | None:
-    """Lower-cased header names to values, or None after a finding."""
-    if not looks_like_http_request(head + b"\n"):
-        first = head.split(b"\n", 1)[0][:80]
-        bad(f"the first line is not an HTTP request line: {first!r}")
-        return None
-    text = head.decode("latin-1")
-    headers: dict[str, str] = {}
-    last = ""
-    for line in text.replace("\r\n", "\n").split("\n")[1:]:
-        if line[:1] in (" ", "\t") and last:
-            headers[last] += " " + line.strip()
-            continue
-        name, colon, value = line.partition(":")
-        if not colon or not name.strip() or name != name.strip():
-            bad(f"a header line that is not 'Name: value': {line[:80]!r}")
-            return None
-        last = name.lower()
-        headers[last] = (
-            value.strip() if last not in headers else f"{headers[last]}, {value.strip()}"
-        )
-    if content_type_required and "content-type" not in headers:
-        bad("the request has no Content-Type header", "DK400")
-        return None
-    return headers
-
-
-def _prepend(first: bytes, blocks: Iterator[bytes]) -> Iterator[bytes]:
-    if first:
-        yield first
-    yield from blocks
+def _dechunked(reader: BlockReader, bad: _Report) -> Iterator[bytes]:
+    """The decoded body in blocks of useful size; a framing error is reported, and ends it."""
+    try:
+        yield from coalesce(dechunk(reader))
+    except FramingError as exc:
+        bad(str(exc))
 
 
 def _limit(blocks: Iterator[bytes], length_text: str, bad: _Report) -> Iterator[bytes]:
@@ -686,42 +647,3 @@ def _limit(blocks: Iterator[bytes], length_text: str, bad: _Report) -> Iterator[
         bad(f"the body is {remaining:,} bytes shorter than its Content-Length ({length_text})")
     if extra:
         bad(f"{extra:,} bytes after the Content-Length are not part of the body", "DK404")
-
-
-def _dechunk(blocks: Iterator[bytes], bad: _Report) -> Iterator[bytes]:
-    """Decode Transfer-Encoding: chunked, holding at most one block besides the output."""
-    buf = b""
-
-    def fill(need: int) -> bool:
-        nonlocal buf
-        while len(buf) < need:
-            block = next(blocks, None)
-            if block is None:
-                return False
-            buf += block
-        return True
-
-    while True:
-        while (nl := buf.find(b"\r\n")) < 0:
-            if len(buf) > 1024 or not fill(len(buf) + 1):
-                bad("the chunked body ends or breaks where a chunk size line should be")
-                return
-        size_text = buf[:nl].split(b";", 1)[0].strip()
-        buf = buf[nl + 2 :]
-        if not size_text or any(c not in b"0123456789abcdefABCDEF" for c in size_text):
-            bad(f"a chunk size that is not hexadecimal: {size_text[:20]!r}")
-            return
-        size = int(size_text, 16)
-        if size == 0:
-            return  # trailers, if any, do not matter for the body
-        while size:
-            if not buf and not fill(1):
-                bad("the chunked body ends in the middle of a chunk")
-                return
-            piece, buf = buf[:size], buf[size:]
-            size -= len(piece)
-            yield piece
-        if not fill(2) or buf[:2] != b"\r\n":
-            bad("a chunk is not followed by CRLF")
-            return
-        buf = buf[2:]

@@ -32,6 +32,7 @@ from dagkit.findings import (
     more_findings,
     pointer_join,
 )
+from dagkit.http1 import BlockReader, FramingError, dechunk, read_head
 from dagkit.limits import MAX_FINDINGS
 
 #: Schema findings that mean "an enumeration does not list this value".
@@ -179,54 +180,28 @@ def parse_http_response(raw: bytes) -> tuple[int, bytes, int]:
     Accepts CRLF or bare LF line ends (hand-edited captures) and decodes a chunked body.
     Raises ``ValueError`` saying what is wrong with the head.
     """
-    status_end = raw.find(b"\n")
-    if status_end < 0:
-        raise ValueError("no end to the status line")
-    parts = raw[:status_end].rstrip(b"\r").split(None, 2)
-    if len(parts) < 2 or not parts[0].startswith(b"HTTP/") or not parts[1].isdigit():
-        raise ValueError('the first line is not a status line such as "HTTP/1.1 200 OK"')
-    status = int(parts[1])
+    reader = BlockReader([raw])
+    try:
+        head = read_head(reader, limit=len(raw))
+    except FramingError as exc:
+        if b"\n" not in raw:
+            raise ValueError("no end to the status line") from None
+        first = raw.split(b"\n", 1)[0]
+        if not _STATUS_LINE.match(first):
+            raise ValueError(_NOT_A_STATUS_LINE) from None
+        raise ValueError(str(exc)) from None
+    match = _STATUS_LINE.match(head.start_line)
+    if match is None:
+        raise ValueError(_NOT_A_STATUS_LINE)
+    status = int(match.group(1))
     if not 100 <= status <= 599:
         raise ValueError(f"status {status} is not an HTTP status")
-    chunked = False
-    line_no, pos = 1, status_end + 1
-    while True:
-        end = raw.find(b"\n", pos)
-        if end < 0:
-            raise ValueError("the headers do not end with a blank line")
-        line = raw[pos:end].rstrip(b"\r")
-        line_no, pos = line_no + 1, end + 1
-        if not line:
-            break
-        name, colon, value = line.partition(b":")
-        if not colon or not name.strip():
-            raise ValueError(f"line {line_no} is not a header: {line[:60]!r}")
-        if name.strip().lower() == b"transfer-encoding" and b"chunked" in value.lower():
-            chunked = True
-    body = raw[pos:]
-    return status, (_dechunk(body) if chunked else body), line_no + 1
+    body = b"".join(dechunk(reader)) if head.chunked else b"".join(reader.rest())
+    return status, body, head.lines + 1
 
 
-def _dechunk(body: bytes) -> bytes:
-    out = bytearray()
-    pos = 0
-    while True:
-        end = body.find(b"\n", pos)
-        if end < 0:
-            raise ValueError("a chunked body ends before its last chunk")
-        size_text = body[pos:end].rstrip(b"\r").split(b";", 1)[0].strip()
-        # hex digits only: int() would also take "-4", "+4" or "0x4" and walk backwards
-        if not size_text or size_text.strip(b"0123456789abcdefABCDEF"):
-            raise ValueError(f"bad chunk size {size_text[:20]!r}")
-        size = int(size_text, 16)
-        if size == 0:
-            return bytes(out)
-        start = end + 1
-        if start + size > len(body):
-            raise ValueError("a chunk is cut short")
-        out += body[start : start + size]
-        pos = start + size
-        pos += 2 if body[pos : pos + 2] == b"\r\n" else 1 if body[pos : pos + 1] == b"\n" else 0
+_STATUS_LINE = re.compile(rb"HTTP/\S*[ \t]+([0-9]+)(?:[ \t].*)?\r?$", re.DOTALL)
+_NOT_A_STATUS_LINE = 'the first line is not a status line such as "HTTP/1.1 200 OK"'
 
 
 # --- the checks ----------------------------------------------------------------------------------
