@@ -97,6 +97,13 @@ class RemoteProtocolError(TransportError):
     """The server closed the connection or answered with something that is not HTTP."""
 
 
+class AnswerTooLargeError(TransportError):
+    """A JSON answer longer than the client reads (``DAGKIT_MAX_ANSWER_BYTES``, 16 MB unless
+    raised); downloads stream to disk and have no such limit."""
+
+    reached_server = True
+
+
 class TimeoutError(TransportError):  # dagkit's own: shadows the builtin only inside this module
     """The server did not answer in time."""
 

@@ -36,9 +36,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, BinaryIO, Literal, NamedTuple, NoReturn, Protocol, runtime_checkable
 
-from dagkit import __version__
+from dagkit import __version__, limits
 from dagkit.errors import (
     AmbiguousRequestError,
+    AnswerTooLargeError,
     APIError,
     AuthenticationError,
     ConnectError,
@@ -569,8 +570,11 @@ class Transport:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
         resolve: Resolver | None = None,
+        max_answer_bytes: int | None = None,
     ) -> None:
         self.base_url = normalize_base_url(base_url)
+        #: The longest JSON answer read (downloads are streamed and not limited).
+        self.max_answer_bytes = max_answer_bytes or answer_limit(os.environ)
         self._origin = _Target.parse(self.base_url).origin
         self._api_key = _clean_key(api_key)
         self.timeout = _clean_timeout(timeout)
@@ -956,8 +960,10 @@ class Transport:
                 body = b""
             elif status in REDIRECT_STATUSES:
                 body = b""  # the connection is closed anyway; nothing to read
+            elif status >= 400:
+                body = _read(answer, _ERROR_BODY_LIMIT)
             else:
-                body = _read(answer, _ERROR_BODY_LIMIT if status >= 400 else None)
+                body = self._read_answer(answer, request)
         except (OSError, http.client.HTTPException) as exc:
             raise _Failed(self._network_error(exc, request, stage, status)) from exc
         return Response(
@@ -968,6 +974,25 @@ class Transport:
             request_id=_request_id(response_headers),
             reason=answer.reason or "",
         )
+
+    def _read_answer(self, answer: http.client.HTTPResponse, request: Request) -> bytes:
+        """A successful answer, read whole unless it is longer than :attr:`max_answer_bytes`."""
+        limit = self.max_answer_bytes
+        declared = answer.getheader("Content-Length", "").strip()
+        too_long = declared.isascii() and declared.isdigit() and int(declared) > limit
+        body = b"" if too_long else _read(answer, limit + 1)
+        if too_long or len(body) > limit:
+            answer.close()  # hang up now: the rest is not wanted
+            raise _Failed(
+                AnswerTooLargeError(
+                    f"{request.method} {request.url}: the answer is longer than {limit:,} bytes, "
+                    f"the most dagkit reads for a JSON answer; set {limits.ENV_MAX_ANSWER_BYTES} "
+                    "to a larger number of bytes to read it",
+                    reached_server=True,
+                ),
+                transient=False,
+            )
+        return body
 
     def _network_error(
         self,
@@ -1232,6 +1257,19 @@ def _send_body(sock: socket.socket, body: bytes | Body) -> None:
             f"the request body ended after {sent} of its declared {expected} bytes; nothing "
             f"was completed (did a file shrink while it was being sent?)"
         )
+
+
+def answer_limit(environ: Mapping[str, str]) -> int:
+    """The longest JSON answer to read: ``DAGKIT_MAX_ANSWER_BYTES`` if set, else 16 MB."""
+    text = environ.get(limits.ENV_MAX_ANSWER_BYTES, "").strip().replace("_", "")
+    if not text:
+        return limits.MAX_ANSWER_BYTES
+    if not (text.isascii() and text.isdigit() and int(text) > 0):
+        raise DagkitError(
+            f"{limits.ENV_MAX_ANSWER_BYTES}={text[:40]!r} is not a number of bytes; "
+            f"unset it for the default ({limits.MAX_ANSWER_BYTES:,})"
+        )
+    return int(text)
 
 
 def _read(answer: http.client.HTTPResponse, limit: int | None) -> bytes:

@@ -179,3 +179,74 @@ def test_a_job_id_that_is_not_text_is_an_answer_not_a_traceback(
 @pytest.mark.parametrize("name", [". .", " . ", ".. ..", ". . ."])
 def test_a_name_of_only_dots_and_spaces_gets_the_fallback(name: str) -> None:
     assert safe_filename(name, "output.json") == "output.json"
+
+
+# ------------------------------------------------------------------------- answer size
+
+
+class _EndlessAnswer:
+    """A loopback server answering every connection 200 with a JSON body that never ends
+    (no Content-Length), counting the bytes it managed to send."""
+
+    def __init__(self, *, declared: int | None = None) -> None:
+        import socket
+        import threading
+
+        self.declared = declared
+        self.sent = 0
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self._listener.getsockname()[1]}"
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        connection, _ = self._listener.accept()
+        with connection:
+            connection.recv(65536)
+            length = b"" if self.declared is None else b"Content-Length: %d\r\n" % self.declared
+            head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n" + length
+            connection.sendall(head + b"Connection: close\r\n\r\n[")
+            block = b'"' + b"x" * 65_000 + b'",'
+            try:
+                while self.sent < 200_000_000:
+                    connection.sendall(block)
+                    self.sent += len(block)
+            except OSError:
+                pass  # the client stopped reading
+
+    def close(self) -> None:
+        self._listener.close()
+        self._thread.join(timeout=30)
+
+
+@pytest.mark.parametrize("declared", [None, 500_000_000])
+def test_a_json_answer_longer_than_the_limit_stops_the_read(declared: int | None) -> None:
+    from dagkit.errors import AnswerTooLargeError
+    from dagkit.transport import Request, Transport
+
+    server = _EndlessAnswer(declared=declared)
+    try:
+        transport = Transport(base_url=server.url, max_answer_bytes=1_000_000)
+        with pytest.raises(AnswerTooLargeError, match="DAGKIT_MAX_ANSWER_BYTES") as caught:
+            transport.send(Request("GET", transport.url("/jobs/")))
+        assert "1,000,000 bytes" in str(caught.value)
+    finally:
+        server.close()
+    assert server.sent < 50_000_000  # the client hung up early instead of reading it all
+
+
+def test_the_answer_limit_is_read_from_the_environment(server: RunningServer) -> None:
+    args = [sys.executable, "-m", "dagkit", "jobs", "list", "--url", server.url]
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "UNSTRUCTURED_API_KEY": KEY}
+    small = subprocess.run(
+        args,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+        env={**env, "DAGKIT_MAX_ANSWER_BYTES": "1"},
+    )
+    assert small.returncode != 0 and "Traceback" not in small.stderr
+    assert "longer than 1 bytes" in small.stderr and "DAGKIT_MAX_ANSWER_BYTES" in small.stderr
+    default = subprocess.run(args, capture_output=True, text=True, check=False, timeout=60, env=env)
+    assert default.returncode == 0, default.stderr
