@@ -75,7 +75,9 @@ def locate(text: str, pointer: str) -> tuple[int, int] | None:
 class Locator:
     """Scans a JSON text once, then answers many :meth:`locate` questions.
 
-    Robust on any text: a syntax error ends the scan, and what came before it is still known.
+    The scan goes only as far as the questions need: findings about the start of a long
+    answer do not cost a scan of all of it. Robust on any text: a syntax error ends the scan,
+    and what came before it is still known.
     """
 
     def __init__(self, text: str) -> None:
@@ -84,7 +86,11 @@ class Locator:
         # The first MAX_FINDINGS repeated keys (where, key, offset); the rest are only counted.
         self._duplicates: list[tuple[str, str, int]] = []
         self._more_duplicates = 0
-        self.root: _Node | int | None = self._scan()
+        # the scan so far, to resume from
+        self.root: _Node | int | None = None
+        self._pos = 1 if text.startswith("\ufeff") else 0
+        self._stack: list[_Frame] = []
+        self._done = False
 
     # -- questions --------------------------------------------------------------------------
 
@@ -115,6 +121,7 @@ class Locator:
     @property
     def duplicates(self) -> list[Finding]:
         """A DK101 warning for every repeated key (see :func:`duplicate_keys`)."""
+        self._scan()
         out = []
         for path, key, offset in self._duplicates:
             line, column = self.position(offset)
@@ -134,6 +141,8 @@ class Locator:
         return out
 
     def _find(self, pointer: str) -> tuple[_Node | int, int | None] | None:
+        while self.root is None and not self._done:
+            self._scan(_BATCH)
         if self.root is None or (pointer and not pointer.startswith("/")):
             return None
         node: _Node | int = self.root
@@ -144,13 +153,17 @@ class Locator:
             token = raw.replace("~1", "/").replace("~0", "~")
             if not isinstance(node, _Node):
                 break
-            child: _Node | int | None = None
-            if isinstance(node.children, dict):
-                member = node.children.get(token)
-                if member is not None:
-                    key_start, child = member
-            elif _INDEX.fullmatch(token) and int(token) < len(node.children):
-                key_start, child = None, node.children[int(token)]
+            while True:
+                child: _Node | int | None = None
+                if isinstance(node.children, dict):
+                    member = node.children.get(token)
+                    if member is not None:
+                        key_start, child = member
+                elif _INDEX.fullmatch(token) and int(token) < len(node.children):
+                    key_start, child = None, node.children[int(token)]
+                if child is not None or node.closed or self._done:
+                    break
+                self._scan(_BATCH)  # not scanned that far yet
             if child is None:
                 return node, None
             node = child
@@ -158,15 +171,23 @@ class Locator:
 
     # -- the scan ---------------------------------------------------------------------------
 
-    def _scan(self) -> _Node | int | None:
-        """Build the tree of value positions, iteratively; stop quietly at a syntax error."""
+    def _scan(self, budget: int | None = None) -> None:
+        """Build the tree of value positions, iteratively, for ``budget`` more tokens (None: to
+        the end); stop quietly at a syntax error."""
+        if self._done:
+            return
         text = self.text
         match = _TOKEN.match
-        pos = 1 if text.startswith("\ufeff") else 0
-        root: _Node | int | None = None
-        stack: list[_Frame] = []
-        frame: _Frame | None = None
+        pos = self._pos
+        root = self.root
+        stack = self._stack
+        frame: _Frame | None = stack[-1] if stack else None
+        left = -1 if budget is None else budget
         while True:
+            if left == 0:
+                self._pos, self.root = pos, root
+                return
+            left -= 1
             token = match(text, pos)
             if token is None:
                 break
@@ -175,6 +196,7 @@ class Locator:
             if char == "}" or char == "]":
                 if frame is None or char != frame.closer:
                     break
+                frame.node.closed = True
                 stack.pop()
                 frame = stack[-1] if stack else None
                 continue
@@ -224,19 +246,25 @@ class Locator:
             if isinstance(value, _Node):
                 frame = _Frame(value, name)
                 stack.append(frame)
-        return root
+        self._pos, self.root, self._done = pos, root, True
+
+
+#: Tokens scanned at a time when a question needs more of the text.
+_BATCH = 2048
 
 
 class _Node:
-    """An object or array: where it starts, and its members' (key start, value) or items."""
+    """An object or array: where it starts, its members' (key start, value) or items, and
+    whether the scan has seen its end."""
 
-    __slots__ = ("children", "start")
+    __slots__ = ("children", "closed", "start")
 
     def __init__(
         self, start: int, children: dict[str, tuple[int, _Node | int]] | list[_Node | int]
     ) -> None:
         self.start = start
         self.children = children
+        self.closed = False
 
 
 class _Frame:
@@ -471,13 +499,14 @@ def place(
     file: str | None = None,
     line_offset: int = 0,
     skip: frozenset[str] = frozenset(),
+    locator: Locator | None = None,
 ) -> list[Finding]:
     """Give findings the line and column of their pointer in ``text`` (scanned once, and only
     when some finding needs it), shifted by ``line_offset``, and the part and file they are in.
 
     Findings whose code is in ``skip`` keep no position: their pointers concern another text.
+    ``locator``: one already made for ``text``.
     """
-    locator = None
     out = []
     for f in findings:
         if f.line is None and text is not None and f.code not in skip:

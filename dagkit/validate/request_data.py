@@ -35,11 +35,12 @@ def validate_request_data(
         MAX_REQUEST_DATA_BYTES
     ):
         return jsonlocate.place([too_large()], None, part=part, file=file)
+    locator = None
     try:
-        findings = parse_and_check(text)[1]
+        _, findings, locator = _parse_and_check(text)
     except RecursionError:
         findings = [finding("DK103", "the JSON nests too deeply to check")]
-    return jsonlocate.place(cap_findings(findings), text, part=part, file=file)
+    return jsonlocate.place(cap_findings(findings), text, part=part, file=file, locator=locator)
 
 
 def too_large() -> Finding:
@@ -54,14 +55,22 @@ def too_large() -> Finding:
 
 def parse_and_check(text: str) -> tuple[Any, list[Finding]]:
     """The parsed document (None when it does not parse) and its findings, unplaced."""
+    doc, findings, _ = _parse_and_check(text)
+    return doc, findings
+
+
+def _parse_and_check(text: str) -> tuple[Any, list[Finding], jsonlocate.Locator | None]:
+    """:func:`parse_and_check`, and the text's locator if it was needed (to place the findings
+    without scanning the text again)."""
     try:
         doc, repeated = jsontext.loads_noting_duplicates(text)
     except (ValueError, RecursionError):
         syntax = jsonlocate.syntax_error(text)
-        return None, [syntax or finding("DK100", "the text is not valid JSON")]
+        return None, [syntax or finding("DK100", "the text is not valid JSON")], None
     # Where the repeats are is worked out only when there are some.
-    duplicates = jsonlocate.Locator(text).duplicates if repeated else []
-    return doc, [*rules.attach_nodes(duplicates, doc), *rules.check_document(doc)]
+    locator = jsonlocate.Locator(text) if repeated else None
+    duplicates = locator.duplicates if locator is not None else []
+    return doc, [*rules.attach_nodes(duplicates, doc), *rules.check_document(doc)], locator
 
 
 __all__ = ["parse_and_check", "too_large", "validate_request_data"]
