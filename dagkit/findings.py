@@ -167,6 +167,8 @@ CODES: dict[str, Rule] = _rules(
      "a file over the limit in decimal MB but within it in binary MiB (10,000,000 to "
      "10,485,760 bytes)",
      "the docs do not say which MB: the platform may take it or refuse it"),
+    ("DK422", "too-many-parts", "error", "more form fields or files than the service parses",
+     "the service's form parser refuses the body (400)"),
     ("DK500", "response-not-json", "error", "a response body that is not JSON",
      "an answer nothing can use"),
     ("DK501", "response-unusable", "error",

@@ -28,6 +28,12 @@ MIN_LAUNCH_INTERVAL = 1.0
 #: On-demand jobs running at once per account; more wait as SCHEDULED.
 MAX_RUNNING_JOBS = 5
 
+#: Form fields (parts without a filename) and files (parts with one) the service parses in one
+#: body: Starlette's defaults, which its FastAPI form parsing uses. One more of either is
+#: answered 400 "Too many fields. Maximum number of fields is 1000." (or "files").
+MAX_FORM_FIELDS = 1000
+MAX_FORM_FILES = 1000
+
 # dagkit's own bounds, so that any input costs bounded time and memory (the platform documents
 # none of these; each is far above what a real job needs).
 

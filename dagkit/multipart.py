@@ -517,6 +517,11 @@ class MultipartParser:
 
     # -- public
 
+    @property
+    def parts(self) -> int:
+        """The parts begun so far (those whose headers could not be read included)."""
+        return self._index + 1
+
     def feed(self, data: bytes) -> list[Event]:
         """Parse the next bytes of the body; returns the events they complete."""
         if self._closed:

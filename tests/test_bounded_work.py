@@ -10,8 +10,11 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import select
+import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,7 +23,7 @@ import pytest
 from dagkit.client import safe_filename
 from dagkit.findings import MORE_FINDINGS, cap_findings, finding
 from dagkit.limits import MAX_FINDINGS, MAX_REQUEST_DATA_BYTES
-from dagkit.server import RunningServer, serve_in_thread
+from dagkit.server import RunningServer, ServerConfig, serve_in_thread
 from dagkit.validate.body import BodyChecker, validate_body
 from dagkit.validate.request_data import validate_request_data
 from dagkit.validate.response import rejection_findings, validate_response
@@ -123,21 +126,51 @@ def _tiny_parts(count: int, disposition: bytes = b'form-data; name="p"') -> byte
 
 def test_a_body_of_many_parts_keeps_no_state_per_ended_part() -> None:
     checker = BodyChecker(CT)
-    checker.feed(_tiny_parts(3000))
+    checker.feed(_tiny_parts(900))
     assert len(checker.state.labels) <= 1 and len(checker.state.kinds) <= 1
-    assert len(checker.state.findings) <= 2 * MAX_FINDINGS
+    assert len(checker.state.findings) == 900  # one DK412 per part, nothing else kept
 
 
-def test_a_body_of_many_parts_has_capped_findings() -> None:
-    findings = validate_body(_tiny_parts(3000) + b"--xx--\r\n", CT)
-    assert len(findings) == MAX_FINDINGS + 1
-    # request_data is missing (an error); it is listed although it is found last
-    assert any(f.code == "DK406" for f in findings)
+def test_a_body_of_a_million_parts_is_read_only_past_the_services_limit() -> None:
+    checker = BodyChecker(CT)
+    for _ in range(100):
+        checker.feed(_tiny_parts(10_000, b"form-data"))  # no name: an error each
+    checker.close()
+    findings = checker.finish()
+    assert checker.too_many == "Too many fields. Maximum number of fields is 1000."
+    assert findings[0].code == "DK422" and len(findings) == MAX_FINDINGS + 1
+    assert checker._parser is not None and checker._parser.parts < 10_000  # of 10^6
 
 
-def test_the_server_answers_many_tiny_parts_with_a_capped_422(server: RunningServer) -> None:
+def test_more_than_a_thousand_files_is_the_services_other_limit() -> None:
+    part = b'--xx\r\nContent-Disposition: form-data; name="input_files"; filename="a.txt"\r\n\r\n'
+    findings = validate_body((part + b"x\r\n") * 1001 + b"--xx--\r\n", CT)
+    assert findings[0].code == "DK422"
+    assert "Too many files. Maximum number of files is 1000." in findings[0].message
+
+
+def test_the_server_answers_too_many_parts_as_the_service_does(server: RunningServer) -> None:
     connection = http.client.HTTPConnection(server.host, server.port, timeout=60)
-    body = _tiny_parts(20_000, b"form-data") + b"--xx--\r\n"  # no name: an error each
+    body = _tiny_parts(20_000, b"form-data") + b"--xx--\r\n"
+    connection.request(
+        "POST", "/api/v1/jobs/", body, {"Content-Type": CT, "unstructured-api-key": KEY}
+    )
+    answer = connection.getresponse()
+    assert answer.status == 400
+    assert json.loads(answer.read()) == {
+        "detail": "Too many fields. Maximum number of fields is 1000."
+    }
+
+
+def test_the_server_caps_the_detail_of_a_422(server: RunningServer) -> None:
+    request_data = json.dumps({"template_id": "t", **{f"key{i}": 1 for i in range(3000)}})
+    body = (
+        b'--xx\r\nContent-Disposition: form-data; name="request_data"\r\n\r\n'
+        + request_data.encode()
+        + b'\r\n--xx\r\nContent-Disposition: form-data; name="input_files"; filename="a.txt"'
+        + b"\r\nContent-Type: text/plain\r\n\r\nhello\r\n--xx--\r\n"
+    )
+    connection = http.client.HTTPConnection(server.host, server.port, timeout=60)
     connection.request(
         "POST", "/api/v1/jobs/", body, {"Content-Type": CT, "unstructured-api-key": KEY}
     )
@@ -250,3 +283,86 @@ def test_the_answer_limit_is_read_from_the_environment(server: RunningServer) ->
     assert "longer than 1 bytes" in small.stderr and "DAGKIT_MAX_ANSWER_BYTES" in small.stderr
     default = subprocess.run(args, capture_output=True, text=True, check=False, timeout=60, env=env)
     assert default.returncode == 0, default.stderr
+
+
+# -------------------------------------------------------------------- slow connections
+
+
+def _slow_sockets(server: RunningServer, count: int) -> list[socket.socket]:
+    """Connections that start a request head and never finish it."""
+    out = []
+    for _ in range(count):
+        sock = socket.create_connection((server.host, server.port), timeout=30)
+        sock.sendall(b"GET /api/v1/jobs/ HTTP/1.1\r\nHost: x\r\n")
+        out.append(sock)
+    return out
+
+
+def _get_jobs(server: RunningServer) -> int:
+    connection = http.client.HTTPConnection(server.host, server.port, timeout=30)
+    try:
+        connection.request("GET", "/api/v1/jobs/", headers={"unstructured-api-key": KEY})
+        answer = connection.getresponse()
+        answer.read()
+        return answer.status
+    finally:
+        connection.close()
+
+
+def test_slow_clients_do_not_keep_a_fast_one_out() -> None:
+    config = ServerConfig(api_key=KEY, max_connections=4, header_timeout=60.0)
+    with RunningServer(config=config).start() as server:
+        slow = _slow_sockets(server, 12)
+        try:
+            # every slow connection started a head; the fast client's head arrives first
+            assert [_get_jobs(server) for _ in range(5)] == [200] * 5
+            assert len(server.connections) <= 4
+            assert server.connections.evicted >= 8
+        finally:
+            for sock in slow:
+                sock.close()
+
+
+def test_a_request_head_must_arrive_in_time() -> None:
+    config = ServerConfig(api_key=KEY, header_timeout=0.5)
+    with RunningServer(config=config).start() as server:
+        (sock,) = _slow_sockets(server, 1)
+        with sock:
+            closed = False
+            for _ in range(100):  # a byte every 0.2 s: each read is quick, the head never ends
+                readable, _, _ = select.select([sock], [], [], 0.2)
+                if readable:
+                    closed = sock.recv(1024) == b""
+                    break
+                sock.sendall(b"X")
+            assert closed, "the server still waits for a head that has taken 20 s"
+
+
+def test_when_every_connection_is_busy_a_new_one_gets_503() -> None:
+    config = ServerConfig(api_key=KEY, max_connections=2, rate_limit=False)
+    with RunningServer(config=config).start() as server:
+        busy = []
+        for _ in range(2):  # heads complete, bodies promised but not sent
+            sock = socket.create_connection((server.host, server.port), timeout=30)
+            sock.sendall(
+                b"POST /api/v1/jobs/ HTTP/1.1\r\nHost: x\r\nunstructured-api-key: "
+                + KEY.encode()
+                + b"\r\nContent-Type: multipart/form-data; boundary=b\r\n"
+                + b"Content-Length: 1000\r\n\r\n"
+            )
+            busy.append(sock)
+        try:
+            for _ in range(500):
+                if server.requests("create_job") == 2:
+                    break
+                time.sleep(0.02)
+            assert _get_jobs(server) == 503
+            assert server.connections.refused == 1
+        finally:
+            for sock in busy:
+                sock.close()
+        for _ in range(500):
+            if len(server.connections) == 0:
+                break
+            time.sleep(0.02)
+        assert _get_jobs(server) == 200  # room again once they are gone

@@ -75,12 +75,12 @@ def test_invalid_files_cover_the_codes_a_file_can_trigger() -> None:
     # Codes that need something a file cannot give: a graph with edges (DK300, DK301, DK309),
     # a size limit below the file's (DK414, tested with --max-file-size), a 10 MB file (DK421),
     # a request_data to map a 422 onto (DK510), a request_data part over 1 MB, too big to keep
-    # as an example (DK420), more than 1,000 findings (DK900), a schema rule no finding-specific
-    # code covers (DK200), or a workflow run with files against a workflow that has a source
-    # connector (DK603).
+    # as an example (DK420), over a thousand parts (DK422) or findings (DK900), a schema rule no
+    # finding-specific code covers (DK200), or a workflow run with files against a workflow that
+    # has a source connector (DK603).
     not_from_a_file = {
         *("DK200", "DK300", "DK301", "DK309", "DK414", "DK420", "DK421", "DK510", "DK603"),
-        "DK900",
+        *("DK422", "DK900"),
     }
     from dagkit.findings import CODES
 

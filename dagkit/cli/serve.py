@@ -68,6 +68,27 @@ def _faults(
     metavar="OP:KIND[:N]",
     help="Make the next N requests to OP fail: KIND is 429, 500, 503, stall or drop.",
 )
+@click.option(
+    "--max-connections",
+    default=256,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Connections open at once; a client slow to send its request gives way to a new one.",
+)
+@click.option(
+    "--header-timeout",
+    default=10.0,
+    show_default=True,
+    type=click.FloatRange(min=0, min_open=True),
+    help="Seconds for a request head to arrive.",
+)
+@click.option(
+    "--body-timeout",
+    default=300.0,
+    show_default=True,
+    type=click.FloatRange(min=0, min_open=True),
+    help="Seconds for a whole request body to arrive.",
+)
 @click.option("--quiet", "-q", is_flag=True, help="Do not log each request to stderr.")
 def serve(
     host: str,
@@ -78,6 +99,9 @@ def serve(
     max_running: int,
     clock: str | float,
     faults: list[tuple[str, str, int]],
+    max_connections: int,
+    header_timeout: float,
+    body_timeout: float,
     quiet: bool,
 ) -> None:
     """Run the local jobs API until Ctrl-C.
@@ -93,6 +117,9 @@ def serve(
         rate_limit=not no_rate_limit,
         max_running=max_running,
         clock=clock,
+        max_connections=max_connections,
+        header_timeout=header_timeout,
+        body_timeout=body_timeout,
     )
     from dagkit.transport import is_loopback
 

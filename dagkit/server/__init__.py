@@ -23,6 +23,7 @@ from typing import Any
 from dagkit import limits
 from dagkit.errors import DagkitError
 from dagkit.server.app import OPERATIONS, Handler, JobsAPI, ServerConfig
+from dagkit.server.connections import BUSY_ANSWER, Connections
 from dagkit.server.engine import ClockSpec, Engine, step_seconds
 from dagkit.server.faults import Faults
 from dagkit.server.store import DataDirError, Store
@@ -40,6 +41,24 @@ DEFAULT_PORT = 8765
 class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 128  # many clients connecting at once must not wait for SYN retries
+    connections: Connections
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        """A thread for the connection if there is room (see :mod:`dagkit.server.connections`),
+        else a 503 at once, without reading anything."""
+        if self.connections.admit(request):
+            super().process_request(request, client_address)
+            return
+        try:
+            request.setblocking(False)
+            request.send(BUSY_ANSWER)
+        except OSError:
+            pass
+        self.shutdown_request(request)
+
+    def shutdown_request(self, request: Any) -> None:
+        self.connections.release(request)
+        super().shutdown_request(request)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """One line instead of the stdlib's traceback; a client that hung up is not news."""
@@ -80,6 +99,7 @@ class RunningServer:
         handler = type("BoundHandler", (Handler,), {"api": self.api})
         try:
             self._httpd = _HTTPServer((host, port), handler)
+            self._httpd.connections = Connections(self.config.max_connections)
         except OSError as exc:
             self._cleanup()
             reason = exc.strerror or str(exc)
@@ -110,6 +130,11 @@ class RunningServer:
     def jobs_created(self) -> int:
         """Jobs this server has created since it started."""
         return self.api.jobs_created
+
+    @property
+    def connections(self) -> Connections:
+        """The open connections (``len()``), and how many were closed or refused for room."""
+        return self._httpd.connections
 
     def requests(self, operation: str | None = None) -> int:
         """How many requests reached ``operation`` (e.g. ``"create_job"``), or any operation."""

@@ -12,6 +12,7 @@ its files go straight into the new job's directory, and a rejected request leave
 from __future__ import annotations
 
 import hmac
+import io
 import json
 import math
 import re
@@ -33,6 +34,7 @@ from dagkit.multipart import parse_content_type
 from dagkit.nodes import Node
 from dagkit.rules import node_from_dict
 from dagkit.server import views
+from dagkit.server.connections import DeadlineReader
 from dagkit.server.engine import ClockSpec, Engine
 from dagkit.server.faults import Fault, Faults
 from dagkit.server.store import Job, Store, StoredFile, is_disk_full
@@ -81,6 +83,13 @@ class ServerConfig:
     #: Tests only: ``rewrite(operation, body)`` -> the JSON body actually sent for a successful
     #: answer, to play a server whose answers depart from the spec.
     rewrite: Callable[[str, Any], Any] | None = field(default=None, repr=False)
+    #: Connections open at once (see :mod:`dagkit.server.connections`).
+    max_connections: int = 256
+    #: Seconds for a request head to arrive, from the moment the connection is idle.
+    header_timeout: float = 10.0
+    #: Seconds for a whole request body to arrive, and the longest silence within it.
+    body_timeout: float = 300.0
+    idle_timeout: float = 30.0
 
 
 class Reply(Exception):
@@ -278,6 +287,8 @@ class JobsAPI:
                 max_files=self.config.max_files,
             )
             findings = upload.receive(request.body_blocks())
+            if upload.too_many is not None:
+                raise detail(400, upload.too_many)  # as the service's form parser answers
             errors = [f for f in findings if f.is_error and f.code not in _NOT_REJECTED]
             if upload.over_limit and not errors:  # the validator names the limit; never keep it
                 errors = [f for f in findings if f.is_error] or [_OVER_LIMIT]
@@ -484,6 +495,33 @@ class Handler(BaseHTTPRequestHandler):
     timeout = 120
     operation = ""
 
+    # -- the connection: bounded in number (by the server) and in time (here)
+
+    def setup(self) -> None:
+        super().setup()
+        plain = self.rfile
+        self._reader = DeadlineReader(self.connection)
+        self.rfile = io.BufferedReader(self._reader, 1 << 16)
+        plain.close()
+
+    def handle_one_request(self) -> None:
+        """Wait for the next request head (within the header timeout), then serve it."""
+        config = self.api.config
+        if not self.server.connections.waiting(self.connection):  # type: ignore[attr-defined]
+            self.close_connection = True
+            return
+        self._reader.deadline = time.monotonic() + config.header_timeout
+        self._reader.idle = None
+        super().handle_one_request()
+
+    def _arrived(self) -> bool:
+        """The head is in: the connection is busy, and the body gets its own time."""
+        config = self.api.config
+        self._reader.deadline = time.monotonic() + config.body_timeout
+        self._reader.idle = config.idle_timeout
+        self.connection.settimeout(config.idle_timeout)  # for the answer too
+        return bool(self.server.connections.busy(self.connection))  # type: ignore[attr-defined]
+
     # Every method is served by one entry point.
     def do_GET(self) -> None:
         self._serve()
@@ -514,6 +552,9 @@ class Handler(BaseHTTPRequestHandler):
         self._status = 0
         started = time.monotonic()
         status = 0
+        if not self._arrived():  # closed to make room at the very moment the head arrived
+            self.close_connection = True
+            return
         try:
             self._prepare_body()
             self.api.handle(self)
@@ -628,6 +669,7 @@ class Handler(BaseHTTPRequestHandler):
         if self._body_left or self._chunked:
             self.close_connection = True  # the rest of the body was not read
         try:
+            self.connection.settimeout(self.api.config.idle_timeout)  # a reader must keep up
             self.send_response(status)
             self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(data)))

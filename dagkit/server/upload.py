@@ -97,6 +97,8 @@ class Upload:
         self.over_limit = False
         self._file_parts = 0
         self._writing: dict[int, tuple[StagedFile, BinaryIO]] = {}
+        #: The service's 400 detail when the body has too many form fields or files.
+        self.too_many: str | None = None
 
     def receive(self, blocks: Iterator[bytes]) -> list[Finding]:
         # One parse: the checker's events also drive the writing of file parts.
@@ -111,6 +113,7 @@ class Upload:
             self._close_all()
         findings = checker.finish()
         self.request_data = checker.request_data
+        self.too_many = checker.too_many
         return findings
 
     def _close_all(self) -> None:

@@ -51,6 +51,8 @@ FORM_URLENCODED = "application/x-www-form-urlencoded"
 REQUEST_DATA_FIELD = "request_data"
 #: request_data longer than this is not parsed (the JSON text of a job is a few kilobytes).
 MAX_REQUEST_DATA_BYTES = limits.MAX_REQUEST_DATA_BYTES
+#: Bytes parsed at a time (see :meth:`BodyChecker.feed`).
+_SLICE = 1 << 16
 #: Distinct filenames remembered to report repeats (DK416); far more than a job takes.
 _MAX_NAMES_KEPT = 10_000
 #: The longest request head (request line and headers) a captured request may have.
@@ -84,6 +86,9 @@ class _State:
     request_data_too_big: bool = False
     request_data_text: str | None = None  # the first request_data, once decoded
     file_count: int = 0
+    form_fields: int = 0  # parts without a filename, as the service counts them
+    form_files: int = 0  # parts with one
+    too_many: str | None = None  # the service's answer once either count is over its limit
     kept: dict[bool, int] = field(default_factory=lambda: {True: 0, False: 0})  # by is_error
     more: int = 0  # findings past the cap, only counted
     more_errors: bool = False
@@ -162,18 +167,32 @@ class BodyChecker:
         return self._parser is not None
 
     def feed(self, block: bytes) -> list[Event]:
-        if self._parser is None:
+        if self._parser is None or self.state.too_many is not None:
             return []
-        events = self._parser.feed(block)
-        _handle(events, self.state)
+        # In slices, so that a body of a million tiny parts is given up soon after the limit.
+        events: list[Event] = []
+        for start in range(0, len(block), _SLICE):
+            found = self._parser.feed(block[start : start + _SLICE])
+            _handle(found, self.state)
+            events += found
+            if self._parser.parts > limits.MAX_FORM_FIELDS + limits.MAX_FORM_FILES + 1:
+                _count_part(None, self.state, unreadable=True)  # parts whose headers broke
+            if self.state.too_many is not None:
+                break
         return events
 
     def feed_events(self, events: list[Event]) -> None:
         """Check parts given as events (``MultipartEncoder.outline()``), not as bytes."""
         _handle(events, self.state)
 
+    @property
+    def too_many(self) -> str | None:
+        """The service's answer when the body has more form fields or files than it parses
+        (the body was read no further), else None."""
+        return self.state.too_many
+
     def close(self) -> list[Event]:
-        if self._parser is None:
+        if self._parser is None or self.state.too_many is not None:
             return []
         events = self._parser.close()
         _handle(events, self.state)
@@ -189,7 +208,8 @@ class BodyChecker:
         state = self.state
         if self._parser is not None and not self._finished:
             self._finished = True
-            _finish(state)
+            if state.too_many is None:  # else the rest of the body was never read
+                _finish(state)
             if state.more:
                 state.findings.append(more_findings(state.more, errors=state.more_errors))
             state.findings = cap_findings(state.findings)
@@ -219,6 +239,8 @@ def _boundary(content_type: str, state: _State) -> str | None:
 
 def _handle(events: list[Event], state: _State) -> None:
     for event in events:
+        if state.too_many is not None:
+            return
         if isinstance(event, PartData):
             if event.index == state.request_data_part:
                 _collect_request_data(event.data, state)
@@ -232,7 +254,37 @@ def _handle(events: list[Event], state: _State) -> None:
             state.add(event.code, f"{event.message} (at byte {event.offset})", label)
 
 
+def _count_part(filename: str | None, state: _State, *, unreadable: bool = False) -> None:
+    """Count the part as the service does; past its limit, say so and read no further.
+
+    ``unreadable``: so many parts whose headers could not be read (no PartStart) that the
+    service's limit is passed anyway, whatever it would count them as.
+    """
+    if unreadable:
+        state.form_fields = limits.MAX_FORM_FIELDS
+    if filename is None:
+        state.form_fields += 1
+        what, count, limit = "fields", state.form_fields, limits.MAX_FORM_FIELDS
+    else:
+        state.form_files += 1
+        what, count, limit = "files", state.form_files, limits.MAX_FORM_FILES
+    if count > limit:
+        state.too_many = f"Too many {what}. Maximum number of {what} is {limit}."
+        kind = "parts without a filename" if what == "fields" else "parts with a filename"
+        message = (
+            f"the body has more than {limit:,} {what} ({kind}); the service answers 400 "
+            f"{state.too_many!r} and dagkit reads it no further"
+        )
+        most = limits.MAX_FILES_PER_JOB
+        hint = f"a create-job has one request_data part and at most {most} files"
+        # first: whatever else was found in the parts before is secondary
+        state.findings.insert(0, finding("DK422", message, file=state.file, hint=hint))
+
+
 def _part_start(event: PartStart, state: _State) -> None:
+    _count_part(event.filename, state)
+    if state.too_many is not None:
+        return
     name, index = event.name, event.index
     state.labels.pop(index - 1, None)  # a problem found after a part's end names it; no later
     if name == REQUEST_DATA_FIELD:
