@@ -121,7 +121,18 @@ class Locator:
     @property
     def duplicates(self) -> list[Finding]:
         """A DK101 warning for every repeated key (see :func:`duplicate_keys`)."""
-        self._scan()
+        return self.repeated_keys()
+
+    def repeated_keys(self, total: int | None = None) -> list[Finding]:
+        """The DK101 warnings of the first MAX_FINDINGS repeated keys, then a DK900 counting
+        the rest. Given the ``total`` number of repeats (a parser counted them), the scan stops
+        at the last one listed instead of going on to count the rest."""
+        if total is None:
+            self._scan()
+        else:
+            while not self._done and len(self._duplicates) < min(total, MAX_FINDINGS):
+                self._scan(_BATCH)
+            self._more_duplicates = max(0, total - len(self._duplicates))
         out = []
         for path, key, offset in self._duplicates:
             line, column = self.position(offset)

@@ -43,15 +43,15 @@ def loads(text: str | bytes) -> Any:
     return json.loads(text, parse_float=JSONFloat, parse_constant=_reject_constant)
 
 
-def loads_noting_duplicates(text: str | bytes) -> tuple[Any, bool]:
-    """:func:`loads`, and whether some object repeats a key (the last value won), in one parse."""
-    repeated = False
+def loads_noting_duplicates(text: str | bytes) -> tuple[Any, int]:
+    """:func:`loads`, and how many times an object repeats a key (the last value won), in one
+    parse."""
+    repeated = 0
 
     def build(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
         nonlocal repeated
         obj = dict(pairs)
-        if len(obj) != len(pairs):
-            repeated = True
+        repeated += len(pairs) - len(obj)
         return obj
 
     value = json.loads(

@@ -69,7 +69,7 @@ def _parse_and_check(text: str) -> tuple[Any, list[Finding], jsonlocate.Locator 
         return None, [syntax or finding("DK100", "the text is not valid JSON")], None
     # Where the repeats are is worked out only when there are some.
     locator = jsonlocate.Locator(text) if repeated else None
-    duplicates = locator.duplicates if locator is not None else []
+    duplicates = locator.repeated_keys(repeated) if locator is not None else []
     return doc, [*rules.attach_nodes(duplicates, doc), *rules.check_document(doc)], locator
 
 
