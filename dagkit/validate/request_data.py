@@ -48,7 +48,7 @@ def too_large() -> Finding:
     return finding(
         "DK420",
         f"request_data is over {MAX_REQUEST_DATA_BYTES:,} bytes, dagkit's limit for it "
-        "(a job's request_data is a few kilobytes); it is not checked or sent",
+        "(a job's request_data is a few kilobytes); it is not checked further",
         hint="check that the file is request_data; long prompts or schemas belong in files",
     )
 
