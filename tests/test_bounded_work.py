@@ -7,6 +7,7 @@ are run by hand, with time and memory, in ``tests/bench/bench_hostile.py``.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import os
@@ -189,7 +190,7 @@ def test_a_content_length_that_is_not_ascii_digits_is_400_before_authentication(
 ) -> None:
     connection = http.client.HTTPConnection(server.host, server.port, timeout=10)
     connection.putrequest("POST", "/api/v1/jobs/")
-    connection.putheader("Content-Length", "²".encode())
+    connection.putheader("Content-Length", b"\xb2")  # "²" once read as latin-1
     connection.endheaders()
     answer = connection.getresponse()
     assert answer.status == 400
@@ -222,11 +223,11 @@ class _EndlessAnswer:
     (no Content-Length), counting the bytes it managed to send."""
 
     def __init__(self, *, declared: int | None = None) -> None:
-        import socket
         import threading
 
         self.declared = declared
         self.sent = 0
+        self.connections = 0
         self._listener = socket.create_server(("127.0.0.1", 0))
         self.url = f"http://127.0.0.1:{self._listener.getsockname()[1]}"
         self._thread = threading.Thread(target=self._serve, daemon=True)
@@ -234,22 +235,29 @@ class _EndlessAnswer:
 
     def _serve(self) -> None:
         connection, _ = self._listener.accept()
+        self.connections += 1
+        self._answer(connection)
+        self._listener.settimeout(1.0)  # a second connection would be a resend
+        with contextlib.suppress(OSError):
+            again, _ = self._listener.accept()
+            self.connections += 1
+            again.close()
+
+    def _answer(self, connection: socket.socket) -> None:
         with connection:
             connection.recv(65536)
             length = b"" if self.declared is None else b"Content-Length: %d\r\n" % self.declared
             head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n" + length
             connection.sendall(head + b"Connection: close\r\n\r\n[")
             block = b'"' + b"x" * 65_000 + b'",'
-            try:
+            with contextlib.suppress(OSError):  # the client stopped reading
                 while self.sent < 200_000_000:
                     connection.sendall(block)
                     self.sent += len(block)
-            except OSError:
-                pass  # the client stopped reading
 
     def close(self) -> None:
-        self._listener.close()
         self._thread.join(timeout=30)
+        self._listener.close()
 
 
 @pytest.mark.parametrize("declared", [None, 500_000_000])
@@ -366,3 +374,17 @@ def test_when_every_connection_is_busy_a_new_one_gets_503() -> None:
                 break
             time.sleep(0.02)
         assert _get_jobs(server) == 200  # room again once they are gone
+
+
+def test_a_create_whose_answer_is_too_long_is_ambiguous_and_not_sent_again() -> None:
+    from dagkit.errors import AmbiguousRequestError
+    from dagkit.transport import Request, Transport
+
+    server = _EndlessAnswer()
+    try:
+        transport = Transport(base_url=server.url, max_answer_bytes=1_000_000)
+        with pytest.raises(AmbiguousRequestError, match="longer than 1,000,000 bytes"):
+            transport.send(Request("POST", transport.url("/jobs/"), body=b"{}"))
+    finally:
+        server.close()
+    assert server.connections == 1
