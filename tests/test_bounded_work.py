@@ -105,7 +105,8 @@ def test_an_answer_list_that_breaks_the_schema_is_capped() -> None:
     findings = validate_response(json.dumps(bad), operation="list_jobs", status=200)
     assert len(findings) == MAX_FINDINGS + 1
     assert "at least 1 more finding" in _more(findings)
-    assert findings[-1].is_error
+    # what the schema says of an answer is read around (warnings), and so is what it counts
+    assert not any(f.is_error for f in findings)
 
 
 def test_a_422_detail_of_many_entries_is_capped() -> None:

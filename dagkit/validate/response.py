@@ -355,8 +355,10 @@ def read_date_time(text: str) -> datetime | None:
 def _as_response_finding(f: Finding, doc: Any) -> Finding:
     """A schema finding as a departure the client reads around: DK502 for a string no enum
     lists yet, DK504 for any other (the client's :data:`_NEEDS` are DK501 errors already)."""
-    if f.code.startswith("DK1") or f.code == MORE_FINDINGS:
-        return f  # about the JSON text itself (nesting) or the cap, not the schema
+    if f.code.startswith("DK1"):
+        return f  # about the JSON text itself (nesting), not the schema
+    if f.code == MORE_FINDINGS:
+        return f.replace(severity="warning")  # the schema findings it counts are read around
     value = _at(doc, f.pointer)
     if f.code == _ENUM_CODE and isinstance(value, str):
         return f.replace(
