@@ -146,11 +146,14 @@ def list_jobs(workflow_id: str | None, status: str | None, opts: ClientOptions) 
         return
     if not found:
         click.echo("no jobs")
-    for info in found:
-        created = info.created_at or "-"
-        click.echo(
-            f"{info.id}  {info.status!s:<11}  {created}  {info.workflow_name or ''}".rstrip()
-        )
+        return
+    # one write for the whole list: an account's list may hold tens of thousands of jobs
+    click.echo("\n".join(_job_line(info) for info in found))
+
+
+def _job_line(info: JobInfo) -> str:
+    created = info.created_at or "-"
+    return f"{info.id}  {info.status!s:<11}  {created}  {info.workflow_name or ''}".rstrip()
 
 
 @click.group()
