@@ -21,6 +21,7 @@ the request checks and these warnings off.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import re
 import time
@@ -38,10 +39,12 @@ from dagkit.errors import (
     APIError,
     DagError,
     DagkitError,
+    NotFoundError,
+    OutputsFailed,
     ResponseError,
     ValidationFailed,
+    WaitTimeout,
 )
-from dagkit.errors import TimeoutError as RequestTimeoutError
 from dagkit.findings import Finding, finding, has_errors
 from dagkit.multipart import FileSpec, MultipartEncoder, quote_param
 from dagkit.nodes import Node
@@ -67,6 +70,7 @@ __all__ = [
     "JobsClient",
     "NodeFile",
     "NodeStats",
+    "Outputs",
     "ProcessingStatus",
     "Template",
     "TemplateDetail",
@@ -386,12 +390,24 @@ def _node(data: dict[str, Any]) -> Node | None:
     )
 
 
-class JobWaitTimeout(RequestTimeoutError):
+class JobWaitTimeout(WaitTimeout):
     """:meth:`JobsClient.wait` gave up; ``job`` is the last state it saw."""
 
-    def __init__(self, message: str, job: JobInfo) -> None:
-        super().__init__(message, reached_server=True)
-        self.job = job
+
+@dataclass
+class Outputs:
+    """What :meth:`JobsClient.save_outputs` did with each input file of a finished job, by
+    its index in the list it was given: the path of its saved output, or why there is none
+    (the platform's reason when it gave one). ``reasons`` holds every failed file the
+    platform listed, by document name (empty when no file was missing)."""
+
+    saved: dict[int, Path]
+    failed: dict[int, str]
+    reasons: dict[str, str]
+
+
+#: A missing output whose file the platform does not list as failed.
+NO_OUTPUT = "the server produced no output for it"
 
 
 # ------------------------------------------------------------------------------ file names
@@ -894,6 +910,40 @@ class JobsClient:
             return self._download(_job_id(job), file_id, node_id, target, None)
         return self._download(_job_id(job), file_id, node_id, target.parent, target.name)
 
+    def save_outputs(
+        self,
+        job: JobInfo,
+        file_ids: Sequence[str | None],
+        names: Sequence[str],
+        save: Callable[[int, str], Path],
+    ) -> Outputs:
+        """Save the output of each input file of a finished ``job`` that has one, and say why
+        the others have none.
+
+        ``file_ids[i]`` is the platform's id of the file uploaded as ``names[i]`` (None: the
+        job has no id for it); ``save(i, file_id)`` downloads its output and returns the path.
+        A file whose output is not found does not stop the others: once all are tried, the
+        job's failed-files list gives the reasons. (``output_node_files`` cannot tell: the
+        platform lists every input there from the create answer on.)
+        """
+        saved: dict[int, Path] = {}
+        missing: list[int] = []
+        for index, file_id in enumerate(file_ids):
+            if file_id is None:
+                missing.append(index)
+                continue
+            try:
+                saved[index] = save(index, file_id)
+            except NotFoundError:  # the platform answers 404 for a file that failed
+                missing.append(index)
+        reasons: dict[str, str] = {}
+        if missing:
+            reasons = {
+                f.document: f.error or "failed" for f in self.failed_files(job) if f.document
+            }
+        failed = {i: reasons.get(names[i]) or NO_OUTPUT for i in missing}
+        return Outputs(saved, failed, reasons)
+
     def download_all(self, job: JobInfo | str, dest_dir: str | os.PathLike[str]) -> list[Path]:
         """Download the final output of every input file of ``job`` into ``dest_dir``.
 
@@ -904,25 +954,48 @@ class JobsClient:
         inputs of one name (compared ignoring case and Unicode normalization) give two files,
         in upload order: ``report.pdf.json``, then ``report.pdf-2.json``, ``report.pdf-3.json``.
         The same job downloaded again gets the same names (and replaces the files).
+
+        Input files without an output (the platform failed them) do not stop the others: every
+        output there is gets saved, then :class:`~dagkit.errors.OutputsFailed` says which files
+        failed and why, and carries the saved paths.
         """
         job_id = _job_id(job)
-        file_ids = job.input_file_ids if isinstance(job, JobInfo) else None
+        info = job if isinstance(job, JobInfo) else None
+        file_ids = None if info is None else info.input_file_ids
         if file_ids is None:
             file_ids = self._input_ids.get(job_id)
-        if file_ids is None:
-            file_ids = self.get_job(job_id).input_file_ids
+        if file_ids is None or info is None:
+            info = _with_ids(self.get_job(job_id), file_ids)
+            file_ids = info.input_file_ids
         if file_ids is None:
             raise ResponseError(
                 f"the server lists no input_file_ids for job {job_id}, so there is nothing to "
                 "download by; download one output with its file id instead"
             )
-        names = self._uploaded.get(job_id, [])
-        uploads = match_input_files(file_ids, names)
+        uploaded = self._uploaded.get(job_id, [])
+        uploads = match_input_files(file_ids, uploaded)
+        names = [
+            _carried_name(file_id) if upload is None else uploaded[upload]
+            for file_id, upload in zip(file_ids, uploads, strict=True)
+        ]
         taken: set[str] = set()
-        paths = []
-        for file_id, upload in zip(file_ids, uploads, strict=True):
-            name = None if upload is None else safe_filename(names[upload], file_id) + ".json"
-            paths.append(self._download(job_id, file_id, None, Path(dest_dir), name, taken))
+
+        def save(index: int, file_id: str) -> Path:
+            upload = uploads[index]
+            name = None if upload is None else safe_filename(uploaded[upload], file_id) + ".json"
+            return self._download(job_id, file_id, None, Path(dest_dir), name, taken)
+
+        outputs = self.save_outputs(info, file_ids, names, save)
+        paths = [outputs.saved[i] for i in sorted(outputs.saved)]
+        if outputs.failed:
+            failed = [FailedFile(names[i], outputs.failed[i]) for i in sorted(outputs.failed)]
+            raise OutputsFailed(
+                f"job {job_id}: {len(failed)} of {len(file_ids)} file(s) failed: "
+                + ", ".join(f.document or "?" for f in failed)
+                + f"; {len(paths)} output(s) saved",
+                saved=paths,
+                failed=failed,
+            )
         return paths
 
     def _download(
@@ -1066,6 +1139,20 @@ def _encoder(
 ) -> MultipartEncoder:
     fields = [] if text is None else [("request_data", text)]
     return MultipartEncoder(fields, specs, progress=progress)
+
+
+def _with_ids(info: JobInfo, file_ids: Sequence[str] | None) -> JobInfo:
+    """``info``, with the input file ids this client knows when the server listed none."""
+    if info.input_file_ids is not None or file_ids is None:
+        return info
+    return dataclasses.replace(info, input_file_ids=list(file_ids))
+
+
+def _carried_name(file_id: str) -> str:
+    """The uploaded name a platform file id carries (``a-d88db765.pdf`` -> ``a.pdf``), else
+    the id itself: how the failed-files list names the file."""
+    match = _FILE_ID.fullmatch(file_id)
+    return match["stem"] + (match["ext"] or "") if match else file_id
 
 
 def _job_id(job: JobInfo | str) -> str:

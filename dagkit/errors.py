@@ -20,18 +20,37 @@
     │   ├── NotFoundError                   404
     │   ├── RateLimitError                  429
     │   └── ServerError                     5xx
-    └── ResponseError                       a 2xx answer that is not what the spec promises
+    ├── ResponseError                       a 2xx answer that is not what the spec promises
+    ├── WaitTimeout                         a wait you bounded (``--wait-timeout``) ran out
+    └── OutputsFailed                       a finished job has input files with no output
 
 Messages never contain the API key: transports redact it before raising.
+
+Every command exits with one of the :class:`ExitCode` values; :func:`exit_code` maps each error
+above to its code, so the contract is written here once.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from enum import IntEnum
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from dagkit.client import FailedFile, JobInfo
     from dagkit.findings import Finding
+
+
+class ExitCode(IntEnum):
+    """What every ``dagkit`` command exits with."""
+
+    OK = 0  #: done, and the job (if any) COMPLETED with every file
+    INVALID = 1  #: the input or the job is bad: findings, a FAILED job, files that failed
+    USAGE = 2  #: the command line is wrong: an unknown option, a missing file, no API key
+    NETWORK = 3  #: the network or the server failed (the request may be retried)
+    WAIT_TIMEOUT = 4  #: the wait you bounded with ``--wait-timeout`` ran out; the job runs on
+    INTERRUPTED = 130  #: Ctrl-C (128 + SIGINT, as shells report it)
 
 
 class DagkitError(Exception):
@@ -47,7 +66,16 @@ class DagError(DagkitError, ValueError):
 
 
 class SourceError(DagkitError, ValueError):
-    """A DAG source cannot be loaded: missing file, bad ``path.py:attr``, wrong object."""
+    """A DAG source cannot be loaded: missing file, bad ``path.py:attr``, wrong object.
+
+    ``missing`` is True when the source names nothing (no such file or attribute): the
+    command line is wrong rather than the file."""
+
+    missing: bool = False
+
+    def __init__(self, message: str, *, missing: bool = False) -> None:
+        super().__init__(message)
+        self.missing = missing
 
 
 class RequestDataError(DagkitError, ValueError):
@@ -166,3 +194,49 @@ class ResponseError(DagkitError):
     def __init__(self, message: str, findings: Sequence[Finding] = ()) -> None:
         super().__init__(message)
         self.findings = list(findings)
+
+
+class WaitTimeout(DagkitError):
+    """Waiting for a job ran out of the time it was given; ``job`` is the last state seen.
+
+    Not a transport error: every request got its answer, the job just had not ended."""
+
+    def __init__(self, message: str, job: JobInfo) -> None:
+        super().__init__(message)
+        self.job = job
+
+
+class OutputsFailed(DagkitError):
+    """A finished job has input files with no output. Every output there was is saved
+    (``saved``); ``failed`` lists the other files with the platform's reason."""
+
+    def __init__(
+        self, message: str, *, saved: Sequence[Path], failed: Sequence[FailedFile]
+    ) -> None:
+        super().__init__(message)
+        self.saved = list(saved)
+        self.failed = list(failed)
+
+
+class UsageError(DagkitError):
+    """The command line cannot work as given (no API key, an unwritable output folder),
+    found before anything is sent."""
+
+
+def exit_code(exc: BaseException) -> ExitCode:
+    """The exit code of a command that ends with ``exc``."""
+    if isinstance(exc, KeyboardInterrupt):
+        return ExitCode.INTERRUPTED
+    if isinstance(exc, WaitTimeout):
+        return ExitCode.WAIT_TIMEOUT
+    if isinstance(exc, UsageError):
+        return ExitCode.USAGE
+    if isinstance(exc, SourceError) and exc.missing:
+        return ExitCode.USAGE
+    if isinstance(exc, APIError):
+        return ExitCode.INVALID if exc.status == 422 else ExitCode.NETWORK
+    if isinstance(exc, TransportError | ResponseError):
+        return ExitCode.NETWORK
+    # ValidationFailed, RequestDataError, DagError, NodeSettingsError, a source that loads
+    # but is wrong, OutputsFailed...: the input or the job is the problem
+    return ExitCode.INVALID

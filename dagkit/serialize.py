@@ -156,7 +156,7 @@ def load_dag(source: str | Path) -> JobDAG | TemplateJob:
     path_text, _, attr = text.rpartition(":") if ".py:" in text else (text, "", "")
     path = Path(path_text)
     if not path.is_file():
-        raise SourceError(f"{path}: no such file")
+        raise SourceError(f"{path}: no such file", missing=True)
     if path.suffix == ".py":
         return _load_python(path, attr or "dag")
     try:
@@ -196,7 +196,7 @@ def _load_python(path: Path, attr: str) -> JobDAG | TemplateJob:
             k for k, v in namespace.items() if isinstance(v, JobDAG | Node | TemplateJob)
         )
         hint = f"; it defines {', '.join(found)}" if found else ""
-        raise SourceError(f"{path}: no attribute {attr!r}{hint} (use {path}:NAME)")
+        raise SourceError(f"{path}: no attribute {attr!r}{hint} (use {path}:NAME)", missing=True)
     value = namespace[attr]
     if callable(value) and not isinstance(value, JobDAG | Node | TemplateJob):
         try:

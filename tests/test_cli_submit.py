@@ -89,6 +89,7 @@ def test_submit_prints_the_job(server: FaultServer, sample: Path) -> None:
 def test_submit_json_shape(server: FaultServer, sample: Path) -> None:
     server.script(JOBS, Reply(200, json=job_json()))
     server.script(JOBS + JOB_ID, Reply(200, json=job_json("COMPLETED")))
+    server.script(f"{JOBS}{JOB_ID}/failed-files", Reply(200, json={"failed_files": []}))
     result = run("submit", QUICKSTART, sample, "--wait", "--json")
     assert result.exit_code == 0, result.output
     out = json.loads(result.stdout)
@@ -103,6 +104,7 @@ def test_submit_json_shape(server: FaultServer, sample: Path) -> None:
         "input_file_ids",
         "output_node_files",
         "job_type",
+        "failed_files",
     }
     assert (job["id"], job["status"]) == (JOB_ID, "COMPLETED")
 
@@ -216,6 +218,7 @@ def test_submit_wait_exit_code_follows_the_job(
 ) -> None:
     server.script(JOBS, Reply(200, json=job_json()))
     server.script(JOBS + JOB_ID, Reply(200, json=job_json(status)))
+    server.script(f"{JOBS}{JOB_ID}/failed-files", Reply(200, json={"failed_files": []}))
     result = run("submit", QUICKSTART, sample, "--wait")
     assert result.exit_code == code, result.output
     assert f"job {JOB_ID}: {status}" in result.stderr

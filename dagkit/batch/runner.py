@@ -23,7 +23,7 @@ from typing import Any
 
 from dagkit import partfiles
 from dagkit.batch.journal import FileRow, JobRow, Journal
-from dagkit.client import FailedFile, JobInfo, JobsClient, JobStatus, match_input_files
+from dagkit.client import JobInfo, JobsClient, JobStatus, match_input_files
 from dagkit.errors import (
     AmbiguousRequestError,
     APIError,
@@ -615,32 +615,29 @@ class Runner:
             for file_id, u in zip(ids, uploads, strict=True)
             if u is not None
         }
-        produced = (
-            None if info.output_node_files is None else {n.file_id for n in info.output_node_files}
+
+        def save(index: int, file_id: str) -> Path:
+            target = self.output_path(files[index])
+            self.client.download_output(info, file_id, dest=target)
+            return target
+
+        outputs = self.client.save_outputs(
+            info, [id_of.get(f.id) for f in files], [f.name for f in files], save
         )
-        missing: list[FileRow] = []
-        saved: list[Path] = []
-        for f in files:
-            file_id = id_of.get(f.id)
-            if file_id is None or (produced is not None and file_id not in produced):
-                missing.append(f)
-                continue
-            target = self.output_path(f)
-            try:
-                self.client.download_output(info, file_id, dest=target)
-            except NotFoundError:
-                missing.append(f)
-                continue
-            saved.append(target)
-            if job.reconciled and not _output_names(target, f.name):
-                return self._mismatch(job, saved, f"its output for {f.name} is another file's")
-            done.append((f.id, os.fspath(target)))
-        if missing:
-            reasons = _reasons(self.client.failed_files(info))
-            if job.reconciled and not set(reasons) <= {f.name for f in everyone}:
+        saved = [outputs.saved[i] for i in sorted(outputs.saved)]
+        if job.reconciled:
+            for i in sorted(outputs.saved):
+                if not _output_names(outputs.saved[i], files[i].name):
+                    return self._mismatch(
+                        job, saved, f"its output for {files[i].name} is another file's"
+                    )
+            if not set(outputs.reasons) <= {f.name for f in everyone}:
                 return self._mismatch(job, saved, "it failed files this batch did not send")
-            for f in missing:
-                failed.append((f.id, reasons.get(f.name) or "the server produced no output for it"))
+        for i, f in enumerate(files):
+            if i in outputs.saved:
+                done.append((f.id, os.fspath(outputs.saved[i])))
+            else:
+                failed.append((f.id, outputs.failed[i]))
         return True
 
     def _mismatch(self, job: _Job, saved: list[Path], why: str) -> bool:
@@ -763,10 +760,6 @@ def _blamed_files(exc: ValidationFailed | APIError, group: list[FileRow]) -> dic
 def _backoff(failures: int) -> float:
     """Seconds to wait after ``failures`` failures in a row: 0.25, 0.5, 1, ... up to 30."""
     return float(min(0.125 * 2.0 ** min(failures, 8), 30.0))
-
-
-def _reasons(failed: list[FailedFile]) -> dict[str, str]:
-    return {f.document: f.error or "failed" for f in failed if f.document}
 
 
 def _output_names(path: Path, name: str) -> bool:

@@ -1,15 +1,18 @@
 """The ``dagkit`` command line: thin click commands over the library.
 
 Each command lives in its own module and is imported only when it runs, so ``dagkit validate``
-does not pay for networkx or the HTTP stack. Exit codes: 0 success, 1 invalid input or a failed
-job, 2 usage error, 3 network or server error.
+does not pay for networkx or the HTTP stack. Every command exits with a
+:class:`dagkit.errors.ExitCode`; an error no command handled is turned into its message (or, with
+``--json``, an ``{"error": ...}`` object) and its code here, in one place.
 """
 
 from __future__ import annotations
 
 import importlib
 import importlib.util
-from typing import Any
+import sys
+from collections.abc import Sequence
+from typing import Any, NoReturn
 
 import click
 
@@ -36,7 +39,45 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
 
 
 class LazyGroup(click.Group):
-    """A group whose subcommands are imported on first use."""
+    """A group whose subcommands are imported on first use, and the one place where errors
+    that no command handled become a message and an exit code."""
+
+    _json = False
+
+    def main(self, args: Sequence[str] | None = None, *a: Any, **kw: Any) -> Any:
+        argv = list(sys.argv[1:] if args is None else args)
+        # --json asks for JSON errors too, even when the command line itself is wrong
+        self._json = "--json" in (argv[: argv.index("--")] if "--" in argv else argv)
+        return super().main(argv, *a, **kw)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        from dagkit.errors import DagkitError
+
+        try:
+            return super().invoke(ctx)
+        except click.exceptions.Exit:
+            raise
+        except click.ClickException as exc:
+            if not self._json:
+                raise
+            self._fail(exc, exc.exit_code)
+        except DagkitError as exc:
+            from dagkit.errors import exit_code
+
+            self._fail(exc, exit_code(exc))
+        except KeyboardInterrupt as exc:
+            from dagkit.errors import ExitCode
+
+            if not self._json:
+                click.echo("interrupted", err=True)
+                sys.exit(ExitCode.INTERRUPTED)
+            self._fail(exc, ExitCode.INTERRUPTED)
+
+    def _fail(self, exc: BaseException, code: int) -> NoReturn:
+        from dagkit.cli._common import show_error
+
+        show_error(exc, as_json=self._json, code=code)
+        sys.exit(code)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return [name for name in COMMANDS if self._available(name)]

@@ -1,19 +1,18 @@
 """What the network commands share: connection options, the client they make, and turning
-errors into messages and exit codes.
-
-Exit codes: 0 success, 1 invalid input or a job that did not complete, 2 usage (a bad option, a
-missing file, a source that cannot be loaded, a bad URL), 3 a network or server error.
+errors into messages and exit codes (the codes are :class:`dagkit.errors.ExitCode`).
 """
 
 from __future__ import annotations
 
 import functools
 import json
+import os
 import secrets
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
@@ -23,19 +22,23 @@ from dagkit.errors import (
     AmbiguousRequestError,
     APIError,
     DagkitError,
-    ResponseError,
-    SourceError,
+    ExitCode,
+    OutputsFailed,
     TransportError,
+    UsageError,
+    WaitTimeout,
 )
+from dagkit.errors import exit_code as exit_code
 from dagkit.redact import REDACTED, register
 
 if TYPE_CHECKING:
     from dagkit.client import JobInfo, JobsClient
     from dagkit.findings import Finding
 
-EXIT_INVALID = 1
-EXIT_USAGE = 2
-EXIT_NETWORK = 3
+EXIT_INVALID = ExitCode.INVALID
+EXIT_USAGE = ExitCode.USAGE
+EXIT_NETWORK = ExitCode.NETWORK
+EXIT_INTERRUPTED = ExitCode.INTERRUPTED
 
 
 @dataclass(frozen=True)
@@ -137,18 +140,6 @@ def make_client(
         fail(opts, exc, EXIT_USAGE)
 
 
-def exit_code(exc: DagkitError) -> int:
-    """The exit code for an error (see the module docstring)."""
-    if isinstance(exc, SourceError):
-        return EXIT_USAGE
-    if isinstance(exc, APIError):
-        return EXIT_INVALID if exc.status == 422 else EXIT_NETWORK
-    if isinstance(exc, TransportError | ResponseError):
-        return EXIT_NETWORK
-    # ValidationFailed, RequestDataError, DagError, MultipartError...: the input is the problem
-    return EXIT_INVALID
-
-
 @contextmanager
 def reporting(opts: ClientOptions, *, creating: bool = False) -> Iterator[None]:
     """Turn dagkit errors raised inside into a message (or JSON) and the matching exit code.
@@ -164,14 +155,22 @@ def reporting(opts: ClientOptions, *, creating: bool = False) -> Iterator[None]:
 
 def fail(opts: ClientOptions, exc: DagkitError, code: int, note: str = "") -> NoReturn:
     """Print ``exc`` (findings, notes and ``note`` included) and exit with ``code``."""
+    show_error(exc, as_json=opts.json, code=code, note=note)
+    sys.exit(code)
+
+
+def show_error(exc: BaseException, *, as_json: bool, code: int, note: str = "") -> None:
+    """``exc`` as ``error:``/``note:`` lines on stderr (its findings first), or with
+    ``as_json`` as ``{"error": {...}}`` on stdout."""
     findings: list[Finding] = list(getattr(exc, "findings", []) or [])
     notes = [*getattr(exc, "__notes__", []), *([note] if note else [])]
-    if opts.json:
-        error = {
+    message = exc.format_message() if isinstance(exc, click.ClickException) else str(exc)
+    if as_json:
+        error: dict[str, Any] = {
             "type": type(exc).__name__,
-            "message": str(exc),
+            "message": message,
             "notes": notes,
-            "exit_code": code,
+            "exit_code": int(code),
             "findings": [f.to_dict() for f in findings],
         }
         if isinstance(exc, APIError):
@@ -179,13 +178,22 @@ def fail(opts: ClientOptions, exc: DagkitError, code: int, note: str = "") -> No
             error["request_id"] = exc.request_id
         if isinstance(exc, TransportError):
             error["reached_server"] = exc.reached_server
+        if isinstance(exc, WaitTimeout):
+            error["job"] = exc.job.to_dict()
+        if isinstance(exc, OutputsFailed):
+            error["saved"] = [str(p) for p in exc.saved]
+            error["failed_files"] = [{"document": f.document, "error": f.error} for f in exc.failed]
         click.echo(json.dumps({"error": error}, indent=2, ensure_ascii=False))
-    else:
-        print_findings(findings)
-        click.echo(f"error: {exc}", err=True)
-        for line in notes:
-            click.echo(f"note: {line}", err=True)
-    sys.exit(code)
+        return
+    print_findings(findings)
+    if isinstance(exc, OutputsFailed):
+        for path in exc.saved:
+            click.echo(f"saved {path}")
+        for f in exc.failed:
+            click.echo(f"failed {f.document}: {f.error}", err=True)
+    click.echo(f"error: {message}", err=True)
+    for line in notes:
+        click.echo(f"note: {line}", err=True)
 
 
 def _creation_note(exc: DagkitError) -> str:
@@ -229,6 +237,57 @@ def local_server(local: bool, opts: ClientOptions) -> Iterator[dict[str, Any]]:
     with serve_in_thread(api_key=key) as server:
         click.echo(f"local jobs API running at {server.url} (stops with this command)", err=True)
         yield {"url": server.url, "api_key": key}
+
+
+def check_writable_dir(folder: str, option: str) -> None:
+    """A folder that exists and can be written, or one that can be made (its nearest existing
+    parent can be written); else a usage error naming ``option``."""
+    path = Path(folder)
+    existing = path
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise UsageError(f"{option} {folder}: {existing} is not a folder; nothing was sent")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise UsageError(f"{option} {folder}: {existing} cannot be written; nothing was sent")
+
+
+class Follow:
+    """Ctrl-C while a job is being sent or followed: say whether a job may exist, its id when
+    known and the command that goes on from there, then exit 130."""
+
+    def __init__(self, opts: ClientOptions) -> None:
+        self.opts = opts
+        self.jobs: list[JobInfo] | None = None
+
+    @contextmanager
+    def interrupts(self) -> Iterator[None]:
+        try:
+            yield
+        except KeyboardInterrupt:
+            if self.jobs is None:
+                message = "interrupted while sending: a job may have been created"
+                note = "check with `dagkit jobs list` before submitting again"
+            else:
+                ids = ", ".join(info.id for info in self.jobs)
+                message = f"interrupted: job {ids} keeps running on the server"
+                note = " and ".join(f"`dagkit jobs wait {info.id}`" for info in self.jobs)
+                note = f"follow it with {note}"
+            if self.opts.json:
+                error: dict[str, Any] = {
+                    "type": "KeyboardInterrupt",
+                    "message": message,
+                    "notes": [note],
+                    "exit_code": int(ExitCode.INTERRUPTED),
+                    "findings": [],
+                }
+                if self.jobs is not None:
+                    error["jobs"] = [info.to_dict() for info in self.jobs]
+                echo_json({"error": error})
+            else:
+                click.echo(f"\nerror: {message}", err=True)
+                click.echo(f"note: {note}", err=True)
+            sys.exit(ExitCode.INTERRUPTED)
 
 
 def announce_updates(opts: ClientOptions) -> Callable[[JobInfo], None] | None:

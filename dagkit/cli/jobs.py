@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
 from dagkit.cli._common import (
     ClientOptions,
+    Follow,
     announce_updates,
+    check_writable_dir,
     client_options,
     echo_json,
     make_client,
@@ -48,7 +51,11 @@ def get(job_id: str, opts: ClientOptions) -> None:
 def wait(job_id: str, wait_timeout: float | None, opts: ClientOptions) -> None:
     """Follow a job until it ends; exit 1 unless it COMPLETED."""
 
-    with reporting(opts):
+    follow = Follow(opts)
+    from dagkit.client import JobInfo as Job
+
+    follow.jobs = [Job(job_id)]
+    with follow.interrupts(), reporting(opts):
         info = make_client(opts).wait(
             job_id, timeout=wait_timeout, on_update=announce_updates(opts)
         )
@@ -106,6 +113,7 @@ def download(
         raise click.UsageError("--node-id needs --file-id")
     with reporting(opts):
         client = make_client(opts)
+        check_writable_dir(dest if file_id is None else str(Path(dest).parent), "--dest")
         if file_id is None:
             paths = client.download_all(job_id, dest)
         else:

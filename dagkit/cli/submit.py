@@ -6,13 +6,16 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import click
 
 from dagkit.cli._common import (
     ClientOptions,
+    Follow,
     announce_updates,
+    check_writable_dir,
     client_options,
     echo_json,
     local_server,
@@ -21,11 +24,11 @@ from dagkit.cli._common import (
     reporting,
 )
 from dagkit.cli._terminal import is_tty
-from dagkit.errors import DagkitError, ValidationFailed
+from dagkit.errors import ExitCode, SourceError, UsageError, ValidationFailed
 from dagkit.findings import Finding, has_errors
 
 if TYPE_CHECKING:
-    from dagkit.client import JobInfo
+    from dagkit.client import JobInfo, JobsClient
     from dagkit.dag import JobDAG
     from dagkit.serialize import TemplateJob
 
@@ -97,30 +100,75 @@ def submit(
                 else:
                     click.echo(text, nl=False)
                 return
-        with reporting(opts, creating=True):
+            ready_to_send(client, download)
+        follow = Follow(opts)
+        with follow.interrupts(), reporting(opts, creating=True):
             jobs = client.create_jobs(job, files, progress=_progress_bar())
+        follow.jobs = jobs
         if not opts.json:
             for info in jobs:
                 click.echo(f"created job {info.id} ({info.status})")
         if wait or download is not None:
-            with reporting(opts):
-                jobs = [
-                    client.wait(info, timeout=wait_timeout, on_update=announce_updates(opts))
-                    for info in jobs
-                ]
-        downloads: dict[str, list[str]] = {}
-        if download is not None:
+            with follow.interrupts(), reporting(opts):
+                for n, info in enumerate(jobs):
+                    jobs[n] = client.wait(
+                        info, timeout=wait_timeout, on_update=announce_updates(opts)
+                    )
+        results: dict[str, dict[str, Any]] = {}
+        if wait or download is not None:
             folders = _job_folders(jobs)
-            with reporting(opts):
+            with follow.interrupts(), reporting(opts):
                 for info, folder in zip(jobs, folders, strict=True):
-                    if info.succeeded:
-                        where = Path(download) / folder if len(jobs) > 1 else Path(download)
-                        paths = client.download_all(info, where)
-                        downloads[info.id] = [str(p) for p in paths]
-                        if not opts.json:
-                            for path in paths:
-                                click.echo(f"saved {path}")
-    _finish(jobs, downloads, opts, waited=wait or download is not None)
+                    if not info.succeeded:
+                        continue
+                    if download is None:
+                        results[info.id] = _failed_files(client, info)
+                        continue
+                    where = Path(download) / folder if len(jobs) > 1 else Path(download)
+                    results[info.id] = _download(client, info, where, opts)
+    _finish(jobs, results, opts, waited=wait or download is not None)
+
+
+def ready_to_send(client: JobsClient, download: str | None) -> None:
+    """What would make a job sent in vain, found before anything is sent: no API key for a
+    server that is not on this machine, a --download folder that cannot be written."""
+    from dagkit.transport import is_loopback
+
+    transport = client.transport
+    host = urlsplit(transport.base_url).hostname or ""
+    if not transport.has_api_key and not is_loopback(host):
+        raise UsageError(
+            "no API key: set UNSTRUCTURED_API_KEY (or pass --api-key); nothing was sent"
+        )
+    if download is not None:
+        check_writable_dir(download, "--download")
+
+
+def _failed_files(client: JobsClient, info: JobInfo) -> dict[str, Any]:
+    """A COMPLETED job's failed files: the platform completes a job even when every one of
+    its files failed."""
+    failed = client.failed_files(info)
+    return {"failed_files": [{"document": f.document, "error": f.error} for f in failed]}
+
+
+def _download(
+    client: JobsClient, info: JobInfo, where: Path, opts: ClientOptions
+) -> dict[str, Any]:
+    """Every output of a COMPLETED job saved in ``where``; the failed files listed."""
+    from dagkit.errors import OutputsFailed
+
+    try:
+        paths = client.download_all(info, where)
+        failed = []
+    except OutputsFailed as exc:
+        paths, failed = exc.saved, exc.failed
+    if not opts.json:
+        for path in paths:
+            click.echo(f"saved {path}")
+    return {
+        "downloads": [str(p) for p in paths],
+        "failed_files": [{"document": f.document, "error": f.error} for f in failed],
+    }
 
 
 def _job_folders(jobs: list[JobInfo]) -> list[str]:
@@ -149,16 +197,13 @@ def _load(source: str | None, template_id: str | None) -> JobDAG | TemplateJob |
         return TemplateJob(template_id)
     if source is None:
         raise click.UsageError("give a SOURCE (a .json or .py DAG file) or --template-id")
-    try:
-        job = load_dag(source)
-    except DagkitError as exc:
-        raise click.BadParameter(str(exc), param_hint="SOURCE") from None
+    job = load_dag(source)  # a source that cannot be loaded: its error and exit code
     if _is_python(source):
         return job
     try:
         return Path(source).read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
-        raise click.BadParameter(f"{source}: cannot read: {exc}", param_hint="SOURCE") from None
+        raise SourceError(f"{source}: cannot read: {exc}") from None
 
 
 def _is_python(source: str) -> bool:
@@ -194,23 +239,36 @@ def _progress_bar() -> Callable[[int, int], None] | None:
 
 
 def _finish(
-    jobs: list[JobInfo], downloads: dict[str, list[str]], opts: ClientOptions, *, waited: bool
+    jobs: list[JobInfo], results: dict[str, dict[str, Any]], opts: ClientOptions, *, waited: bool
 ) -> None:
+    """Print the jobs; exit 1 when one did not complete or has failed files."""
     if opts.json:
         out = []
         for info in jobs:
             entry = info.to_dict()
-            if info.id in downloads:
-                entry["downloads"] = downloads[info.id]
+            entry.update(results.get(info.id, {}))
             out.append(entry)
         echo_json({"jobs": out})
-    unfinished = [info for info in jobs if waited and not info.succeeded]
-    if not opts.json:
-        for info in unfinished:
-            click.echo(
-                f"job {info.id} ended {info.status}: see `dagkit jobs details {info.id}` "
-                f"and `dagkit jobs failed-files {info.id}`",
-                err=True,
-            )
-    if unfinished:
-        sys.exit(1)
+    bad = False
+    for info in jobs:
+        if not waited:
+            continue
+        follow = f"see `dagkit jobs details {info.id}` and `dagkit jobs failed-files {info.id}`"
+        failed = results.get(info.id, {}).get("failed_files", [])
+        if not info.succeeded:
+            bad = True
+            if not opts.json:
+                click.echo(f"job {info.id} ended {info.status}: {follow}", err=True)
+        elif failed:
+            bad = True
+            if not opts.json:
+                total = len(info.input_file_ids or []) or len(failed)
+                click.echo(
+                    f"job {info.id} ended {info.status}, but {len(failed)} of {total} file(s) "
+                    "failed:",
+                    err=True,
+                )
+                for f in failed:
+                    click.echo(f"  {f['document']}: {f['error']}", err=True)
+    if bad:
+        sys.exit(ExitCode.INVALID)

@@ -287,14 +287,14 @@ def run(
 
     The job is followed like any other: `dagkit jobs get|wait|download JOB_ID`.
     """
-    from dagkit.cli.submit import _finish, _progress_bar
+    from dagkit.cli.submit import _download, _failed_files, _finish, _progress_bar
 
     client = _client(opts)
     with reporting(opts, creating=True):
         job: JobInfo = client.run_workflow(workflow_id, files, progress=_progress_bar())
     if not opts.json:
         click.echo(f"started job {job.id} ({job.status})")
-    downloads: dict[str, list[str]] = {}
+    results: dict[str, dict[str, Any]] = {}
     if wait or download is not None:
         with reporting(opts):
             job = client.wait(job, timeout=wait_timeout, on_update=announce_updates(opts))
@@ -303,13 +303,13 @@ def run(
                 message = client.job_details(job).message
                 if message:
                     click.echo(message, err=True)
-            if download is not None and job.succeeded:
-                paths = [str(p) for p in client.download_all(job, download)]
-                downloads[job.id] = paths
-                if not opts.json:
-                    for path in paths:
-                        click.echo(f"saved {path}")
-    _finish([job], downloads, opts, waited=wait or download is not None)
+            if job.succeeded:
+                results[job.id] = (
+                    _failed_files(client, job)
+                    if download is None
+                    else _download(client, job, Path(download), opts)
+                )
+    _finish([job], results, opts, waited=wait or download is not None)
 
 
 # ----------------------------------------------------------------------------- text output
