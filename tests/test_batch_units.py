@@ -125,10 +125,11 @@ def test_a_file_given_by_name_mirrors_to_its_base_name(tmp_path: Path) -> None:
     (tmp_path / "x" / "one.md").write_text("# one")
     (tmp_path / "y").mkdir()
     (tmp_path / "y" / "one.md").write_text("# another one")
-    found = find_inputs([tmp_path / "x" / "one.md", tmp_path / "y" / "one.md"])
-    assert [f.path for f in found] == ["one.md", "one.md"]
-    assert found[0].skip is None
-    assert found[1].skip is not None and "already that of" in found[1].skip
+    [found] = find_inputs([tmp_path / "x" / "one.md"])
+    assert found.path == "one.md"
+    # two of them would share one output: refused up front, both named
+    with pytest.raises(BatchInputError, match=r"x/one\.md and .*y/one\.md both mirror"):
+        find_inputs([tmp_path / "x" / "one.md", tmp_path / "y" / "one.md"])
 
 
 def test_globs_take_their_fixed_part_as_root(tmp_path: Path) -> None:

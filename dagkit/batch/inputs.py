@@ -54,8 +54,10 @@ def find_inputs(
     """Every file the inputs name, in the order given (each directory sorted), each once.
 
     A file reached twice (given twice, or through two inputs) is kept the first time. Two
-    different files that would mirror to the same relative path: the second is skipped, since
-    its output would overwrite the first's. ``exclude`` (the out dir) is never walked into.
+    different files that would mirror to the same relative path (``r1/same.txt`` and
+    ``r2/same.txt`` given as two inputs) are refused up front with :class:`BatchInputError`,
+    naming every such pair: one output path cannot hold both, and no input may be dropped.
+    ``exclude`` (the out dir) is never walked into.
     """
     if isinstance(inputs, str | bytes | os.PathLike):
         raise BatchInputError("inputs must be a list of paths, not a single path")
@@ -63,6 +65,7 @@ def find_inputs(
     seen_files: set[tuple[int, int]] = set()
     paths_taken: dict[str, str] = {}
     found: list[InputFile] = []
+    collisions: list[str] = []
     for item in inputs:
         for source, relative in _expand(os.fspath(item), excluded):
             try:
@@ -78,11 +81,22 @@ def find_inputs(
             seen_files.add(identity)
             owner = paths_taken.setdefault(relative, source)
             if owner != source:
-                reason = f"its output path {relative!r} is already that of {owner}"
-                found.append(InputFile(source, relative, info.st_size, reason))
+                collisions.append(f"{owner} and {source} both mirror to {relative!r}")
                 continue
             found.append(_judge(source, relative, info.st_size, max_file_size))
+    if collisions:
+        shown = "; ".join(collisions[:_MAX_SHOWN])
+        more = f" (and {len(collisions) - _MAX_SHOWN} more)" if len(collisions) > _MAX_SHOWN else ""
+        raise BatchInputError(
+            f"{len(collisions)} input file(s) would share an output path: {shown}{more}. "
+            "Give a folder that holds them all as the input instead (its relative paths differ), "
+            "or run them as separate batches with different --out folders"
+        )
     return found
+
+
+#: Collisions named in the message; the count says how many there are in all.
+_MAX_SHOWN = 5
 
 
 def _expand(item: str, excluded: Path | None) -> Iterator[tuple[str, str]]:

@@ -1,9 +1,9 @@
 """``dagkit batch``: many files through many jobs within the API's limits, resumably.
 
-Exit codes: 0 every file done (skipped files are reported, not failures), 1 some file failed or
-the server refused the job, 2 usage (bad option, missing input, source that cannot be loaded,
-an out dir of another DAG or in use), 3 network or server error, 130 interrupted (run the same
-command again to resume).
+Exit codes (:class:`dagkit.errors.ExitCode`): 0 every file done (skipped files are reported, not
+failures), 1 some file failed, the server refused the job or the source is wrong, 2 usage (bad
+option, missing input, inputs that would share an output, an out dir of another DAG or in use),
+3 network or server error, 130 interrupted (run the same command again to resume).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 import click
 
 from dagkit.cli._common import (
+    EXIT_INTERRUPTED,
     EXIT_INVALID,
     EXIT_USAGE,
     ClientOptions,
@@ -37,7 +38,6 @@ from dagkit.errors import DagkitError
 if TYPE_CHECKING:
     from dagkit.batch import BatchReport, Progress
 
-EXIT_INTERRUPTED = 130
 _LISTED = 10  # failed and skipped files listed by name at the end; the report has them all
 
 
@@ -160,8 +160,10 @@ def _fail(opts: ClientOptions, exc: DagkitError) -> NoReturn:
     from dagkit.batch import BatchAborted, BatchInputError, JournalError
     from dagkit.errors import SourceError
 
-    if isinstance(exc, BatchInputError | JournalError | SourceError):
+    if isinstance(exc, BatchInputError | JournalError):
         fail(opts, exc, EXIT_USAGE)
+    if isinstance(exc, SourceError):
+        fail(opts, exc, exit_code(exc))
     cause = exc.__cause__
     if isinstance(exc, BatchAborted):
         code = exit_code(cause) if isinstance(cause, DagkitError) else EXIT_INVALID

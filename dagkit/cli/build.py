@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 import click
 
 from dagkit.cli._terminal import colour_ok
-from dagkit.errors import DagkitError
 from dagkit.findings import has_errors
 
 if TYPE_CHECKING:
@@ -19,10 +18,7 @@ if TYPE_CHECKING:
 def _load(source: str) -> JobDAG | TemplateJob:
     from dagkit.serialize import load_dag
 
-    try:
-        return load_dag(source)
-    except DagkitError as exc:
-        raise click.UsageError(str(exc)) from None
+    return load_dag(source)  # an error: its message and exit code (see dagkit.cli)
 
 
 @click.command()
@@ -37,10 +33,7 @@ def build(source: str) -> None:
     from dagkit.report import text_lines
     from dagkit.serialize import check_source, plan_request_data
 
-    try:
-        job, findings = check_source(source)
-    except DagkitError as exc:
-        raise click.UsageError(str(exc)) from None
+    job, findings = check_source(source)  # an error: its message and exit code
     for line in text_lines(findings, colour=colour_ok(sys.stderr)):
         click.echo(line, err=True)
     if has_errors(findings):
