@@ -7,7 +7,6 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 import click
 
@@ -130,13 +129,10 @@ def submit(
 
 
 def ready_to_send(client: JobsClient, download: str | None) -> None:
-    """What would make a job sent in vain, found before anything is sent: no API key for a
-    server that is not on this machine, a --download folder that cannot be written."""
-    from dagkit.transport import is_loopback
-
-    transport = client.transport
-    host = urlsplit(transport.base_url).hostname or ""
-    if not transport.has_api_key and not is_loopback(host):
+    """What would make a job sent in vain, found before anything is sent: no API key (the
+    platform and ``dagkit serve`` refuse a request without one), a --download folder that
+    cannot be written."""
+    if not client.transport.has_api_key:
         raise UsageError(
             "no API key: set UNSTRUCTURED_API_KEY (or pass --api-key); nothing was sent"
         )

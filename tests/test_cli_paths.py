@@ -1,0 +1,366 @@
+"""The paths a user takes when something goes wrong, run as the user types them: partial
+failures keep what succeeded, Ctrl-C says what happened to the job, problems are found before
+anything is sent, and every command follows one exit-code contract (with ``--json`` errors)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from dagkit import Partition
+from dagkit.cli import main
+from dagkit.client import JobsClient
+from dagkit.errors import (
+    ConnectError,
+    ExitCode,
+    OutputsFailed,
+    SourceError,
+    UsageError,
+    ValidationFailed,
+    WaitTimeout,
+    exit_code,
+)
+from dagkit.server import RunningServer, serve_in_thread
+
+ROOT = Path(__file__).resolve().parent.parent
+KEY = "paths-test-key-0123456789"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 64  # the fast strategy cannot process images: it fails
+
+
+@pytest.fixture
+def work(tmp_path: Path) -> Path:
+    """A folder with a one-node DAG, a text file the job processes and an image it fails."""
+    (tmp_path / "fast.py").write_text("from dagkit import Partition\n\ndag = Partition.fast()\n")
+    (tmp_path / "notes.txt").write_text("hello\n")
+    (tmp_path / "scan.png").write_bytes(PNG)
+    return tmp_path
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[RunningServer]:
+    with serve_in_thread(
+        api_key=KEY, rate_limit=False, clock="instant", data_dir=tmp_path / "data"
+    ) as s:
+        yield s
+
+
+def dagkit(*args: str | Path, cwd: Path, key: str | None = KEY, timeout: float = 60) -> Any:
+    """``dagkit ARGS`` in a new process, as typed in a shell."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("UNSTRUCTURED_")}
+    env["PYTHONPATH"] = str(ROOT)
+    if key is not None:
+        env["UNSTRUCTURED_API_KEY"] = key
+    return subprocess.run(
+        [sys.executable, "-m", "dagkit", *map(str, args)],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def invoke(*args: str | Path, key: str | None = KEY) -> Any:
+    env = {"UNSTRUCTURED_API_KEY": key} if key else {"UNSTRUCTURED_API_KEY": ""}
+    return CliRunner().invoke(main, [str(a) for a in args], env=env)
+
+
+# ----------------------------------------------------------------------------- partial failures
+
+
+def test_submit_download_saves_every_output_there_is(work: Path) -> None:
+    result = dagkit(
+        "submit", "fast.py", "scan.png", "notes.txt", "--local", "--download", "out", cwd=work
+    )
+    assert result.returncode == ExitCode.INVALID, result.stderr
+    assert (work / "out" / "notes.txt.json").is_file()  # the good output is kept
+    assert sorted(p.name for p in (work / "out").iterdir()) == ["notes.txt.json"]
+    assert "saved out/notes.txt.json" in result.stdout
+    assert "1 of 2 file(s) failed" in result.stderr
+    assert "scan.png: The fast strategy is not available for image files" in result.stderr
+    assert "404" not in result.stderr and "Traceback" not in result.stderr
+
+
+def test_jobs_download_saves_the_rest_and_lists_the_failed_files(
+    work: Path, server: RunningServer
+) -> None:
+    client = JobsClient(url=server.url, api_key=KEY)
+    [job] = client.create_jobs(Partition.fast(), [work / "scan.png", work / "notes.txt"])
+    job = client.wait(job, poll_initial=0.01)
+    out = work / "got"
+    result = invoke("jobs", "download", job.id, "--dest", out, "--url", server.url)
+    assert result.exit_code == ExitCode.INVALID, result.output
+    assert len(list(out.iterdir())) == 1  # the output of notes.txt
+    assert "failed scan.png: The fast strategy" in result.stderr
+    as_json = invoke("jobs", "download", job.id, "--dest", out, "--url", server.url, "--json")
+    error = json.loads(as_json.stdout)["error"]
+    assert (error["type"], error["exit_code"]) == ("OutputsFailed", 1)
+    assert [f["document"] for f in error["failed_files"]] == ["scan.png"]
+    assert len(error["saved"]) == 1
+
+
+def test_download_all_raises_after_saving_the_good_outputs(
+    work: Path, server: RunningServer
+) -> None:
+    client = JobsClient(url=server.url, api_key=KEY)
+    [job] = client.create_jobs(Partition.fast(), [work / "scan.png", work / "notes.txt"])
+    job = client.wait(job, poll_initial=0.01)
+    with pytest.raises(OutputsFailed) as caught:
+        client.download_all(job, work / "out")
+    assert [p.name for p in caught.value.saved] == ["notes.txt.json"]
+    assert [(f.document, f.error) for f in caught.value.failed] == [
+        ("scan.png", "The fast strategy is not available for image files")
+    ]
+    assert (work / "out" / "notes.txt.json").is_file()
+
+
+def test_submit_wait_reports_a_job_whose_files_all_failed(work: Path) -> None:
+    result = dagkit("submit", "fast.py", "scan.png", "--local", "--wait", cwd=work)
+    assert result.returncode == ExitCode.INVALID, result.stderr
+    assert "ended COMPLETED, but 1 of 1 file(s) failed" in result.stderr
+    assert "scan.png: The fast strategy is not available" in result.stderr
+    as_json = dagkit("submit", "fast.py", "scan.png", "--local", "--wait", "--json", cwd=work)
+    assert as_json.returncode == ExitCode.INVALID
+    [job] = json.loads(as_json.stdout)["jobs"]
+    assert [f["document"] for f in job["failed_files"]] == ["scan.png"]
+
+
+def test_batch_refuses_two_inputs_with_one_output_path(work: Path) -> None:
+    for root in ("r1", "r2"):
+        (work / root).mkdir()
+        (work / root / "same.txt").write_text(f"from {root}\n")
+    result = dagkit("batch", "fast.py", "r1", "r2", "--local", "--out", "out", cwd=work)
+    assert result.returncode == ExitCode.USAGE, result.stderr
+    assert "r1/same.txt and r2/same.txt both mirror to 'same.txt'" in result.stderr
+    assert not (work / "out" / "dagkit-batch-report.json").exists()  # nothing half done
+    # given as one input, the two files have different output paths: both are processed
+    whole = dagkit("batch", "fast.py", ".", "--local", "--out", "out2", cwd=work)
+    report = json.loads((work / "out2" / "dagkit-batch-report.json").read_text())
+    paths = {f["path"]: f["state"] for f in report["files"]}
+    assert paths["r1/same.txt"] == paths["r2/same.txt"] == "done", whole.stderr
+
+
+# ----------------------------------------------------------------------------- Ctrl-C
+
+
+def _spawn(args: list[str], cwd: Path) -> subprocess.Popen[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("UNSTRUCTURED_")}
+    env.update(PYTHONPATH=str(ROOT), UNSTRUCTURED_API_KEY=KEY)
+    return subprocess.Popen(
+        [sys.executable, "-m", "dagkit", *args],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def test_ctrl_c_while_waiting_names_the_job_and_how_to_follow_it(
+    work: Path, tmp_path: Path
+) -> None:
+    with serve_in_thread(api_key=KEY, rate_limit=False, clock="manual") as server:
+        process = _spawn(["submit", "fast.py", "notes.txt", "--wait", "--url", server.url], work)
+        assert process.stderr is not None
+        seen = []
+        for line in process.stderr:  # the job never moves: the clock is manual
+            seen.append(line)
+            if ": SCHEDULED" in line:
+                process.send_signal(signal.SIGINT)
+                break
+        _, rest = process.communicate(timeout=30)
+    stderr = "".join(seen) + rest
+    job_id = seen[-1].split()[1].rstrip(":")
+    assert process.returncode == ExitCode.INTERRUPTED, stderr
+    assert f"job {job_id} keeps running on the server" in stderr
+    assert f"dagkit jobs wait {job_id}" in stderr
+    assert "Aborted!" not in stderr and "Traceback" not in stderr
+
+
+class SlowServer:
+    """A loopback server that reads a request's first bytes, says so, then stops reading: an
+    upload to it blocks, as one to a slow network does."""
+
+    def __init__(self) -> None:
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        self.receiving = threading.Event()
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        conn, _ = self.sock.accept()
+        with conn:
+            got = 0
+            while got < 64 * 1024:
+                chunk = conn.recv(4096)
+                if not chunk:
+                    break
+                got += len(chunk)
+            self.receiving.set()
+            self.done.wait(30)
+
+    def close(self) -> None:
+        self.done.set()
+        self.sock.close()
+
+
+def test_ctrl_c_during_an_upload_says_a_job_may_exist(work: Path) -> None:
+    (work / "big.txt").write_bytes(b"words and more words\n" * 400_000)  # 8.4 MB
+    slow = SlowServer()
+    try:
+        process = _spawn(["submit", "fast.py", "big.txt", "--url", slow.url], work)
+        assert slow.receiving.wait(30), "the upload never started"
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=30)
+    finally:
+        slow.close()
+    assert process.returncode == ExitCode.INTERRUPTED, stderr
+    assert "interrupted while sending: a job may have been created" in stderr
+    assert "dagkit jobs list" in stderr
+    assert "Aborted!" not in stderr and "Traceback" not in stderr
+
+
+# ----------------------------------------------------------------------------- before sending
+
+
+def test_an_unwritable_download_folder_is_found_before_sending(
+    work: Path, server: RunningServer
+) -> None:
+    locked = work / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        if os.access(locked, os.W_OK):
+            pytest.skip("running as a user who can write anywhere")
+        for dest in (locked, locked / "sub"):
+            result = invoke(
+                "submit",
+                work / "fast.py",
+                work / "notes.txt",
+                "--url",
+                server.url,
+                "--download",
+                dest,
+            )
+            assert result.exit_code == ExitCode.USAGE, result.output
+            assert "cannot be written; nothing was sent" in result.stderr
+    finally:
+        locked.chmod(0o700)
+    (work / "file").write_text("x")
+    result = invoke(
+        "submit",
+        work / "fast.py",
+        work / "notes.txt",
+        "--url",
+        server.url,
+        "--download",
+        work / "file" / "x",
+    )
+    assert result.exit_code == ExitCode.USAGE, result.output
+    assert "is not a folder" in result.stderr
+    assert server.requests("create_job") == 0
+
+
+def test_a_missing_api_key_is_found_before_sending(work: Path, server: RunningServer) -> None:
+    result = invoke("submit", work / "fast.py", work / "notes.txt", "--url", server.url, key=None)
+    assert result.exit_code == ExitCode.USAGE, result.output
+    assert "no API key" in result.stderr and "UNSTRUCTURED_API_KEY" in result.stderr
+    assert server.requests("create_job") == 0
+
+
+# ----------------------------------------------------------------------------- the contract
+
+
+def test_exit_code_maps_each_kind_of_error() -> None:
+    from dagkit.client import JobInfo
+
+    assert exit_code(ValidationFailed("x", [])) == ExitCode.INVALID
+    assert exit_code(SourceError("x")) == ExitCode.INVALID
+    assert exit_code(SourceError("x", missing=True)) == ExitCode.USAGE
+    assert exit_code(UsageError("x")) == ExitCode.USAGE
+    assert exit_code(ConnectError("x")) == ExitCode.NETWORK
+    assert exit_code(WaitTimeout("x", JobInfo("j"))) == ExitCode.WAIT_TIMEOUT
+    assert exit_code(KeyboardInterrupt()) == ExitCode.INTERRUPTED
+
+
+def _unused_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_every_row_of_the_exit_code_table(work: Path, tmp_path: Path) -> None:
+    (work / "package.json").write_text('{"name": "x", "version": "1.0.0"}\n')
+    (work / "bad.py").write_text("from dagkit import Partition\n\ndag = Partition.fast(bogus=1)\n")
+    (work / "bad.json").write_text(
+        '{"job_type": "ephemeral", "job_nodes": [{"name": "p", "type": "partition",'
+        ' "subtype": "unstructured_api", "settings": {"strategy": "fast", "bogus": 1}}]}\n'
+    )
+    down = f"http://127.0.0.1:{_unused_port()}"
+    with serve_in_thread(api_key=KEY, rate_limit=False, clock="manual") as manual:
+        waits = ["--url", manual.url, "--wait", "--wait-timeout", "0.5"]
+        rows = [
+            (ExitCode.OK, ["build", "fast.py"]),
+            (ExitCode.INVALID, ["build", "package.json"]),
+            (ExitCode.INVALID, ["validate", "package.json"]),
+            (ExitCode.INVALID, ["build", "bad.py"]),
+            (ExitCode.INVALID, ["submit", "bad.py", "notes.txt", "--url", down]),
+            (ExitCode.INVALID, ["submit", "bad.json", "notes.txt", "--url", down]),
+            (ExitCode.USAGE, ["build", "missing.json"]),
+            (ExitCode.USAGE, ["submit", "fast.py", "--bogus-option"]),
+            (ExitCode.NETWORK, ["submit", "fast.py", "notes.txt", "--url", down]),
+            (ExitCode.WAIT_TIMEOUT, ["submit", "fast.py", "notes.txt", *waits]),
+        ]  # fmt: skip
+        for code, args in rows:
+            result = dagkit(*args, cwd=work)
+            assert result.returncode == code, (args, result.stdout, result.stderr)
+            assert "Traceback" not in result.stderr
+    # 130, interrupted: see the Ctrl-C tests above
+
+
+def test_a_wait_timeout_is_not_a_network_error(work: Path) -> None:
+    with serve_in_thread(api_key=KEY, rate_limit=False, clock="manual") as manual:
+        result = dagkit(
+            "submit", "fast.py", "notes.txt", "--url", manual.url, "--wait",
+            "--wait-timeout", "0.5", "--json",
+            cwd=work,
+        )  # fmt: skip
+    error = json.loads(result.stdout)["error"]
+    assert (error["type"], error["exit_code"]) == ("JobWaitTimeout", 4)
+    assert "reached_server" not in error
+    assert error["job"]["status"] == "SCHEDULED"
+    assert "dagkit jobs wait" in error["message"]
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "kind"),
+    [
+        (["submit", "missing.py"], 2, "SourceError"),
+        (["submit", "syntax.py"], 1, "SourceError"),
+        (["submit", "bad.py"], 1, "SourceError"),
+        (["submit", "fast.py", "--no-such-option"], 2, "NoSuchOption"),
+        (["jobs", "get"], 2, "MissingParameter"),
+        (["batch", "bad.py", "notes.txt", "--out", "o"], 1, "SourceError"),
+    ],
+)
+def test_json_errors_for_every_failure(work: Path, args: list[str], code: int, kind: str) -> None:
+    (work / "syntax.py").write_text("def (\n")
+    (work / "bad.py").write_text("from dagkit import Partition\n\ndag = Partition.fast(bogus=1)\n")
+    result = dagkit(*args, "--json", cwd=work)
+    assert result.returncode == code, result.stderr
+    error = json.loads(result.stdout)["error"]
+    assert (error["type"], error["exit_code"]) == (kind, code)
+    assert error["message"]
