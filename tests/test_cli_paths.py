@@ -188,6 +188,28 @@ def test_ctrl_c_while_waiting_names_the_job_and_how_to_follow_it(
     assert "Aborted!" not in stderr and "Traceback" not in stderr
 
 
+def test_ctrl_c_in_jobs_wait_says_the_job_keeps_running(work: Path) -> None:
+    with serve_in_thread(api_key=KEY, rate_limit=False, clock="manual") as server:
+        [job] = JobsClient(url=server.url, api_key=KEY).create_jobs(
+            Partition.fast(), [work / "notes.txt"]
+        )
+        process = _spawn(["jobs", "wait", job.id, "--url", server.url], work)
+        assert process.stderr is not None
+        for line in process.stderr:
+            if ": SCHEDULED" in line:
+                process.send_signal(signal.SIGINT)
+                break
+        _, stderr = process.communicate(timeout=30)
+        # and a bounded wait that runs out exits 4, whichever command waits
+        timed = dagkit(
+            "jobs", "wait", job.id, "--url", server.url, "--wait-timeout", "0.5", cwd=work
+        )
+    assert process.returncode == ExitCode.INTERRUPTED, stderr
+    assert f"job {job.id} keeps running" in stderr and f"dagkit jobs wait {job.id}" in stderr
+    assert timed.returncode == ExitCode.WAIT_TIMEOUT, timed.stderr
+    assert f"dagkit jobs wait {job.id}" in timed.stderr
+
+
 class SlowServer:
     """A loopback server that reads a request's first bytes, says so, then stops reading: an
     upload to it blocks, as one to a slow network does."""
@@ -354,6 +376,8 @@ def test_a_wait_timeout_is_not_a_network_error(work: Path) -> None:
         (["submit", "fast.py", "--no-such-option"], 2, "NoSuchOption"),
         (["jobs", "get"], 2, "MissingParameter"),
         (["batch", "bad.py", "notes.txt", "--out", "o"], 1, "SourceError"),
+        (["workflows", "create", "bad.py", "--name", "w"], 1, "SourceError"),
+        (["workflows", "create", "missing.json", "--name", "w"], 2, "SourceError"),
     ],
 )
 def test_json_errors_for_every_failure(work: Path, args: list[str], code: int, kind: str) -> None:

@@ -13,6 +13,7 @@ import click
 
 from dagkit.cli._common import (
     ClientOptions,
+    Follow,
     announce_updates,
     client_options,
     echo_json,
@@ -39,25 +40,23 @@ def _load(source: str) -> JobDAG:
     """A DAG from SOURCE: ``path.py[:attr]``, a request_data ``.json``, or a workflow ``.json``
     (a create body or a get-workflow answer: its nodes)."""
     from dagkit.dag import JobDAG
-    from dagkit.errors import DagkitError
+    from dagkit.errors import SourceError
     from dagkit.serialize import load_dag
 
-    try:
-        if not (source.endswith(".py") or ".py:" in source) and _is_workflow(source):
-            from dagkit.workflows import from_workflow
+    # a source that cannot be loaded raises its own error: its message and exit code
+    if not (source.endswith(".py") or ".py:" in source) and _is_workflow(source):
+        from dagkit.workflows import from_workflow
 
+        try:
             read = from_workflow(Path(source).read_bytes())
-            if read.dag is None:
-                raise click.BadParameter(f"{source}: has no workflow_nodes", param_hint="SOURCE")
-            return read.dag
-        job = load_dag(source)
-    except (DagkitError, OSError) as exc:
-        raise click.BadParameter(f"{source}: {exc}", param_hint="SOURCE") from None
+        except OSError as exc:
+            raise SourceError(f"{source}: cannot read: {exc.strerror}") from None
+        if read.dag is None:
+            raise SourceError(f"{source}: has no workflow_nodes")
+        return read.dag
+    job = load_dag(source)
     if not isinstance(job, JobDAG):
-        raise click.BadParameter(
-            f"{source}: a template job cannot be deployed as a custom workflow",
-            param_hint="SOURCE",
-        )
+        raise SourceError(f"{source}: a template job cannot be deployed as a custom workflow")
     return job
 
 
@@ -287,16 +286,20 @@ def run(
 
     The job is followed like any other: `dagkit jobs get|wait|download JOB_ID`.
     """
-    from dagkit.cli.submit import _download, _failed_files, _finish, _progress_bar
+    from dagkit.cli.submit import _download, _failed_files, _finish, _progress_bar, ready_to_send
 
     client = _client(opts)
-    with reporting(opts, creating=True):
+    with reporting(opts):
+        ready_to_send(client, download)
+    follow = Follow(opts)
+    with follow.interrupts(), reporting(opts, creating=True):
         job: JobInfo = client.run_workflow(workflow_id, files, progress=_progress_bar())
+    follow.jobs = [job]
     if not opts.json:
         click.echo(f"started job {job.id} ({job.status})")
     results: dict[str, dict[str, Any]] = {}
     if wait or download is not None:
-        with reporting(opts):
+        with follow.interrupts(), reporting(opts):
             job = client.wait(job, timeout=wait_timeout, on_update=announce_updates(opts))
             if not opts.json and job.succeeded and not job.input_file_ids:
                 # a run with no files (a source connector): its details say what happened
