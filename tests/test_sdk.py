@@ -184,10 +184,6 @@ def test_the_sdk_creates_and_gets_a_job_on_dagkit_serve(server: Any) -> None:
     assert str(job.id) in [str(j.id) for j in listed.response_list_jobs or []]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="dagkit serve answers 415 to the SDK's url-encoded create-job without files",
-)
 def test_the_sdk_creates_a_job_without_files_on_dagkit_serve(server: Any) -> None:
     client = sdk.UnstructuredClient(api_key_auth="local-key", server_url=server.url)
     body = shared.BodyCreateJob(request_data=json.dumps(CUSTOM_DAG))

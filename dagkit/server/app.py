@@ -39,10 +39,20 @@ from dagkit.server.engine import ClockSpec, Engine
 from dagkit.server.faults import Fault, Faults
 from dagkit.server.store import Job, Store, StoredFile, is_disk_full
 from dagkit.server.templates import TEMPLATES
-from dagkit.server.upload import MISSING_REQUEST_DATA, Upload, error_item, rejection
+from dagkit.server.upload import (
+    MISSING_REQUEST_DATA,
+    StagedFile,
+    Upload,
+    error_item,
+    receive_form,
+    rejection,
+)
 from dagkit.server.workflows import WorkflowsAPI
 
 API_KEY_HEADER = "unstructured-api-key"
+MULTIPART = "multipart/form-data"
+#: FastAPI reads its form fields from this too: the official SDK sends a job without files so.
+URLENCODED = "application/x-www-form-urlencoded"
 MISSING_KEY = "API key is missing, please provide an API key in the header."
 WRONG_KEY = "API key is not valid."
 JOB_STATUSES = ("SCHEDULED", "IN_PROGRESS", "COMPLETED", "STOPPED", "FAILED")
@@ -252,7 +262,7 @@ class JobsAPI:
 
     def create_job(self, request: Handler, params: dict[str, str], query: dict[str, str]) -> None:
         mime, _ = parse_content_type(request.headers.get("Content-Type", ""))
-        if mime != "multipart/form-data" or request.body_is_empty():
+        if mime not in (MULTIPART, URLENCODED) or request.body_is_empty():
             # FastAPI reads no form from such a body: request_data is missing (never a 415,
             # which the spec does not declare)
             raise invalid(MISSING_REQUEST_DATA)
@@ -279,22 +289,36 @@ class JobsAPI:
         # if the request is rejected, the directory goes and no job row is ever written.
         job_id = str(uuid.uuid4())
         self.store.new_job_dir(job_id)
+        content_type = request.headers.get("Content-Type", "")
         try:
-            upload = Upload(
-                lambda file_id: self.store.input_path(job_id, file_id),
-                request.headers.get("Content-Type", ""),
-                max_file_size=self.config.max_file_size,
-                max_files=self.config.max_files,
-            )
-            findings = upload.receive(request.body_blocks())
-            if upload.too_many is not None:
-                raise detail(400, upload.too_many)  # as the service's form parser answers
+            if parse_content_type(content_type)[0] == URLENCODED:
+                # a form without files, as the official SDK sends a job without files
+                request_data, findings = receive_form(request.body_blocks())
+                if request_data is None:
+                    raise invalid(MISSING_REQUEST_DATA)
+                staged: list[StagedFile] = []
+                over_limit = False
+            else:
+                upload = Upload(
+                    lambda file_id: self.store.input_path(job_id, file_id),
+                    content_type,
+                    max_file_size=self.config.max_file_size,
+                    max_files=self.config.max_files,
+                )
+                findings = upload.receive(request.body_blocks())
+                if upload.too_many is not None:
+                    raise detail(400, upload.too_many)  # as the service's form parser answers
+                request_data, staged, over_limit = (
+                    upload.request_data,
+                    upload.files,
+                    upload.over_limit,
+                )
             errors = [f for f in findings if f.is_error and f.code not in _NOT_REJECTED]
-            if upload.over_limit and not errors:  # the validator names the limit; never keep it
+            if over_limit and not errors:  # the validator names the limit; never keep it
                 errors = [f for f in findings if f.is_error] or [_OVER_LIMIT]
             if errors:
-                raise invalid(*(rejection(f, upload.request_data) for f in errors))
-            nodes = job_nodes(upload.request_data or "")
+                raise invalid(*(rejection(f, request_data) for f in errors))
+            nodes = job_nodes(request_data or "")
             job = Job(
                 id=job_id,
                 workflow_id=str(uuid.uuid4()),
@@ -305,7 +329,7 @@ class JobsAPI:
                 created_at=time.time(),
                 nodes=tuple(nodes),
                 files=tuple(
-                    StoredFile(i, f.file_id, f.filename, f.size) for i, f in enumerate(upload.files)
+                    StoredFile(i, f.file_id, f.filename, f.size) for i, f in enumerate(staged)
                 ),
             )
             self.store.add_job(job)

@@ -12,15 +12,18 @@ import contextlib
 import functools
 import re
 import secrets
+import urllib.parse
 from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from dagkit import jsontext
-from dagkit.findings import Finding
+from dagkit.findings import Finding, finding
 from dagkit.multipart import PartData, PartEnd, PartStart
-from dagkit.validate.body import BodyChecker
+from dagkit.validate.body import MAX_REQUEST_DATA_BYTES, BodyChecker
+
+_MAX_FORM = 3 * MAX_REQUEST_DATA_BYTES + 64
 
 
 def error_item(
@@ -65,6 +68,29 @@ class StagedFile:
     file_id: str
     path: Path
     size: int = 0
+
+
+def receive_form(blocks: Iterator[bytes]) -> tuple[str | None, list[Finding]]:
+    """request_data from an ``application/x-www-form-urlencoded`` body, and its findings; None
+    when the form has none (of several, the last wins, as FastAPI reads a form)."""
+    from dagkit.validate.request_data import validate_request_data
+
+    body = bytearray()
+    for block in blocks:
+        body += block
+        if len(body) > _MAX_FORM:  # each byte of request_data takes up to 3 once encoded
+            message = f"request_data is larger than {MAX_REQUEST_DATA_BYTES >> 20} MiB"
+            return "", [finding("DK420", message, part="request_data")]
+    # latin-1 keeps every byte as it came: request_data's own encoding is checked below
+    fields = urllib.parse.parse_qsl(
+        body.decode("latin-1"), keep_blank_values=True, encoding="latin-1"
+    )
+    values = [value for name, value in fields if name == "request_data"]
+    if not values:
+        return None, []
+    raw = values[-1].encode("latin-1")
+    findings = validate_request_data(raw, part="request_data")
+    return raw.decode("utf-8", "replace"), findings
 
 
 class Upload:
