@@ -214,7 +214,8 @@ class SlowServer:
     """A loopback server that reads a request's first bytes, says so, then stops reading: an
     upload to it blocks, as one to a slow network does."""
 
-    def __init__(self) -> None:
+    def __init__(self, first_bytes: int = 64 * 1024) -> None:
+        self.first_bytes = first_bytes
         self.sock = socket.create_server(("127.0.0.1", 0))
         self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
         self.receiving = threading.Event()
@@ -226,7 +227,7 @@ class SlowServer:
         conn, _ = self.sock.accept()
         with conn:
             got = 0
-            while got < 64 * 1024:
+            while got < self.first_bytes:
                 chunk = conn.recv(4096)
                 if not chunk:
                     break
@@ -388,3 +389,19 @@ def test_json_errors_for_every_failure(work: Path, args: list[str], code: int, k
     error = json.loads(result.stdout)["error"]
     assert (error["type"], error["exit_code"]) == (kind, code)
     assert error["message"]
+
+
+def test_ctrl_c_under_json_is_a_json_error(work: Path) -> None:
+    """A command with no job to speak of, waiting for an answer that does not come: Ctrl-C
+    exits 130 and, under --json, prints an error object."""
+    slow = SlowServer(first_bytes=1)
+    try:
+        process = _spawn(["jobs", "list", "--url", slow.url, "--json"], work)
+        assert slow.receiving.wait(30), "the request never came"
+        process.send_signal(signal.SIGINT)
+        out, stderr = process.communicate(timeout=30)
+    finally:
+        slow.close()
+    assert process.returncode == ExitCode.INTERRUPTED, stderr
+    error = json.loads(out)["error"]
+    assert (error["message"], error["exit_code"]) == ("interrupted", 130)

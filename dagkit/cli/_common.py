@@ -165,6 +165,8 @@ def show_error(exc: BaseException, *, as_json: bool, code: int, note: str = "") 
     findings: list[Finding] = list(getattr(exc, "findings", []) or [])
     notes = [*getattr(exc, "__notes__", []), *([note] if note else [])]
     message = exc.format_message() if isinstance(exc, click.ClickException) else str(exc)
+    if isinstance(exc, KeyboardInterrupt):
+        message = "interrupted"
     if as_json:
         error: dict[str, Any] = {
             "type": type(exc).__name__,
