@@ -318,6 +318,13 @@ def pointer_join(base: str, *tokens: str | int) -> str:
 
 # -- capping ------------------------------------------------------------------------------------
 
+#: Errors the platform nonetheless accepts when a job or workflow is created: it stores and
+#: ignores a misspelled setting (DK214), the chunker raises only when the job runs (DK316), and
+#: a file type it cannot process fails inside the job (DK418). A stand-in of the API accepts
+#: these too, and lets the job fail or ignore the setting as the platform would.
+ACCEPTED_AT_CREATE = frozenset({"DK214", "DK316", "DK418"})
+
+
 MORE_FINDINGS = "DK900"
 _MORE = re.compile(r"^(at least )?([0-9,]+) more finding")
 

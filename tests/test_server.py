@@ -503,6 +503,32 @@ def test_warnings_do_not_reject(server: RunningServer) -> None:
     assert status == 200, created
 
 
+def test_a_misspelled_setting_is_accepted_and_ignored_as_the_platform_does(
+    server: RunningServer,
+) -> None:
+    """DK214 is an error for dagkit validate (the job runs without the setting), but the
+    platform stores the node and runs it: the stand-in must not refuse it."""
+    api = API(server)
+    chunk = {**CHUNK, "settings": {"max_characters": 120, "overlapp": 10}}
+    status, created = api.create(json.dumps({"job_nodes": [PARTITION, chunk, EMBED]}))
+    assert status == 200, created
+    assert api.job(created["id"])["status"] == "COMPLETED"
+
+
+def test_chunk_sizes_the_chunker_raises_on_fail_the_job_not_the_request(
+    server: RunningServer,
+) -> None:
+    """DK316: accepted when the job is created, the job fails when the chunker runs."""
+    api = API(server)
+    chunk = {**CHUNK, "settings": {"max_characters": 120, "overlap": 120}}
+    status, created = api.create(json.dumps({"job_nodes": [PARTITION, chunk, EMBED]}))
+    assert status == 200, created
+    assert api.job(created["id"])["status"] == "FAILED"
+    status, details = api.call("GET", f"/api/v1/jobs/{created['id']}/details")
+    assert status == 200, details
+    assert "overlap (120) must be less than max_characters (120)" in json.dumps(details), details
+
+
 def test_file_over_the_size_limit_is_rejected() -> None:
     with serve_in_thread(clock="instant", rate_limit=False, max_file_size=100) as running:
         api = API(running)

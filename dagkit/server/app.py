@@ -28,7 +28,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from dagkit import jsontext, limits, schemas
-from dagkit.findings import Finding
+from dagkit.findings import ACCEPTED_AT_CREATE, Finding
 from dagkit.http1 import FramingError, coalesce, dechunk
 from dagkit.multipart import parse_content_type
 from dagkit.nodes import Node
@@ -62,9 +62,6 @@ _BLOCK = 1 << 20
 _UUID = re.compile(
     r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$"
 )
-#: Findings the server does not reject a request for: the platform accepts such a file and
-#: reports it as a failed file of the job.
-_NOT_REJECTED = frozenset({"DK418"})
 #: The answer to a create-job request the server had no room to keep (a 503 with Retry-After:
 #: nothing was created, so a client may send it again).
 DISK_FULL = (
@@ -313,7 +310,7 @@ class JobsAPI:
                     upload.files,
                     upload.over_limit,
                 )
-            errors = [f for f in findings if f.is_error and f.code not in _NOT_REJECTED]
+            errors = [f for f in findings if f.is_error and f.code not in ACCEPTED_AT_CREATE]
             if over_limit and not errors:  # the validator names the limit; never keep it
                 errors = [f for f in findings if f.is_error] or [_OVER_LIMIT]
             if errors:

@@ -350,6 +350,7 @@ def _int_setting(node: Node, key: str) -> int | None:
 def chunk(node: Node, elements: list[Element]) -> list[Element]:
     """Merge consecutive elements into CompositeElement chunks of at most ``max_characters``,
     splitting any longer text; by_title starts a chunk at each title, by_page at each page."""
+    _check_chunk_sizes(node)
     max_chars = max(1, _int_setting(node, "max_characters") or DEFAULT_MAX_CHARACTERS)
     soft = min(_int_setting(node, "new_after_n_chars") or max_chars, max_chars)
     overlap = min(max(0, _int_setting(node, "overlap") or 0), max_chars - 1)
@@ -406,6 +407,22 @@ def chunk(node: Node, elements: list[Element]) -> list[Element]:
         length += added
     flush()
     return chunks
+
+
+def _check_chunk_sizes(node: Node) -> None:
+    """Fail the node where the open-source chunker the platform runs raises (finding DK316):
+    the platform accepts such a job, and it fails when it runs."""
+    size = _int_setting(node, "max_characters")
+    if size is None or size <= 0:
+        return  # the chunker's default, or a value refused before the job was made
+    overlap = _int_setting(node, "overlap")
+    if overlap is not None and overlap >= size:
+        raise ValueError(f"overlap ({overlap}) must be less than max_characters ({size})")
+    combine = _int_setting(node, "combine_text_under_n_chars")
+    if combine is not None and combine > size:
+        raise ValueError(
+            f"combine_text_under_n_chars ({combine}) must not exceed max_characters ({size})"
+        )
 
 
 def _split(text: str, max_chars: int, overlap: int) -> Iterator[str]:

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dagkit import atomic, jsontext
-from dagkit.findings import Finding
+from dagkit.findings import ACCEPTED_AT_CREATE, Finding
 from dagkit.multipart import parse_content_type
 from dagkit.nodes import Node
 from dagkit.rules import node_from_dict
@@ -44,8 +44,6 @@ NO_CONNECTORS = (
 )
 _SORT_KEYS = ("id", "name", "created_at", "updated_at")
 _BOOLEANS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
-#: Findings the server does not reject a run for (as for create-job: the file fails in the job).
-_NOT_REJECTED = frozenset({"DK418"})
 
 
 @dataclass(frozen=True)
@@ -308,7 +306,7 @@ class WorkflowsAPI:
                 # a run has no request_data (DK406); everything else is judged as for create-job
                 found = upload.receive(request.body_blocks())
                 errors = [
-                    f for f in found if f.is_error and f.code not in _NOT_REJECTED | {"DK406"}
+                    f for f in found if f.is_error and f.code not in ACCEPTED_AT_CREATE | {"DK406"}
                 ]
                 if errors:
                     raise invalid(*(rejection(f, None) for f in errors))
