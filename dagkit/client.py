@@ -20,7 +20,6 @@ the request checks and these warnings off.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import os
 import re
@@ -32,7 +31,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, TypeAlias, TypeVar
 
-from dagkit import limits, partfiles
+from dagkit import atomic, limits, partfiles
 from dagkit.dag import JobDAG, as_dag
 from dagkit.errors import (
     AmbiguousRequestError,
@@ -1017,22 +1016,14 @@ class JobsClient:
         if directory not in self._swept:  # once per directory: what a killed download left
             self._swept.add(directory)
             partfiles.remove_stale(directory)
-        temp = directory / partfiles.new_name()
-        # O_EXCL: never write through a file (or link) that is already there
-        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-        try:
-            try:
-                fd = os.open(temp, flags, 0o666)
-            except FileNotFoundError:  # first download into this directory
-                directory.mkdir(parents=True, exist_ok=True)
-                fd = os.open(temp, flags, 0o666)
+        try:  # exclusive: never writes through a file (or link) that is already there
+            pending = atomic.create(directory, partfiles.new_name(), binary=True, make_parents=True)
         except OSError as exc:
             raise DagkitError(
                 f"cannot save the download in {directory}: {_os_reason(exc)}"
             ) from None
-        try:
-            with os.fdopen(fd, "wb") as sink:
-                response = self.transport.stream(request, sink)
+        with pending:
+            response = self.transport.stream(request, pending.file)
             if name is None:
                 fallback = f"{file_id}.{node_id}.json" if node_id else f"{file_id}.json"
                 served = _disposition_filename(response.headers.get("content-disposition"))
@@ -1043,15 +1034,11 @@ class JobsClient:
                 raise DagkitError(f"refusing to write the download outside {directory}: {name!r}")
             final = directory / name
             try:
-                os.replace(temp, final)
+                pending.commit(final)
             except OSError as exc:
                 raise DagkitError(
                     f"cannot save the download as {final}: {_os_reason(exc)}"
                 ) from None
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(temp)
-            raise
         return final
 
     # ------------------------------------------------------------------ templates

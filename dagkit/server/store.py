@@ -33,12 +33,12 @@ import shutil
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from dagkit import jsontext
+from dagkit import atomic, jsontext
 from dagkit.errors import DagkitError
 from dagkit.nodes import Node
 
@@ -331,15 +331,9 @@ class Store:
     def write_output(self, job_id: str, node_id: str, file_id: str, elements: Any) -> None:
         """Write one node's elements for one file, atomically (a failed write leaves nothing)."""
         path = self.output_path(job_id, node_id, file_id)
-        tmp = path.with_suffix(".tmp")
-        try:
-            with open(tmp, "w", encoding="utf-8") as f:
-                json.dump(elements, f, ensure_ascii=False, separators=(",", ":"))
-            os.replace(tmp, path)
-        except BaseException:
-            with suppress(OSError):
-                tmp.unlink()
-            raise
+        with atomic.create(path.parent) as pending:
+            json.dump(elements, pending.file, ensure_ascii=False, separators=(",", ":"))
+            pending.commit(path)
 
     def read_output_bytes(self, job_id: str, node_id: str, file_id: str) -> bytes | None:
         try:
