@@ -38,11 +38,12 @@ from dagkit.errors import (
     APIError,
     DagError,
     DagkitError,
+    DagkitValueError,
+    JobWaitTimeout,
     NotFoundError,
     OutputsFailed,
     ResponseError,
     ValidationFailed,
-    WaitTimeout,
 )
 from dagkit.findings import Finding, finding, has_errors
 from dagkit.multipart import FileSpec, MultipartEncoder, quote_param
@@ -389,10 +390,6 @@ def _node(data: dict[str, Any]) -> Node | None:
     )
 
 
-class JobWaitTimeout(WaitTimeout):
-    """:meth:`JobsClient.wait` gave up; ``job`` is the last state it saw."""
-
-
 @dataclass
 class Outputs:
     """What :meth:`JobsClient.save_outputs` did with each input file of a finished job, by
@@ -498,7 +495,7 @@ _UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012
 def _path_segment(value: str, what: str) -> str:
     """``value`` percent-encoded as one URL path segment (an id can never add a path level)."""
     if not isinstance(value, str) or value in ("", ".", ".."):
-        raise DagkitError(f"{what} must be a non-empty string, not {value!r}")
+        raise DagkitValueError(f"{what} must be a non-empty string, not {value!r}")
     return "".join(c if c in _UNRESERVED else "".join(f"%{b:02X}" for b in _utf8(c)) for c in value)
 
 
@@ -555,7 +552,7 @@ class JobsClient:
                 **given, allow_insecure_key=allow_insecure_key, sleep=sleep, clock=clock
             )
         elif any(v is not None for v in options.values()):
-            raise DagkitError("give either a transport or its options (url, api_key, ...)")
+            raise DagkitValueError("give either a transport or its options (url, api_key, ...)")
         self.transport = transport
         self.validate = validate
         self.max_file_size = max_file_size
@@ -1031,7 +1028,9 @@ class JobsClient:
             if taken is not None:
                 name = _unique(name, taken)
             if not _plain_name(name):
-                raise DagkitError(f"refusing to write the download outside {directory}: {name!r}")
+                raise DagkitValueError(
+                    f"refusing to write the download outside {directory}: {name!r}"
+                )
             final = directory / name
             try:
                 pending.commit(final)
@@ -1102,7 +1101,7 @@ _ANY_INDEX = re.compile(r"/\d+(?=/|$)")
 
 def _specs(files: Sequence[FileArg]) -> list[FileSpec]:
     if isinstance(files, str | bytes | os.PathLike):
-        raise DagkitError("files must be a list of paths, not a single path")
+        raise DagkitValueError("files must be a list of paths, not a single path")
     return [f if isinstance(f, FileSpec) else FileSpec(os.fspath(f)) for f in files]
 
 

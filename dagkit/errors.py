@@ -1,18 +1,27 @@
 """The exceptions dagkit raises, as one tree under :class:`DagkitError`.
 
+Every public exception class is defined here (the modules that raise them re-export theirs);
+``tests/test_errors.py`` checks that this drawing is the real class hierarchy. A class in
+parentheses is a second base: catch ``ValueError`` for every bad argument or bad input.
+
 ::
 
     DagkitError
-    ├── NodeSettingsError (ValueError)      a node constructor got an unknown or ill-typed setting
-    ├── DagError (ValueError)               a DAG cannot be built or planned into jobs
-    ├── SourceError (ValueError)            a DAG source (file, ``path.py:attr``) cannot be loaded
-    ├── RequestDataError (ValueError)       request_data text cannot be parsed into a DAG
+    ├── DagkitValueError (ValueError)       a bad argument or bad input: a value dagkit cannot use
+    │   ├── NodeSettingsError               a node constructor got an unknown or ill-typed setting
+    │   ├── DagError                        a DAG cannot be built or planned into jobs
+    │   ├── SourceError                     a DAG source (file, ``path.py:attr``) cannot be loaded
+    │   ├── RequestDataError                request_data text cannot be parsed into a DAG
+    │   ├── MultipartError                  a multipart body cannot be encoded or parsed
+    │   ├── FramingError                    bytes that do not frame an HTTP message
+    │   ├── InputPathError                  a path given to validate names nothing
+    │   └── BatchInputError                 a batch input names nothing
     ├── SchemaError                         a packaged schema or an OpenAPI document is unusable
-    ├── MultipartError (ValueError)         a multipart body cannot be encoded or parsed
     ├── ValidationFailed                    checks found errors; carries the findings
     ├── TransportError                      the request failed; says whether it reached the server
     │   ├── ConnectError                    nothing reached the server (refused, DNS, TLS handshake)
     │   ├── RemoteProtocolError             the server sent something that is not HTTP
+    │   ├── AnswerTooLargeError             a JSON answer longer than the client reads
     │   ├── TimeoutError                    no answer in time
     │   └── AmbiguousRequestError           a non-idempotent request may have been acted on
     ├── APIError                            the server answered with an error status
@@ -22,9 +31,18 @@
     │   └── ServerError                     5xx
     ├── ResponseError                       a 2xx answer that is not what the spec promises
     ├── WaitTimeout                         a wait you bounded (``--wait-timeout``) ran out
-    └── OutputsFailed                       a finished job has input files with no output
+    │   └── JobWaitTimeout                  waiting for a job gave up; carries its last state
+    ├── OutputsFailed                       a finished job has input files with no output
+    ├── UsageError                          the command line cannot work as given
+    ├── JournalError                        a batch journal cannot be used
+    │   └── ConfigDriftError                the out dir holds a batch of another DAG
+    ├── BatchAborted                        the batch cannot go on; the same command resumes it
+    ├── DataDirError                        the server's data directory cannot be used
+    └── StartupError                        the server cannot start
 
-Messages never contain the API key: transports redact it before raising.
+Every error has ``findings`` (empty unless it carries some) and :meth:`DagkitError.to_dict`,
+the JSON form the CLI prints. Messages never contain the API key: transports redact it
+before raising.
 
 Every command exits with one of the :class:`ExitCode` values; :func:`exit_code` maps each error
 above to its code, so the contract is written here once.
@@ -54,18 +72,36 @@ class ExitCode(IntEnum):
 
 
 class DagkitError(Exception):
-    """Base of every error dagkit raises on purpose."""
+    """Base of every error dagkit raises on purpose.
+
+    ``findings`` are the findings behind it (empty unless the error carries some).
+    """
+
+    findings: Sequence[Finding] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """The error as JSON: its type, message, notes, findings and the fields of its kind."""
+        return {
+            "type": type(self).__name__,
+            "message": str(self),
+            "notes": list(getattr(self, "__notes__", ())),
+            "findings": [f.to_dict() for f in self.findings],
+        }
 
 
-class NodeSettingsError(DagkitError, ValueError):
+class DagkitValueError(DagkitError, ValueError):
+    """A bad argument or bad input: a value dagkit cannot use (a ``ValueError``)."""
+
+
+class NodeSettingsError(DagkitValueError):
     """A node constructor was given a setting it does not know, or of the wrong type."""
 
 
-class DagError(DagkitError, ValueError):
+class DagError(DagkitValueError):
     """A DAG cannot be built (bad edge) or planned into jobs (merging branches)."""
 
 
-class SourceError(DagkitError, ValueError):
+class SourceError(DagkitValueError):
     """A DAG source cannot be loaded: missing file, bad ``path.py:attr``, wrong object.
 
     ``missing`` is True when the source names nothing (no such file or attribute): the
@@ -78,7 +114,7 @@ class SourceError(DagkitError, ValueError):
         self.missing = missing
 
 
-class RequestDataError(DagkitError, ValueError):
+class RequestDataError(DagkitValueError):
     """request_data text that cannot be turned into a DAG; ``findings`` says where and why."""
 
     def __init__(self, message: str, findings: Sequence[Finding] = ()) -> None:
@@ -90,8 +126,20 @@ class SchemaError(DagkitError):
     """A packaged schema or a given OpenAPI document cannot be loaded or used."""
 
 
-class MultipartError(DagkitError, ValueError):
+class MultipartError(DagkitValueError):
     """A multipart body cannot be encoded (bad field) or parsed (broken framing)."""
+
+
+class FramingError(DagkitValueError):
+    """The bytes do not frame an HTTP message: the message says what is wrong, and where."""
+
+
+class InputPathError(DagkitValueError):
+    """A path given to validate names nothing: no such file, or a pattern matching nothing."""
+
+
+class BatchInputError(DagkitValueError):
+    """An input names nothing: no such file or directory, or a pattern that matches nothing."""
 
 
 class ValidationFailed(DagkitError):
@@ -115,6 +163,9 @@ class TransportError(DagkitError):
         super().__init__(message)
         if reached_server is not None:
             self.reached_server = reached_server
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**super().to_dict(), "reached_server": self.reached_server}
 
 
 class ConnectError(TransportError):
@@ -167,6 +218,9 @@ class APIError(DagkitError):
         self.request_id = request_id
         self.findings = list(findings)
 
+    def to_dict(self) -> dict[str, Any]:
+        return {**super().to_dict(), "status": self.status, "request_id": self.request_id}
+
 
 class AuthenticationError(APIError):
     """401 or 403: the API key is missing or not accepted."""
@@ -205,6 +259,9 @@ class WaitTimeout(DagkitError):
         super().__init__(message)
         self.job = job
 
+    def to_dict(self) -> dict[str, Any]:
+        return {**super().to_dict(), "job": self.job.to_dict()}
+
 
 class OutputsFailed(DagkitError):
     """A finished job has input files with no output. Every output there was is saved
@@ -217,10 +274,44 @@ class OutputsFailed(DagkitError):
         self.saved = list(saved)
         self.failed = list(failed)
 
+    def to_dict(self) -> dict[str, Any]:
+        failed = [{"document": f.document, "error": f.error} for f in self.failed]
+        return {**super().to_dict(), "saved": [str(p) for p in self.saved], "failed_files": failed}
+
+
+class JobWaitTimeout(WaitTimeout):
+    """:meth:`JobsClient.wait` gave up; ``job`` is the last state it saw."""
+
 
 class UsageError(DagkitError):
     """The command line cannot work as given (no API key, an unwritable output folder),
     found before anything is sent."""
+
+
+class JournalError(DagkitError):
+    """The journal cannot be used: locked by another batch, unreadable, or for another DAG."""
+
+
+class ConfigDriftError(JournalError):
+    """The out dir holds a batch of another DAG: its outputs would mix two pipelines."""
+
+
+class BatchAborted(DagkitError):
+    """The batch cannot go on (a request the server refuses for every file, a key it rejects);
+    the journal is consistent and the same command resumes once the cause is fixed.
+    ``findings`` are the refused request's, if it had any."""
+
+    def __init__(self, message: str, findings: Sequence[Finding] = ()) -> None:
+        super().__init__(message)
+        self.findings = list(findings)
+
+
+class DataDirError(DagkitError):
+    """The data directory cannot be used: not writable, a broken database, or in use."""
+
+
+class StartupError(DagkitError):
+    """The server cannot start: its data directory or its address cannot be used."""
 
 
 def exit_code(exc: BaseException) -> ExitCode:

@@ -16,6 +16,8 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import Protocol
 
+from dagkit.errors import FramingError
+
 __all__ = [
     "BlockReader",
     "FramingError",
@@ -35,10 +37,6 @@ _BLOCK = 1 << 20
 _HEX = frozenset(b"0123456789abcdefABCDEF")
 #: A chunk-size line of the usual form, for the fast path (the slow one judges the rest).
 _SIZE_LINE = re.compile(rb"[ \t]*([0-9A-Fa-f]{1,16})[ \t]*(?:;[^\r\n]{0,4000})?\r?\n")
-
-
-class FramingError(ValueError):
-    """The bytes do not frame an HTTP message: the message says what is wrong, and where."""
 
 
 class LineReader(Protocol):

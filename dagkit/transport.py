@@ -44,6 +44,7 @@ from dagkit.errors import (
     AuthenticationError,
     ConnectError,
     DagkitError,
+    DagkitValueError,
     NotFoundError,
     RateLimitError,
     RemoteProtocolError,
@@ -259,11 +260,11 @@ class RetryPolicy:
 
     def __post_init__(self) -> None:
         if self.max_attempts < 1:
-            raise DagkitError(f"max_attempts must be at least 1, not {self.max_attempts}")
+            raise DagkitValueError(f"max_attempts must be at least 1, not {self.max_attempts}")
         for name in ("total_budget", "backoff_initial", "backoff_max"):
             value = getattr(self, name)
             if not value >= 0:  # also rejects NaN
-                raise DagkitError(f"{name} must be a number of seconds >= 0, not {value!r}")
+                raise DagkitValueError(f"{name} must be a number of seconds >= 0, not {value!r}")
 
     def backoff(self, failures: int) -> float:
         """Seconds to wait after the ``failures``-th failed attempt (1 for the first)."""
@@ -283,22 +284,22 @@ def normalize_base_url(url: str) -> str:
     text = url.strip()
     example = "for example https://platform.unstructuredapp.io"
     if "://" not in text:
-        raise DagkitError(f"the API URL must start with https:// or http:// ({example})")
+        raise DagkitValueError(f"the API URL must start with https:// or http:// ({example})")
     parts = urllib.parse.urlsplit(text)
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https"):
-        raise DagkitError(f"the API URL must use https or http, not {scheme!r} ({example})")
+        raise DagkitValueError(f"the API URL must use https or http, not {scheme!r} ({example})")
     if parts.username is not None or parts.password is not None:
-        raise DagkitError(
+        raise DagkitValueError(
             f"the API URL must not contain credentials; put the key in {ENV_KEY} instead"
         )
     try:
         port = parts.port
     except ValueError:
-        raise DagkitError(f"the API URL has an invalid port ({example})") from None
+        raise DagkitValueError(f"the API URL has an invalid port ({example})") from None
     host = parts.hostname or ""
     if not host:
-        raise DagkitError(f"the API URL has no host name ({example})")
+        raise DagkitValueError(f"the API URL has no host name ({example})")
     path = re.sub("/+", "/", parts.path).rstrip("/")
     if not path.endswith(API_PREFIX):
         path += API_PREFIX
@@ -418,11 +419,11 @@ class _Target:
         parts = urllib.parse.urlsplit(url)
         scheme = parts.scheme.lower()
         if scheme not in ("http", "https") or not parts.hostname:
-            raise DagkitError(f"cannot send a request to {url!r}: not an http(s) URL")
+            raise DagkitValueError(f"cannot send a request to {url!r}: not an http(s) URL")
         try:
             port = parts.port or (443 if scheme == "https" else 80)
         except ValueError:
-            raise DagkitError(f"cannot send a request to {url!r}: invalid port") from None
+            raise DagkitValueError(f"cannot send a request to {url!r}: invalid port") from None
         path = parts.path or "/"
         if parts.query:
             path += "?" + parts.query
@@ -594,7 +595,7 @@ class Transport:
             bool(self._api_key) and scheme == "http" and not allow_insecure_key
         )
         if self._key_needs_loopback and not is_loopback(host):
-            raise DagkitError(
+            raise DagkitValueError(
                 f"refusing to send the API key over plain http to {host}: anyone on the network "
                 f"could read it. Use an https:// URL, or pass allow_insecure_key=True "
                 f"(--allow-insecure-key) if this network is trusted."
@@ -1132,7 +1133,7 @@ class Transport:
         }
         for name, value in request.headers.items():
             if not _HEADER_NAME.fullmatch(name):
-                raise DagkitError(f"invalid HTTP header name {name!r}")
+                raise DagkitValueError(f"invalid HTTP header name {name!r}")
             if name.lower() not in owned:
                 headers[name.lower()] = (name, value)
         length = request.content_length
@@ -1145,11 +1146,13 @@ class Transport:
             headers[API_KEY_HEADER] = (API_KEY_HEADER, REDACTED if redact else self._api_key)
         for name, value in headers.values():
             if "\r" in value or "\n" in value or not value.isprintable():
-                raise DagkitError(f"the value of HTTP header {name} contains control characters")
+                raise DagkitValueError(
+                    f"the value of HTTP header {name} contains control characters"
+                )
             try:
                 value.encode("latin-1")
             except UnicodeEncodeError:
-                raise DagkitError(
+                raise DagkitValueError(
                     f"the value of HTTP header {name} has characters HTTP cannot carry"
                 ) from None
         return list(headers.values())
@@ -1166,7 +1169,7 @@ class Transport:
             url = "http://" + url
         parts = urllib.parse.urlsplit(url)
         if parts.scheme.lower() != "http" or not parts.hostname:
-            raise DagkitError(
+            raise DagkitValueError(
                 f"unsupported proxy for {target.scheme} ({parts.scheme}://{parts.hostname}): "
                 f"dagkit supports http:// proxies only"
             )
@@ -1180,7 +1183,9 @@ class Transport:
         try:
             port = parts.port or 80
         except ValueError:
-            raise DagkitError(f"the proxy URL for {target.scheme} has an invalid port") from None
+            raise DagkitValueError(
+                f"the proxy URL for {target.scheme} has an invalid port"
+            ) from None
         return _Proxy(parts.hostname, port, authorization)
 
     def _tls_context(self) -> ssl.SSLContext:
@@ -1236,7 +1241,7 @@ def _send_body(sock: socket.socket, body: bytes | Body) -> None:
         sent += len(piece)
         if sent > expected:
             # Stop before the excess: the server then holds an incomplete body, not a wrong one.
-            raise DagkitError(
+            raise DagkitValueError(
                 f"the request body is longer than its declared {expected} bytes; nothing "
                 f"was completed (did a file grow while it was being sent?)"
             )
@@ -1253,7 +1258,7 @@ def _send_body(sock: socket.socket, body: bytes | Body) -> None:
     if pending:
         sock.sendall(pending)
     if sent != expected:
-        raise DagkitError(
+        raise DagkitValueError(
             f"the request body ended after {sent} of its declared {expected} bytes; nothing "
             f"was completed (did a file shrink while it was being sent?)"
         )
@@ -1265,7 +1270,7 @@ def answer_limit(environ: Mapping[str, str]) -> int:
     if not text:
         return limits.MAX_ANSWER_BYTES
     if not (text.isascii() and text.isdigit() and int(text) > 0):
-        raise DagkitError(
+        raise DagkitValueError(
             f"{limits.ENV_MAX_ANSWER_BYTES}={text[:40]!r} is not a number of bytes; "
             f"unset it for the default ({limits.MAX_ANSWER_BYTES:,})"
         )
@@ -1381,7 +1386,7 @@ def _clean_key(api_key: str | None) -> str | None:
     if not key:
         return None
     if not _KEY_CHARS.fullmatch(key):
-        raise DagkitError(
+        raise DagkitValueError(
             "the API key contains spaces or characters that cannot be sent in an HTTP header; "
             f"copy it again into {ENV_KEY}"
         )
@@ -1393,7 +1398,7 @@ def _clean_timeout(timeout: float | tuple[float, float]) -> tuple[float, float]:
     if len(pair) != 2 or not all(
         isinstance(t, int | float) and not isinstance(t, bool) and t > 0 for t in pair
     ):
-        raise DagkitError(
+        raise DagkitValueError(
             f"timeout must be seconds > 0, or a (connect, read) pair of them, not {timeout!r}"
         )
     return (float(pair[0]), float(pair[1]))

@@ -29,18 +29,23 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dagkit import limits
-from dagkit.batch.inputs import BatchInputError, InputFile, find_inputs, skip_reason
-from dagkit.batch.journal import JOURNAL_NAME, Journal, JournalError
+from dagkit.batch.inputs import InputFile, find_inputs, skip_reason
+from dagkit.batch.journal import JOURNAL_NAME, Journal
 from dagkit.batch.report import REPORT_NAME, BatchReport, FileResult, JobResult
 from dagkit.batch.runner import (
-    BatchAborted,
     Progress,
     Runner,
     Settings,
     group_files,
     output_path,
 )
-from dagkit.errors import SourceError
+from dagkit.errors import (
+    BatchAborted,
+    BatchInputError,
+    ConfigDriftError,
+    JournalError,
+    SourceError,
+)
 
 if TYPE_CHECKING:
     from dagkit.client import JobsClient
@@ -70,10 +75,6 @@ __all__ = [
 
 #: Bytes of files per job unless told: ten files at the per-file limit.
 DEFAULT_MAX_JOB_BYTES = limits.MAX_FILES_PER_JOB * limits.MAX_FILE_SIZE
-
-
-class ConfigDriftError(JournalError):
-    """The out dir holds a batch of another DAG: its outputs would mix two pipelines."""
 
 
 def run(

@@ -21,13 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dagkit import limits
-from dagkit.errors import DagkitError
+from dagkit.errors import BatchInputError as BatchInputError  # re-exported: its old home
 
 _WILDCARDS = frozenset("*?[")
-
-
-class BatchInputError(DagkitError, ValueError):
-    """An input names nothing: no such file or directory, or a pattern that matches nothing."""
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import IO
 
 from dagkit.batch.inputs import InputFile
-from dagkit.errors import DagkitError
+from dagkit.errors import JournalError as JournalError  # re-exported: its old home
 
 #: The journal's file name inside the out dir.
 JOURNAL_NAME = ".dagkit-batch.sqlite3"
@@ -79,10 +79,6 @@ CREATE TABLE IF NOT EXISTS job_files (
 _UPGRADES: dict[int, tuple[str, ...]] = {
     1: ("ALTER TABLE jobs ADD COLUMN server_after REAL",),
 }
-
-
-class JournalError(DagkitError):
-    """The journal cannot be used: locked by another batch, unreadable, or for another DAG."""
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from dagkit.errors import (
     AmbiguousRequestError,
     APIError,
     AuthenticationError,
+    BatchAborted,
     DagkitError,
     NotFoundError,
     RateLimitError,
@@ -36,7 +37,6 @@ from dagkit.errors import (
     TransportError,
     ValidationFailed,
 )
-from dagkit.findings import Finding
 
 #: Errors worth waiting out: the network or the server is having a bad moment.
 _TRANSIENT = (TransportError, ServerError, RateLimitError, ResponseError)
@@ -107,16 +107,6 @@ class _Tally:
     def move(self, source: str, target: str, count: int = 1) -> None:
         self.files[source] = self.files.get(source, 0) - count
         self.files[target] = self.files.get(target, 0) + count
-
-
-class BatchAborted(DagkitError):
-    """The batch cannot go on (a request the server refuses for every file, a key it rejects);
-    the journal is consistent and the same command resumes once the cause is fixed.
-    ``findings`` are the refused request's, if it had any."""
-
-    def __init__(self, message: str, findings: Sequence[Finding] = ()) -> None:
-        super().__init__(message)
-        self.findings = list(findings)
 
 
 def group_files(

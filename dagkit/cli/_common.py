@@ -26,7 +26,6 @@ from dagkit.errors import (
     OutputsFailed,
     TransportError,
     UsageError,
-    WaitTimeout,
 )
 from dagkit.errors import exit_code as exit_code
 from dagkit.redact import REDACTED, register
@@ -162,29 +161,15 @@ def fail(opts: ClientOptions, exc: DagkitError, code: int, note: str = "") -> No
 def show_error(exc: BaseException, *, as_json: bool, code: int, note: str = "") -> None:
     """``exc`` as ``error:``/``note:`` lines on stderr (its findings first), or with
     ``as_json`` as ``{"error": {...}}`` on stdout."""
-    findings: list[Finding] = list(getattr(exc, "findings", []) or [])
+    findings = list(exc.findings) if isinstance(exc, DagkitError) else []
     notes = [*getattr(exc, "__notes__", []), *([note] if note else [])]
     message = exc.format_message() if isinstance(exc, click.ClickException) else str(exc)
     if isinstance(exc, KeyboardInterrupt):
         message = "interrupted"
     if as_json:
-        error: dict[str, Any] = {
-            "type": type(exc).__name__,
-            "message": message,
-            "notes": notes,
-            "exit_code": int(code),
-            "findings": [f.to_dict() for f in findings],
-        }
-        if isinstance(exc, APIError):
-            error["status"] = exc.status
-            error["request_id"] = exc.request_id
-        if isinstance(exc, TransportError):
-            error["reached_server"] = exc.reached_server
-        if isinstance(exc, WaitTimeout):
-            error["job"] = exc.job.to_dict()
-        if isinstance(exc, OutputsFailed):
-            error["saved"] = [str(p) for p in exc.saved]
-            error["failed_files"] = [{"document": f.document, "error": f.error} for f in exc.failed]
+        details = exc.to_dict() if isinstance(exc, DagkitError) else {"type": type(exc).__name__}
+        error = {**details, "message": message, "notes": notes, "exit_code": int(code)}
+        error.setdefault("findings", [])
         click.echo(json.dumps({"error": error}, indent=2, ensure_ascii=False))
         return
     print_findings(findings)

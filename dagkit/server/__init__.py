@@ -21,18 +21,14 @@ from types import TracebackType
 from typing import Any
 
 from dagkit import limits
-from dagkit.errors import DagkitError
+from dagkit.errors import DataDirError, StartupError
 from dagkit.server.app import OPERATIONS, Handler, JobsAPI, ServerConfig
 from dagkit.server.connections import BUSY_ANSWER, Connections
 from dagkit.server.engine import ClockSpec, Engine, step_seconds
 from dagkit.server.faults import Faults
-from dagkit.server.store import DataDirError, Store
+from dagkit.server.store import Store
 
 __all__ = ["RunningServer", "ServerConfig", "StartupError", "run_server", "serve_in_thread"]
-
-
-class StartupError(DagkitError):
-    """The server cannot start: its data directory or its address cannot be used."""
 
 
 DEFAULT_PORT = 8765

@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from dagkit import atomic, jsontext
-from dagkit.errors import DagkitError
+from dagkit.errors import DataDirError as DataDirError  # re-exported: its old home
 from dagkit.nodes import Node
 
 DATABASE = "dagkit-server.sqlite3"
@@ -87,10 +87,6 @@ CREATE TABLE IF NOT EXISTS files (
     PRIMARY KEY (job_id, idx)
 );
 """
-
-
-class DataDirError(DagkitError):
-    """The data directory cannot be used: not writable, a broken database, or in use."""
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import IO, Any, Literal
 
 from dagkit import limits
-from dagkit.errors import DagkitError
+from dagkit.errors import InputPathError as InputPathError  # re-exported: its old home
 from dagkit.findings import Finding, cap_findings, finding, has_errors
 
 Kind = Literal["request-data", "body", "http", "response", "workflow"]
@@ -43,10 +43,6 @@ _DELIMITER_LINE = re.compile(rb"(?m)^--([^\r\n]*?)[ \t]*\r?$")
 #: Below this many files a process pool costs more than it saves: it takes ~35 ms to start and
 #: a file ~0.1 ms to check (see the README's figures).
 POOL_THRESHOLD = 2000
-
-
-class InputPathError(DagkitError, ValueError):
-    """A path given to validate names nothing: no such file, or a pattern matching nothing."""
 
 
 @dataclass(frozen=True)
