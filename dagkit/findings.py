@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from dagkit import pointers
 from dagkit.limits import MAX_FINDINGS
 
 Severity = Literal["error", "warning"]
@@ -311,9 +312,7 @@ def has_errors(findings: Iterable[Finding]) -> bool:
 
 def pointer_join(base: str, *tokens: str | int) -> str:
     """Extend an RFC 6901 JSON Pointer, escaping ``~`` and ``/`` in each token."""
-    for token in tokens:
-        base += "/" + str(token).replace("~", "~0").replace("/", "~1")
-    return base
+    return pointers.join(base, *tokens)
 
 
 # -- capping ------------------------------------------------------------------------------------

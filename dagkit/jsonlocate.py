@@ -16,6 +16,7 @@ import json
 import re
 from typing import Any
 
+from dagkit import pointers
 from dagkit.findings import Finding, finding, more_findings, pointer_join
 from dagkit.limits import MAX_FINDINGS
 
@@ -160,8 +161,7 @@ class Locator:
         key_start: int | None = None
         if not pointer:
             return node, None
-        for raw in pointer[1:].split("/"):
-            token = raw.replace("~1", "/").replace("~0", "~")
+        for token in pointers.split(pointer):
             if not isinstance(node, _Node):
                 break
             while True:

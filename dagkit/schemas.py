@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from dagkit import pointers
 from dagkit.errors import SchemaError
 
 if TYPE_CHECKING:
@@ -295,8 +296,8 @@ def _resolve_pointer(document: Any, pointer: str, where: str) -> Any:
     if not pointer.startswith("/"):
         raise SchemaError(f"{where}: only JSON Pointer fragments are supported")
     node = document
-    for token in pointer[1:].split("/"):
-        node = _step(node, token.replace("~1", "/").replace("~0", "~"), where)
+    for token in pointers.split(pointer):
+        node = _step(node, token, where)
     return node
 
 
@@ -514,16 +515,12 @@ def _rewrite_refs(node: Any, target: Callable[[str, str], str], names: bool = Fa
             copy[key] = _rewrite_refs(value, target)
         elif key == "$ref" and isinstance(value, str) and value.startswith(_COMPONENT_REF):
             name, _, rest = value[len(_COMPONENT_REF) :].partition("/")
-            copy[key] = target(_unescape(name), "/" + rest if rest else "")
+            copy[key] = target(pointers.unescape(name), "/" + rest if rest else "")
         elif key in _DATA_KEYWORDS:
             copy[key] = value
         else:
             copy[key] = _rewrite_refs(value, target, key in _NAME_MAPS)
     return copy
-
-
-def _unescape(token: str) -> str:
-    return token.replace("~1", "/").replace("~0", "~")
 
 
 # --- generating component schemas from an OpenAPI document ---------------------------------------
@@ -599,7 +596,7 @@ def _follow(spec: Mapping[str, Any], ref: str, used: set[str]) -> Any:
         return None  # external references are left as they are
     if ref.startswith(_COMPONENT_REF):
         # The whole component becomes a file, so walk all of it, not only the part referenced.
-        name = _unescape(ref[len(_COMPONENT_REF) :].partition("/")[0])
+        name = pointers.unescape(ref[len(_COMPONENT_REF) :].partition("/")[0])
         schemas = _component_schemas(spec)
         if name not in schemas:
             raise SchemaError(
@@ -819,7 +816,7 @@ def _refs(node: Any, pointer: str = "", names: bool = False) -> Iterator[tuple[s
             yield from _refs(item, f"{pointer}/{index}")
     elif isinstance(node, dict):
         for key, value in node.items():
-            where = f"{pointer}/{key.replace('~', '~0').replace('/', '~1')}"
+            where = pointers.join(pointer, key)
             if names:
                 yield from _refs(value, where)
             elif key == "$ref" and isinstance(value, str):

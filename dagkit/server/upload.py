@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from dagkit import jsontext
+from dagkit import jsontext, pointers
 from dagkit.findings import Finding, finding
 from dagkit.multipart import PartData, PartEnd, PartStart
 from dagkit.validate.body import MAX_REQUEST_DATA_BYTES, BodyChecker
@@ -237,8 +237,7 @@ def pointer_tokens(pointer: str, text: str | None) -> list[str | int]:
         return []
     doc = _parsed(text) if text else None
     tokens: list[str | int] = []
-    for raw in pointer.split("/")[1:]:
-        token = raw.replace("~1", "/").replace("~0", "~")
+    for token in pointers.split(pointer):
         if isinstance(doc, list) and token.isdigit():
             tokens.append(int(token))
             doc = doc[int(token)] if int(token) < len(doc) else None

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from dagkit import jsonlocate, schemacheck, schemas
+from dagkit import jsonlocate, pointers, schemacheck, schemas
 from dagkit.errors import SchemaError
 from dagkit.findings import (
     MORE_FINDINGS,
@@ -385,8 +385,7 @@ def _as_response_finding(f: Finding, doc: Any) -> Finding:
 def _label(pointer: str) -> str:
     """``output_node_files[0].node_id`` for ``/output_node_files/0/node_id``."""
     out = ""
-    for token in pointer[1:].split("/") if pointer else []:
-        token = token.replace("~1", "/").replace("~0", "~")
+    for token in pointers.split(pointer):
         if token.isdigit():
             out += f"[{token}]"
         else:
@@ -403,8 +402,7 @@ def _at(doc: Any, pointer: str) -> Any:
     """The value at an RFC 6901 pointer, or None when there is none."""
     if not pointer:
         return doc
-    for token in pointer[1:].split("/"):
-        token = token.replace("~1", "/").replace("~0", "~")
+    for token in pointers.split(pointer):
         if isinstance(doc, dict):
             doc = doc.get(token)
         elif isinstance(doc, list) and token.isdigit() and int(token) < len(doc):
