@@ -49,6 +49,7 @@ from dagkit.findings import Finding, finding, has_errors
 from dagkit.multipart import FileSpec, MultipartEncoder, quote_param
 from dagkit.nodes import Node
 from dagkit.redact import protected_logger
+from dagkit.retry import Backoff
 from dagkit.serialize import TemplateJob, plan_request_data, to_request_data
 from dagkit.servertime import ServerClock
 from dagkit.transport import (
@@ -820,6 +821,7 @@ class JobsClient:
         """
         job_id = _job_id(job)
         deadline = None if timeout is None else self._clock() + timeout
+        polls = Backoff(poll_initial, poll_max, factor=1.5)
         pause = max(poll_initial, 0.0)
         last_status: str | None = None
         while True:
@@ -840,7 +842,7 @@ class JobsClient:
                 self._sleep(min(pause, remaining))
             else:
                 self._sleep(pause)
-            pause = min(max(pause * 1.5, poll_initial), poll_max)
+            pause = polls.grow(pause)
 
     def job_details(self, job: JobInfo | str) -> JobDetails:
         return self._get(

@@ -24,7 +24,6 @@ import ipaddress
 import json
 import logging
 import os
-import random
 import re
 import shlex
 import socket
@@ -60,6 +59,7 @@ from dagkit.redact import (
     register,
     register_proxy_url,
 )
+from dagkit.retry import Backoff, Stop, StopReason
 
 __all__ = [
     "API_KEY_HEADER",
@@ -268,8 +268,28 @@ class RetryPolicy:
 
     def backoff(self, failures: int) -> float:
         """Seconds to wait after the ``failures``-th failed attempt (1 for the first)."""
-        cap = min(self.backoff_max, self.backoff_initial * 2.0 ** min(max(failures - 1, 0), 1023))
-        return random.uniform(0.0, cap) if self.jitter else cap
+        return Backoff(self.backoff_initial, self.backoff_max, jitter=self.jitter).delay(failures)
+
+    def decide(
+        self, attempt: int, *, retryable: bool, retry_after: float | None, remaining: float
+    ) -> float | Stop:
+        """After the ``attempt``-th send failed: the seconds to wait before the next, or why
+        there is none. ``remaining`` is what is left of the budget."""
+        if not retryable:
+            return Stop(StopReason.NOT_RETRYABLE, attempt)
+        if attempt >= self.max_attempts:
+            return Stop(StopReason.OUT_OF_ATTEMPTS, attempt)
+        wait = retry_after if retry_after is not None else self.backoff(attempt)
+        if wait > remaining:
+            return Stop(
+                StopReason.OUT_OF_BUDGET,
+                attempt,
+                wait=wait,
+                remaining=remaining,
+                budget=self.total_budget,
+                asked=retry_after is not None,
+            )
+        return wait
 
 
 # --------------------------------------------------------------------------- small helpers
@@ -781,28 +801,26 @@ class Transport:
         retry_after: float | None,
         outcome: str,
         retryable: bool,
-    ) -> str | None:
-        """Sleep before the next attempt and return None, or return why there is none ("" if
-        the failure is simply not retryable)."""
+    ) -> Stop | None:
+        """Sleep before the next attempt and return None, or return why there is none."""
         where = f"{request.method} {request.url} -> {outcome} (attempt {attempt}/"
         where += f"{self.retry.max_attempts})"
-        if not retryable:
-            self._log(logging.DEBUG, f"{where}; not retried")
-            return ""
-        if attempt >= self.retry.max_attempts:
-            self._log(logging.INFO, f"{where}; giving up")
-            return f"Gave up after {_attempts(attempt)}."
-        wait = retry_after if retry_after is not None else self.retry.backoff(attempt)
         remaining = max(0.0, deadline - self._clock())
-        if wait > remaining:
-            self._log(logging.INFO, f"{where}; next wait {wait:.2f} s exceeds the budget")
-            asked = "the server asked to wait" if retry_after is not None else "the next wait is"
-            return (
-                f"Gave up after {_attempts(attempt)}: {asked} {wait:.1f} s, more than the "
-                f"{remaining:.1f} s left of the {self.retry.total_budget:g} s retry budget."
-            )
-        self._log(logging.INFO, f"{where}; retrying in {wait:.2f} s")
-        self._sleep(wait)
+        decision = self.retry.decide(
+            attempt, retryable=retryable, retry_after=retry_after, remaining=remaining
+        )
+        if isinstance(decision, Stop):
+            if decision.reason is StopReason.NOT_RETRYABLE:
+                self._log(logging.DEBUG, f"{where}; not retried")
+            elif decision.reason is StopReason.OUT_OF_ATTEMPTS:
+                self._log(logging.INFO, f"{where}; giving up")
+            else:
+                self._log(
+                    logging.INFO, f"{where}; next wait {decision.wait:.2f} s exceeds the budget"
+                )
+            return decision
+        self._log(logging.INFO, f"{where}; retrying in {decision:.2f} s")
+        self._sleep(decision)
         return None
 
     def _redirected(self, request: Request, response: Response, started: datetime) -> Request:
@@ -1049,10 +1067,10 @@ class Transport:
     # ---------------------------------------------------------------- failures
 
     def _raise_failure(
-        self, request: Request, failure: _Failed, stop: str, started: datetime
+        self, request: Request, failure: _Failed, stop: Stop, started: datetime
     ) -> NoReturn:
         error, cause = failure.error, failure.__cause__
-        note = f" {stop}" if stop else ""
+        note = f" {stop}" if str(stop) else ""
         if not request.is_idempotent and error.reached_server:
             raise AmbiguousRequestError(
                 f"{error}{note} {ambiguous_advice(started)}", reached_server=True
@@ -1064,7 +1082,7 @@ class Transport:
         request: Request,
         response: Response,
         retry_after: float | None,
-        stop: str,
+        stop: Stop,
         started: datetime,
     ) -> NoReturn:
         status = response.status
@@ -1073,7 +1091,7 @@ class Transport:
         rid = f" (request id {response.request_id})" if response.request_id else ""
         head = f"{request.method} {request.url} failed with {status} {response.reason}".rstrip()
         head += f": {summary}" if summary else ""
-        note = f" {stop}" if stop else ""
+        note = f" {stop}" if str(stop) else ""
         common: dict[str, Any] = {
             "status": status,
             "detail": detail,
@@ -1091,7 +1109,8 @@ class Transport:
         elif status == 404:
             error = NotFoundError(f"{head}{rid}. Check the id and {ENV_URL}.{note}", **common)
         elif status == 429:
-            asked = retry_after is not None and "asked to wait" not in stop
+            # unless the note already says the server asked for a wait too long for the budget
+            asked = retry_after is not None and not stop.asked
             wait = f" The server asked to wait {retry_after:g} s." if asked else ""
             error = RateLimitError(
                 f"{head}{rid}. Too many requests: the platform allows about one new job per "
@@ -1370,10 +1389,6 @@ def ambiguous_advice(started: datetime) -> str:
         f"(or JobsClient.list_jobs()) for a job created since {since} (created_at) with the "
         "same input files."
     )
-
-
-def _attempts(count: int) -> str:
-    return f"{count} attempt" if count == 1 else f"{count} attempts"
 
 
 def _curl_quote(text: str) -> str:

@@ -37,7 +37,10 @@ from dagkit.errors import (
     TransportError,
     ValidationFailed,
 )
+from dagkit.retry import Backoff
 
+#: Waits after failures in a row (a launch or another step): 0.25, 0.5, 1, ... up to 30 s.
+_FAILURES = Backoff(0.25, 30.0)
 #: Errors worth waiting out: the network or the server is having a bad moment.
 _TRANSIENT = (TransportError, ServerError, RateLimitError, ResponseError)
 
@@ -330,7 +333,7 @@ class Runner:
         except (TransportError, ServerError, RateLimitError) as exc:
             self.queue.appendleft(group)
             self.launch_failures += 1
-            wait = _backoff(self.launch_failures)
+            wait = _FAILURES.delay(self.launch_failures)
             self.next_launch = time.monotonic() + wait
             self._emit(f"{_short(exc)}; trying again in {wait:.1f} s", warning=True)
             self._patience(exc)
@@ -387,8 +390,8 @@ class Runner:
         retry_after = getattr(exc, "retry_after", None)
         asked = float(retry_after) if isinstance(retry_after, int | float) else 0.0
         if slow_down:  # the server says we go too fast: launch at half the pace from now on
-            self.interval = min(max(self.interval * 2, self.settings.min_interval, 0.1), 60.0)
-        backoff = _backoff(self.launch_failures) if not slow_down else 0.0
+            self.interval = Backoff(max(self.settings.min_interval, 0.1), 60.0).grow(self.interval)
+        backoff = _FAILURES.delay(self.launch_failures) if not slow_down else 0.0
         wait = max(asked, backoff, self.interval)
         self.next_launch = time.monotonic() + wait
         self._emit(f"not launched ({_short(exc)}); next launch in {wait:.1f} s", warning=True)
@@ -526,11 +529,8 @@ class Runner:
                     self._finished(job)
                 else:
                     self._emit(f"job {job.job_id}: {job.status}")
-        self.poll_pause = (
-            self.settings.poll_initial
-            if changed
-            else min(self.poll_pause * 1.5, self.settings.poll_max)
-        )
+        polls = Backoff(self.settings.poll_initial, self.settings.poll_max, factor=1.5)
+        self.poll_pause = self.settings.poll_initial if changed else polls.grow(self.poll_pause)
         self.next_poll = time.monotonic() + self.poll_pause
         if not changed:
             self._emit(None)
@@ -659,7 +659,7 @@ class Runner:
             raise
         except _TRANSIENT as exc:
             self.call_failures += 1
-            wait = _backoff(self.call_failures)
+            wait = _FAILURES.delay(self.call_failures)
             self.retry_at = time.monotonic() + wait
             self._emit(f"{_short(exc)}; trying again in {wait:.1f} s", warning=True)
             self._patience(exc)
@@ -745,11 +745,6 @@ def _blamed_files(exc: ValidationFailed | APIError, group: list[FileRow]) -> dic
             return {}
         blamed[group[index]] = f"{finding.code} {finding.message}"
     return blamed
-
-
-def _backoff(failures: int) -> float:
-    """Seconds to wait after ``failures`` failures in a row: 0.25, 0.5, 1, ... up to 30."""
-    return float(min(0.125 * 2.0 ** min(failures, 8), 30.0))
 
 
 def _output_names(path: Path, name: str) -> bool:
