@@ -2,6 +2,11 @@
 
 The everyday names are importable from here; each is loaded on first use so that
 ``import dagkit`` stays cheap (the CLI starts thousands of times a day in CI).
+
+The modules stand in floors (:data:`LAYERS`, lowest first): a module imports only from its own
+floor or the ones below, never from above. ``tests/test_layers.py`` reads every module's
+imports (at the top and inside functions) and fails on an upward one; the only exceptions are
+the seams named in :data:`UPWARD_SEAMS`, each with its reason.
 """
 
 from __future__ import annotations
@@ -10,6 +15,28 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
+
+#: The floors of the package, lowest first: (name, the modules and subpackages on it).
+LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("foundation", ("errors", "limits", "pointers", "retry", "jsontext", "redact", "findings")),
+    ("files and framing", ("atomic", "partfiles", "http1")),
+    ("catalogue and schemas", ("catalogue", "schemas", "schemacheck", "jsonlocate")),
+    ("nodes", ("nodes",)),
+    ("rules", ("rules",)),
+    ("dag", ("dag",)),
+    ("request_data and workflows", ("serialize", "workflows", "testing")),
+    ("multipart", ("multipart",)),
+    ("validation and reports", ("validate", "report")),
+    ("http", ("transport", "servertime")),
+    ("client", ("client", "workflow_client")),
+    ("batch and server", ("batch", "server")),
+    ("cli", ("cli", "__main__")),
+)
+#: The upward imports that stay, (importer, imported): why each cannot go (yet).
+UPWARD_SEAMS: dict[tuple[str, str], str] = {
+    ("nodes", "dag"): "`node >> node` returns a JobDAG, whose check() runs the rules, which read "
+    "nodes: an import inside Node.__rshift__ keeps the cycle out of import time",
+}
 
 _EXPORTS: dict[str, str] = {
     "DagkitError": "dagkit.errors",
