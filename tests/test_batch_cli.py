@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
+from samples import interruptible
 from test_batch import FAST, KEY, ROOT, jobs_per_file, make_tree, source
 
 from dagkit.batch import JOURNAL_NAME, REPORT_NAME, Progress
@@ -172,7 +173,12 @@ def test_ctrl_c_stops_launching_and_the_same_command_resumes(tmp_path: Path) -> 
         ]  # fmt: skip
         env = {**os.environ, "PYTHONPATH": str(ROOT), "UNSTRUCTURED_API_KEY": KEY}
         process = subprocess.Popen(
-            command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+            command,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            preexec_fn=interruptible,
         )
         assert process.stderr is not None
         seen = []
