@@ -475,3 +475,46 @@ def test_errors_the_library_raises_hide_the_key(server: FaultServer) -> None:
     assert error.request_id == "r-***"
     assert error.detail == [{"loc": ["path", "***"], "msg": "no job for key ***"}]
     assert KEY not in str(error) and KEY not in repr(error.args)
+
+
+def test_redaction_registration_paths() -> None:
+    """Each way a secret is learnt registers exactly what it should (mutation testing found
+    these paths unchecked)."""
+    import base64
+    import io
+
+    from dagkit import redact as r
+
+    # a "/" in a key is hidden in its percent-encoded form too
+    r.register("slash/in-the-key-0123")
+    assert r.redact("k=slash%2Fin-the-key-0123") == "k=***"
+    # a proxy given without a scheme, and one with a password but no user name
+    r.register_proxy_url("carol:n0-scheme-pa55@proxy.example:3128")
+    assert r.redact("n0-scheme-pa55") == "***"
+    r.register_proxy_url("http://:only-pa55word@proxy.example:3128")
+    token = base64.b64encode(b":only-pa55word").decode()
+    assert r.redact(f"Basic {token}") == "Basic ***"
+    # an explicit environment is the one read, and an unset variable registers nothing
+    before = set(r._secrets)
+    r.register_environment({})
+    assert r._secrets == before
+    r.register_environment({"UNSTRUCTURED_API_KEY": " env-key-from-mapping-01 "})
+    assert r.redact("env-key-from-mapping-01") == "***"
+    # the stream refuses its binary side door by name
+    with pytest.raises(AttributeError, match="buffer"):
+        _ = r.RedactingStream(io.StringIO()).buffer  # type: ignore[attr-defined]
+
+
+def test_protected_logger_adds_its_filter_once() -> None:
+    from dagkit.redact import protected_logger, register
+
+    logger = protected_logger("dagkit.test-protected")
+    assert logger is logging.getLogger("dagkit.test-protected")
+    assert protected_logger("dagkit.test-protected") is logger
+    assert len(logger.filters) == 1
+    register("logged-secret-value-0123")
+    record = logger.makeRecord(
+        logger.name, logging.INFO, __file__, 1, "k=%s", ("logged-secret-value-0123",), None
+    )
+    assert all(f.filter(record) for f in logger.filters)  # type: ignore[union-attr]
+    assert record.getMessage() == "k=***"
