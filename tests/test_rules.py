@@ -316,3 +316,33 @@ def test_a_type_of_any_json_value_is_reported_not_raised(odd: object) -> None:
         doc = {"job_nodes": [{**AUTO.to_dict(), key: odd}]}
         found = check_document(doc)
         assert found and all(f.pointer.startswith("/job_nodes/0") for f in found)
+
+
+def test_node_from_dict_keeps_the_id() -> None:
+    from dagkit.rules import node_from_dict
+
+    raw = {"name": "C", "type": "chunk", "subtype": "chunk_by_title", "id": "n-1"}
+    made = node_from_dict(raw)
+    assert made is not None and made.id == "n-1" and made.settings == {}
+    assert node_from_dict({**raw, "id": None}) == Node("C", "chunk", "chunk_by_title", {})
+
+
+def test_attach_nodes_only_where_the_pointer_names_a_node() -> None:
+    from dagkit.findings import finding
+    from dagkit.rules import attach_nodes
+
+    doc = {"job_nodes": [{"name": "P"}, {"name": "C"}]}
+    found = [
+        finding("DK302", "a", pointer="/job_nodes/1/name"),
+        finding("DK302", "b", pointer="/job_nodes/2"),  # past the end
+        finding("DK302", "c", pointer="/job_nodes/-"),  # no index
+        finding("DK302", "d", pointer="/template_id"),
+    ]
+    got = attach_nodes(found, doc)
+    assert [(f.node.index, f.node.name) if f.node else None for f in got] == [
+        (1, "C"),
+        None,
+        None,
+        None,
+    ]
+    assert attach_nodes(found, ["not", "a", "document"]) == found

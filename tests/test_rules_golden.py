@@ -79,6 +79,13 @@ CASES: dict[str, Any] = {
     "enrichment after extractor": {"job_nodes": [AUTO, EXTRACT, NER]},
     "chunker after embedder": {"job_nodes": [AUTO, EMBED, CHUNK]},
     "unknown type in between": {"job_nodes": [AUTO, node("Odd", "oddity", "x"), CHUNK]},
+    "order checked past an unknown type": {
+        "job_nodes": [AUTO, CHUNK, node("Odd", "oddity", "x"), NER, EMBED, chunk("Late")]
+    },
+    "partitioner after an enrichment, unknown first": {
+        "job_nodes": [node("Odd", "oddity", "x"), NER, AUTO]
+    },
+    "chunker first, then embedder": {"job_nodes": [CHUNK, COHERE]},
     "embedder without chunker": {"job_nodes": [AUTO, EMBED]},
     "embedder third without chunker": {"job_nodes": [AUTO, NER, EMBED]},
     "embedder fourth without chunker": {"job_nodes": [AUTO, NER, IMG, EMBED]},
