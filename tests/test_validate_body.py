@@ -539,3 +539,122 @@ def test_a_captured_urlencoded_request_gets_nothing() -> None:
     payload = urlencoded(("request_data", REQUEST_DATA))
     capture = head + b"\r\nContent-Length: %d\r\n\r\n" % len(payload) + payload
     assert validate_http_request(capture) == []
+
+
+# ------------------------------------------------------------- limits at their edges
+
+
+def test_file_part_messages_say_which_name_is_missing() -> None:
+    found = validate_body(body(text_part("request_data", REQUEST_DATA), file_part(None)), CT)
+    dk409 = [f for f in found if f.code == "DK409"]
+    assert [(f.message, f.hint) for f in dk409] == [
+        ("a file part without a filename", "give every input_files part a filename")
+    ]
+    found = validate_body(
+        body(text_part("request_data", REQUEST_DATA), file_part("", ctype=None)), CT
+    )
+    assert [(f.code, f.message) for f in found if f.code in ("DK409", "DK410")] == [
+        ("DK409", "a file with an empty name"),
+        ("DK410", "a file part without a Content-Type"),
+    ]
+    found = validate_body(
+        body(text_part("request_data", REQUEST_DATA), file_part("a.pdf", ctype=None)), CT
+    )
+    assert [f.hint for f in found if f.code == "DK410"] == ["send Content-Type: application/pdf"]
+
+
+def test_a_limit_that_is_not_whole_megabytes_has_one_reading() -> None:
+    # 1,000,001 bytes: no mebibyte reading, so one byte over is plainly over (DK414, not DK421)
+    parts = (text_part("request_data", REQUEST_DATA), file_part("a.pdf", b"x" * 1_000_002))
+    found = validate_body(body(*parts), CT, max_file_size=1_000_001)
+    assert "DK414" in codes(found) and "DK421" not in codes(found)
+
+
+@pytest.mark.parametrize(("size", "too_big"), [(1_000_000, False), (1_000_001, True)])
+def test_request_data_at_and_over_its_limit(size: int, too_big: bool) -> None:
+    from dagkit.limits import MAX_REQUEST_DATA_BYTES
+
+    assert size - too_big == MAX_REQUEST_DATA_BYTES
+    text = b'{"template_id": "' + b"x" * (size - 19) + b'"}'
+    assert len(text) == size
+    raw = body(text_part("request_data", text))
+    # fed in small blocks, so that request_data arrives in many pieces, some after the limit
+    found = validate_body(iter([raw[i : i + 4096] for i in range(0, len(raw), 4096)]), CT)
+    assert ("DK420" in codes(found)) is too_big
+
+
+def _http(length: str, payload: bytes) -> bytes:
+    head = (
+        "POST /api/v1/jobs/ HTTP/1.1\r\nHost: x\r\n"
+        f"Content-Type: {CT}\r\nContent-Length: {length}\r\n\r\n"
+    )
+    return head.encode() + payload
+
+
+def test_content_length_that_is_not_a_number() -> None:
+    raw = _http("abc", body(text_part("request_data", REQUEST_DATA)))
+    found = validate_http_request(raw)
+    assert [f.message for f in found if f.code == "DK419"] == [
+        "Content-Length 'abc' is not a number"
+    ]
+
+
+def test_bytes_missing_or_left_over_after_content_length_are_counted() -> None:
+    payload = body(text_part("request_data", REQUEST_DATA))
+    raw = _http(str(len(payload)), payload) + b"y" * 5000
+    blocks = [raw[i : i + 1000] for i in range(0, len(raw), 1000)]  # the extra spans blocks
+    found = validate_http_request(iter(blocks))
+    assert [(f.code, f.message) for f in found if f.code in ("DK404", "DK419")] == [
+        ("DK404", "5,000 bytes after the Content-Length are not part of the body")
+    ]
+    raw = _http(str(len(payload) + 7), payload)
+    found = validate_http_request(iter([raw[i : i + 10] for i in range(0, len(raw), 10)]))
+    assert "the body is 7 bytes shorter than its Content-Length" in " ".join(
+        f.message for f in found if f.code == "DK419"
+    )
+
+
+def test_parts_whose_headers_break_still_count_toward_the_limit() -> None:
+    raw = (
+        b"".join(b"--bnd\r\nBroken header line\r\n\r\nx\r\n" for _ in range(2100)) + b"--bnd--\r\n"
+    )
+    found = validate_body(raw, CT)
+    assert found[0].code == "DK422"
+    assert "more than 1,000 fields" in found[0].message
+
+
+@pytest.mark.parametrize(
+    ("fields", "files", "over"),
+    [(999, 1000, None), (1000, 0, "fields"), (0, 1001, "files"), (1001, 0, "fields")],
+)
+def test_the_services_part_limits_at_their_edge(fields: int, files: int, over: str | None) -> None:
+    parts = [text_part("request_data", REQUEST_DATA)]
+    parts += [text_part(f"f{i}", b"x") for i in range(fields)]
+    parts += [file_part(f"{i}.pdf") for i in range(files)]
+    found = validate_body(body(*parts), CT, file="big.bin")
+    dk422 = [f for f in found if f.code == "DK422"]
+    if over is None:
+        assert dk422 == []
+        return
+    kind = "parts without a filename" if over == "fields" else "parts with a filename"
+    answer = f"Too many {over}. Maximum number of {over} is 1000."
+    assert found[0] is dk422[0] and len(dk422) == 1
+    assert (dk422[0].message, dk422[0].hint, dk422[0].file) == (
+        f"the body has more than 1,000 {over} ({kind}); the service answers 400 "
+        f"{answer!r} and dagkit reads it no further",
+        "a create-job has one request_data part and at most 10 files",
+        "big.bin",
+    )
+
+
+def test_a_part_whose_headers_break_ends_without_harm() -> None:
+    raw = body(b"Broken header line\r\n\r\nx", text_part("request_data", REQUEST_DATA))
+    assert "DK402" in codes(validate_body(raw, CT))
+
+
+def test_a_file_between_the_two_readings_of_the_limit() -> None:
+    parts = (text_part("request_data", REQUEST_DATA), file_part("a.pdf", b"x" * 1_000_001))
+    found = [f for f in validate_body(body(*parts), CT, max_file_size=1_000_000)]
+    assert [(f.code, f.part, f.hint) for f in found if f.code == "DK421"] == [
+        ("DK421", 'input_files[0] "a.pdf"', "keep files under the decimal limit to be sure")
+    ]
