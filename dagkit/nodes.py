@@ -215,10 +215,9 @@ def embedding_model(node: Node) -> EmbeddingModel | None:
 
 
 def _did_you_mean(word: str, choices: Iterable[str]) -> str:
-    import difflib
+    from dagkit.suggest import did_you_mean
 
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f'did you mean "{close[0]}"?' if close else ""
+    return did_you_mean(word, choices)
 
 
 def near_miss(word: str, known: Iterable[str]) -> str | None:
@@ -256,6 +255,13 @@ def _edits(a: str, b: str, budget: int) -> int:
 
 def _quoted(values: Iterable[str]) -> str:
     return ", ".join(f'"{v}"' for v in values)
+
+
+def _quoted_short(values: Iterable[str]) -> str:
+    """As :func:`_quoted`, a long list cut to its first few names and how many more."""
+    from dagkit.suggest import shortlist
+
+    return shortlist(f'"{v}"' for v in values)
 
 
 def _known_settings(node: Node) -> tuple[Mapping[str, Setting], str] | None:
@@ -673,7 +679,7 @@ def _unknown_keyword(
     return NodeSettingsError(
         f'{ctor}: unknown setting "{where}{key}"'
         + (f"; {hint}" if hint else ".")
-        + f" Allowed: {_quoted(allowed) or 'none'}."
+        + f" Allowed: {_quoted_short(allowed) or 'none'}."
     )
 
 

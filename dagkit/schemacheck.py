@@ -650,13 +650,9 @@ def _value_sentence(where: str, allowed: list[Any], value: Any) -> tuple[str, st
     message = f"{where} must be one of {listed}; got {_show(value)}"
     hint = "use one of the values listed"
     if isinstance(value, str):
-        import difflib
+        from dagkit.suggest import closest
 
-        options = [v for v in allowed if isinstance(v, str)]
-        folded = {v.casefold(): v for v in options}
-        guess = folded.get(value.casefold()) or next(
-            iter(difflib.get_close_matches(value, options, n=1, cutoff=0.6)), None
-        )
+        guess = closest(value, [v for v in allowed if isinstance(v, str)])
         if guess is not None:
             hint = f"did you mean {_show(guess)}?"
     return message, hint
@@ -727,8 +723,9 @@ def _dependents(error: ValidationError) -> list[tuple[str, str]]:
 
 def _unknown_keys(error: ValidationError, path: tuple[str | int, ...], where: str) -> list[_Found]:
     """One finding per key that ``additionalProperties: false`` rejects, pointing at the key."""
-    import difflib
     import re
+
+    from dagkit.suggest import did_you_mean
 
     schema = error.schema if isinstance(error.schema, dict) else {}
     declared = list(schema.get("properties", {}))
@@ -738,8 +735,8 @@ def _unknown_keys(error: ValidationError, path: tuple[str | int, ...], where: st
     for key in instance:
         if key in declared or any(re.search(p, key) for p in patterns):
             continue
-        guess = difflib.get_close_matches(key, declared, n=1, cutoff=0.6)
-        hint = f'did you mean "{guess[0]}"? ' if guess else ""
+        hint = did_you_mean(key, declared)
+        hint += " " if hint else ""
         hint += f"{where} takes: {', '.join(declared)}" if declared else f"remove it from {where}"
         out.append(_Found("DK205", (*path, key), f'{where} has an unknown key "{key}"', hint))
         if len(out) > MAX_FINDINGS:

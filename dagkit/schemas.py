@@ -225,12 +225,9 @@ def _check_name(name: str) -> None:
     known = _packaged_names()
     if name in known:
         return
-    import difflib
+    from dagkit.suggest import closest
 
-    by_folded = {k.casefold(): k for k in known}
-    guess = by_folded.get(name.casefold()) or next(
-        iter(difflib.get_close_matches(name, known, n=1, cutoff=0.6)), None
-    )
+    guess = closest(name, known)
     hint = f' Did you mean "{guess}"?' if guess else ""
     raise SchemaError(f'no schema named "{name}".{hint} Known: {", ".join(known)}')
 
@@ -420,10 +417,10 @@ def _operation(operation_id: str) -> _Operation:
     operations = _operations()
     if operation_id in operations:
         return operations[operation_id]
-    import difflib
+    from dagkit.suggest import closest
 
-    guess = difflib.get_close_matches(operation_id, list(operations), n=1)
-    hint = f' Did you mean "{guess[0]}"?' if guess else ""
+    guess = closest(operation_id, operations)
+    hint = f' Did you mean "{guess}"?' if guess else ""
     raise SchemaError(f'no operation "{operation_id}".{hint} Known: {", ".join(operations)}')
 
 

@@ -65,6 +65,7 @@ __all__ = [
     "API_KEY_HEADER",
     "DEFAULT_BASE_URL",
     "DEFAULT_TIMEOUT",
+    "BadURLError",
     "Body",
     "FormFile",
     "Headers",
@@ -295,6 +296,10 @@ class RetryPolicy:
 # --------------------------------------------------------------------------- small helpers
 
 
+class BadURLError(DagkitValueError):
+    """An API URL that cannot be used; callers say where it came from (flag or variable)."""
+
+
 def normalize_base_url(url: str) -> str:
     """``scheme://host[:port]<prefix>/api/v1`` for an API URL given with or without ``/api/v1``.
 
@@ -304,24 +309,30 @@ def normalize_base_url(url: str) -> str:
     text = url.strip()
     example = "for example https://platform.unstructuredapp.io"
     if "://" not in text:
-        raise DagkitValueError(f"the API URL must start with https:// or http:// ({example})")
+        raise BadURLError(f"the API URL must start with https:// or http:// ({example})")
     parts = urllib.parse.urlsplit(text)
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https"):
-        raise DagkitValueError(f"the API URL must use https or http, not {scheme!r} ({example})")
+        raise BadURLError(f"the API URL must use https or http, not {scheme!r} ({example})")
     if parts.username is not None or parts.password is not None:
-        raise DagkitValueError(
+        raise BadURLError(
             f"the API URL must not contain credentials; put the key in {ENV_KEY} instead"
         )
     try:
         port = parts.port
     except ValueError:
-        raise DagkitValueError(f"the API URL has an invalid port ({example})") from None
+        raise BadURLError(f"the API URL has an invalid port ({example})") from None
     host = parts.hostname or ""
     if not host:
-        raise DagkitValueError(f"the API URL has no host name ({example})")
+        raise BadURLError(f"the API URL has no host name ({example})")
     path = re.sub("/+", "/", parts.path).rstrip("/")
     if not path.endswith(API_PREFIX):
+        if "api" in path.lower().split("/"):
+            # .../api/v1/jobs or .../api: a path inside the API, which would be doubled
+            raise BadURLError(
+                f"{text} is a path inside the API; give the server root, "
+                "e.g. https://platform.unstructuredapp.io"
+            )
         path += API_PREFIX
     return f"{scheme}://{_netloc(scheme, host, port)}{path}"
 
@@ -629,11 +640,17 @@ class Transport:
         https://platform.unstructuredapp.io.
         """
         env = os.environ if environ is None else environ
-        if options.get("base_url") is None:
+        from_env = options.get("base_url") is None
+        if from_env:
             options["base_url"] = env.get(ENV_URL, "").strip() or DEFAULT_BASE_URL
         if options.get("api_key") is None:
             options["api_key"] = env.get(ENV_KEY, "").strip() or None
-        return cls(**options)
+        try:
+            return cls(**options)
+        except BadURLError as exc:
+            if not from_env:
+                raise
+            raise BadURLError(f"{ENV_URL}: {exc}") from None
 
     @property
     def has_api_key(self) -> bool:

@@ -38,7 +38,22 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
 }
 
 
-class LazyGroup(click.Group):
+class Group(click.Group):
+    """A group that answers a mistyped subcommand with the closest name."""
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        name = args[0] if args else ""
+        if self.get_command(ctx, name) is not None or name.startswith("-") or ctx.resilient_parsing:
+            return super().resolve_command(ctx, args)
+        from dagkit.suggest import did_you_mean
+
+        hint = did_you_mean(name, self.list_commands(ctx))
+        ctx.fail(f"no command {name!r}" + (f"; {hint}" if hint else "; see dagkit --help"))
+
+
+class LazyGroup(Group):
     """A group whose subcommands are imported on first use, and the one place where errors
     that no command handled become a message and an exit code."""
 

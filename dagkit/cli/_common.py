@@ -133,8 +133,12 @@ def make_client(
         "allow_insecure_key": opts.allow_insecure_key,
     }
     settings.update(overrides)
+    from dagkit.transport import BadURLError
+
     try:
         return (client_class or JobsClient)(**settings)
+    except BadURLError as exc:
+        fail(opts, BadURLError(f"--url: {exc}") if opts.url is not None else exc, EXIT_USAGE)
     except DagkitError as exc:
         fail(opts, exc, EXIT_USAGE)
 

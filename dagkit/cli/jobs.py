@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from dagkit.cli import Group
 from dagkit.cli._common import (
     ClientOptions,
     Follow,
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
     from dagkit.client import JobDetails, JobInfo, TemplateDetail
 
 
-@click.group()
+@click.group(cls=Group)
 def jobs() -> None:
     """Get, wait for, download, cancel and list jobs."""
 
@@ -164,7 +165,7 @@ def _job_line(info: JobInfo) -> str:
     return f"{info.id}  {info.status!s:<11}  {created}  {info.workflow_name or ''}".rstrip()
 
 
-@click.group()
+@click.group(cls=Group)
 def templates() -> None:
     """List and get workflow templates."""
 

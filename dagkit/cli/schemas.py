@@ -8,12 +8,13 @@ from pathlib import Path
 import click
 
 from dagkit import schemas as lib
+from dagkit.cli import Group
 from dagkit.errors import SchemaError
 
 _DIR = click.Path(file_okay=False, path_type=Path)
 
 
-@click.group("schemas")
+@click.group("schemas", cls=Group)
 def schemas() -> None:
     """List, show, generate and check the schemas."""
 

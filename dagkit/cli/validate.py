@@ -47,11 +47,10 @@ def _codes(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -
 
     for pattern in value:
         if not codes_matching(pattern):
-            import difflib
+            from dagkit.suggest import did_you_mean
 
-            names = [*CODES, *(r.name for r in CODES.values())]
-            close = difflib.get_close_matches(pattern, names, n=1)
-            hint = f'; did you mean "{close[0]}"?' if close else ""
+            hint = did_you_mean(pattern, [*CODES, *(r.name for r in CODES.values())])
+            hint = f"; {hint}" if hint else ""
             raise click.BadParameter(f'"{pattern}" names no finding code{hint}')
     return value
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from dagkit.cli import Group
 from dagkit.cli._common import (
     ClientOptions,
     Follow,
@@ -88,7 +89,7 @@ _reprocess = click.option(
 )
 
 
-@click.group()
+@click.group(cls=Group)
 def workflows() -> None:
     """Deploy a DAG as a workflow; get, list, update, delete and run workflows."""
 

@@ -413,15 +413,14 @@ def _at(doc: Any, pointer: str) -> Any:
 
 
 def _unknown_operation(operation: str) -> Finding:
-    import difflib
+    from dagkit.suggest import did_you_mean
 
     known = schemas.operation_ids()
-    guess = difflib.get_close_matches(operation, known, n=1)
+    guess = did_you_mean(operation, known)
     return finding(
         "DK503",
         f'the spec has no operation "{operation}"',
-        hint=(f'did you mean "{guess[0]}"? ' if guess else "")
-        + f"the spec describes: {', '.join(known)}",
+        hint=(f"{guess} " if guess else "") + f"the spec describes: {', '.join(known)}",
     )
 
 
