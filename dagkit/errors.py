@@ -105,13 +105,24 @@ class SourceError(DagkitValueError):
     """A DAG source cannot be loaded: missing file, bad ``path.py:attr``, wrong object.
 
     ``missing`` is True when the source names nothing (no such file or attribute): the
-    command line is wrong rather than the file."""
+    command line is wrong rather than the file. ``reason`` is the message without the place;
+    ``line`` the source line it concerns, if any.
+    """
 
     missing: bool = False
 
-    def __init__(self, message: str, *, missing: bool = False) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        missing: bool = False,
+        reason: str | None = None,
+        line: int | None = None,
+    ) -> None:
         super().__init__(message)
         self.missing = missing
+        self.reason = message if reason is None else reason
+        self.line = line
 
 
 class RequestDataError(DagkitValueError):

@@ -9,7 +9,9 @@ A :class:`Node` is plain data: ``name``, ``type``, ``subtype``, ``settings`` and
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Mapping
+import sys
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, Unpack
 
@@ -108,6 +110,10 @@ class Node:
     id: str | None = None
 
     __hash__ = None  # type: ignore[assignment]  # settings is a dict: nodes are values, not keys
+
+    def __post_init__(self) -> None:
+        if _recording is not None:
+            _record_origin(self, *_recording)
 
     def __rshift__(self, other: Node | JobDAG) -> JobDAG:
         from dagkit.dag import JobDAG
@@ -251,6 +257,33 @@ def _edits(a: str, b: str, budget: int) -> int:
             return budget + 1
         before, row = row, current
     return row[-1]
+
+
+#: While a Python DAG source loads (:func:`recording_origins`): its file name and, by id, the
+#: line of the call in that file that made each node. None otherwise: a node costs nothing.
+_recording: tuple[str, dict[int, int]] | None = None
+
+
+def _record_origin(node: Node, file: str, lines: dict[int, int]) -> None:
+    frame = sys._getframe(2)
+    while frame is not None:
+        if frame.f_code.co_filename == file:
+            lines[id(node)] = frame.f_lineno
+            return
+        frame = frame.f_back  # type: ignore[assignment]
+
+
+@contextmanager
+def recording_origins(file: str) -> Iterator[dict[int, int]]:
+    """While inside, note for each node made by code in ``file`` the line that made it
+    (``id(node) -> line``), so findings can point at a Python DAG's lines."""
+    global _recording
+    lines: dict[int, int] = {}
+    previous, _recording = _recording, (file, lines)
+    try:
+        yield lines
+    finally:
+        _recording = previous
 
 
 def _quoted(values: Iterable[str]) -> str:

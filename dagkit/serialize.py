@@ -148,23 +148,47 @@ def _json_type(value: Any) -> str:
     return names.get(type(value), "a number")
 
 
+def is_python_source(source: str | Path) -> bool:
+    """Whether a DAG source is Python (``path.py`` or ``path.py:attr``), which is built, rather
+    than a request_data ``.json`` file, which is sent byte for byte. The one place that says so."""
+    text = str(source)
+    return text.endswith(".py") or ".py:" in text
+
+
+def read_source(source: str | Path) -> tuple[JobDAG | TemplateJob, str | None]:
+    """Load a DAG source; also, for a request_data ``.json`` source, its text as it is sent
+    (byte for byte, a BOM aside), and None for a Python source (its DAG is serialized)."""
+    job = load_dag(source)
+    if is_python_source(source):
+        return job, None
+    try:
+        return job, Path(source).read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SourceError(f"{source}: cannot read: {exc}") from None
+
+
 def load_dag(source: str | Path) -> JobDAG | TemplateJob:
     """Load a DAG from a source: a ``.json`` file holding request_data, or ``path.py[:attr]``
     (attribute ``dag`` by default) naming a JobDAG, a Node, a list of Nodes, a TemplateJob, or a
     function that returns one."""
+    return _load(source)[0]
+
+
+def _load(source: str | Path) -> tuple[JobDAG | TemplateJob, dict[int, int]]:
+    """The DAG and, for a Python source, the line that made each node (by ``id``)."""
     text = str(source)
     path_text, _, attr = text.rpartition(":") if ".py:" in text else (text, "", "")
     path = Path(path_text)
     if not path.is_file():
         raise SourceError(f"{path}: no such file", missing=True)
-    if path.suffix == ".py":
+    if is_python_source(source):
         return _load_python(path, attr or "dag")
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise SourceError(f"{path}: cannot read: {exc.strerror}") from None
     try:
-        return from_request_data(data)
+        return from_request_data(data), {}
     except RequestDataError as exc:
         first = exc.findings[0] if exc.findings else None
         where = f":{first.line}:{first.column}" if first and first.line else ""
@@ -173,49 +197,87 @@ def load_dag(source: str | Path) -> JobDAG | TemplateJob:
 
 def check_source(source: str | Path) -> tuple[JobDAG | TemplateJob, list[Finding]]:
     """Load a DAG source and check it: every finding carries the source as its file and, for
-    a ``.json`` source, the line and column its pointer names there."""
-    job = load_dag(source)
+    a ``.json`` source, the line and column its pointer names there; for a Python source, the
+    line of the call that made the node it concerns."""
+    job, origins = _load(source)
     findings = job.check() if isinstance(job, JobDAG) else []
     path = Path(str(source))
+    if is_python_source(source):
+        file = str(source).rpartition(":")[0] if ".py:" in str(source) else str(source)
+        lines = _node_lines(job, origins) if isinstance(job, JobDAG) and findings else {}
+        return job, [_at_node_line(f, file, lines) for f in findings]
     text = None
-    if findings and path.suffix != ".py" and path.is_file():
+    if findings and path.is_file():
         text = path.read_bytes().decode("utf-8", "replace")
     return job, jsonlocate.place(findings, text, file=str(source))
 
 
-def _load_python(path: Path, attr: str) -> JobDAG | TemplateJob:
+def _node_lines(dag: JobDAG, origins: dict[int, int]) -> dict[tuple[int, str], int]:
+    """(index in its job, name) -> the line that made the node, for every planned job."""
     try:
-        namespace = runpy.run_path(str(path), run_name="__dagkit_source__")
+        jobs = dag.plan()
+    except DagError:
+        jobs = []  # a shape that plans into no job: its findings name no node
+    lines: dict[tuple[int, str], int] = {}
+    for nodes in jobs:
+        for index, node in enumerate(nodes):
+            if id(node) in origins:
+                lines.setdefault((index, node.name), origins[id(node)])
+    return lines
+
+
+def _at_node_line(f: Finding, file: str, lines: dict[tuple[int, str], int]) -> Finding:
+    line = lines.get((f.node.index, f.node.name)) if f.node is not None else None
+    return f.replace(file=f.file or file, line=line if line is not None else f.line, column=None)
+
+
+def _load_python(path: Path, attr: str) -> tuple[JobDAG | TemplateJob, dict[int, int]]:
+    from dagkit.nodes import recording_origins
+
+    try:
+        with recording_origins(str(path)) as origins:
+            namespace = runpy.run_path(str(path), run_name="__dagkit_source__")
     except SyntaxError as exc:
-        raise SourceError(f"{path}:{exc.lineno}:{exc.offset}: syntax error: {exc.msg}") from None
+        raise SourceError(
+            f"{path}:{exc.lineno}:{exc.offset}: syntax error: {exc.msg}",
+            reason=f"syntax error: {exc.msg}",
+            line=exc.lineno,
+        ) from None
     except Exception as exc:  # the user's code failed: say where, without our traceback
         line = _user_line(exc, path)
-        raise SourceError(f"{path}{line}: {type(exc).__name__}: {exc}") from None
+        reason = f"{type(exc).__name__}: {exc}"
+        raise SourceError(
+            f"{path}{f':{line}' if line else ''}: {reason}", reason=reason, line=line
+        ) from None
     if attr not in namespace:
         found = sorted(
             k for k, v in namespace.items() if isinstance(v, JobDAG | Node | TemplateJob)
         )
         hint = f"; it defines {', '.join(found)}" if found else ""
-        raise SourceError(f"{path}: no attribute {attr!r}{hint} (use {path}:NAME)", missing=True)
+        reason = f"no attribute {attr!r}{hint} (use {path}:NAME)"
+        raise SourceError(f"{path}: {reason}", reason=reason, missing=True)
     value = namespace[attr]
     if callable(value) and not isinstance(value, JobDAG | Node | TemplateJob):
         try:
-            value = value()
+            with recording_origins(str(path)) as called:
+                value = value()
         except Exception as exc:
-            raise SourceError(f"{path}: {attr}() failed: {type(exc).__name__}: {exc}") from None
+            reason = f"{attr}() failed: {type(exc).__name__}: {exc}"
+            raise SourceError(f"{path}: {reason}", reason=reason) from None
+        origins.update(called)
     if isinstance(value, TemplateJob):
-        return value
+        return value, origins
     try:
-        return as_dag(value)
+        return as_dag(value), origins
     except DagError as exc:
-        raise SourceError(f"{path}:{attr}: {exc}") from None
+        raise SourceError(f"{path}:{attr}: {exc}", reason=str(exc)) from None
 
 
-def _user_line(exc: BaseException, path: Path) -> str:
+def _user_line(exc: BaseException, path: Path) -> int | None:
     tb = exc.__traceback__
-    line = ""
+    line = None
     while tb is not None:
         if Path(tb.tb_frame.f_code.co_filename) == path:
-            line = f":{tb.tb_lineno}"
+            line = tb.tb_lineno
         tb = tb.tb_next
     return line

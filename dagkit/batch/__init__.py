@@ -44,7 +44,6 @@ from dagkit.errors import (
     BatchInputError,
     ConfigDriftError,
     JournalError,
-    SourceError,
 )
 
 if TYPE_CHECKING:
@@ -215,17 +214,12 @@ def _request_data(
     """
     from dagkit.dag import JobDAG
     from dagkit.nodes import Node
-    from dagkit.serialize import TemplateJob, load_dag, plan_request_data
+    from dagkit.serialize import TemplateJob, plan_request_data, read_source
 
     loaded: JobDAG | TemplateJob | Node | Sequence[Node]
     if isinstance(job, str | os.PathLike):
-        source = os.fspath(job)
-        loaded = load_dag(source)
-        if not (source.endswith(".py") or ".py:" in source):
-            try:
-                text = Path(source).read_text(encoding="utf-8-sig")
-            except (OSError, UnicodeDecodeError) as exc:
-                raise SourceError(f"{source}: cannot read: {exc}") from None
+        loaded, text = read_source(os.fspath(job))
+        if text is not None:
             return [text], [isinstance(loaded, TemplateJob)]
     else:
         loaded = job

@@ -203,8 +203,9 @@ def _load(source: str | None, template_id: str | None) -> JobDAG | TemplateJob |
 
 
 def _is_python(source: str) -> bool:
-    """``path.py`` or ``path.py:attr`` (a ``.json`` file in a folder named ``x.py.d`` is not)."""
-    return source.endswith(".py") or ".py:" in source
+    from dagkit.serialize import is_python_source
+
+    return is_python_source(source)
 
 
 def _in_file(f: Finding, source: str | None) -> Finding:

@@ -83,6 +83,13 @@ def _codes(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -
     metavar="BYTES",
     help="Per-file limit for files in bodies: bytes, or e.g. 50MB, 10MiB (default 10MB).",
 )
+@click.option(
+    "--exclude",
+    multiple=True,
+    metavar="GLOB",
+    help="Leave out what a directory or pattern finds that matches GLOB (a path, a path inside "
+    "the directory, or a name, e.g. 'node_modules' or '*.schema.json'). Repeatable.",
+)
 @click.option("--strict", is_flag=True, help="Warnings fail too (exit 1).")
 @click.option(
     "--select",
@@ -127,6 +134,7 @@ def validate(
     status: int | None,
     operation: str | None,
     max_file_size: int,
+    exclude: tuple[str, ...],
     strict: bool,
     selected: tuple[str, ...],
     ignored: tuple[str, ...],
@@ -136,16 +144,19 @@ def validate(
 ) -> None:
     """Check request_data files, multipart bodies, captured HTTP requests and API responses.
 
-    PATH may be a file, a directory (its *.json, *.multipart, *.http and *.bin files,
-    recursively), a glob pattern, or - for standard input. What each file holds is told from
-    its content unless --kind says. Exit status: 0 all valid, 1 something invalid, 2 usage
-    error.
+    PATH may be a file, a directory (its *.json, *.multipart, *.http, *.bin and *.dag.py
+    files, recursively), a glob pattern, - for standard input, or a Python DAG source
+    (path.py or path.py:attr), which is loaded, built and checked. What each file holds is told
+    from its content unless --kind says; JSON files a directory walk finds that are none of
+    dagkit's kinds (package.json, tsconfig.json, JSON Schemas) are skipped and counted. Exit
+    status: 0 all valid, 1 something invalid, 2 usage error.
     """
     from dagkit.report import render, select, summary_line
     from dagkit.validate.files import InputPathError, validate_paths
 
     if operation is not None:
         _check_operation(operation)
+    skipped: list[str] = []
     try:
         results = validate_paths(
             paths,
@@ -155,6 +166,8 @@ def validate(
             status=status,
             max_file_size=max_file_size,
             jobs=jobs,
+            exclude=exclude,
+            skipped=skipped,
         )
     except InputPathError as exc:
         raise click.UsageError(str(exc)) from None
@@ -167,7 +180,19 @@ def validate(
         _write_atomically(output, report)
     if output is not None or fmt != "text":
         click.echo(summary_line(results, strict=strict), err=True)
+    if skipped:
+        click.echo(_skipped_line(skipped), err=True)
     sys.exit(0 if all(r.valid(strict) for r in results) else 1)
+
+
+def _skipped_line(skipped: list[str]) -> str:
+    from dagkit.report import plural
+    from dagkit.suggest import shortlist
+
+    return (
+        f"skipped {plural(len(skipped), 'file')} that hold no request_data, body, response or "
+        f"workflow: {shortlist(skipped, 3)} (name a file to check it anyway)"
+    )
 
 
 def _check_operation(operation: str) -> None:

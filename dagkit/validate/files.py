@@ -23,11 +23,16 @@ from dagkit import limits
 from dagkit.errors import InputPathError as InputPathError  # re-exported: its old home
 from dagkit.findings import Finding, cap_findings, finding, has_errors
 
-Kind = Literal["request-data", "body", "http", "response", "workflow"]
+Kind = Literal["request-data", "body", "http", "response", "workflow", "python"]
 #: The kinds of file ``dagkit validate`` knows, as ``--kind`` spells them.
 KINDS: tuple[Kind, ...] = ("request-data", "body", "http", "response", "workflow")
 #: File names a directory walk picks up (other files in a directory are not dagkit's).
 DIRECTORY_SUFFIXES = (".json", ".multipart", ".http", ".bin")
+#: What a walk picks up: those, and Python DAG sources named ``*.dag.py`` (other ``.py`` files
+#: are never run just because they sit in a folder).
+WALKED_SUFFIXES = (*DIRECTORY_SUFFIXES, ".dag.py")
+#: Words in a file name that say it is dagkit's, whatever it holds.
+_DAGKIT_NAMES = ("request_data", "request-data", ".dag.", "response", "workflow", "job")
 #: The name findings and reports use for standard input.
 STDIN_NAME = "<stdin>"
 
@@ -69,56 +74,108 @@ class FileResult:
 # --- which files ---------------------------------------------------------------------------------
 
 
-def expand_paths(paths: Iterable[str]) -> list[str]:
+def expand_paths(paths: Iterable[str], *, exclude: Iterable[str] = ()) -> list[str]:
     """The files that ``paths`` name, in the order given, each once.
 
-    A directory gives its ``*.json``, ``*.multipart``, ``*.http`` and ``*.bin`` files
-    (recursively, sorted, hidden directories skipped); a glob pattern gives its matches
-    (sorted; ``**`` spans directories); ``-`` is standard input. A path that names nothing,
-    a pattern that matches nothing or a directory without such files raises
+    A directory gives its ``*.json``, ``*.multipart``, ``*.http``, ``*.bin`` and ``*.dag.py``
+    files (recursively, sorted, hidden directories skipped); a glob pattern gives its matches
+    (sorted; ``**`` spans directories); ``-`` is standard input; ``path.py[:attr]`` is a Python
+    DAG. ``exclude`` globs drop what a directory or pattern finds (matched against the path,
+    the path inside the directory walked, and the file or directory name). A path that names
+    nothing, a pattern that matches nothing or a directory without such files raises
     :class:`InputPathError`.
     """
-    out: list[str] = []
+    return [path for path, _ in _expand_all(paths, tuple(exclude))]
+
+
+def _expand_all(paths: Iterable[str], exclude: tuple[str, ...]) -> list[tuple[str, bool]]:
+    """Each file once, and whether it was found (by walking or a pattern) or named."""
+    out: list[tuple[str, bool]] = []
     seen: set[str] = set()
     for path in paths:
-        for found in _expand(path):
+        for found, walked in _expand(path, exclude):
             key = found if found == "-" else os.path.normpath(found)
             if key not in seen:
                 seen.add(key)
-                out.append(found)
+                out.append((found, walked))
     return out
 
 
-def _expand(path: str) -> list[str]:
+def _expand(path: str, exclude: tuple[str, ...]) -> list[tuple[str, bool]]:
     if path == "-":
-        return ["-"]
+        return [("-", False)]
     if os.path.isdir(path):
-        found = _walk(path)
+        found = _walk(path, exclude)
         if not found:
             raise InputPathError(
-                f"{path}: no {', '.join('*' + s for s in DIRECTORY_SUFFIXES)} files in this "
-                "directory"
+                f"{path}: no {', '.join('*' + s for s in WALKED_SUFFIXES)} files in this "
+                "directory" + (" that --exclude leaves" if exclude else "")
             )
-        return found
-    if os.path.exists(path):
-        return [path]
+        return [(f, True) for f in found]
+    if os.path.exists(path) or (".py:" in path and os.path.isfile(path.rpartition(":")[0])):
+        return [(path, False)]
     if any(c in path for c in "*?["):
         import glob
 
         matches = sorted(glob.glob(path, recursive=True))
-        found = [f for m in matches for f in (_walk(m) if os.path.isdir(m) else [m])]
+        found = [
+            f
+            for m in matches
+            if not _excluded(m, "", exclude)
+            for f in (_walk(m, exclude) if os.path.isdir(m) else [m])
+        ]
         if not found:
             raise InputPathError(f"{path}: no file matches this pattern")
-        return found
+        return [(f, True) for f in found]
     raise InputPathError(f"{path}: no such file or directory")
 
 
-def _walk(directory: str) -> list[str]:
+def _walk(directory: str, exclude: tuple[str, ...] = ()) -> list[str]:
     found = []
     for root, dirs, files in os.walk(directory):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        found += [os.path.join(root, f) for f in sorted(files) if f.endswith(DIRECTORY_SUFFIXES)]
+        inside = os.path.relpath(root, directory)
+        dirs[:] = sorted(
+            d
+            for d in dirs
+            if not d.startswith(".") and not _excluded(os.path.join(root, d), inside, exclude)
+        )
+        found += [
+            os.path.join(root, f)
+            for f in sorted(files)
+            if f.endswith(WALKED_SUFFIXES) and not _excluded(os.path.join(root, f), inside, exclude)
+        ]
     return found
+
+
+def _excluded(path: str, inside: str, exclude: tuple[str, ...]) -> bool:
+    if not exclude:
+        return False
+    import fnmatch
+
+    name = os.path.basename(path)
+    relative = os.path.normpath(os.path.join(inside, name)) if inside else path
+    candidates = {path, os.path.normpath(path), relative, name}
+    return any(fnmatch.fnmatch(c, pattern) for pattern in exclude for c in candidates)
+
+
+def is_foreign(head: bytes, path: str) -> bool:
+    """A JSON file that is none of dagkit's kinds (a ``package.json``, a ``tsconfig.json``, a
+    JSON Schema): no request_data, workflow or response shape, and not named as one. A
+    directory walk skips these; named on the command line they are still checked."""
+    if not path.lower().endswith(".json"):
+        return False
+    name = os.path.basename(path).lower()
+    if any(word in name for word in _DAGKIT_NAMES):
+        return False
+    stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if not stripped.startswith(b"{"):
+        return False
+    if _REQUEST_KEYS.search(stripped) or _WORKFLOW_KEYS.search(stripped):
+        return False
+    from dagkit.validate.response import guess_operation
+
+    doc = _loads(stripped)
+    return not (isinstance(doc, dict) and guess_operation(doc) is not None)
 
 
 # --- what a file holds ---------------------------------------------------------------------------
@@ -222,6 +279,8 @@ def validate_paths(
     status: int | None = None,
     max_file_size: int = limits.MAX_FILE_SIZE,
     jobs: int | None = None,
+    exclude: Iterable[str] = (),
+    skipped: list[str] | None = None,
 ) -> list[FileResult]:
     """One :class:`FileResult` per file that ``paths`` name (:func:`expand_paths`), in order.
 
@@ -230,14 +289,20 @@ def validate_paths(
     response answers (default: the status line of a capture, else guessed from the shape).
     ``jobs`` is the number of processes; None uses one per core (up to 4) only for many files
     (:data:`POOL_THRESHOLD`) on a machine that is not busy: only then does a pool pay for its
-    start-up.
+    start-up. ``exclude`` is as for :func:`expand_paths`. JSON files a directory walk or a
+    pattern found that are none of dagkit's kinds (:func:`is_foreign`) are left out, and their
+    paths appended to ``skipped`` when given.
     """
-    files = expand_paths(paths)
+    files = _expand_all(paths, tuple(exclude))
     options = _Options(kind, content_type, operation, status, max_file_size)
     workers = _workers(jobs, len(files))
-    if workers <= 1 or "-" in files:
-        return [_validate_file(path, options) for path in files]
-    return _in_pool(files, options, workers)
+    if workers <= 1 or any(path == "-" for path, _ in files):
+        found = [_validate_file(path, options, walked) for path, walked in files]
+    else:
+        found = _in_pool(files, options, workers)
+    if skipped is not None:
+        skipped += [path for (path, _), result in zip(files, found, strict=True) if result is None]
+    return [result for result in found if result is not None]
 
 
 def validate_file(
@@ -253,24 +318,57 @@ def validate_file(
 
     A file that cannot be read raises :class:`InputPathError`.
     """
-    return _validate_file(path, _Options(kind, content_type, operation, status, max_file_size))
+    result = _validate_file(path, _Options(kind, content_type, operation, status, max_file_size))
+    assert result is not None  # a file named is checked, whatever it holds
+    return result
 
 
-def _validate_file(path: str, options: _Options) -> FileResult:
+def _validate_file(path: str, options: _Options, walked: bool = False) -> FileResult | None:
+    """The result for one file; None for a file a walk found that is not dagkit's."""
     name = STDIN_NAME if path == "-" else path
+    if ".py" in path and options.kind is None and _is_python_source(path):
+        return _validate_python(path)
     try:
         if path == "-":
             return _validate_stream(sys.stdin.buffer, name, options)
         with open(path, "rb") as stream:
-            return _validate_stream(stream, name, options)
+            return _validate_stream(stream, name, options, walked)
     except IsADirectoryError:
         raise InputPathError(f"{path}: is a directory") from None
     except OSError as exc:
         raise InputPathError(f"{path}: cannot be read: {exc.strerror or exc}") from None
 
 
-def _validate_stream(stream: IO[bytes], name: str, options: _Options) -> FileResult:
+def _is_python_source(path: str) -> bool:
+    from dagkit.serialize import is_python_source  # networkx: only for a .py path
+
+    return is_python_source(path)
+
+
+def _validate_python(source: str) -> FileResult:
+    """A Python DAG source, loaded, built and checked; findings at the lines that made nodes."""
+    from dagkit.errors import DagkitError, SourceError
+    from dagkit.serialize import check_source
+
+    file = source.rpartition(":")[0] if ".py:" in source else source
+    try:
+        _, findings = check_source(source)
+    except SourceError as exc:
+        findings = [finding("DK104", exc.reason, line=exc.line, file=file, hint=_PY_HINT)]
+    except DagkitError as exc:
+        findings = [finding("DK104", str(exc), file=file, hint=_PY_HINT)]
+    return FileResult(source, "python", findings)
+
+
+_PY_HINT = "run it with python to see the whole error; see `dagkit build --help` for sources"
+
+
+def _validate_stream(
+    stream: IO[bytes], name: str, options: _Options, walked: bool = False
+) -> FileResult | None:
     head = stream.read(_HEAD)
+    if walked and options.kind is None and is_foreign(head, name):
+        return None
     kind = options.kind or detect_kind(head, name)
     if kind in ("body", "http"):
         findings = _stream_findings(kind, head, stream, name, options)
@@ -369,30 +467,35 @@ def _workers(jobs: int | None, count: int) -> int:
     return min(4, cores) if free > 0.5 else 1
 
 
-def _in_pool(files: list[str], options: _Options, workers: int) -> list[FileResult]:
+def _in_pool(
+    files: list[tuple[str, bool]], options: _Options, workers: int
+) -> list[FileResult | None]:
     import multiprocessing
 
     # Forked workers inherit the modules already imported; a spawned one would pay every
     # import again, which costs more than it saves. Without fork, stay in this process.
     if "fork" not in multiprocessing.get_all_start_methods():
-        return [_validate_file(path, options) for path in files]
+        return [_validate_file(path, options, walked) for path, walked in files]
     import dagkit.validate.request_data  # noqa: F401  # imported once, before the fork
 
     context = multiprocessing.get_context("fork")
     chunk = max(1, len(files) // (workers * 8))
     with context.Pool(workers) as pool:
-        return pool.starmap(_validate_file, [(path, options) for path in files], chunksize=chunk)
+        work = [(path, options, walked) for path, walked in files]
+        return pool.starmap(_validate_file, work, chunksize=chunk)
 
 
 __all__ = [
     "DIRECTORY_SUFFIXES",
     "KINDS",
+    "WALKED_SUFFIXES",
     "FileResult",
     "InputPathError",
     "Kind",
     "boundary_content_type",
     "detect_kind",
     "expand_paths",
+    "is_foreign",
     "validate_file",
     "validate_paths",
 ]
