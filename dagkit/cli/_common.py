@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
+from dagkit.cli._limits import max_file_size
 from dagkit.cli._terminal import colour_ok
 from dagkit.errors import (
     AmbiguousRequestError,
@@ -132,6 +133,7 @@ def make_client(
         "validate": opts.validate,
         "allow_insecure_key": opts.allow_insecure_key,
     }
+    settings["max_file_size"] = max_file_size()  # --max-file-size, where the command has it
     settings.update(overrides)
     from dagkit.transport import BadURLError
 
@@ -225,7 +227,7 @@ def local_server(local: bool, opts: ClientOptions) -> Iterator[dict[str, Any]]:
     from dagkit.server import serve_in_thread
 
     key = secrets.token_urlsafe(24)
-    with serve_in_thread(api_key=key) as server:
+    with serve_in_thread(api_key=key, max_file_size=max_file_size()) as server:
         click.echo(f"local jobs API running at {server.url} (stops with this command)", err=True)
         yield {"url": server.url, "api_key": key}
 

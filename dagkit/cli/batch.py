@@ -32,6 +32,7 @@ from dagkit.cli._common import (
     local_server,
     make_client,
 )
+from dagkit.cli._limits import limit_options
 from dagkit.cli._terminal import is_tty
 from dagkit.errors import DagkitError
 
@@ -90,6 +91,7 @@ _LISTED = 10  # failed and skipped files listed by name at the end; the report h
     is_flag=True,
     help="Start the embedded jobs API for the duration of this command and use it.",
 )
+@limit_options
 @client_options
 def batch(
     source: str | None,

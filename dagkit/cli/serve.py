@@ -6,6 +6,8 @@ import sys
 
 import click
 
+from dagkit.cli._limits import limit_options, max_file_size
+
 
 def _clock(ctx: click.Context, param: click.Parameter, value: str) -> str | float:
     from dagkit.server.engine import step_seconds
@@ -89,6 +91,7 @@ def _faults(
     type=click.FloatRange(min=0, min_open=True),
     help="Seconds for a whole request body to arrive.",
 )
+@limit_options
 @click.option("--quiet", "-q", is_flag=True, help="Do not log each request to stderr.")
 def serve(
     host: str,
@@ -120,6 +123,7 @@ def serve(
         max_connections=max_connections,
         header_timeout=header_timeout,
         body_timeout=body_timeout,
+        max_file_size=max_file_size(),
     )
     from dagkit.transport import is_loopback
 

@@ -22,6 +22,7 @@ from dagkit.cli._common import (
     print_findings,
     reporting,
 )
+from dagkit.cli._limits import limit_options
 from dagkit.cli._terminal import is_tty
 from dagkit.errors import ExitCode, SourceError, UsageError, ValidationFailed
 from dagkit.findings import Finding, has_errors
@@ -59,6 +60,7 @@ if TYPE_CHECKING:
     is_flag=True,
     help="Start the embedded jobs API for the duration of this command and submit to it.",
 )
+@limit_options
 @client_options
 def submit(
     source: str | None,

@@ -12,33 +12,10 @@ from typing import Any
 
 import click
 
+from dagkit.cli._limits import limit_options, max_file_size
 from dagkit.cli._terminal import colour_ok
-from dagkit.limits import MAX_FILE_SIZE
 from dagkit.report import FORMATS
 from dagkit.validate.files import KINDS
-
-_UNITS = {
-    "": 1,
-    "b": 1,
-    "kb": 1000,
-    "mb": 1000**2,
-    "gb": 1000**3,
-    "kib": 1024,
-    "mib": 1024**2,
-    "gib": 1024**3,
-}
-
-
-def _byte_size(ctx: click.Context, param: click.Parameter, value: str | int) -> int:
-    """A size in bytes: ``10000000``, ``10MB`` (decimal) or ``10MiB`` (binary)."""
-    if isinstance(value, int):
-        return value
-    text = value.strip().lower().replace(" ", "")
-    number = text.rstrip("kmgib")
-    unit = text[len(number) :]
-    if not number.isdigit() or unit not in _UNITS or int(number) == 0:
-        raise click.BadParameter(f"{value!r} is not a size; write bytes, or e.g. 10MB or 50MiB")
-    return int(number) * _UNITS[unit]
 
 
 def _codes(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> tuple[str, ...]:
@@ -75,14 +52,7 @@ def _codes(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -
     metavar="OP",
     help="Operation that responses answer, e.g. get_job (default: guessed from the shape).",
 )
-@click.option(
-    "--max-file-size",
-    type=str,
-    callback=_byte_size,
-    default=MAX_FILE_SIZE,
-    metavar="BYTES",
-    help="Per-file limit for files in bodies: bytes, or e.g. 50MB, 10MiB (default 10MB).",
-)
+@limit_options
 @click.option(
     "--exclude",
     multiple=True,
@@ -133,7 +103,6 @@ def validate(
     content_type: str | None,
     status: int | None,
     operation: str | None,
-    max_file_size: int,
     exclude: tuple[str, ...],
     strict: bool,
     selected: tuple[str, ...],
@@ -164,7 +133,7 @@ def validate(
             content_type=content_type,
             operation=operation,
             status=status,
-            max_file_size=max_file_size,
+            max_file_size=max_file_size(),
             jobs=jobs,
             exclude=exclude,
             skipped=skipped,

@@ -21,6 +21,7 @@ from dagkit.cli._common import (
     make_client,
     reporting,
 )
+from dagkit.cli._limits import limit_options
 from dagkit.workflows import SCHEDULES
 
 if TYPE_CHECKING:
@@ -274,6 +275,7 @@ def delete(workflow_id: str, opts: ClientOptions) -> None:
     metavar="SECONDS",
     help="Give up waiting after this long (the job keeps running) [default: no limit].",
 )
+@limit_options
 @client_options
 def run(
     workflow_id: str,

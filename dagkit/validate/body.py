@@ -408,7 +408,8 @@ def _part_end(event: PartEnd, state: _State) -> None:
                 "DK414",
                 f"the file is {event.size:,} bytes; the limit is {state.max_file_size:,}",
                 label,
-                "split or compress the file, or raise the limit if your account allows more",
+                "split or compress the file, or raise the limit (--max-file-size 50MB) "
+                "if your account allows more",
             )
         elif event.size == 0:
             state.add("DK415", "the file is empty", label, "the platform has nothing to process")
