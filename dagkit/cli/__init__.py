@@ -17,6 +17,7 @@ from typing import Any, NoReturn
 import click
 
 from dagkit import __version__
+from dagkit.cli._options import examples
 from dagkit.redact import redact_output
 
 #: command name -> (module, attribute, one-line help shown by ``dagkit --help``)
@@ -117,7 +118,16 @@ class LazyGroup(Group):
         return importlib.util.find_spec(COMMANDS[name][0]) is not None
 
 
-@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    cls=LazyGroup,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    epilog=examples(
+        "dagkit validate requests/ examples/quickstart.py",
+        "dagkit submit --local examples/quickstart.py examples/files/* --wait --out out",
+        "dagkit jobs list --status FAILED",
+    )
+    + "\n\nEach command's --help shows its own examples.",
+)
 @click.version_option(__version__, prog_name="dagkit")
 def main(**_: Any) -> None:
     """Build, validate and submit Unstructured Platform on-demand job DAGs."""

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
-from dagkit.cli._limits import max_file_size
+from dagkit.cli._options import max_file_size
 from dagkit.cli._terminal import colour_ok
 from dagkit.errors import (
     AmbiguousRequestError,

@@ -32,7 +32,7 @@ from dagkit.cli._common import (
     local_server,
     make_client,
 )
-from dagkit.cli._limits import limit_options
+from dagkit.cli._options import examples, limit_options, out_option
 from dagkit.cli._terminal import is_tty
 from dagkit.errors import DagkitError
 
@@ -42,15 +42,21 @@ if TYPE_CHECKING:
 _LISTED = 10  # failed and skipped files listed by name at the end; the report has them all
 
 
-@click.command()
+@click.command(
+    epilog=examples(
+        "dagkit batch pipeline.py docs/ --out out/",
+        "dagkit batch pipeline.py 'inbox/**/*.pdf' --out out/ --max-running 3",
+        "dagkit batch pipeline.py docs/ --out out/ --retry-failed",
+    )
+)
 @click.argument("source", required=False)
 @click.argument("inputs", nargs=-1)
-@click.option(
-    "--out",
+@out_option(
     "out_dir",
+    "Directory for the outputs (mirroring the inputs), the journal and the report.",
     required=True,
+    metavar="DIR",
     type=click.Path(file_okay=False),
-    help="Directory for the outputs (mirroring the inputs), the journal and the report.",
 )
 @click.option(
     "--template-id", metavar="ID", help="Run a workflow template instead of a DAG (no SOURCE)."

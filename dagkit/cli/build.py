@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from dagkit.cli._options import examples
 from dagkit.cli._terminal import colour_ok
 from dagkit.findings import has_errors
 
@@ -21,7 +22,13 @@ def _load(source: str) -> JobDAG | TemplateJob:
     return load_dag(source)  # an error: its message and exit code (see dagkit.cli)
 
 
-@click.command()
+@click.command(
+    epilog=examples(
+        "dagkit build examples/quickstart.py",
+        "dagkit build examples/compare_chunkers.py:dag > jobs.jsonl",
+        "dagkit build requests/quickstart.request_data.json",
+    )
+)
 @click.argument("source")
 def build(source: str) -> None:
     """Print the request_data of SOURCE (a .json file or path.py[:attr]).
@@ -43,7 +50,13 @@ def build(source: str) -> None:
         click.echo(text)
 
 
-@click.command()
+@click.command(
+    epilog=examples(
+        "dagkit graph examples/compare_chunkers.py",
+        "dagkit graph examples/quickstart.py --format mermaid",
+        "dagkit graph examples/quickstart.py --format dot | dot -Tsvg > dag.svg",
+    )
+)
 @click.argument("source")
 @click.option(
     "--format",

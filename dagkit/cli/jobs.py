@@ -20,17 +20,31 @@ from dagkit.cli._common import (
     make_client,
     reporting,
 )
+from dagkit.cli._options import examples, out_option
 
 if TYPE_CHECKING:
     from dagkit.client import JobDetails, JobInfo, TemplateDetail
 
 
-@click.group(cls=Group)
+@click.group(
+    cls=Group,
+    epilog=examples(
+        "dagkit jobs list --status FAILED",
+        "dagkit jobs wait 0b7d3f1e-5b0a-4d6e-9b8f-2f1d3c4a5e6f",
+        "dagkit jobs download 0b7d3f1e-5b0a-4d6e-9b8f-2f1d3c4a5e6f --out out/",
+    ),
+)
 def jobs() -> None:
     """Get, wait for, download, cancel and list jobs."""
 
 
-@jobs.command("get")
+@jobs.command(
+    "get",
+    epilog=examples(
+        "dagkit jobs get 0b7d3f1e-5b0a-4d6e-9b8f-2f1d3c4a5e6f",
+        "dagkit jobs get 0b7d3f1e-5b0a-4d6e-9b8f-2f1d3c4a5e6f --json",
+    ),
+)
 @click.argument("job_id")
 @client_options
 def get(job_id: str, opts: ClientOptions) -> None:
@@ -40,7 +54,13 @@ def get(job_id: str, opts: ClientOptions) -> None:
     _show_job(info, opts)
 
 
-@jobs.command("wait")
+@jobs.command(
+    "wait",
+    epilog=examples(
+        "dagkit jobs wait 0b7d3f1e-5b0a-4d6e-9b8f-2f1d3c4a5e6f",
+        "dagkit jobs wait 0b7d3f1e-5b0a-4d6e-9b8f-2f1d3c4a5e6f --wait-timeout 600",
+    ),
+)
 @click.argument("job_id")
 @click.option(
     "--wait-timeout",
@@ -65,7 +85,13 @@ def wait(job_id: str, wait_timeout: float | None, opts: ClientOptions) -> None:
         sys.exit(1)
 
 
-@jobs.command("details")
+@jobs.command(
+    "details",
+    epilog=examples(
+        "dagkit jobs details 0b7d3f1e-5b0a-4d6e-9b8f-2f1d3c4a5e6f",
+        "dagkit jobs details 0b7d3f1e-5b0a-4d6e-9b8f-2f1d3c4a5e6f --json",
+    ),
+)
 @click.argument("job_id")
 @client_options
 def details(job_id: str, opts: ClientOptions) -> None:
@@ -78,7 +104,13 @@ def details(job_id: str, opts: ClientOptions) -> None:
         _show_details(result)
 
 
-@jobs.command("failed-files")
+@jobs.command(
+    "failed-files",
+    epilog=examples(
+        "dagkit jobs failed-files 0b7d3f1e-5b0a-4d6e-9b8f-2f1d3c4a5e6f",
+        "dagkit jobs failed-files 0b7d3f1e-5b0a-4d6e-9b8f-2f1d3c4a5e6f --json",
+    ),
+)
 @click.argument("job_id")
 @client_options
 def failed_files(job_id: str, opts: ClientOptions) -> None:
@@ -94,14 +126,21 @@ def failed_files(job_id: str, opts: ClientOptions) -> None:
             click.echo(f"{f.document}: {f.error}")
 
 
-@jobs.command("download")
+@jobs.command(
+    "download",
+    epilog=examples(
+        "dagkit jobs download 0b7d3f1e-5b0a-4d6e-9b8f-2f1d3c4a5e6f --out out/",
+        "dagkit jobs download JOB_ID --file-id FILE_ID --out report.json",
+    ),
+)
 @click.argument("job_id")
-@click.option(
-    "--dest",
-    "-o",
+@out_option(
+    "dest",
+    "A directory for the outputs (or, with --file-id, a file path).",
+    aliases=("--dest",),
     required=True,
     type=click.Path(),
-    help="A directory for the outputs (or, with --file-id, a file path).",
+    metavar="DIR",
 )
 @click.option("--file-id", metavar="ID", help="Only this input file's output.")
 @click.option("--node-id", metavar="ID", help="With --file-id: this node's output, not the last.")
@@ -126,7 +165,13 @@ def download(
             click.echo(f"saved {path}")
 
 
-@jobs.command("cancel")
+@jobs.command(
+    "cancel",
+    epilog=examples(
+        "dagkit jobs cancel 0b7d3f1e-5b0a-4d6e-9b8f-2f1d3c4a5e6f",
+        "dagkit jobs cancel 0b7d3f1e-5b0a-4d6e-9b8f-2f1d3c4a5e6f --json",
+    ),
+)
 @click.argument("job_id")
 @client_options
 def cancel(job_id: str, opts: ClientOptions) -> None:
@@ -140,7 +185,14 @@ def cancel(job_id: str, opts: ClientOptions) -> None:
         click.echo(message or f"cancel requested for job {job_id}")
 
 
-@jobs.command("list")
+@jobs.command(
+    "list",
+    epilog=examples(
+        "dagkit jobs list",
+        "dagkit jobs list --status COMPLETED --json",
+        "dagkit jobs list --workflow-id 4f7c2a1d-8e3b-4c5d-9a6f-1b2c3d4e5f60",
+    ),
+)
 @click.option("--workflow-id", metavar="ID", help="Only jobs of this workflow.")
 @click.option(
     "--status", metavar="STATUS", help="Only jobs with this status (e.g. COMPLETED, FAILED)."
@@ -165,12 +217,15 @@ def _job_line(info: JobInfo) -> str:
     return f"{info.id}  {info.status!s:<11}  {created}  {info.workflow_name or ''}".rstrip()
 
 
-@click.group(cls=Group)
+@click.group(
+    cls=Group,
+    epilog=examples("dagkit templates list", "dagkit templates get hi_res_and_enrichment"),
+)
 def templates() -> None:
     """List and get workflow templates."""
 
 
-@templates.command("list")
+@templates.command("list", epilog=examples("dagkit templates list", "dagkit templates list --json"))
 @client_options
 def list_templates(opts: ClientOptions) -> None:
     """List the workflow templates."""
@@ -187,7 +242,13 @@ def list_templates(opts: ClientOptions) -> None:
         click.echo(f"{t.id}  {t.name or ''}{version}{about}")
 
 
-@templates.command("get")
+@templates.command(
+    "get",
+    epilog=examples(
+        "dagkit templates get hi_res_and_enrichment",
+        "dagkit templates get hi_res_and_enrichment --json",
+    ),
+)
 @click.argument("template_id")
 @client_options
 def get_template(template_id: str, opts: ClientOptions) -> None:

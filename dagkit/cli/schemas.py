@@ -9,17 +9,26 @@ import click
 
 from dagkit import schemas as lib
 from dagkit.cli import Group
+from dagkit.cli._options import examples, out_option
 from dagkit.errors import SchemaError
 
 _DIR = click.Path(file_okay=False, path_type=Path)
 
 
-@click.group("schemas", cls=Group)
+@click.group(
+    "schemas",
+    cls=Group,
+    epilog=examples(
+        "dagkit schemas list", "dagkit schemas show request-data", "dagkit schemas check"
+    ),
+)
 def schemas() -> None:
     """List, show, generate and check the schemas."""
 
 
-@schemas.command("list")
+@schemas.command(
+    "list", epilog=examples("dagkit schemas list", "dagkit schemas list | grep generated")
+)
 def list_() -> None:
     """Show every schema: its name, title and where it comes from."""
     try:
@@ -33,7 +42,12 @@ def list_() -> None:
         click.echo(f"{row.name:<{width_name}}  {row.title:<{width_title}}  {row.source}")
 
 
-@schemas.command("show")
+@schemas.command(
+    "show",
+    epilog=examples(
+        "dagkit schemas show request-data", "dagkit schemas show Body_create_job > body.schema.json"
+    ),
+)
 @click.argument("name")
 def show(name: str) -> None:
     """Print the schema NAME (see `dagkit schemas list`) as JSON."""
@@ -44,11 +58,17 @@ def show(name: str) -> None:
     click.echo(json.dumps(schema, indent=2, ensure_ascii=False))
 
 
-@schemas.command("generate")
+@schemas.command(
+    "generate",
+    epilog=examples(
+        "dagkit schemas generate --spec openapi.json --out schemas/",
+        "dagkit schemas generate --catalogue",
+    ),
+)
 @click.option("--spec", "spec_path", type=click.Path(path_type=Path),
               help="The OpenAPI 3.1 JSON document to read.")  # fmt: skip
-@click.option("--out", "out_dir", type=_DIR,
-              help="Where to write one <Name>.schema.json per component.")  # fmt: skip
+@out_option("out_dir", "Where to write one <Name>.schema.json per component.",
+            type=_DIR, metavar="DIR")  # fmt: skip
 @click.option("--catalogue", is_flag=True,
               help="Write the files generated from the node catalogue (dagkit/catalogue/source.py) "
               "into this source checkout.")  # fmt: skip
@@ -79,7 +99,9 @@ def generate(spec_path: Path | None, out_dir: Path | None, catalogue: bool) -> N
     click.echo(f"wrote {len(written)} files", err=True)
 
 
-@schemas.command("check")
+@schemas.command(
+    "check", epilog=examples("dagkit schemas check", "dagkit schemas check --dir schemas/")
+)
 @click.option("--dir", "schemas_dir", type=_DIR, default=None,
               help="A schemas/ directory to check instead of the installed one.")  # fmt: skip
 def check(schemas_dir: Path | None) -> None:

@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from dagkit.cli._limits import limit_options, max_file_size
+from dagkit.cli._options import examples, limit_options, max_file_size
 
 
 def _clock(ctx: click.Context, param: click.Parameter, value: str) -> str | float:
@@ -38,7 +38,13 @@ def _faults(
     return out
 
 
-@click.command()
+@click.command(
+    epilog=examples(
+        "dagkit serve",
+        "dagkit serve --port 8765 --data-dir serve-data/ --clock instant",
+        "dagkit serve --fault create_job:503:2 --quiet",
+    )
+)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8765, show_default=True, type=click.IntRange(0, 65535))
 @click.option(

@@ -22,7 +22,7 @@ from dagkit.cli._common import (
     print_findings,
     reporting,
 )
-from dagkit.cli._limits import limit_options
+from dagkit.cli._options import examples, limit_options, out_option
 from dagkit.cli._terminal import is_tty
 from dagkit.errors import ExitCode, SourceError, UsageError, ValidationFailed
 from dagkit.findings import Finding, has_errors
@@ -33,18 +33,25 @@ if TYPE_CHECKING:
     from dagkit.serialize import TemplateJob
 
 
-@click.command()
+@click.command(
+    epilog=examples(
+        "dagkit submit --local examples/quickstart.py examples/files/* --wait --out out",
+        "dagkit submit pipeline.py report.pdf --dry-run",
+        "dagkit submit --template-id hi_res_and_enrichment report.pdf --json",
+    )
+)
 @click.argument("source", required=False)
 @click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False))
 @click.option(
     "--template-id", metavar="ID", help="Run a workflow template instead of a DAG (no SOURCE)."
 )
 @click.option("--wait", is_flag=True, help="Follow the job(s) until they end.")
-@click.option(
-    "--download",
+@out_option(
+    "download",
+    "Save every output into DIR (implies --wait).",
+    aliases=("--download",),
     metavar="DIR",
     type=click.Path(file_okay=False),
-    help="Save every output into DIR (implies --wait).",
 )
 @click.option(
     "--wait-timeout",

@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from dagkit.cli._limits import limit_options, max_file_size
+from dagkit.cli._options import examples, limit_options, max_file_size, out_option
 from dagkit.cli._terminal import colour_ok
 from dagkit.report import FORMATS
 from dagkit.validate.files import KINDS
@@ -32,7 +32,13 @@ def _codes(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -
     return value
 
 
-@click.command()
+@click.command(
+    epilog=examples(
+        "dagkit validate requests/ examples/quickstart.py",
+        "dagkit validate . --exclude node_modules --strict --format github",
+        "dagkit validate requests/ --format sarif --out dagkit.sarif",
+    )
+)
 @click.argument("paths", nargs=-1, required=True, metavar="PATH...")
 @click.option(
     "--kind",
@@ -85,11 +91,12 @@ def _codes(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -
     show_default=True,
     help="Report format.",
 )
-@click.option(
-    "--output",
-    "-o",
+@out_option(
+    "output",
+    "Write the report to this file (atomically) instead of standard output.",
+    aliases=("--output",),
     type=click.Path(dir_okay=False),
-    help="Write the report to this file (atomically) instead of standard output.",
+    metavar="FILE",
 )
 @click.option(
     "--jobs",

@@ -21,7 +21,7 @@ from dagkit.cli._common import (
     make_client,
     reporting,
 )
-from dagkit.cli._limits import limit_options
+from dagkit.cli._options import examples, limit_options, out_option
 from dagkit.workflows import SCHEDULES
 
 if TYPE_CHECKING:
@@ -90,12 +90,27 @@ _reprocess = click.option(
 )
 
 
-@click.group(cls=Group)
+@click.group(
+    cls=Group,
+    epilog=examples(
+        "dagkit workflows create examples/quickstart.py --name quickstart",
+        "dagkit workflows list --status active",
+        "dagkit workflows run 4f7c2a1d-8e3b-4c5d-9a6f-1b2c3d4e5f60 report.pdf --wait --out out/",
+    ),
+)
 def workflows() -> None:
     """Deploy a DAG as a workflow; get, list, update, delete and run workflows."""
 
 
-@workflows.command("create")
+@workflows.command(
+    "create",
+    epilog=examples(
+        "dagkit workflows create examples/quickstart.py --name quickstart",
+        "dagkit workflows create pipeline.py --name nightly --source-id SRC "
+        "--destination-id DST --schedule 'every hour'",
+        "dagkit workflows create examples/compare_chunkers.py --name compare --each-path --dry-run",
+    ),
+)
 @click.argument("source")
 @click.option("--name", required=True, help="The workflow's name.")
 @_source_id
@@ -156,7 +171,13 @@ def create(
         click.echo(f"created workflow {info.id} ({info.name})")
 
 
-@workflows.command("update")
+@workflows.command(
+    "update",
+    epilog=examples(
+        "dagkit workflows update 4f7c2a1d-8e3b-4c5d-9a6f-1b2c3d4e5f60 pipeline.py",
+        "dagkit workflows update 4f7c2a1d-8e3b-4c5d-9a6f-1b2c3d4e5f60 --name renamed --dry-run",
+    ),
+)
 @click.argument("workflow_id")
 @click.argument("source", required=False)
 @click.option("--name", help="A new name.")
@@ -208,7 +229,13 @@ def update(
     _show(info, opts, "updated workflow")
 
 
-@workflows.command("get")
+@workflows.command(
+    "get",
+    epilog=examples(
+        "dagkit workflows get 4f7c2a1d-8e3b-4c5d-9a6f-1b2c3d4e5f60",
+        "dagkit workflows get 4f7c2a1d-8e3b-4c5d-9a6f-1b2c3d4e5f60 --json",
+    ),
+)
 @click.argument("workflow_id")
 @client_options
 def get(workflow_id: str, opts: ClientOptions) -> None:
@@ -218,7 +245,13 @@ def get(workflow_id: str, opts: ClientOptions) -> None:
     _show(info, opts)
 
 
-@workflows.command("list")
+@workflows.command(
+    "list",
+    epilog=examples(
+        "dagkit workflows list",
+        "dagkit workflows list --status active --sort-by created_at --sort-direction desc",
+    ),
+)
 @_source_id
 @_destination_id
 @click.option("--status", type=click.Choice(["active", "inactive"]), help="Only in this state.")
@@ -246,7 +279,13 @@ def list_workflows(opts: ClientOptions, **filters: Any) -> None:
         click.echo(f"{w.id}  {w.status or '-':<8}  {w.name or ''}  ({source})")
 
 
-@workflows.command("delete")
+@workflows.command(
+    "delete",
+    epilog=examples(
+        "dagkit workflows delete 4f7c2a1d-8e3b-4c5d-9a6f-1b2c3d4e5f60",
+        "dagkit workflows delete 4f7c2a1d-8e3b-4c5d-9a6f-1b2c3d4e5f60 --json",
+    ),
+)
 @click.argument("workflow_id")
 @client_options
 def delete(workflow_id: str, opts: ClientOptions) -> None:
@@ -259,15 +298,23 @@ def delete(workflow_id: str, opts: ClientOptions) -> None:
         click.echo(f"deleted workflow {workflow_id}")
 
 
-@workflows.command("run")
+@workflows.command(
+    "run",
+    epilog=examples(
+        "dagkit workflows run 4f7c2a1d-8e3b-4c5d-9a6f-1b2c3d4e5f60 report.pdf --wait",
+        "dagkit workflows run 4f7c2a1d-8e3b-4c5d-9a6f-1b2c3d4e5f60 report.pdf --out out/",
+        "dagkit workflows run 4f7c2a1d-8e3b-4c5d-9a6f-1b2c3d4e5f60",
+    ),
+)
 @click.argument("workflow_id")
 @click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False))
 @click.option("--wait", is_flag=True, help="Follow the job until it ends.")
-@click.option(
-    "--download",
+@out_option(
+    "download",
+    "Save every output into DIR (implies --wait).",
+    aliases=("--download",),
     metavar="DIR",
     type=click.Path(file_okay=False),
-    help="Save every output into DIR (implies --wait).",
 )
 @click.option(
     "--wait-timeout",
