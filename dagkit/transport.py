@@ -1108,6 +1108,7 @@ class Transport:
         rid = f" (request id {response.request_id})" if response.request_id else ""
         head = f"{request.method} {request.url} failed with {status} {response.reason}".rstrip()
         head += f": {summary}" if summary else ""
+        head = head.rstrip(" .")  # the sentences below add their own full stop
         note = f" {stop}" if str(stop) else ""
         common: dict[str, Any] = {
             "status": status,

@@ -99,3 +99,36 @@ def test_an_unknown_setting_lists_the_first_few_allowed_and_how_many_more(
     assert result.returncode != 0
     assert "more)" in result.stderr, result.stderr
     assert ".." not in result.stderr.replace("…", "")
+
+
+def test_a_404_whose_detail_ends_a_sentence_gets_no_double_period() -> None:
+    import http.server
+    import threading
+
+    class NotFound(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = b'{"detail": "Job not found."}'
+            self.send_response(404)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), NotFound)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        env = {"UNSTRUCTURED_API_KEY": "key-1234"}
+        result = dagkit(
+            "jobs", "get", "0b7d3f1e-0000-4000-8000-000000000000", "--url", url, env=env
+        )
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert result.returncode == 3
+    assert "Job not found" in result.stderr
+    assert ".." not in result.stderr
