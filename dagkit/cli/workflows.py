@@ -43,10 +43,10 @@ def _load(source: str) -> JobDAG:
     (a create body or a get-workflow answer: its nodes)."""
     from dagkit.dag import JobDAG
     from dagkit.errors import SourceError
-    from dagkit.serialize import load_dag
+    from dagkit.serialize import is_python_source, load_dag
 
     # a source that cannot be loaded raises its own error: its message and exit code
-    if not (source.endswith(".py") or ".py:" in source) and _is_workflow(source):
+    if not is_python_source(source) and _is_workflow(source):
         from dagkit.workflows import from_workflow
 
         try:
