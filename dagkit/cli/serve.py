@@ -32,8 +32,11 @@ def _faults(
         except ValueError as exc:
             raise click.BadParameter(str(exc)) from None
         if operation not in OPERATIONS and operation != ANY_OPERATION:
-            known = ", ".join([*OPERATIONS, ANY_OPERATION])
-            raise click.BadParameter(f"--fault {spec!r}: unknown operation; use one of {known}")
+            from dagkit.suggest import did_you_mean, shortlist
+
+            known = [*OPERATIONS, ANY_OPERATION]
+            hint = did_you_mean(operation, known) or f"use one of {shortlist(known)}"
+            raise click.BadParameter(f"--fault {spec!r}: unknown operation; {hint}")
         out.append((operation, kind, count))
     return out
 

@@ -173,11 +173,13 @@ def _skipped_line(skipped: list[str]) -> str:
 
 def _check_operation(operation: str) -> None:
     from dagkit.schemas import operation_ids
+    from dagkit.suggest import did_you_mean, shortlist
 
     known = operation_ids()
     if operation not in known:
         raise click.BadParameter(
-            f'"{operation}" is not an operation of the jobs API; use one of {", ".join(known)}',
+            f'"{operation}" is not an operation of the jobs API; '
+            + (did_you_mean(operation, known) or f"use one of {shortlist(known)}"),
             param_hint="--operation",
         )
 
