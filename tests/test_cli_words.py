@@ -132,3 +132,13 @@ def test_a_404_whose_detail_ends_a_sentence_gets_no_double_period() -> None:
     assert result.returncode == 3
     assert "Job not found" in result.stderr
     assert ".." not in result.stderr
+
+
+@pytest.mark.parametrize(
+    "args", [["validate", "--operation", "get_jb", "x.json"], ["serve", "--fault", "get_jb:503"]]
+)
+def test_a_mistyped_operation_gets_the_closest_and_no_long_list(args: list[str]) -> None:
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2
+    assert 'did you mean "get_job"?' in result.output
+    assert "run_workflow" not in result.output
