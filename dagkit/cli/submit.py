@@ -24,7 +24,7 @@ from dagkit.cli._common import (
 )
 from dagkit.cli._options import examples, limit_options, out_option
 from dagkit.cli._terminal import is_tty
-from dagkit.errors import ExitCode, SourceError, UsageError, ValidationFailed
+from dagkit.errors import ExitCode, UsageError, ValidationFailed
 from dagkit.findings import Finding, has_errors
 
 if TYPE_CHECKING:
@@ -196,19 +196,14 @@ def _job_folders(jobs: list[JobInfo]) -> list[str]:
 def _load(source: str | None, template_id: str | None) -> JobDAG | TemplateJob | str:
     """The job to send. A request_data file is sent as written, byte for byte (numbers and key
     order kept), once it is known to load; a Python source is built into a DAG."""
-    from dagkit.serialize import TemplateJob, load_dag
+    from dagkit.serialize import TemplateJob, read_source
 
     if template_id is not None:
         return TemplateJob(template_id)
     if source is None:
         raise click.UsageError("give a SOURCE (a .json or .py DAG file) or --template-id")
-    job = load_dag(source)  # a source that cannot be loaded: its error and exit code
-    if _is_python(source):
-        return job
-    try:
-        return Path(source).read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SourceError(f"{source}: cannot read: {exc}") from None
+    job, text = read_source(source)  # a source that cannot be loaded: its error and exit code
+    return job if text is None else text
 
 
 def _is_python(source: str) -> bool:
