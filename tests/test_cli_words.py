@@ -142,3 +142,19 @@ def test_a_mistyped_operation_gets_the_closest_and_no_long_list(args: list[str])
     assert result.exit_code == 2
     assert 'did you mean "get_job"?' in result.output
     assert "run_workflow" not in result.output
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["build"], ["graph"], ["submit", "--dry-run"], ["workflows", "create", "--name", "x"]],
+)
+def test_a_source_that_does_not_load_gets_no_usage_banner(
+    tmp_path: Path, command: list[str]
+) -> None:
+    source = tmp_path / "pipeline.py"
+    source.write_text("from dagkit import nodes\n\ndag = nodes.Partition.hi_res(bogus=1)\n")
+    result = dagkit(*command[:2], str(source), *command[2:], env={"UNSTRUCTURED_API_KEY": "k-12"})
+    assert result.returncode == 1, result.stderr
+    assert "Usage:" not in result.stderr and "Try '" not in result.stderr
+    assert f"{source}:3:" in result.stderr
+    assert result.stderr.count(str(source)) == 1  # the place once, not "x.py: x.py:3: ..."
