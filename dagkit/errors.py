@@ -11,6 +11,7 @@ parentheses is a second base: catch ``ValueError`` for every bad argument or bad
     │   ├── NodeSettingsError               a node constructor got an unknown or ill-typed setting
     │   ├── DagError                        a DAG cannot be built or planned into jobs
     │   ├── SourceError                     a DAG source (file, ``path.py:attr``) cannot be loaded
+    │   ├── BadURLError                     an API URL that cannot be used (e.g. inside the API)
     │   ├── RequestDataError                request_data text cannot be parsed into a DAG
     │   ├── MultipartError                  a multipart body cannot be encoded or parsed
     │   ├── FramingError                    bytes that do not frame an HTTP message
@@ -123,6 +124,10 @@ class SourceError(DagkitValueError):
         self.missing = missing
         self.reason = message if reason is None else reason
         self.line = line
+
+
+class BadURLError(DagkitValueError):
+    """An API URL that cannot be used; callers say where it came from (flag or variable)."""
 
 
 class RequestDataError(DagkitValueError):

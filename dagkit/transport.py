@@ -41,6 +41,7 @@ from dagkit.errors import (
     AnswerTooLargeError,
     APIError,
     AuthenticationError,
+    BadURLError,
     ConnectError,
     DagkitError,
     DagkitValueError,
@@ -294,10 +295,6 @@ class RetryPolicy:
 
 
 # --------------------------------------------------------------------------- small helpers
-
-
-class BadURLError(DagkitValueError):
-    """An API URL that cannot be used; callers say where it came from (flag or variable)."""
 
 
 def normalize_base_url(url: str) -> str:
