@@ -18,7 +18,19 @@ __version__ = "0.1.0"
 
 #: The floors of the package, lowest first: (name, the modules and subpackages on it).
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("foundation", ("errors", "limits", "pointers", "retry", "jsontext", "redact", "findings")),
+    (
+        "foundation",
+        (
+            "errors",
+            "limits",
+            "pointers",
+            "retry",
+            "jsontext",
+            "redact",
+            "suggest",
+            "findings",
+        ),
+    ),
     ("files and framing", ("atomic", "partfiles", "http1")),
     ("catalogue and schemas", ("catalogue", "schemas", "schemacheck", "jsonlocate")),
     ("nodes", ("nodes",)),
