@@ -51,7 +51,8 @@ def loads_noting_duplicates(text: str | bytes) -> tuple[Any, int]:
     def build(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
         nonlocal repeated
         obj = dict(pairs)
-        repeated += len(pairs) - len(obj)
+        if len(obj) != len(pairs):
+            repeated += len(pairs) - len(obj)
         return obj
 
     value = json.loads(

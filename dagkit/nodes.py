@@ -322,16 +322,18 @@ def catalogue_findings(node: Node, ref: NodeRef, pointer: str) -> list[Finding]:
     Closed-set rules (types, enums, ranges, required keys) belong to request-data.schema.json.
     """
     settings = _settings_of(node)
-    where = pointer_join(pointer, "settings")
+    where = pointer + "/settings"  # a constant token: nothing to escape
     out: list[Finding] = []
     known = _known_settings(node)
-    if known is not None:
+    if known is not None and settings:
         table, label = known
         out += _unknown_keys(settings, table, where, label, ref)
     out += _provider_findings(node, settings, ref, pointer)
-    for key, documented in ELEMENT_TYPES.items():
-        if known is not None and key in known[0] and isinstance(settings.get(key), list):
-            out += _element_type_findings(settings[key], documented, key, where, ref)
+    if known is not None and settings:
+        for key, documented in ELEMENT_TYPES.items():
+            value = settings.get(key)
+            if isinstance(value, list) and key in known[0]:
+                out += _element_type_findings(value, documented, key, where, ref)
     return out
 
 
@@ -387,7 +389,7 @@ def _unknown_keys(
 def _provider_findings(
     node: Node, settings: dict[str, Any], ref: NodeRef, pointer: str
 ) -> list[Finding]:
-    where = pointer_join(pointer, "settings")
+    where = pointer + "/settings"
     if node.type == "partition" and node.subtype == "vlm":
         return _provider_and_model(
             "partition", settings, "provider", "model", "anthropic", where, ref
@@ -419,7 +421,7 @@ def _unknown_subtype(node: Node, ref: NodeRef, pointer: str, what: str) -> Findi
 def _prompter_findings(
     node: Node, settings: dict[str, Any], ref: NodeRef, pointer: str
 ) -> list[Finding]:
-    where = pointer_join(pointer, "settings")
+    where = pointer + "/settings"
     kind = kind_of(node)
     if kind is None:
         out = [_unknown_subtype(node, ref, pointer, "enrichment")]

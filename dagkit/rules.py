@@ -50,7 +50,7 @@ def check_document(doc: Any) -> list[Finding]:
     if len(readable) == len(job):  # else the schema has said what is wrong
         for i, node in enumerate(readable):
             ref = NodeRef(i, node.name)
-            findings += catalogue.catalogue_findings(node, ref, pointer_join("/job_nodes", i))
+            findings += catalogue.catalogue_findings(node, ref, f"/job_nodes/{i}")
         findings += check_chain(readable)
     return attach_nodes(findings, doc)
 
@@ -142,16 +142,18 @@ def check_chain(job: Sequence[Node]) -> list[Finding]:
             )
         ]
     out: list[Finding] = []
-    refs = [NodeRef(i, n.name) for i, n in enumerate(job)]
+
+    def ref(i: int) -> NodeRef:  # made only for a finding: a valid job needs none
+        return NodeRef(i, job[i].name)
 
     def at(i: int, *tokens: str | int) -> dict[str, Any]:
-        return {"node": refs[i], "pointer": pointer_join("/job_nodes", i, *tokens)}
+        return {"node": ref(i), "pointer": pointer_join("/job_nodes", i, *tokens)}
 
     if job[0].type != "partition":
         out.append(
             finding(
                 "DK303",
-                f"{refs[0]} is {_ROLE.get(job[0].type, repr(job[0].type))}; a job starts with a "
+                f"{ref(0)} is {_ROLE.get(job[0].type, repr(job[0].type))}; a job starts with a "
                 "partition node",
                 hint="put a partition node (e.g. Partition.auto()) first",
                 **at(0, "type"),
@@ -164,7 +166,7 @@ def check_chain(job: Sequence[Node]) -> list[Finding]:
             out.append(
                 finding(
                     "DK302",
-                    f"{refs[i]} has the same name as {refs[first_named[node.name]]}",
+                    f"{ref(i)} has the same name as {ref(first_named[node.name])}",
                     hint="give every node its own name; job details report nodes by name",
                     **at(i, "name"),
                 )
@@ -181,8 +183,8 @@ def check_chain(job: Sequence[Node]) -> list[Finding]:
             out.append(
                 finding(
                     "DK307",
-                    f"{refs[i]} is a second {node.type} node "
-                    f"(the first is {refs[seen[node.type]]}); a job takes one",
+                    f"{ref(i)} is a second {node.type} node "
+                    f"(the first is {ref(seen[node.type])}); a job takes one",
                     hint="remove one, or split the work into two jobs (a branching JobDAG)",
                     **at(i),
                 )
@@ -196,9 +198,9 @@ def check_chain(job: Sequence[Node]) -> list[Finding]:
             out.append(
                 finding(
                     "DK315",
-                    f"{refs[i]} enriches after {_ROLE[later.type]}; the docs say enrichments "
+                    f"{ref(i)} enriches after {_ROLE[later.type]}; the docs say enrichments "
                     "should come before the chunker, or results may be incomplete",
-                    hint=f"move {refs[i]} before every {later.type} node",
+                    hint=f"move {ref(i)} before every {later.type} node",
                     **at(i),
                 )
             )
@@ -207,9 +209,9 @@ def check_chain(job: Sequence[Node]) -> list[Finding]:
             out.append(
                 finding(
                     "DK304",
-                    f"{refs[i]} ({node.type}) comes after {_ROLE[later.type]}; the order is "
+                    f"{ref(i)} ({node.type}) comes after {_ROLE[later.type]}; the order is "
                     "partition, enrichments, chunk, embed, extract",
-                    hint=f"move {refs[i]} before every {later.type} node",
+                    hint=f"move {ref(i)} before every {later.type} node",
                     **at(i),
                 )
             )
@@ -221,7 +223,7 @@ def check_chain(job: Sequence[Node]) -> list[Finding]:
         out.append(
             finding(
                 "DK305",
-                f"{refs[i]} embeds without a chunker before it",
+                f"{ref(i)} embeds without a chunker before it",
                 hint="add a chunker (e.g. Chunk.by_title(max_characters=2048)) before the embedder",
                 **at(i),
             )
@@ -232,7 +234,7 @@ def check_chain(job: Sequence[Node]) -> list[Finding]:
             out.append(
                 finding(
                     "DK306",
-                    f"{refs[i]} is an extractor but not the last node",
+                    f"{ref(i)} is an extractor but not the last node",
                     hint="move the structured_data_extractor node to the end of job_nodes",
                     **at(i),
                 )
@@ -365,7 +367,7 @@ def _is_int(value: Any) -> bool:
 def attach_nodes(findings: list[Finding], doc: Any) -> list[Finding]:
     """Give every finding that points into ``/job_nodes/N`` of ``doc`` the node it concerns."""
     raw_nodes = doc.get("job_nodes") if isinstance(doc, dict) else None
-    if not isinstance(raw_nodes, list):
+    if not findings or not isinstance(raw_nodes, list):
         return findings
     out = []
     for f in findings:
