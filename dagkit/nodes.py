@@ -475,6 +475,13 @@ def _provider_and_model(
     return _model_finding(family, provider, settings.get(model_key), model_key, where, ref)
 
 
+#: Every model some provider of a family lists: a valid model is one set lookup.
+_ANY_MODEL = {
+    family: frozenset(m for models in lists.values() for m in models)
+    for family, lists in MODELS.items()
+}
+
+
 def _model_finding(
     family: str, provider: str | None, model: Any, model_key: str, where: str, ref: NodeRef
 ) -> list[Finding]:
@@ -484,13 +491,15 @@ def _model_finding(
         return []
     lists = MODELS[family]
     if provider is None or provider == "auto":
+        if model in _ANY_MODEL[family]:
+            return []  # the common case: no list to build
         listed = [m for models in lists.values() for m in models]
         whose = f"any {family} provider"
     else:
+        if model in lists[provider]:
+            return []
         listed = list(lists[provider])
         whose = f'provider "{provider}"'
-    if model in listed:
-        return []
     at = pointer_join(where, model_key)
     if model in REMOVED_MODELS:
         return [
