@@ -26,6 +26,7 @@ import hashlib
 import os
 import re
 import secrets
+import socket
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import BinaryIO, TypeAlias
@@ -53,6 +54,8 @@ __all__ = [
 CRLF = b"\r\n"
 DEFAULT_BLOCK_SIZE = 1 << 20
 MIN_BLOCK_SIZE = 1 << 16
+# A file part goes to socket.sendfile in slices this long, so progress is reported as it goes.
+SENDFILE_SLICE = 16 << 20
 
 # RFC 2046 section 5.1.1: the characters a boundary may use (space only inside).
 _BCHARS = frozenset("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ'()+_,-./:=? ")
@@ -356,6 +359,66 @@ class MultipartEncoder:
                 self._progress(sent, total)
         if sent != total:  # a bug in the length arithmetic must never reach the wire silently
             raise MultipartError(f"sent {sent} bytes but announced {total}")
+
+    def send_to(self, sock: socket.socket) -> None:
+        """Send the whole body over a plain (not TLS) connected socket, file contents with
+        :meth:`socket.socket.sendfile`: the kernel copies them from the page cache to the socket,
+        so no block passes through Python. The framing is sent as :meth:`__iter__` would
+        produce it (the same bytes, in the same order), and each call starts from the first
+        byte again, so a retry or a redirect may call it again.
+
+        Socket failures raise :class:`OSError`; a file that cannot be read, or that changed size
+        since the encoder was made, raises :class:`~dagkit.errors.MultipartError`."""
+        if self._fixed_boundary:
+            # A caller-chosen boundary must be looked for in each file: that needs the bytes.
+            for block in self._blocks():
+                sock.sendall(block)
+            return
+        total = self.content_length
+        sent = 0
+        pending: list[bytes] = []
+        for part in self._parts:
+            pending.append(part.head)
+            if part.data is not None:
+                pending += (part.data, CRLF)
+                continue
+            assert part.path is not None
+            framing = b"".join(pending)
+            sock.sendall(framing)
+            sent += len(framing)
+            sent += self._sendfile(sock, part.path, part.size, sent, total)
+            pending = [CRLF]
+        pending.append(self._close)
+        framing = b"".join(pending)
+        sock.sendall(framing)
+        sent += len(framing)
+        if self._progress is not None:
+            self._progress(sent, total)
+        if sent != total:  # a bug in the length arithmetic must never reach the wire silently
+            raise MultipartError(f"sent {sent} bytes but announced {total}")
+
+    def _sendfile(self, sock: socket.socket, path: str, size: int, before: int, total: int) -> int:
+        """Send one file's ``size`` bytes with sendfile; the count sent."""
+        try:
+            f = open(path, "rb", buffering=0)  # noqa: SIM115 (closed below, OSError mapped)
+        except OSError as exc:
+            raise MultipartError(f"cannot read file {path!r}: {exc.strerror}") from None
+        with f:
+            now = os.fstat(f.fileno()).st_size
+            if now != size:
+                raise MultipartError(_changed(path, size, now))
+            done = 0
+            while done < size:
+                count = sock.sendfile(f, done, min(SENDFILE_SLICE, size - done))
+                if not count:  # the file ended early: it shrank while being sent
+                    raise MultipartError(_changed(path, size, done))
+                done += count
+                if self._progress is not None:
+                    self._progress(before + done, total)
+            now = os.fstat(f.fileno()).st_size
+            if now != size:
+                raise MultipartError(_changed(path, size, now))
+        return done
 
     def _pieces(self) -> Iterator[bytes]:
         for part in self._parts:

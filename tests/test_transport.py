@@ -9,7 +9,9 @@ from __future__ import annotations
 import builtins
 import io
 import logging
+import os
 import shutil
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -22,6 +24,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import dagkit
+from dagkit import multipart
 
 sys.path.insert(0, str(Path(__file__).parent))
 
@@ -43,6 +46,7 @@ from dagkit.errors import (
     AuthenticationError,
     ConnectError,
     DagkitError,
+    MultipartError,
     NotFoundError,
     RateLimitError,
     RemoteProtocolError,
@@ -50,6 +54,7 @@ from dagkit.errors import (
     ServerError,
 )
 from dagkit.errors import TimeoutError as RequestTimeoutError
+from dagkit.multipart import FileSpec, MultipartEncoder
 from dagkit.transport import (
     API_KEY_HEADER,
     FormFile,
@@ -889,3 +894,110 @@ def test_missing_ca_bundle_is_a_clear_error(clock: FakeClock, tmp_path: Path) ->
     transport = make("https://localhost:1", clock, ca_bundle=tmp_path / "none.pem")
     with pytest.raises(DagkitError, match="cannot load the CA bundle"):
         transport.send(Request("GET", transport.url("/jobs/")))
+
+
+# --------------------------------------------------------------------------- files by sendfile
+
+
+def _encoder(tmp_path: Path, **options: Any) -> MultipartEncoder:
+    small = tmp_path / "small.pdf"
+    small.write_bytes(bytes(range(256)) * 37)
+    big = tmp_path / "big.bin"
+    big.write_bytes(os.urandom(300_001))
+    (tmp_path / "empty.txt").write_bytes(b"")
+    files = [FileSpec(small), FileSpec(big), FileSpec(tmp_path / "empty.txt")]
+    files.append(FileSpec(b"inline bytes", filename="inline.txt"))
+    return MultipartEncoder([("request_data", '{"job_nodes": []}')], files, **options)
+
+
+@pytest.fixture
+def sendfile_calls(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The byte counts each ``socket.sendfile`` call was asked to send."""
+    calls: list[int] = []
+    original = socket.socket.sendfile
+
+    def spy(self: socket.socket, file: Any, offset: int = 0, count: int | None = None) -> int:
+        calls.append(count or 0)
+        return original(self, file, offset, count)
+
+    monkeypatch.setattr(socket.socket, "sendfile", spy)
+    return calls
+
+
+def test_files_go_by_sendfile_and_arrive_as_the_encoder_yields_them(
+    server: FaultServer,
+    clock: FakeClock,
+    tmp_path: Path,
+    sendfile_calls: list[int],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(multipart, "SENDFILE_SLICE", 65536)  # several slices per file
+    seen_progress: list[tuple[int, int]] = []
+    encoder = _encoder(tmp_path, progress=lambda sent, total: seen_progress.append((sent, total)))
+    server.script(JOBS, Reply(307, headers=(("Location", JOBS),)), Reply(200, json=JOB_CREATED))
+    transport = make(server.url, clock)
+    request = Request(
+        "POST", transport.url("/jobs/"), {"Content-Type": encoder.content_type}, encoder
+    )
+    expected = b"".join(encoder)  # the bytes the encoder yields
+    seen_progress.clear()
+    assert transport.send(request).json() == JOB_CREATED
+    first, again = server.requests(JOBS)  # a 307 resends the whole body, from the first byte
+    assert first.body == again.body == expected
+    assert first.header("Content-Length") == str(len(expected))
+    assert sendfile_calls and sum(sendfile_calls) == 2 * (256 * 37 + 300_001)
+    assert max(sendfile_calls) <= 65536
+    total = len(expected)
+    assert [s for s, _ in seen_progress].count(total) == 2  # once per send
+    assert all(0 < sent <= total and of == total for sent, of in seen_progress)
+
+
+def test_a_caller_boundary_is_still_looked_for_in_each_file(
+    server: FaultServer, clock: FakeClock, tmp_path: Path, sendfile_calls: list[int]
+) -> None:
+    (tmp_path / "trap.txt").write_bytes(b"x" * 70_000 + b"--fixed-boundary" + b"y" * 10)
+    encoder = MultipartEncoder(
+        [("request_data", "{}")], [FileSpec(tmp_path / "trap.txt")], boundary="fixed-boundary"
+    )
+    server.script(JOBS, Reply(200, json=JOB_CREATED))
+    transport = make(server.url, clock)
+    request = Request(
+        "POST", transport.url("/jobs/"), {"Content-Type": encoder.content_type}, encoder
+    )
+    with pytest.raises(MultipartError, match="contains the boundary"):
+        transport.send(request)
+    assert sendfile_calls == []
+
+
+def test_a_file_that_changed_size_is_refused_before_its_bytes_go(
+    server: FaultServer, clock: FakeClock, tmp_path: Path, sendfile_calls: list[int]
+) -> None:
+    encoder = _encoder(tmp_path)
+    (tmp_path / "big.bin").write_bytes(b"shorter")
+    server.script(JOBS, Reply(200, json=JOB_CREATED))
+    transport = make(server.url, clock)
+    request = Request(
+        "POST", transport.url("/jobs/"), {"Content-Type": encoder.content_type}, encoder
+    )
+    with pytest.raises(MultipartError, match=r"big\.bin"):
+        transport.send(request)
+    assert len(sendfile_calls) == 1  # the first file only
+    assert all(len(seen.body) < encoder.content_length for seen in server.requests(JOBS))
+
+
+def test_tls_sends_files_through_python(
+    secure: FaultServer,
+    certificate: tuple[Path, Path],
+    clock: FakeClock,
+    tmp_path: Path,
+    sendfile_calls: list[int],
+) -> None:
+    encoder = _encoder(tmp_path)
+    secure.script(JOBS, Reply(200, json=JOB_CREATED))
+    transport = make(f"https://localhost:{secure.port}", clock, ca_bundle=certificate[0])
+    request = Request(
+        "POST", transport.url("/jobs/"), {"Content-Type": encoder.content_type}, encoder
+    )
+    assert transport.send(request).json() == JOB_CREATED
+    assert secure.requests(JOBS)[0].body == b"".join(encoder)
+    assert sendfile_calls == []
