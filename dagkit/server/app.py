@@ -12,6 +12,7 @@ its files go straight into the new job's directory, and a rejected request leave
 from __future__ import annotations
 
 import hmac
+import http.client
 import io
 import json
 import math
@@ -59,6 +60,8 @@ JOB_STATUSES = ("SCHEDULED", "IN_PROGRESS", "COMPLETED", "STOPPED", "FAILED")
 #: Statuses a list filter may name: the spec's, and one newer servers report.
 _FILTER_STATUSES = (*JOB_STATUSES, "REJECTED")
 _BLOCK = 1 << 20
+#: An answer up to this long goes out with its head in one send.
+_ONE_SEND = 64 * 1024
 _UUID = re.compile(
     r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$"
 )
@@ -200,15 +203,17 @@ class JobsAPI:
         with self._counts_lock:
             return self._jobs_created
 
-    def job_created(self, job_id: str) -> None:
-        """Count a new (stored) job and let the engine start it. The job exists whatever the
-        engine meets (a full disk): it is answered as it stands, and the clock tries again."""
+    def job_created(self, job_id: str) -> bool:
+        """Count a new (stored) job and let the engine start it; whether the engine may have
+        changed it already. The job exists whatever the engine meets (a full disk): it is
+        answered as it stands, and the clock tries again."""
         with self._counts_lock:
             self._jobs_created += 1
         try:
-            self.engine.job_created()
+            return self.engine.job_created()
         except Exception as exc:
             print(f"dagkit serve: job {job_id} could not run yet: {exc}", file=sys.stderr)
+            return True
 
     # -- the entry point
 
@@ -277,9 +282,10 @@ class JobsAPI:
             if is_disk_full(exc):  # nothing was kept: say so, and when to try again
                 raise disk_full() from None
             raise
-        self.job_created(job.id)
-        # The clock may already have moved the job on (instant clock): answer with its state now.
-        request.reply(200, views.job_information(self.store.get(job.id) or job))
+        if self.job_created(job.id):
+            # The clock has moved the job on (instant clock): answer with its state now.
+            job = self.store.get(job.id) or job
+        request.reply(200, views.job_information(job))
 
     def _receive_job(self, request: Handler) -> Job:
         # The files go straight to the new job's input directory (named by fresh file ids);
@@ -505,10 +511,24 @@ def parse_query(text: str) -> dict[str, str]:
 # ------------------------------------------------------------------------------ handler
 
 
+class RequestHead(http.client.HTTPMessage):
+    """A request's headers, parsed by the stdlib as ever, minus one step that costs ~0.5 ms a
+    request: for a multipart Content-Type, the email parser beneath http.server also splits the
+    (empty) text after the head into parts, compiling a regex for each new boundary. The body
+    is read and checked by the server itself, never by that parser, so while the head is being
+    parsed the type is reported as text; afterwards it is the real one again."""
+
+    head_parsed = False
+
+    def get_content_maintype(self) -> str:
+        return super().get_content_maintype() if self.head_parsed else "text"
+
+
 class Handler(BaseHTTPRequestHandler):
     """One connection. ``api`` is set on the subclass made for each server."""
 
     api: JobsAPI
+    MessageClass = RequestHead
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True
     server_version = "dagkit-local"
@@ -534,6 +554,13 @@ class Handler(BaseHTTPRequestHandler):
         self._reader.deadline = time.monotonic() + config.header_timeout
         self._reader.idle = None
         super().handle_one_request()
+
+    def parse_request(self) -> bool:
+        parsed = super().parse_request()
+        head = getattr(self, "headers", None)  # not there if the request line was refused
+        if isinstance(head, RequestHead):
+            head.head_parsed = True
+        return parsed
 
     def _arrived(self) -> bool:
         """The head is in: the connection is busy, and the body gets its own time."""
@@ -698,8 +725,16 @@ class Handler(BaseHTTPRequestHandler):
                 self.send_header(name, value)
             if self.close_connection:
                 self.send_header("Connection", "close")
-            self.end_headers()
-            if self.command != "HEAD":
+            if self.command == "HEAD":
+                data = b""
+            if len(data) <= _ONE_SEND and self.request_version != "HTTP/0.9":
+                # Head and body in one send (end_headers' blank line, then the body): one system
+                # call and one wait for the GIL, not two; a busy server's threads queue for it
+                # after every call that drops it.
+                self._headers_buffer.append(b"\r\n" + data)
+                self.flush_headers()
+            else:
+                self.end_headers()
                 self.wfile.write(data)
         except (ConnectionError, TimeoutError):
             self.close_connection = True

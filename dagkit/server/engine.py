@@ -94,10 +94,13 @@ class Engine:
             except Exception as exc:  # the store failed (disk full?): keep the clock alive
                 print(f"dagkit serve: the job clock could not step: {exc}", file=sys.stderr)
 
-    def job_created(self) -> None:
-        """Called after a job is stored: the instant clock finishes it now."""
+    def job_created(self) -> bool:
+        """Called after a job is stored: the instant clock finishes it now. Whether jobs were
+        stepped (other clocks step only on their own time)."""
         if self.seconds == 0.0:
             self.run_until_idle()
+            return True
+        return False
 
     def run_until_idle(self, max_steps: int = 100_000) -> int:
         """Step until no job is active; returns the number of steps taken."""
