@@ -131,7 +131,7 @@ def one_round(source: Path, url: str, files: Path, out: Path) -> dict[str, float
     Journal.begin_job = clock.wrap("journal_flush", original_begin)  # type: ignore[method-assign]
     stop = TimedStop()
     try:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         report = run(
             source,
             [files],
@@ -142,7 +142,7 @@ def one_round(source: Path, url: str, files: Path, out: Path) -> dict[str, float
             poll_max=0.01,
             stop=stop,
         )
-        wall = time.perf_counter() - started
+        wall, cpu = time.perf_counter() - started, time.process_time() - cpu
     finally:
         Journal.begin_job = original_begin  # type: ignore[method-assign]
     assert report.ok, report.counts
@@ -159,6 +159,7 @@ def one_round(source: Path, url: str, files: Path, out: Path) -> dict[str, float
         "flush_ms": clock.spent.get("journal_flush", 0.0) / jobs * 1000,
         "http_ms": http / jobs * 1000,
         "slept_ms": stop.slept / jobs * 1000,
+        "cpu_ms": cpu / jobs * 1000,
     }
 
 
@@ -209,6 +210,7 @@ def main() -> None:
         ("client_ms", "  of which the client outside HTTP (checks, writing outputs)", "ms"),
         ("http_ms", "time in HTTP exchanges per job (server included)", "ms"),
         ("slept_ms", "time asleep per job (polling)", "ms"),
+        ("cpu_ms", "CPU of this process per job (HTTP client included; load-proof)", "ms"),
     ]:
         values = [r[key] for r in results]
         print(
