@@ -371,6 +371,17 @@ def test_a_wait_timeout_is_not_a_network_error(work: Path) -> None:
     assert "dagkit jobs wait" in error["message"]
 
 
+def test_a_wait_timeout_alone_waits(work: Path) -> None:
+    """--wait-timeout without --wait used to create the job and exit 0 without waiting."""
+    with serve_in_thread(api_key=KEY, rate_limit=False, clock="manual") as manual:
+        result = dagkit(
+            "submit", "fast.py", "notes.txt", "--url", manual.url, "--wait-timeout", "0.5",
+            cwd=work,
+        )  # fmt: skip
+    assert result.returncode == ExitCode.WAIT_TIMEOUT, (result.stdout, result.stderr)
+    assert "dagkit jobs wait" in result.stderr
+
+
 @pytest.mark.parametrize(
     ("args", "code", "kind"),
     [

@@ -57,7 +57,8 @@ if TYPE_CHECKING:
     "--wait-timeout",
     type=click.FloatRange(min=0, min_open=True),
     metavar="SECONDS",
-    help="Give up waiting after this long (the job keeps running) [default: no limit].",
+    help="Wait, and give up after this long (the job keeps running; implies --wait) "
+    "[default: no limit].",
 )
 @click.option(
     "--dry-run", is_flag=True, help="Print the request(s) and a curl command; send nothing."
@@ -84,7 +85,8 @@ def submit(
 
     With --template-id, every argument is a file. A DAG that plans into several jobs (one per
     branch) submits them all. Exit codes: 0 success, 1 invalid input or a job that ended
-    FAILED/STOPPED, 2 usage error, 3 network or server error.
+    FAILED/STOPPED or with failed files, 2 usage error, 3 network or server error, 4 the
+    --wait-timeout ran out, 130 interrupted.
     """
     job = _load(source, template_id)
     if template_id is not None and source is not None:
@@ -116,14 +118,14 @@ def submit(
         if not opts.json:
             for info in jobs:
                 click.echo(f"created job {info.id} ({info.status})")
-        if wait or download is not None:
+        if wait or download is not None or wait_timeout is not None:
             with follow.interrupts(), reporting(opts):
                 for n, info in enumerate(jobs):
                     jobs[n] = client.wait(
                         info, timeout=wait_timeout, on_update=announce_updates(opts)
                     )
         results: dict[str, dict[str, Any]] = {}
-        if wait or download is not None:
+        if wait or download is not None or wait_timeout is not None:
             folders = _job_folders(jobs)
             with follow.interrupts(), reporting(opts):
                 for info, folder in zip(jobs, folders, strict=True):

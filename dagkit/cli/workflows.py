@@ -320,7 +320,8 @@ def delete(workflow_id: str, opts: ClientOptions) -> None:
     "--wait-timeout",
     type=click.FloatRange(min=0, min_open=True),
     metavar="SECONDS",
-    help="Give up waiting after this long (the job keeps running) [default: no limit].",
+    help="Wait, and give up after this long (the job keeps running; implies --wait) "
+    "[default: no limit].",
 )
 @limit_options
 @client_options
@@ -348,7 +349,7 @@ def run(
     if not opts.json:
         click.echo(f"started job {job.id} ({job.status})")
     results: dict[str, dict[str, Any]] = {}
-    if wait or download is not None:
+    if wait or download is not None or wait_timeout is not None:
         with follow.interrupts(), reporting(opts):
             job = client.wait(job, timeout=wait_timeout, on_update=announce_updates(opts))
             if not opts.json and job.succeeded and not job.input_file_ids:
