@@ -111,3 +111,24 @@ def max_file_size() -> int:
 
 
 __all__ = ["byte_size", "examples", "limit_options", "max_file_size", "out_option"]
+
+
+def follow_options(command: _F) -> _F:
+    """``--wait``, ``--out`` and ``--wait-timeout``: how a command that starts jobs follows
+    them (``submit`` and ``workflows run``)."""
+    wait = click.option("--wait", is_flag=True, help="Follow the job(s) until they end.")
+    out = out_option(
+        "download",
+        "Save every output into DIR (implies --wait).",
+        aliases=("--download",),
+        metavar="DIR",
+        type=click.Path(file_okay=False),
+    )
+    timeout = click.option(
+        "--wait-timeout",
+        type=click.FloatRange(min=0, min_open=True),
+        metavar="SECONDS",
+        help="Wait, and give up after this long (the job keeps running; implies --wait) "
+        "[default: no limit].",
+    )
+    return wait(out(timeout(command)))

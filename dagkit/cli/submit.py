@@ -22,7 +22,7 @@ from dagkit.cli._common import (
     print_findings,
     reporting,
 )
-from dagkit.cli._options import examples, limit_options, out_option
+from dagkit.cli._options import examples, follow_options, limit_options
 from dagkit.cli._terminal import is_tty
 from dagkit.errors import ExitCode, UsageError, ValidationFailed
 from dagkit.findings import Finding, has_errors
@@ -45,21 +45,7 @@ if TYPE_CHECKING:
 @click.option(
     "--template-id", metavar="ID", help="Run a workflow template instead of a DAG (no SOURCE)."
 )
-@click.option("--wait", is_flag=True, help="Follow the job(s) until they end.")
-@out_option(
-    "download",
-    "Save every output into DIR (implies --wait).",
-    aliases=("--download",),
-    metavar="DIR",
-    type=click.Path(file_okay=False),
-)
-@click.option(
-    "--wait-timeout",
-    type=click.FloatRange(min=0, min_open=True),
-    metavar="SECONDS",
-    help="Wait, and give up after this long (the job keeps running; implies --wait) "
-    "[default: no limit].",
-)
+@follow_options
 @click.option(
     "--dry-run", is_flag=True, help="Print the request(s) and a curl command; send nothing."
 )

@@ -21,7 +21,7 @@ from dagkit.cli._common import (
     make_client,
     reporting,
 )
-from dagkit.cli._options import examples, limit_options, out_option
+from dagkit.cli._options import examples, follow_options, limit_options
 from dagkit.workflows import SCHEDULES
 
 if TYPE_CHECKING:
@@ -308,21 +308,7 @@ def delete(workflow_id: str, opts: ClientOptions) -> None:
 )
 @click.argument("workflow_id")
 @click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False))
-@click.option("--wait", is_flag=True, help="Follow the job until it ends.")
-@out_option(
-    "download",
-    "Save every output into DIR (implies --wait).",
-    aliases=("--download",),
-    metavar="DIR",
-    type=click.Path(file_okay=False),
-)
-@click.option(
-    "--wait-timeout",
-    type=click.FloatRange(min=0, min_open=True),
-    metavar="SECONDS",
-    help="Wait, and give up after this long (the job keeps running; implies --wait) "
-    "[default: no limit].",
-)
+@follow_options
 @limit_options
 @client_options
 def run(
