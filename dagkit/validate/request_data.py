@@ -20,17 +20,10 @@ def validate_request_data(
 
     A leading byte order mark is skipped, as editors do, so columns match what they show.
     """
-    if isinstance(text, bytes):
-        try:
-            text = text.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            bad = finding(
-                "DK102",
-                f"request_data is not valid UTF-8 (bad byte at offset {exc.start})",
-                hint="save the file as UTF-8",
-            )
-            return jsonlocate.place([bad], None, part=part, file=file)
-    text = text.removeprefix("\ufeff")
+    readable = decoded(text, "request_data", part=part, file=file)
+    if isinstance(readable, list):
+        return readable
+    text = readable
     if len(text) > MAX_REQUEST_DATA_BYTES or len(text.encode("utf-8", "surrogatepass")) > (
         MAX_REQUEST_DATA_BYTES
     ):
@@ -41,6 +34,24 @@ def validate_request_data(
     except RecursionError:
         findings = [finding("DK103", "the JSON nests too deeply to check")]
     return jsonlocate.place(cap_findings(findings), text, part=part, file=file, locator=locator)
+
+
+def decoded(
+    text: str | bytes, what: str, *, part: str | None, file: str | None
+) -> str | list[Finding]:
+    """``text`` as a string without a leading byte order mark (skipped, as editors do, so
+    columns match what they show), or the located DK102 finding when it is not UTF-8."""
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            bad = finding(
+                "DK102",
+                f"{what} is not valid UTF-8 (bad byte at offset {exc.start})",
+                hint="save the file as UTF-8",
+            )
+            return jsonlocate.place([bad], None, part=part, file=file)
+    return text.removeprefix("\ufeff")
 
 
 def too_large() -> Finding:

@@ -17,6 +17,7 @@ from typing import Any
 
 from dagkit import jsonlocate, jsontext, rules
 from dagkit.findings import Finding, NodeRef, finding
+from dagkit.validate.request_data import decoded
 from dagkit.workflows import WORKFLOW_TYPES, is_answer, processing_order
 
 __all__ = [
@@ -58,17 +59,10 @@ def validate_workflow(
     ``get_workflow`` for an answer); by default an object with answer-only keys (``sources``,
     ``status``, ``created_at``, ...) is an answer and anything else a create body.
     """
-    if isinstance(text, bytes):
-        try:
-            text = text.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            bad = finding(
-                "DK102",
-                f"the workflow is not valid UTF-8 (bad byte at offset {exc.start})",
-                hint="save the file as UTF-8",
-            )
-            return jsonlocate.place([bad], None, part=part, file=file)
-    text = text.removeprefix("\ufeff")
+    readable = decoded(text, "the workflow", part=part, file=file)
+    if isinstance(readable, list):
+        return readable
+    text = readable
     try:
         doc, repeated = jsontext.loads_noting_duplicates(text)
     except RecursionError:
