@@ -389,3 +389,15 @@ def test_a_create_whose_answer_is_too_long_is_ambiguous_and_not_sent_again() -> 
     finally:
         server.close()
     assert server.connections == 1
+
+
+def test_a_workflow_with_thousands_of_findings_is_capped_before_they_are_placed() -> None:
+    from dagkit.validate.workflow import validate_workflow
+
+    node = {"type": "chunk", "subtype": "chunk_by_title", "settings": {"bogus": 1}}
+    nodes = [dict(node, name=f"n{i}") for i in range(MAX_FINDINGS + 500)]
+    text = json.dumps({"name": "x", "workflow_type": "custom", "workflow_nodes": nodes})
+    findings = validate_workflow(text)
+    assert len(findings) == MAX_FINDINGS + 1
+    assert findings[-1].code == MORE_FINDINGS
+    assert all(f.line is not None for f in findings[:-1])

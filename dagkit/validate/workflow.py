@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from dagkit import jsonlocate, jsontext, rules
-from dagkit.findings import Finding, NodeRef, finding
+from dagkit.findings import Finding, NodeRef, cap_findings, finding
 from dagkit.validate.request_data import decoded
 from dagkit.workflows import WORKFLOW_TYPES, is_answer, processing_order
 
@@ -74,7 +74,7 @@ def validate_workflow(
         found = [syntax or finding("DK100", "the text is not valid JSON")]
         return jsonlocate.place(found, text, part=part, file=file)
     duplicates = jsonlocate.Locator(text).duplicates if repeated else []
-    findings = duplicates + check_workflow_document(doc, operation=operation)
+    findings = cap_findings(duplicates + check_workflow_document(doc, operation=operation))
     return jsonlocate.place(findings, text, part=part, file=file)
 
 
