@@ -31,7 +31,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "findings",
         ),
     ),
-    ("files and framing", ("atomic", "partfiles", "http1")),
+    ("files and framing", ("atomic", "filelock", "partfiles", "http1")),
     ("catalogue and schemas", ("catalogue", "schemas", "schemacheck", "jsonlocate")),
     ("nodes", ("nodes",)),
     ("rules", ("rules",)),

@@ -22,14 +22,13 @@ from __future__ import annotations
 
 import os
 import sqlite3
-import sys
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
 
+from dagkit import filelock
 from dagkit.batch.inputs import InputFile
 from dagkit.errors import JournalError as JournalError  # re-exported: its old home
 
@@ -125,22 +124,27 @@ class Journal:
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock = _lock(self.path.with_name(self.path.name + ".lock"))
+        self._lock = filelock.hold(
+            self.path.with_name(self.path.name + ".lock"),
+            user="another dagkit batch",
+            advice="wait for it to finish, or use another --out",
+            error=JournalError,
+        )
         try:
             self._db = sqlite3.connect(self.path, isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._upgrade()
         except sqlite3.DatabaseError as exc:
-            self._lock.close()
+            self._lock.release()
             raise JournalError(f"{self.path}: not a usable batch journal: {exc}") from None
         except BaseException:
-            self._lock.close()
+            self._lock.release()
             raise
 
     def close(self) -> None:
         self._db.close()
-        self._lock.close()
+        self._lock.release()
 
     def _version(self) -> int:
         """The journal's format: 0 for a new one."""
@@ -379,37 +383,3 @@ class Journal:
 
 def _prefixed(alias: str, columns: str) -> str:
     return ", ".join(f"{alias}.{c.strip()}" for c in columns.split(","))
-
-
-class _Lock:
-    def __init__(self, handle: IO[bytes]) -> None:
-        self._handle = handle
-
-    def close(self) -> None:
-        self._handle.close()  # closing the file releases the lock
-
-
-def _lock(path: Path) -> _Lock:
-    """Hold an exclusive lock on ``path`` until closed; another holder means another batch."""
-    try:
-        handle = open(path, "a+b")  # noqa: SIM115 - held for the life of the journal
-    except OSError as exc:
-        raise JournalError(
-            f"{path}: cannot open the journal's lock: {exc.strerror or exc}"
-        ) from None
-    try:
-        if sys.platform == "win32":
-            import msvcrt
-
-            msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
-        else:
-            import fcntl
-
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        handle.close()
-        raise JournalError(
-            f"another dagkit batch is using {path.parent} (its journal is locked); wait for it "
-            "to finish, or use another --out"
-        ) from None
-    return _Lock(handle)

@@ -36,9 +36,9 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
-from dagkit import atomic, jsontext
+from dagkit import atomic, filelock, jsontext
 from dagkit.errors import DataDirError as DataDirError  # re-exported: its old home
 from dagkit.nodes import Node
 
@@ -131,7 +131,12 @@ class Store:
             if not (self.root / DATABASE).exists():
                 _check_unowned(self.root / JOBS, known=set())
             (self.root / JOBS).mkdir(parents=True, exist_ok=True)
-            self._lock_file = _lock_dir(self.root / LOCK)
+            self._lock_file = filelock.hold(
+                self.root / LOCK,
+                user="another dagkit server",
+                advice="stop it, or give this one another --data-dir",
+                error=DataDirError,
+            )
         except OSError as exc:
             raise DataDirError(f"cannot use {self.root} as the data directory: {exc}") from None
         try:
@@ -143,10 +148,10 @@ class Store:
             _migrate(self._db, self.root / DATABASE)
             self._remove_orphans()
         except sqlite3.Error as exc:
-            self._lock_file.close()
+            self._lock_file.release()
             raise DataDirError(f"{self.root / DATABASE} cannot be used: {exc}") from None
         except BaseException:
-            self._lock_file.close()
+            self._lock_file.release()
             raise
 
     def _remove_orphans(self) -> None:
@@ -161,7 +166,7 @@ class Store:
     def close(self) -> None:
         with self._lock:
             self._db.close()
-            self._lock_file.close()
+            self._lock_file.release()
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
@@ -336,22 +341,6 @@ class Store:
             return self.output_path(job_id, node_id, file_id).read_bytes()
         except FileNotFoundError:
             return None
-
-
-def _lock_dir(path: Path) -> IO[bytes]:
-    """Hold an exclusive lock on ``path`` while the returned file is open: two servers on one
-    data directory would both run its jobs."""
-    handle = open(path, "ab")  # noqa: SIM115 - held open for the store's lifetime
-    try:
-        import fcntl
-    except ImportError:  # not POSIX: no locking
-        return handle
-    try:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        handle.close()
-        raise OSError("another dagkit server is using it") from None
-    return handle
 
 
 def is_disk_full(exc: BaseException) -> bool:
