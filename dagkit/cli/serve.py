@@ -10,35 +10,23 @@ from dagkit.cli._options import examples, limit_options, max_file_size
 
 
 def _clock(ctx: click.Context, param: click.Parameter, value: str) -> str | float:
-    from dagkit.server.engine import step_seconds
+    from dagkit.server import parse_clock
 
     try:
-        step_seconds(value)
+        return parse_clock(value)
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from None
-    return value if value in ("realtime", "instant", "manual") else float(value)
 
 
 def _faults(
     ctx: click.Context, param: click.Parameter, values: tuple[str, ...]
 ) -> list[tuple[str, str, int]]:
-    from dagkit.server.app import OPERATIONS
-    from dagkit.server.faults import ANY_OPERATION, parse_fault_spec
+    from dagkit.server import parse_fault
 
-    out: list[tuple[str, str, int]] = []
-    for spec in values:
-        try:
-            operation, kind, count = parse_fault_spec(spec)
-        except ValueError as exc:
-            raise click.BadParameter(str(exc)) from None
-        if operation not in OPERATIONS and operation != ANY_OPERATION:
-            from dagkit.suggest import did_you_mean, shortlist
-
-            known = [*OPERATIONS, ANY_OPERATION]
-            hint = did_you_mean(operation, known) or f"use one of {shortlist(known)}"
-            raise click.BadParameter(f"--fault {spec!r}: unknown operation; {hint}")
-        out.append((operation, kind, count))
-    return out
+    try:
+        return [parse_fault(spec) for spec in values]
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
 
 
 @click.command(
@@ -121,10 +109,9 @@ def serve(
     It serves every jobs and templates operation at http://HOST:PORT, checks requests with the
     same validators as the client, and runs jobs on a local partitioner, chunker and embedder.
     """
-    from dagkit.server import StartupError, run_server
-    from dagkit.server.app import ServerConfig
+    from dagkit import server
 
-    config = ServerConfig(
+    config = server.ServerConfig(
         api_key=api_key or None,
         rate_limit=not no_rate_limit,
         max_running=max_running,
@@ -154,7 +141,7 @@ def serve(
         click.echo(f"dagkit serve: {line}", err=True)
 
     try:
-        run_server(
+        server.serve(
             host=host,
             port=port,
             data_dir=data_dir,
@@ -163,6 +150,6 @@ def serve(
             announce=announce,
             log=None if quiet else log,
         )
-    except StartupError as exc:
+    except server.StartupError as exc:
         click.echo(f"dagkit serve: {exc}", err=True)
         sys.exit(3)

@@ -1,9 +1,15 @@
 """The embedded jobs API: a faithful local stand-in for the platform's on-demand jobs.
 
 Start it in a thread for tests (``with serve_in_thread() as server: ...server.url...``) or run
-it in the foreground with ``dagkit serve``. It serves every jobs and templates operation, checks
-requests with the same validators as the client, runs jobs on a configurable clock and keeps
-them in sqlite3 and files (in ``data_dir``, or a temporary directory removed on stop).
+it in the foreground with :func:`serve` (what ``dagkit serve`` does). It serves every jobs and
+templates operation, checks requests with the same validators as the client, runs jobs on a
+configurable clock and keeps them in sqlite3 and files (in ``data_dir``, or a temporary
+directory removed on stop).
+
+This module is the server's face: :func:`serve`, :func:`serve_in_thread`, :class:`ServerConfig`,
+:class:`RunningServer`, and :func:`parse_clock` / :func:`parse_fault` for the words a command
+line gives. Code outside the server (the CLI included) uses these names only, never its
+submodules.
 """
 
 from __future__ import annotations
@@ -25,10 +31,23 @@ from dagkit.errors import DataDirError, StartupError
 from dagkit.server.app import OPERATIONS, Handler, JobsAPI, ServerConfig
 from dagkit.server.connections import BUSY_ANSWER, Connections
 from dagkit.server.engine import ClockSpec, Engine, step_seconds
-from dagkit.server.faults import Faults
+from dagkit.server.faults import ANY_OPERATION, FaultKind, Faults, parse_fault_spec
 from dagkit.server.store import Store
+from dagkit.suggest import did_you_mean, shortlist
 
-__all__ = ["RunningServer", "ServerConfig", "StartupError", "run_server", "serve_in_thread"]
+__all__ = [
+    "DEFAULT_PORT",
+    "OPERATIONS",
+    "ClockSpec",
+    "RunningServer",
+    "ServerConfig",
+    "StartupError",
+    "parse_clock",
+    "parse_fault",
+    "run_server",
+    "serve",
+    "serve_in_thread",
+]
 
 
 DEFAULT_PORT = 8765
@@ -228,7 +247,28 @@ def serve_in_thread(
     return RunningServer(host=host, port=port, data_dir=data_dir, config=config, log=log).start()
 
 
-def run_server(
+def parse_clock(value: str) -> ClockSpec:
+    """A job clock as a command line spells it: ``realtime``, ``instant``, ``manual`` or
+    seconds per step (``0.5``). Raises ``ValueError`` saying what is wrong."""
+    step_seconds(value)
+    if value in ("realtime", "instant", "manual"):
+        return value  # type: ignore[return-value]  # one of the names, checked just above
+    return float(value)
+
+
+def parse_fault(spec: str) -> tuple[str, FaultKind, int]:
+    """A fault as a command line spells it, ``OP:KIND[:N]`` -> (operation, kind, count), the
+    operation one the server serves (or ``*``). Raises ``ValueError`` naming the closest
+    operation when it is not."""
+    operation, kind, count = parse_fault_spec(spec)
+    if operation not in OPERATIONS and operation != ANY_OPERATION:
+        known = [*OPERATIONS, ANY_OPERATION]
+        hint = did_you_mean(operation, known) or f"use one of {shortlist(known)}"
+        raise ValueError(f"--fault {spec!r}: unknown operation; {hint}")
+    return operation, kind, count
+
+
+def serve(
     *,
     host: str = "127.0.0.1",
     port: int = DEFAULT_PORT,
@@ -238,7 +278,12 @@ def run_server(
     announce: Callable[[str], None] | None = None,
     log: Callable[[str], None] | None = None,
 ) -> None:
-    """Serve in the foreground until Ctrl-C or SIGTERM, then shut down cleanly."""
+    """Serve in the foreground until Ctrl-C or SIGTERM, then shut down cleanly.
+
+    ``faults`` are (operation, kind, count) as :func:`parse_fault` reads them; ``announce`` is
+    called with the URL once the server listens. Raises :class:`StartupError` when the data
+    directory or the address cannot be used.
+    """
     server = RunningServer(host=host, port=port, data_dir=data_dir, config=config, log=log)
     for operation, kind, count in faults:
         server.faults.inject(operation, kind, count)
@@ -255,6 +300,10 @@ def run_server(
         for signum, handler in previous.items():
             signal.signal(signum, handler)
         server.stop()
+
+
+#: The name :func:`serve` had first.
+run_server = serve
 
 
 def _on_signals(handler: Callable[[int, Any], None]) -> dict[int, Any]:
