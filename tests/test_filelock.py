@@ -50,9 +50,8 @@ def held_elsewhere(path: Path) -> Iterator[subprocess.Popen[str]]:
 
 def test_a_held_lock_names_its_holder_and_what_to_do(tmp_path: Path) -> None:
     path = tmp_path / "out.lock"
-    with held_elsewhere(path) as holder:
-        with pytest.raises(JournalError) as caught:
-            hold(path, user="another dagkit batch", advice="use another --out", error=JournalError)
+    with held_elsewhere(path) as holder, pytest.raises(JournalError) as caught:
+        hold(path, user="another dagkit batch", advice="use another --out", error=JournalError)
     message = str(caught.value)
     assert message.startswith(f"another dagkit batch is using {tmp_path} (process {holder.pid} ")
     assert f"holding {path}); use another --out" in message
