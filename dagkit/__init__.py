@@ -53,18 +53,18 @@ UPWARD_SEAMS: dict[tuple[str, str], str] = {
 _EXPORTS: dict[str, str] = {
     "DagkitError": "dagkit.errors",
     "Finding": "dagkit.findings",
-    "Node": "dagkit.nodes",
-    "Partition": "dagkit.nodes",
-    "Enrich": "dagkit.nodes",
-    "Chunk": "dagkit.nodes",
-    "Embed": "dagkit.nodes",
-    "Extract": "dagkit.nodes",
-    "JobDAG": "dagkit.dag",
-    "to_request_data": "dagkit.serialize",
-    "from_request_data": "dagkit.serialize",
-    "load_dag": "dagkit.serialize",
-    "plan_request_data": "dagkit.serialize",
-    "TemplateJob": "dagkit.serialize",
+    "Node": "dagkit.model.nodes",
+    "Partition": "dagkit.model.nodes",
+    "Enrich": "dagkit.model.nodes",
+    "Chunk": "dagkit.model.nodes",
+    "Embed": "dagkit.model.nodes",
+    "Extract": "dagkit.model.nodes",
+    "JobDAG": "dagkit.model.dag",
+    "to_request_data": "dagkit.wire.serialize",
+    "from_request_data": "dagkit.wire.serialize",
+    "load_dag": "dagkit.wire.serialize",
+    "plan_request_data": "dagkit.wire.serialize",
+    "TemplateJob": "dagkit.wire.serialize",
 }
 
 __all__ = [
@@ -86,11 +86,11 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from dagkit.dag import JobDAG
     from dagkit.errors import DagkitError
     from dagkit.findings import Finding
-    from dagkit.nodes import Chunk, Embed, Enrich, Extract, Node, Partition
-    from dagkit.serialize import (
+    from dagkit.model.dag import JobDAG
+    from dagkit.model.nodes import Chunk, Embed, Enrich, Extract, Node, Partition
+    from dagkit.wire.serialize import (
         TemplateJob,
         from_request_data,
         load_dag,

@@ -57,7 +57,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from dagkit.client import FailedFile, JobInfo
+    from dagkit.client.jobs import FailedFile, JobInfo
     from dagkit.findings import Finding
 
 

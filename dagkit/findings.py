@@ -12,8 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from dagkit import pointers
-from dagkit.limits import MAX_FINDINGS
+from dagkit.core import pointers
+from dagkit.core.limits import MAX_FINDINGS
 
 Severity = Literal["error", "warning"]
 

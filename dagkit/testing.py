@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from hypothesis import strategies as st
 
-from dagkit.nodes import (
+from dagkit.model.nodes import (
     ELEMENT_TYPES,
     EMBEDDING_MODELS,
     KINDS,
@@ -42,7 +42,7 @@ from dagkit.nodes import (
 )
 
 if TYPE_CHECKING:
-    from dagkit.dag import JobDAG
+    from dagkit.model.dag import JobDAG
 
 __all__ = [
     "chains",
@@ -438,9 +438,9 @@ def _continuation(draw: st.DrawFn, prefix: Sequence[Node], taken: set[str]) -> l
 
 @st.composite
 def job_dags(draw: st.DrawFn) -> JobDAG:
-    """A :class:`dagkit.dag.JobDAG` that is one valid chain, or a tree of valid chains sharing a
+    """A :class:`dagkit.model.dag.JobDAG` that is one valid chain, or a tree of valid chains sharing a
     prefix (each root-to-leaf path is a valid job). Node names are distinct across the DAG."""
-    from dagkit.dag import JobDAG
+    from dagkit.model.dag import JobDAG
 
     base = draw(chains())
     dag = JobDAG.chain(*base)
@@ -464,8 +464,8 @@ def request_data(draw: st.DrawFn) -> str:
     """Canonical request_data text of one valid custom job (``{"job_nodes": [...]}``).
 
     Never with ``skip_preflight``: no source shows the platform reading it (DK215)."""
-    from dagkit.dag import JobDAG
-    from dagkit.serialize import to_request_data
+    from dagkit.model.dag import JobDAG
+    from dagkit.wire.serialize import to_request_data
 
     return to_request_data(JobDAG.chain(*draw(chains())))
 
@@ -482,7 +482,7 @@ def template_ids() -> st.SearchStrategy[str]:
 @st.composite
 def template_request_data(draw: st.DrawFn) -> str:
     """Canonical request_data text of a template job (``{"template_id": ...}``)."""
-    from dagkit.serialize import TemplateJob, to_request_data
+    from dagkit.wire.serialize import TemplateJob, to_request_data
 
     return to_request_data(TemplateJob(draw(template_ids())))
 
@@ -490,10 +490,10 @@ def template_request_data(draw: st.DrawFn) -> str:
 @st.composite
 def workflow_bodies(draw: st.DrawFn) -> dict[str, Any]:
     """A valid create-workflow body (``workflow_type: "custom"``) for one valid chain, as
-    :func:`dagkit.workflows.to_workflow` writes it: a name, and sometimes connector ids, a
+    :func:`dagkit.wire.workflows.to_workflow` writes it: a name, and sometimes connector ids, a
     schedule (only with a source connector) and ``reprocess_all``."""
-    from dagkit.dag import JobDAG
-    from dagkit.workflows import SCHEDULES, to_workflow
+    from dagkit.model.dag import JobDAG
+    from dagkit.wire.workflows import SCHEDULES, to_workflow
 
     source = draw(st.one_of(st.none(), st.uuids().map(str)))
     schedule = draw(st.none() | st.sampled_from(list(SCHEDULES))) if source else None

@@ -16,8 +16,8 @@ import sys
 from pathlib import Path
 
 from dagkit import JobDAG, load_dag
+from dagkit.client.workflows import WorkflowsClient
 from dagkit.server import serve_in_thread
-from dagkit.workflow_client import WorkflowsClient
 
 HERE = Path(__file__).resolve().parent
 

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from dagkit import Chunk, Embed, Partition
-from dagkit.client import JobsClient
+from dagkit.client.jobs import JobsClient
 from dagkit.server import serve_in_thread
 
 HERE = Path(__file__).resolve().parent

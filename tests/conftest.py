@@ -30,7 +30,7 @@ settings.load_profile(
 def _secrets_stay_in_their_test(monkeypatch: pytest.MonkeyPatch) -> None:
     """Secrets registered for redaction during a test are forgotten after it: a test key such
     as ``test`` must not hide the word "test" from the output of the tests that follow."""
-    from dagkit import redact
+    from dagkit.http import redact
 
     monkeypatch.setattr(redact, "_secrets", set(redact._secrets))
     monkeypatch.setattr(redact, "_pattern", None)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from dagkit import atomic
+from dagkit.core import atomic
 from dagkit.errors import DagkitError
 
 

@@ -29,10 +29,10 @@ from dagkit.batch import (
     run,
 )
 from dagkit.batch.journal import Journal
-from dagkit.client import JobInfo, JobsClient
+from dagkit.client.jobs import JobInfo, JobsClient
 from dagkit.errors import AmbiguousRequestError
+from dagkit.http.transport import RetryPolicy
 from dagkit.server import RunningServer, serve_in_thread
-from dagkit.transport import RetryPolicy
 
 ROOT = Path(__file__).resolve().parent.parent
 KEY = "batch-secret-9QfX2"

@@ -20,8 +20,8 @@ from test_batch import FAST, KEY, ROOT, jobs_per_file, make_tree, source
 from dagkit.batch import JOURNAL_NAME, REPORT_NAME, Progress
 from dagkit.cli import main
 from dagkit.cli.batch import _Display, status_line
+from dagkit.http.transport import RetryPolicy
 from dagkit.server import RunningServer, serve_in_thread
-from dagkit.transport import RetryPolicy
 
 
 @pytest.fixture

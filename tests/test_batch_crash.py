@@ -26,7 +26,7 @@ import pytest
 from test_batch import HI_RES, KEY, ROOT, assert_outputs, client_for, make_tree, source
 
 from dagkit.batch import run
-from dagkit.client import JobInfo, JobsClient
+from dagkit.client.jobs import JobInfo, JobsClient
 from dagkit.server import RunningServer, serve_in_thread
 from dagkit.server.store import DATABASE
 
@@ -34,7 +34,7 @@ from dagkit.server.store import DATABASE
 CHILD = """
 import http.client, os, signal, sys, time
 from dagkit.batch import run
-from dagkit.client import JobsClient
+from dagkit.client.jobs import JobsClient
 
 url, key, dag, root, out, point, shift, decoy, die_at, per_job = sys.argv[1:11]
 dying = False
@@ -287,8 +287,8 @@ def test_a_workflow_run_is_not_taken_for_an_on_demand_job(tmp_path: Path) -> Non
     """The batch died before its request went out; meanwhile someone ran a workflow over the
     same files. That job fits in time, count and names, but a workflow's run is never an
     on-demand job: the files go again."""
-    from dagkit.nodes import Partition
-    from dagkit.workflow_client import WorkflowsClient
+    from dagkit.client.workflows import WorkflowsClient
+    from dagkit.model.nodes import Partition
 
     root = tmp_path / "docs"
     rels = make_tree(root, 3, extras=False)

@@ -25,8 +25,8 @@ from dagkit.batch import (
     skip_reason,
 )
 from dagkit.batch.journal import FileRow, Journal
+from dagkit.http.servertime import ServerClock, http_date
 from dagkit.server.views import timestamp
-from dagkit.servertime import ServerClock, http_date
 
 NAMES = st.sampled_from(["a.txt", "b.md", "c.pdf", "d.csv", "e.html"])
 SEGMENT = st.text(
@@ -413,8 +413,8 @@ def test_an_out_dir_that_cannot_be_made_is_a_clear_error(tmp_path: Path) -> None
     source = tmp_path / "a.txt"
     source.write_text("hello")
     from dagkit.batch import run
-    from dagkit.client import JobsClient
-    from dagkit.serialize import TemplateJob
+    from dagkit.client.jobs import JobsClient
+    from dagkit.wire.serialize import TemplateJob
 
     client = JobsClient(url="http://127.0.0.1:9", api_key="never-sent")  # fails before any request
     with pytest.raises(BatchInputError, match="cannot create the out dir"):

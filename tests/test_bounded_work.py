@@ -21,9 +21,9 @@ from pathlib import Path
 
 import pytest
 
-from dagkit.client import safe_filename
+from dagkit.client.jobs import safe_filename
+from dagkit.core.limits import MAX_FINDINGS, MAX_REQUEST_DATA_BYTES
 from dagkit.findings import MORE_FINDINGS, cap_findings, finding
-from dagkit.limits import MAX_FINDINGS, MAX_REQUEST_DATA_BYTES
 from dagkit.server import RunningServer, ServerConfig, serve_in_thread
 from dagkit.validate.body import BodyChecker, validate_body
 from dagkit.validate.request_data import validate_request_data
@@ -264,7 +264,7 @@ class _EndlessAnswer:
 @pytest.mark.parametrize("declared", [None, 500_000_000])
 def test_a_json_answer_longer_than_the_limit_stops_the_read(declared: int | None) -> None:
     from dagkit.errors import AnswerTooLargeError
-    from dagkit.transport import Request, Transport
+    from dagkit.http.transport import Request, Transport
 
     server = _EndlessAnswer(declared=declared)
     try:
@@ -379,7 +379,7 @@ def test_when_every_connection_is_busy_a_new_one_gets_503() -> None:
 
 def test_a_create_whose_answer_is_too_long_is_ambiguous_and_not_sent_again() -> None:
     from dagkit.errors import AmbiguousRequestError
-    from dagkit.transport import Request, Transport
+    from dagkit.http.transport import Request, Transport
 
     server = _EndlessAnswer()
     try:

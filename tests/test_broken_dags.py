@@ -8,9 +8,9 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from dagkit import Embed, testing
-from dagkit.dag import JobDAG
 from dagkit.findings import Finding
-from dagkit.nodes import Node
+from dagkit.model.dag import JobDAG
+from dagkit.model.nodes import Node
 
 
 def errors(dag: JobDAG) -> list[Finding]:

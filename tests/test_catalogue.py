@@ -1,4 +1,4 @@
-"""The node catalogue has one source (dagkit/catalogue/source.py); its generated files stay equal
+"""The node catalogue has one source (dagkit/model/catalogue/source.py); its generated files stay equal
 to what that source gives, and what runs is cheap to import."""
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from dagkit import schemas
-from dagkit.catalogue import data, render, source
 from dagkit.cli import main
+from dagkit.model.catalogue import data, render, source
+from dagkit.schemas import store as schemas
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -64,14 +64,14 @@ def test_cli_generate_catalogue_rewrites_the_same_bytes() -> None:
 
 def test_what_runs_never_imports_the_source_or_the_generator() -> None:
     code = (
-        "import sys, dagkit.rules, dagkit.validate.request_data; "
-        "print(sorted(m for m in sys.modules if m.startswith('dagkit.catalogue')))"
+        "import sys, dagkit.model.rules, dagkit.validate.request_data; "
+        "print(sorted(m for m in sys.modules if m.startswith('dagkit.model.catalogue')))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert out.returncode == 0, out.stderr
     assert (
         out.stdout.strip()
-        == "['dagkit.catalogue', 'dagkit.catalogue.data', 'dagkit.catalogue.entries']"
+        == "['dagkit.model.catalogue', 'dagkit.model.catalogue.data', 'dagkit.model.catalogue.entries']"
     )
 
 

@@ -68,7 +68,7 @@ def run(*args: str | Path) -> Result:
 
 def warned(caplog: pytest.LogCaptureFixture, text: str) -> int:
     """How many of the client's warnings say ``text``."""
-    found = [r for r in caplog.records if r.name == "dagkit.client" and text in r.getMessage()]
+    found = [r for r in caplog.records if r.name == "dagkit.client.jobs" and text in r.getMessage()]
     assert all(r.levelno == logging.WARNING for r in found)
     return len(found)
 
@@ -134,7 +134,7 @@ def test_a_user_sees_the_warning_and_exit_0(server: RunningServer, sample: Path)
 def test_validate_response_words_the_departures_as_the_client_does(
     server: RunningServer, sample: Path, tmp_path: Path
 ) -> None:
-    from dagkit.client import JobsClient
+    from dagkit.client.jobs import JobsClient
 
     job_id = created_job(sample)
     answer = JobsClient(url=server.url, api_key=KEY).get_job(job_id).raw

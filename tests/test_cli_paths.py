@@ -21,7 +21,7 @@ from samples import interruptible
 
 from dagkit import Partition
 from dagkit.cli import main
-from dagkit.client import JobsClient
+from dagkit.client.jobs import JobsClient
 from dagkit.errors import (
     ConnectError,
     ExitCode,
@@ -311,7 +311,7 @@ def test_a_missing_api_key_is_found_before_sending(work: Path, server: RunningSe
 
 
 def test_exit_code_maps_each_kind_of_error() -> None:
-    from dagkit.client import JobInfo
+    from dagkit.client.jobs import JobInfo
 
     assert exit_code(ValidationFailed("x", [])) == ExitCode.INVALID
     assert exit_code(SourceError("x")) == ExitCode.INVALID

@@ -18,7 +18,7 @@ from click.testing import CliRunner, Result
 from httpfaults import FaultServer, RefusedPort, Reply
 
 from dagkit.cli import main
-from dagkit.transport import RetryPolicy
+from dagkit.http.transport import RetryPolicy
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"

@@ -83,7 +83,7 @@ def test_a_url_inside_the_api_names_the_variable_it_came_from() -> None:
     "url", ["http://127.0.0.1:9", "http://127.0.0.1:9/api/v1/", "http://127.0.0.1:9/proxy/uns"]
 )
 def test_a_root_or_api_url_is_still_taken(url: str) -> None:
-    from dagkit.transport import normalize_base_url
+    from dagkit.http.transport import normalize_base_url
 
     assert normalize_base_url(url).endswith("/api/v1")
 
@@ -93,7 +93,7 @@ def test_an_unknown_setting_lists_the_first_few_allowed_and_how_many_more(
 ) -> None:
     source = tmp_path / "pipeline.py"
     source.write_text(
-        "from dagkit import nodes\n\ndag = nodes.Partition.hi_res(no_such_setting=1)\n"
+        "from dagkit.model import nodes\n\ndag = nodes.Partition.hi_res(no_such_setting=1)\n"
     )
     result = dagkit("build", str(source))
     assert result.returncode != 0
@@ -152,7 +152,7 @@ def test_a_source_that_does_not_load_gets_no_usage_banner(
     tmp_path: Path, command: list[str]
 ) -> None:
     source = tmp_path / "pipeline.py"
-    source.write_text("from dagkit import nodes\n\ndag = nodes.Partition.hi_res(bogus=1)\n")
+    source.write_text("from dagkit.model import nodes\n\ndag = nodes.Partition.hi_res(bogus=1)\n")
     result = dagkit(*command[:2], str(source), *command[2:], env={"UNSTRUCTURED_API_KEY": "k-12"})
     assert result.returncode == 1, result.stderr
     assert "Usage:" not in result.stderr and "Try '" not in result.stderr

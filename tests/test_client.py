@@ -20,7 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dagkit import Chunk, Embed, JobDAG, Partition, TemplateJob, to_request_data
-from dagkit.client import (
+from dagkit.client.jobs import (
     JobDetails,
     JobInfo,
     JobsClient,
@@ -43,9 +43,9 @@ from dagkit.errors import (
     WaitTimeout,
 )
 from dagkit.errors import TimeoutError as DagkitTimeoutError
-from dagkit.multipart import FileSpec, iter_parts, parse_content_type
-from dagkit.nodes import Node
-from dagkit.transport import RetryPolicy
+from dagkit.http.transport import RetryPolicy
+from dagkit.model.nodes import Node
+from dagkit.wire.multipart import FileSpec, iter_parts, parse_content_type
 
 KEY = "test-key-Zq8xW3vN"
 JOBS = "/api/v1/jobs/"
@@ -348,7 +348,7 @@ def test_unknown_status_is_kept_and_extra_fields_ignored(
         JOBS + JOB_ID,
         Reply(200, json=job_json("REJECTED", preflight={"reason": "x"}, new_field=[1, 2])),
     )
-    with caplog.at_level(logging.WARNING, logger="dagkit.client"):
+    with caplog.at_level(logging.WARNING, logger="dagkit.client.jobs"):
         info = client.get_job(JOB_ID)
     assert info.status == "REJECTED"
     assert type(info.status) is str
@@ -379,7 +379,7 @@ def test_departures_the_client_does_not_need_are_read_around(
     broken = job_json(created_at="yesterday", runtime="PT")
     del broken["workflow_id"]
     server.script(JOBS + JOB_ID, Reply(200, json=broken))
-    with caplog.at_level(logging.WARNING, logger="dagkit.client"):
+    with caplog.at_level(logging.WARNING, logger="dagkit.client.jobs"):
         info = client.get_job(JOB_ID)
     assert (info.workflow_id, info.created_at, info.created) == (None, "yesterday", None)
     assert caplog.text.count("DK504") == 3
@@ -406,7 +406,7 @@ def test_a_platform_answer_is_read_and_each_departure_logged_once(
     server.script(
         JOBS + JOB_ID, Reply(200, json=answer), Reply(200, json=answer), Reply(200, json=done)
     )
-    with caplog.at_level(logging.WARNING, logger="dagkit.client"):
+    with caplog.at_level(logging.WARNING, logger="dagkit.client.jobs"):
         info = client.wait(JOB_ID)
     assert info.succeeded and server.count() == 3
     assert info.created == datetime(2025, 10, 7, 20, 17, 4, 419033, tzinfo=UTC)
@@ -797,7 +797,7 @@ def test_safe_filename_stays_inside_its_directory(name: str) -> None:
 
 def test_download_into_a_path_under_a_regular_file_is_a_clear_error(tmp_path: Path) -> None:
     """Not a traceback: a DagkitError that names the directory (the CLI exits with it)."""
-    from dagkit.client import JobsClient
+    from dagkit.client.jobs import JobsClient
     from dagkit.errors import DagkitError
     from dagkit.server import serve_in_thread
 

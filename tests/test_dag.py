@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dagkit.dag import JobDAG, as_dag
 from dagkit.errors import DagError
-from dagkit.nodes import Node
+from dagkit.model.dag import JobDAG, as_dag
+from dagkit.model.nodes import Node
 
 P = Node("Partitioner", "partition", "vlm", {"is_dynamic": True, "allow_fast": True})
 C = Node("Chunker", "chunk", "chunk_by_title", {"max_characters": 2048})

@@ -75,7 +75,7 @@ def test_the_drawing_test_can_fail(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_bad_arguments_are_value_errors() -> None:
-    from dagkit.transport import RetryPolicy
+    from dagkit.http.transport import RetryPolicy
 
     with pytest.raises(ValueError, match="max_attempts"):
         RetryPolicy(max_attempts=0)

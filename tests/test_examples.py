@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from dagkit.dag import JobDAG
-from dagkit.serialize import load_dag, plan_request_data
+from dagkit.model.dag import JobDAG
+from dagkit.wire.serialize import load_dag, plan_request_data
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 SCRIPTS = sorted(p for p in EXAMPLES.glob("*.py") if p.with_suffix(".request_data.json").exists())

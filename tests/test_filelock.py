@@ -13,14 +13,14 @@ from pathlib import Path
 
 import pytest
 
+from dagkit.core.filelock import hold
 from dagkit.errors import DataDirError, JournalError
-from dagkit.filelock import hold
 
 ROOT = Path(__file__).resolve().parent.parent
 
 _HOLDER = """
 import sys
-from dagkit.filelock import hold
+from dagkit.core.filelock import hold
 lock = hold(sys.argv[1], user="another test", advice="wait")
 print("held", flush=True)
 sys.stdin.read()

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from dagkit.core.jsonlocate import Locator, duplicate_keys, locate, syntax_error
 from dagkit.findings import pointer_join
-from dagkit.jsonlocate import Locator, duplicate_keys, locate, syntax_error
 
 KEYS = st.text(alphabet=st.sampled_from('ab/~"\\é😀 \n'), max_size=4)
 SCALARS = st.one_of(
@@ -290,7 +290,7 @@ _objects = st.recursive(
 @settings(max_examples=200)
 @given(_objects)
 def test_one_parse_counts_the_repeats_the_locator_finds(text: str) -> None:
-    from dagkit import jsontext
+    from dagkit.core import jsontext
 
     value, repeated = jsontext.loads_noting_duplicates(text)
     assert value == json.loads(text)

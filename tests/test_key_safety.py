@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from httpfaults import FaultServer, Reply
 
 from dagkit.errors import ConnectError, DagkitError
-from dagkit.transport import (
+from dagkit.http.transport import (
     API_KEY_HEADER,
     AddressInfo,
     Request,
@@ -281,7 +281,7 @@ def test_a_short_key_hides_only_whole_words(
 
 
 def test_redaction_rules() -> None:
-    from dagkit.redact import WHOLE_TOKEN_BELOW, redact, redact_value, register
+    from dagkit.http.redact import WHOLE_TOKEN_BELOW, redact, redact_value, register
 
     long_key, short_key = "Zx8-long-secret-Qw7e", "test"
     assert len(long_key) >= WHOLE_TOKEN_BELOW > len(short_key)
@@ -347,7 +347,7 @@ def test_proxy_passwords_are_secrets(server: FaultServer, monkeypatch: pytest.Mo
 
 
 def test_log_records_are_redacted(server: FaultServer, caplog: pytest.LogCaptureFixture) -> None:
-    from dagkit.client import JobsClient
+    from dagkit.client.jobs import JobsClient
 
     caplog.set_level(logging.DEBUG, logger="dagkit")
     # the transport logs the URL (here with the key in a query), the client warns about the
@@ -355,8 +355,8 @@ def test_log_records_are_redacted(server: FaultServer, caplog: pytest.LogCapture
     server.script(JOBS, Reply(200, json=[job_json(status=f"ODD{KEY}")]))
     client = JobsClient(url=server.url, api_key=KEY)
     client.list_jobs(workflow_id=KEY)
-    assert "dagkit.transport" in {r.name for r in caplog.records}
-    assert "dagkit.client" in {r.name for r in caplog.records}
+    assert "dagkit.http.transport" in {r.name for r in caplog.records}
+    assert "dagkit.client.jobs" in {r.name for r in caplog.records}
     assert "***" in caplog.text and KEY not in caplog.text
     for record in caplog.records:
         assert KEY not in record.getMessage()
@@ -364,7 +364,7 @@ def test_log_records_are_redacted(server: FaultServer, caplog: pytest.LogCapture
 
 def test_reprs_hide_the_key() -> None:
     from dagkit.cli._common import ClientOptions
-    from dagkit.client import JobsClient
+    from dagkit.client.jobs import JobsClient
 
     opts = ClientOptions(
         url="https://x", api_key=KEY, timeout=None, ca_bundle=None, validate=True, json=False,
@@ -409,7 +409,7 @@ def test_redaction_edges() -> None:
     import base64
     import io
 
-    from dagkit.redact import (
+    from dagkit.http.redact import (
         WHOLE_TOKEN_BELOW,
         RedactingStream,
         redact,
@@ -447,7 +447,7 @@ def test_redaction_edges() -> None:
 def test_the_command_line_hides_the_environments_secrets_from_the_start(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from dagkit.redact import RedactingStream, redact_output
+    from dagkit.http.redact import RedactingStream, redact_output
 
     monkeypatch.setenv("UNSTRUCTURED_API_KEY", f" {KEY}\n")  # as pasted; the key is used stripped
     monkeypatch.setenv("HTTPS_PROXY", "http://carol:c4rol-Pr0xy-pw@proxy.example:3128")
@@ -483,7 +483,7 @@ def test_redaction_registration_paths() -> None:
     import base64
     import io
 
-    from dagkit import redact as r
+    from dagkit.http import redact as r
 
     # a "/" in a key is hidden in its percent-encoded form too
     r.register("slash/in-the-key-0123")
@@ -506,7 +506,7 @@ def test_redaction_registration_paths() -> None:
 
 
 def test_protected_logger_adds_its_filter_once() -> None:
-    from dagkit.redact import protected_logger, register
+    from dagkit.http.redact import protected_logger, register
 
     logger = protected_logger("dagkit.test-protected")
     assert logger is logging.getLogger("dagkit.test-protected")

@@ -13,10 +13,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dagkit import limits
+from dagkit.core import limits
 from dagkit.errors import MultipartError
 from dagkit.findings import CODES
-from dagkit.multipart import (
+from dagkit.wire.multipart import (
     Event,
     FileSpec,
     MultipartEncoder,
@@ -674,7 +674,7 @@ def test_mutated_bodies_give_events_never_exceptions(body: bytes, sizes: list[in
 )
 def test_outline_matches_what_the_parser_sees(files: list[tuple[str, bytes]], text: str) -> None:
     """The outline a checker judges is the body the parser reads: same parts, sizes, fields."""
-    from dagkit.multipart import MultipartParser, PartData, PartEnd, PartStart
+    from dagkit.wire.multipart import MultipartParser, PartData, PartEnd, PartStart
 
     specs = [FileSpec(data, filename=f"f{i}-{name}") for i, (name, data) in enumerate(files)]
     encoder = MultipartEncoder([("request_data", text)], specs)

@@ -15,10 +15,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
-from dagkit import nodes as catalogue
 from dagkit.errors import DagkitError, NodeSettingsError
 from dagkit.findings import CODES, Finding, NodeRef
-from dagkit.nodes import (
+from dagkit.model import nodes as catalogue
+from dagkit.model.nodes import (
     ELEMENT_TYPES,
     EMBEDDING_MODELS,
     ENRICHMENT_SUBTYPES,
@@ -126,7 +126,7 @@ def test_readers_of_nodes() -> None:
 
 def test_importing_nodes_stays_cheap() -> None:
     code = (
-        "import sys, dagkit.nodes; "
+        "import sys, dagkit.model.nodes; "
         "heavy = ('jsonschema', 'networkx', 'hypothesis', 'click'); "
         "print([m for m in heavy if m in sys.modules])"
     )
@@ -678,9 +678,9 @@ def test_kind_keys() -> None:
 
 
 def _rules() -> Any:
-    rules = pytest.importorskip("dagkit.rules")
+    rules = pytest.importorskip("dagkit.model.rules")
     if not hasattr(rules, "check_chain"):
-        pytest.skip("dagkit.rules.check_chain is not there yet")
+        pytest.skip("dagkit.model.rules.check_chain is not there yet")
     return rules
 
 

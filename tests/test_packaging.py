@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from dagkit import schemas
+from dagkit.schemas import store as schemas
 
 pytestmark = pytest.mark.slow
 
@@ -31,7 +31,7 @@ SKIP = shutil.ignore_patterns(
 #: Run inside the fresh venv: load every schema both ways, report where they came from.
 PROBE = """
 import importlib.resources, json, sys
-import dagkit, dagkit.schemas as s
+import dagkit, dagkit.schemas.store as s
 root = importlib.resources.files("dagkit._schemas")
 loaded = {n: s.load_schema(n) for n in s.schema_names()}
 direct = {n: json.loads(root.joinpath(*s.schema_path(n).split("/")).read_text("utf-8"))

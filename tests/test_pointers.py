@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dagkit import pointers
+from dagkit.core import pointers
 
 
 @given(st.lists(st.text()))

@@ -1,5 +1,5 @@
 """request-data.schema.json: valid and invalid documents, where errors point, and agreement
-with the node catalogue in dagkit.nodes."""
+with the node catalogue in dagkit.model.nodes."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from jsonschema.exceptions import ValidationError, best_match
 from samples import QUICKSTART
 
 from dagkit.findings import pointer_join
-from dagkit.nodes import KINDS, NodeKind, Setting
+from dagkit.model.nodes import KINDS, NodeKind, Setting
 
 SCHEMA_PATH = Path(__file__).resolve().parents[1] / "schemas" / "request-data.schema.json"
 SCHEMA: dict[str, Any] = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
@@ -412,7 +412,7 @@ def test_errors_come_from_the_right_branch_only() -> None:
 
 
 # -- agreement with the catalogue ---------------------------------------------------------------
-# The schema is generated from dagkit/catalogue/source.py (test_catalogue.py holds the two
+# The schema is generated from dagkit/model/catalogue/source.py (test_catalogue.py holds the two
 # equal); these tests check the generated schema behaves as the catalogue says.
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dagkit.retry import Backoff, Stop, StopReason
-from dagkit.transport import RetryPolicy
+from dagkit.http.retry import Backoff, Stop, StopReason
+from dagkit.http.transport import RetryPolicy
 
 
 def test_delays_double_up_to_the_cap() -> None:

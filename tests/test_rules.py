@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from dagkit.dag import JobDAG
 from dagkit.findings import Finding
-from dagkit.nodes import Node
-from dagkit.rules import check_chain, check_document
+from dagkit.model.dag import JobDAG
+from dagkit.model.nodes import Node
+from dagkit.model.rules import check_chain, check_document
 
 AUTO = Node("Partitioner", "partition", "vlm", {"is_dynamic": True, "allow_fast": True})
 VLM = Node("VLM", "partition", "vlm", {"is_dynamic": False})
@@ -319,7 +319,7 @@ def test_a_type_of_any_json_value_is_reported_not_raised(odd: object) -> None:
 
 
 def test_node_from_dict_keeps_the_id() -> None:
-    from dagkit.rules import node_from_dict
+    from dagkit.model.rules import node_from_dict
 
     raw = {"name": "C", "type": "chunk", "subtype": "chunk_by_title", "id": "n-1"}
     made = node_from_dict(raw)
@@ -329,7 +329,7 @@ def test_node_from_dict_keeps_the_id() -> None:
 
 def test_attach_nodes_only_where_the_pointer_names_a_node() -> None:
     from dagkit.findings import finding
-    from dagkit.rules import attach_nodes
+    from dagkit.model.rules import attach_nodes
 
     doc = {"job_nodes": [{"name": "P"}, {"name": "C"}]}
     found = [

@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from dagkit.rules import check_document
+from dagkit.model.rules import check_document
 
 GOLDEN = Path(__file__).parent / "data" / "golden" / "rules-findings.json"
 

@@ -21,9 +21,10 @@ from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 from samples import QUICKSTART
 
-from dagkit import schemacheck, schemas
+from dagkit.core.jsontext import JSONFloat, loads
 from dagkit.errors import SchemaError
-from dagkit.jsontext import JSONFloat, loads
+from dagkit.schemas import check as schemacheck
+from dagkit.schemas import store as schemas
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -326,7 +327,7 @@ def test_huge_numbers_do_not_crash(engine: str) -> None:
 
 def test_valid_documents_never_import_jsonschema() -> None:
     code = (
-        "import sys; from dagkit import schemacheck; "
+        "import sys; from dagkit.schemas import check as schemacheck; "
         f"assert schemacheck.check('request-data', {QUICKSTART!r}) == []; "
         "assert 'jsonschema' not in sys.modules, 'jsonschema imported'; "
         "assert 'referencing' not in sys.modules, 'referencing imported'"
@@ -345,7 +346,7 @@ def test_without_jsonschema_rs_jsonschema_gives_the_same_findings() -> None:
     cases = [doc for _, doc, _, _ in BROKEN] + [QUICKSTART]
     code = (
         "import json, sys; sys.modules['jsonschema_rs'] = None; "
-        "from dagkit import schemacheck; "
+        "from dagkit.schemas import check as schemacheck; "
         "assert schemacheck._engine() is None; "
         "docs = json.loads(sys.stdin.read()); "
         "print(json.dumps([[f.to_dict() for f in schemacheck.check('request-data', d)] "

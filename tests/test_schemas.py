@@ -18,9 +18,9 @@ from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 from referencing.exceptions import Unresolvable
 
-from dagkit import schemas
 from dagkit.cli import main
 from dagkit.errors import SchemaError
+from dagkit.schemas import store as schemas
 
 REPO = Path(__file__).resolve().parents[1]
 SCHEMAS_DIR = REPO / "schemas"
@@ -335,7 +335,7 @@ def test_schema_info_tells_where_each_schema_comes_from() -> None:
     assert infos["openapi"].path == "openapi/jobs-api.openapi.json"
     assert infos["openapi"].source == "hand-written"
     assert infos["openapi"].title == "Platform API"
-    assert infos["request-data"].source == "generated from dagkit/catalogue/source.py"
+    assert infos["request-data"].source == "generated from dagkit/model/catalogue/source.py"
     assert infos["request-data"].path == "request-data.schema.json"
     for name in COMPONENT_NAMES:
         assert infos[name].source == "generated from openapi/jobs-api.openapi.json"
@@ -357,7 +357,7 @@ def test_loading_is_cached_and_matches_the_files() -> None:
 
 def test_importing_and_loading_do_not_import_jsonschema() -> None:
     code = (
-        "import sys, dagkit.schemas as s\n"
+        "import sys, dagkit.schemas.store as s\n"
         "assert 'jsonschema' not in sys.modules and 'referencing' not in sys.modules\n"
         "[s.load_schema(n) for n in s.schema_names()]\n"
         "s.operation_for('GET', '/api/v1/jobs/')\n"

@@ -10,10 +10,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dagkit import testing
-from dagkit.dag import JobDAG
 from dagkit.errors import DagError, RequestDataError, SourceError
-from dagkit.nodes import Node
-from dagkit.serialize import (
+from dagkit.model.dag import JobDAG
+from dagkit.model.nodes import Node
+from dagkit.wire.serialize import (
     TemplateJob,
     from_request_data,
     load_dag,
@@ -156,7 +156,7 @@ def test_load_json_source(tmp_path: Path) -> None:
 def test_load_python_source_default_and_named_attribute(tmp_path: Path) -> None:
     path = tmp_path / "pipeline.py"
     path.write_text(
-        "from dagkit.nodes import Node\n"
+        "from dagkit.model.nodes import Node\n"
         "P = Node('Partitioner', 'partition', 'vlm', {'is_dynamic': True, 'allow_fast': True})\n"
         "dag = P >> Node('Chunker', 'chunk', 'chunk_by_title', {'max_characters': 2048})\n"
         "def only_partition():\n    return [P]\n"
@@ -172,7 +172,7 @@ def test_load_python_source_default_and_named_attribute(tmp_path: Path) -> None:
         ("dag = (\n", "", r"pipeline\.py:1:\d+: syntax error"),
         ("x = 1\nraise RuntimeError('boom')\n", "", r"pipeline\.py:2: RuntimeError: boom"),
         (
-            "from dagkit.nodes import Node\nother = Node('a', 'b', 'c')\n",
+            "from dagkit.model.nodes import Node\nother = Node('a', 'b', 'c')\n",
             "",
             "no attribute 'dag'; it defines other",
         ),

@@ -13,11 +13,11 @@ from typing import Any
 
 import pytest
 
-from dagkit import schemas
-from dagkit.multipart import FileSpec, MultipartEncoder
+from dagkit.schemas import store as schemas
 from dagkit.server import RunningServer, ServerConfig, StartupError, serve_in_thread
 from dagkit.server.app import MISSING_KEY, OPERATIONS, route
 from dagkit.validate.response import validate_response
+from dagkit.wire.multipart import FileSpec, MultipartEncoder
 
 KEY = "test-key-6f1b"
 PARTITION = {

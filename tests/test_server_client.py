@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from dagkit.client import JobsClient
+from dagkit.client.jobs import JobsClient
 from dagkit.errors import AmbiguousRequestError, APIError, NotFoundError, ServerError
-from dagkit.nodes import Chunk, Embed, Partition
+from dagkit.http.transport import RetryPolicy
+from dagkit.model.nodes import Chunk, Embed, Partition
 from dagkit.server import RunningServer, serve_in_thread
-from dagkit.transport import RetryPolicy
 
 REPORT = "Annual Summary\n\nSales rose in all regions. Margins held.\n\n- Item one\n- Item two\n"
 
@@ -143,7 +143,7 @@ def test_a_download_killed_mid_way_leaves_a_part_file_the_next_one_removes(
     import threading
     import time
 
-    from dagkit import partfiles
+    from dagkit.core import partfiles
 
     done = client_for(server).create_job(Partition.hi_res(), files)
     out = tmp_path / "out"
@@ -233,7 +233,7 @@ def test_a_part_file_of_another_machine_goes_by_age_alone(tmp_path: Path) -> Non
     import sys
     import time
 
-    from dagkit import partfiles
+    from dagkit.core import partfiles
 
     ended = subprocess.run(
         [sys.executable, "-c", "import os; print(os.getpid())"],

@@ -15,10 +15,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_server import API, TEXT, THREE_NODES, schema_findings
 
-from dagkit.client import match_input_files
-from dagkit.multipart import MultipartEncoder
+from dagkit.client.jobs import match_input_files
 from dagkit.server import RunningServer, serve_in_thread
 from dagkit.server.upload import file_id
+from dagkit.wire.multipart import MultipartEncoder
 
 #: FastAPI's answer when the form has no request_data (the service is FastAPI).
 MISSING_REQUEST_DATA = {

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dagkit.nodes import Node
+from dagkit.model.nodes import Node
 from dagkit.server import processing
 from dagkit.server.processing import FileFailed, InputFile
 

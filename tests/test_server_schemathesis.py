@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from dagkit.client import JobsClient
+from dagkit.client.jobs import JobsClient
 from dagkit.server import serve_in_thread
 
 SPEC = Path(__file__).resolve().parent.parent / "schemas" / "openapi" / "jobs-api.openapi.json"

@@ -27,9 +27,9 @@ HEAVY = (
     "http.client",
     "urllib.request",
     "ssl",
-    "dagkit.dag",
-    "dagkit.client",
-    "dagkit.transport",
+    "dagkit.model.dag",
+    "dagkit.client.jobs",
+    "dagkit.http.transport",
     "dagkit.server",
     "dagkit.cli._common",
 )

@@ -24,7 +24,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import dagkit
-from dagkit import multipart
+from dagkit.wire import multipart
 
 sys.path.insert(0, str(Path(__file__).parent))
 
@@ -54,8 +54,7 @@ from dagkit.errors import (
     ServerError,
 )
 from dagkit.errors import TimeoutError as RequestTimeoutError
-from dagkit.multipart import FileSpec, MultipartEncoder
-from dagkit.transport import (
+from dagkit.http.transport import (
     API_KEY_HEADER,
     FormFile,
     Headers,
@@ -65,6 +64,7 @@ from dagkit.transport import (
     normalize_base_url,
     parse_retry_after,
 )
+from dagkit.wire.multipart import FileSpec, MultipartEncoder
 
 KEY = "dk-test-7f3a9c2e4b1d8f60aa"
 JOBS = "/api/v1/jobs/"
@@ -590,7 +590,7 @@ def test_no_redirect_leaves_https_for_plain_http(
 def test_key_never_appears_in_errors_logs_or_reprs(
     server: FaultServer, clock: FakeClock, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.DEBUG, logger="dagkit.transport")
+    caplog.set_level(logging.DEBUG, logger="dagkit.http.transport")
     echo = {"detail": f"invalid key {KEY}"}
     server.script(JOBS, Reply(503), Reply(401, json=echo), Reply(500, body=KEY.encode()))
     server.script("/api/v1/x", Close(), Reply(429, headers=(("Retry-After", "999"),)))

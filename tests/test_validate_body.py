@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dagkit.findings import CODES, Finding
-from dagkit.multipart import FileSpec, MultipartEncoder
 from dagkit.validate.body import looks_like_http_request, validate_body, validate_http_request
+from dagkit.wire.multipart import FileSpec, MultipartEncoder
 
 B = "bnd"
 CT = f"multipart/form-data; boundary={B}"
@@ -434,8 +434,8 @@ def test_dk420_request_data_too_large_is_not_parsed() -> None:
 
 
 def test_body_checker_gives_the_parts_and_the_same_findings_in_one_parse() -> None:
-    from dagkit.multipart import MultipartParser, PartData
     from dagkit.validate.body import BodyChecker
+    from dagkit.wire.multipart import MultipartParser, PartData
 
     data = body(
         text_part("request_data", b'{"template_id": "t"}'),
@@ -572,7 +572,7 @@ def test_a_limit_that_is_not_whole_megabytes_has_one_reading() -> None:
 
 @pytest.mark.parametrize(("size", "too_big"), [(1_000_000, False), (1_000_001, True)])
 def test_request_data_at_and_over_its_limit(size: int, too_big: bool) -> None:
-    from dagkit.limits import MAX_REQUEST_DATA_BYTES
+    from dagkit.core.limits import MAX_REQUEST_DATA_BYTES
 
     assert size - too_big == MAX_REQUEST_DATA_BYTES
     text = b'{"template_id": "' + b"x" * (size - 19) + b'"}'

@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 QUICKSTART = ROOT / "tests" / "data" / "valid" / "quickstart.request_data.json"
 
 OVERLAP = """\
-from dagkit import nodes
+from dagkit.model import nodes
 
 partition = nodes.Partition.hi_res()
 chunk = nodes.Chunk.by_title(max_characters=100, overlap=500)
@@ -42,7 +42,7 @@ def test_a_python_dag_is_built_and_checked_at_the_line_of_the_node(tmp_path: Pat
 def test_a_valid_python_dag_passes_and_an_attribute_can_be_named(tmp_path: Path) -> None:
     source = tmp_path / "pipeline.py"
     source.write_text(
-        "from dagkit import nodes\n\n"
+        "from dagkit.model import nodes\n\n"
         "def make():\n    return nodes.Partition.fast() >> nodes.Chunk.by_title()\n\n"
         "other = make\n"
     )
@@ -55,9 +55,9 @@ def test_a_valid_python_dag_passes_and_an_attribute_can_be_named(tmp_path: Path)
 @pytest.mark.parametrize(
     ("text", "line", "words"),
     [
-        ("from dagkit import nodes\n\ndag = nodes.Partition.fast(\n", 3, "syntax error"),
+        ("from dagkit.model import nodes\n\ndag = nodes.Partition.fast(\n", 3, "syntax error"),
         (
-            "from dagkit import nodes\n\ndag = nodes.Partition.hi_res(no_such=1)\n",
+            "from dagkit.model import nodes\n\ndag = nodes.Partition.hi_res(no_such=1)\n",
             3,
             'unknown setting "no_such"',
         ),

@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dagkit import schemas
 from dagkit.findings import NodeRef
+from dagkit.schemas import store as schemas
 from dagkit.validate.response import (
     guess_operation,
     parse_http_response,

@@ -13,11 +13,11 @@ from hypothesis import strategies as st
 from dagkit import Chunk, Embed, JobDAG, Partition, plan_request_data, to_request_data
 from dagkit.errors import DagError, RequestDataError
 from dagkit.report import render
-from dagkit.serialize import load_dag
 from dagkit.testing import workflow_bodies
 from dagkit.validate.files import FileResult, detect_kind, validate_file
 from dagkit.validate.workflow import validate_workflow
-from dagkit.workflows import (
+from dagkit.wire.serialize import load_dag
+from dagkit.wire.workflows import (
     dumps_workflow,
     from_workflow,
     plan_workflows,

@@ -15,11 +15,11 @@ from httpfaults import FaultServer, Reply
 
 from dagkit import JobDAG, load_dag
 from dagkit.cli import main
+from dagkit.client.workflows import WorkflowsClient
 from dagkit.errors import AmbiguousRequestError, ValidationFailed
+from dagkit.http.transport import RetryPolicy
 from dagkit.server import RunningServer, serve_in_thread
 from dagkit.server.workflows import NO_CONNECTORS
-from dagkit.transport import RetryPolicy
-from dagkit.workflow_client import WorkflowsClient
 
 ROOT = Path(__file__).resolve().parent.parent
 QUICKSTART = ROOT / "examples" / "quickstart.py"

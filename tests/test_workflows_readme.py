@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from dagkit import JobDAG, load_dag
-from dagkit.workflows import from_workflow, to_workflow
+from dagkit.wire.workflows import from_workflow, to_workflow
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from dagkit.serialize import load_dag
+from dagkit.client.workflows import WorkflowsClient
 from dagkit.server import serve_in_thread
-from dagkit.workflow_client import WorkflowsClient
+from dagkit.wire.serialize import load_dag
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = ROOT / "schemas" / "openapi" / "jobs-api.openapi.json"

@@ -15,7 +15,7 @@ import pytest
 
 from dagkit import JobDAG, load_dag
 from dagkit.server import serve_in_thread
-from dagkit.workflows import dumps_workflow, from_workflow, to_workflow
+from dagkit.wire.workflows import dumps_workflow, from_workflow, to_workflow
 
 sdk = pytest.importorskip(
     "unstructured_client", reason="unstructured-client (the official SDK) is not installed"

@@ -11,13 +11,13 @@ from typing import Any
 
 import pytest
 
-from dagkit import schemas
-from dagkit.multipart import FileSpec, MultipartEncoder
-from dagkit.serialize import load_dag
+from dagkit.schemas import store as schemas
 from dagkit.server import RunningServer, serve_in_thread
 from dagkit.server.workflows import NO_CONNECTORS
 from dagkit.validate.response import validate_response
-from dagkit.workflows import from_workflow, to_workflow
+from dagkit.wire.multipart import FileSpec, MultipartEncoder
+from dagkit.wire.serialize import load_dag
+from dagkit.wire.workflows import from_workflow, to_workflow
 
 ROOT = Path(__file__).resolve().parent.parent
 KEY = "local-key"

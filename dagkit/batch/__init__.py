@@ -28,7 +28,6 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from dagkit import limits
 from dagkit.batch.inputs import InputFile, find_inputs, skip_reason
 from dagkit.batch.journal import JOURNAL_NAME, Journal
 from dagkit.batch.report import REPORT_NAME, BatchReport, FileResult, JobResult
@@ -39,6 +38,7 @@ from dagkit.batch.runner import (
     group_files,
     output_path,
 )
+from dagkit.core import limits
 from dagkit.errors import (
     BatchAborted,
     BatchInputError,
@@ -47,10 +47,10 @@ from dagkit.errors import (
 )
 
 if TYPE_CHECKING:
-    from dagkit.client import JobsClient
-    from dagkit.dag import JobDAG
-    from dagkit.nodes import Node
-    from dagkit.serialize import TemplateJob
+    from dagkit.client.jobs import JobsClient
+    from dagkit.model.dag import JobDAG
+    from dagkit.model.nodes import Node
+    from dagkit.wire.serialize import TemplateJob
 
 __all__ = [
     "DEFAULT_MAX_JOB_BYTES",
@@ -101,12 +101,12 @@ def run(
     """Run every input file through the job, resumably; the report of every file.
 
     ``source_or_job`` is a DAG source (a request_data ``.json`` file, or ``path.py[:attr]``), a
-    :class:`~dagkit.dag.JobDAG`, nodes, or a :class:`~dagkit.serialize.TemplateJob`. A DAG that
+    :class:`~dagkit.model.dag.JobDAG`, nodes, or a :class:`~dagkit.wire.serialize.TemplateJob`. A DAG that
     plans into several jobs runs every file through each, its outputs under ``branch-<n>/``.
     ``inputs`` are files, directories (walked recursively, in sorted order) and glob patterns.
     Files the platform cannot take are skipped, with the reason in the report.
 
-    ``client`` defaults to a :class:`~dagkit.client.JobsClient` from the environment.
+    ``client`` defaults to a :class:`~dagkit.client.jobs.JobsClient` from the environment.
     ``journal`` defaults to ``out_dir/.dagkit-batch.sqlite3``, ``report`` to
     ``out_dir/dagkit-batch-report.json``. ``retry_failed`` sends the files that failed in an
     earlier run again. ``on_progress`` is called after every event. Setting ``stop`` (from
@@ -132,7 +132,7 @@ def run(
     if out.exists() and not out.is_dir():
         raise BatchInputError(f"{out}: exists and is not a directory")
     if client is None:
-        from dagkit.client import JobsClient
+        from dagkit.client.jobs import JobsClient
 
         client = JobsClient()
     size_limit = client.max_file_size if max_file_size is None else max_file_size
@@ -212,9 +212,9 @@ def _request_data(
     A request_data ``.json`` source is sent as written (once it is known to load), as
     ``dagkit submit`` does; anything else is serialized canonically.
     """
-    from dagkit.dag import JobDAG
-    from dagkit.nodes import Node
-    from dagkit.serialize import TemplateJob, plan_request_data, read_source
+    from dagkit.model.dag import JobDAG
+    from dagkit.model.nodes import Node
+    from dagkit.wire.serialize import TemplateJob, plan_request_data, read_source
 
     loaded: JobDAG | TemplateJob | Node | Sequence[Node]
     if isinstance(job, str | os.PathLike):

@@ -20,7 +20,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from dagkit import limits
+from dagkit.core import limits
 from dagkit.errors import BatchInputError as BatchInputError  # re-exported: its old home
 
 _WILDCARDS = frozenset("*?[")

@@ -28,8 +28,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from dagkit import filelock
 from dagkit.batch.inputs import InputFile
+from dagkit.core import filelock
 from dagkit.errors import JournalError as JournalError  # re-exported: its old home
 
 #: The journal's file name inside the out dir.

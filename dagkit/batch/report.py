@@ -122,7 +122,7 @@ class BatchReport:
 
     def write(self, path: str | os.PathLike[str]) -> Path:
         """Write the report as JSON to ``path`` atomically; the path."""
-        from dagkit.atomic import write_text
+        from dagkit.core.atomic import write_text
 
         target = Path(path)
         target.parent.mkdir(parents=True, exist_ok=True)

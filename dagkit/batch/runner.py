@@ -21,9 +21,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dagkit import partfiles
 from dagkit.batch.journal import FileRow, JobRow, Journal
-from dagkit.client import JobInfo, JobsClient, JobStatus, match_input_files
+from dagkit.client.jobs import JobInfo, JobsClient, JobStatus, match_input_files
+from dagkit.core import partfiles
 from dagkit.errors import (
     AmbiguousRequestError,
     APIError,
@@ -37,7 +37,7 @@ from dagkit.errors import (
     TransportError,
     ValidationFailed,
 )
-from dagkit.retry import Backoff
+from dagkit.http.retry import Backoff
 
 #: Waits after failures in a row (a launch or another step): 0.25, 0.5, 1, ... up to 30 s.
 _FAILURES = Backoff(0.25, 30.0)
@@ -268,7 +268,7 @@ class Runner:
 
     def _cleanup_partial_downloads(self) -> None:
         """Remove the temporary files of downloads a killed run left behind (only stale ones
-        of dagkit's own naming: see :mod:`dagkit.partfiles`)."""
+        of dagkit's own naming: see :mod:`dagkit.core.partfiles`)."""
         if not self.out_dir.is_dir():
             return
         for directory, _dirs, files in os.walk(self.out_dir):

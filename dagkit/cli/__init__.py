@@ -18,7 +18,7 @@ import click
 
 from dagkit import __version__
 from dagkit.cli._options import examples
-from dagkit.redact import redact_output
+from dagkit.http.redact import redact_output
 
 #: command name -> (module, attribute, one-line help shown by ``dagkit --help``)
 COMMANDS: dict[str, tuple[str, str, str]] = {
@@ -48,7 +48,7 @@ class Group(click.Group):
         name = args[0] if args else ""
         if self.get_command(ctx, name) is not None or name.startswith("-") or ctx.resilient_parsing:
             return super().resolve_command(ctx, args)
-        from dagkit.suggest import did_you_mean
+        from dagkit.core.suggest import did_you_mean
 
         hint = did_you_mean(name, self.list_commands(ctx))
         ctx.fail(f"no command {name!r}" + (f"; {hint}" if hint else "; see dagkit --help"))

@@ -29,10 +29,10 @@ from dagkit.errors import (
     UsageError,
 )
 from dagkit.errors import exit_code as exit_code
-from dagkit.redact import REDACTED, register
+from dagkit.http.redact import REDACTED, register
 
 if TYPE_CHECKING:
-    from dagkit.client import JobInfo, JobsClient
+    from dagkit.client.jobs import JobInfo, JobsClient
     from dagkit.findings import Finding
 
 EXIT_INVALID = ExitCode.INVALID
@@ -123,7 +123,7 @@ def make_client(
 ) -> JobsClient:
     """A client from the options (``overrides`` win); a bad URL or key setting exits 2.
     ``client_class`` makes a subclass instead (``WorkflowsClient``)."""
-    from dagkit.client import JobsClient
+    from dagkit.client.jobs import JobsClient
 
     settings: dict[str, Any] = {
         "url": opts.url,
@@ -135,7 +135,7 @@ def make_client(
     }
     settings["max_file_size"] = max_file_size()  # --max-file-size, where the command has it
     settings.update(overrides)
-    from dagkit.transport import BadURLError
+    from dagkit.http.transport import BadURLError
 
     try:
         return (client_class or JobsClient)(**settings)

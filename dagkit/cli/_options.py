@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 import click
 
-from dagkit.limits import MAX_FILE_SIZE
+from dagkit.core.limits import MAX_FILE_SIZE
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 _KEY = "dagkit.max_file_size"

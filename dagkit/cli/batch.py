@@ -121,7 +121,7 @@ def batch(
     sent: after a crash or Ctrl-C, the same command carries on without sending anything twice.
     """
     from dagkit.batch import DEFAULT_MAX_JOB_BYTES, run
-    from dagkit.serialize import TemplateJob
+    from dagkit.wire.serialize import TemplateJob
 
     job: Any
     if template_id is not None:
@@ -225,7 +225,7 @@ def _finish(report: BatchReport, opts: ClientOptions) -> None:
 def _command() -> str:
     """The command line that was run, ready to paste: a key given with --api-key is replaced by
     the environment variable that holds it (the key itself is never shown)."""
-    from dagkit.transport import ENV_KEY
+    from dagkit.http.transport import ENV_KEY
 
     words = [shlex.quote(arg) for arg in ["dagkit", *sys.argv[1:]]]
     hidden = False

@@ -12,12 +12,12 @@ from dagkit.cli._terminal import colour_ok
 from dagkit.findings import has_errors
 
 if TYPE_CHECKING:
-    from dagkit.dag import JobDAG
-    from dagkit.serialize import TemplateJob
+    from dagkit.model.dag import JobDAG
+    from dagkit.wire.serialize import TemplateJob
 
 
 def _load(source: str) -> JobDAG | TemplateJob:
-    from dagkit.serialize import load_dag
+    from dagkit.wire.serialize import load_dag
 
     return load_dag(source)  # an error: its message and exit code (see dagkit.cli)
 
@@ -38,7 +38,7 @@ def build(source: str) -> None:
     exit 1.
     """
     from dagkit.report import text_lines
-    from dagkit.serialize import check_source, plan_request_data
+    from dagkit.wire.serialize import check_source, plan_request_data
 
     job, findings = check_source(source)  # an error: its message and exit code
     for line in text_lines(findings, colour=colour_ok(sys.stderr)):
@@ -67,7 +67,7 @@ def build(source: str) -> None:
 )
 def graph(source: str, fmt: str) -> None:
     """Draw the DAG in SOURCE as text, a Mermaid flowchart or Graphviz dot."""
-    from dagkit.dag import JobDAG
+    from dagkit.model.dag import JobDAG
 
     job = _load(source)
     if not isinstance(job, JobDAG):

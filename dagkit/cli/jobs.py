@@ -23,7 +23,7 @@ from dagkit.cli._common import (
 from dagkit.cli._options import examples, out_option
 
 if TYPE_CHECKING:
-    from dagkit.client import JobDetails, JobInfo, TemplateDetail
+    from dagkit.client.jobs import JobDetails, JobInfo, TemplateDetail
 
 
 @click.group(
@@ -73,7 +73,7 @@ def wait(job_id: str, wait_timeout: float | None, opts: ClientOptions) -> None:
     """Follow a job until it ends; exit 1 unless it COMPLETED."""
 
     follow = Follow(opts)
-    from dagkit.client import JobInfo as Job
+    from dagkit.client.jobs import JobInfo as Job
 
     follow.jobs = [Job(job_id)]
     with follow.interrupts(), reporting(opts):

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import click
 
-from dagkit import schemas as lib
 from dagkit.cli import Group
 from dagkit.cli._options import examples, out_option
 from dagkit.errors import SchemaError
+from dagkit.schemas import store as lib
 
 _DIR = click.Path(file_okay=False, path_type=Path)
 
@@ -70,7 +70,7 @@ def show(name: str) -> None:
 @out_option("out_dir", "Where to write one <Name>.schema.json per component.",
             type=_DIR, metavar="DIR")  # fmt: skip
 @click.option("--catalogue", is_flag=True,
-              help="Write the files generated from the node catalogue (dagkit/catalogue/source.py) "
+              help="Write the files generated from the node catalogue (dagkit/model/catalogue/source.py) "
               "into this source checkout.")  # fmt: skip
 def generate(spec_path: Path | None, out_dir: Path | None, catalogue: bool) -> None:
     """Write one JSON Schema file per component the spec's operations use (--spec, --out), and

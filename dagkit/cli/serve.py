@@ -121,7 +121,7 @@ def serve(
         body_timeout=body_timeout,
         max_file_size=max_file_size(),
     )
-    from dagkit.transport import is_loopback
+    from dagkit.http.transport import is_loopback
 
     if not is_loopback(host):
         click.echo(

@@ -28,9 +28,9 @@ from dagkit.errors import ExitCode, UsageError, ValidationFailed
 from dagkit.findings import Finding, has_errors
 
 if TYPE_CHECKING:
-    from dagkit.client import JobInfo, JobsClient
-    from dagkit.dag import JobDAG
-    from dagkit.serialize import TemplateJob
+    from dagkit.client.jobs import JobInfo, JobsClient
+    from dagkit.model.dag import JobDAG
+    from dagkit.wire.serialize import TemplateJob
 
 
 @click.command(
@@ -167,7 +167,7 @@ def _download(
 def _job_folders(jobs: list[JobInfo]) -> list[str]:
     """A folder per job inside --download DIR, named after its id. The server chose the id, so
     it is reduced to one plain name (``../x`` or ``/etc`` cannot leave DIR) and kept unique."""
-    from dagkit.client import safe_filename
+    from dagkit.client.jobs import safe_filename
 
     taken: set[str] = set()
     folders = []
@@ -184,7 +184,7 @@ def _job_folders(jobs: list[JobInfo]) -> list[str]:
 def _load(source: str | None, template_id: str | None) -> JobDAG | TemplateJob | str:
     """The job to send. A request_data file is sent as written, byte for byte (numbers and key
     order kept), once it is known to load; a Python source is built into a DAG."""
-    from dagkit.serialize import TemplateJob, read_source
+    from dagkit.wire.serialize import TemplateJob, read_source
 
     if template_id is not None:
         return TemplateJob(template_id)
@@ -195,7 +195,7 @@ def _load(source: str | None, template_id: str | None) -> JobDAG | TemplateJob |
 
 
 def _is_python(source: str) -> bool:
-    from dagkit.serialize import is_python_source
+    from dagkit.wire.serialize import is_python_source
 
     return is_python_source(source)
 

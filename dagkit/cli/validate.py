@@ -24,7 +24,7 @@ def _codes(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -
 
     for pattern in value:
         if not codes_matching(pattern):
-            from dagkit.suggest import did_you_mean
+            from dagkit.core.suggest import did_you_mean
 
             hint = did_you_mean(pattern, [*CODES, *(r.name for r in CODES.values())])
             hint = f"; {hint}" if hint else ""
@@ -162,8 +162,8 @@ def validate(
 
 
 def _skipped_line(skipped: list[str]) -> str:
+    from dagkit.core.suggest import shortlist
     from dagkit.report import plural
-    from dagkit.suggest import shortlist
 
     return (
         f"skipped {plural(len(skipped), 'file')} that hold no request_data, body, response or "
@@ -172,8 +172,8 @@ def _skipped_line(skipped: list[str]) -> str:
 
 
 def _check_operation(operation: str) -> None:
-    from dagkit.schemas import operation_ids
-    from dagkit.suggest import did_you_mean, shortlist
+    from dagkit.core.suggest import did_you_mean, shortlist
+    from dagkit.schemas.store import operation_ids
 
     known = operation_ids()
     if operation not in known:
@@ -190,7 +190,7 @@ def _printable(text: str) -> str:
 
 
 def _write_atomically(path: str, text: str) -> None:
-    from dagkit.atomic import write_text
+    from dagkit.core.atomic import write_text
     from dagkit.errors import DagkitError
 
     try:

@@ -22,16 +22,16 @@ from dagkit.cli._common import (
     reporting,
 )
 from dagkit.cli._options import examples, follow_options, limit_options
-from dagkit.workflows import SCHEDULES
+from dagkit.wire.workflows import SCHEDULES
 
 if TYPE_CHECKING:
-    from dagkit.client import JobInfo
-    from dagkit.dag import JobDAG
-    from dagkit.workflow_client import WorkflowInfo, WorkflowsClient
+    from dagkit.client.jobs import JobInfo
+    from dagkit.client.workflows import WorkflowInfo, WorkflowsClient
+    from dagkit.model.dag import JobDAG
 
 
 def _client(opts: ClientOptions) -> WorkflowsClient:
-    from dagkit.workflow_client import WorkflowsClient
+    from dagkit.client.workflows import WorkflowsClient
 
     client = make_client(opts, client_class=WorkflowsClient)
     assert isinstance(client, WorkflowsClient)
@@ -41,13 +41,13 @@ def _client(opts: ClientOptions) -> WorkflowsClient:
 def _load(source: str) -> JobDAG:
     """A DAG from SOURCE: ``path.py[:attr]``, a request_data ``.json``, or a workflow ``.json``
     (a create body or a get-workflow answer: its nodes)."""
-    from dagkit.dag import JobDAG
     from dagkit.errors import SourceError
-    from dagkit.serialize import is_python_source, load_dag
+    from dagkit.model.dag import JobDAG
+    from dagkit.wire.serialize import is_python_source, load_dag
 
     # a source that cannot be loaded raises its own error: its message and exit code
     if not is_python_source(source) and _is_workflow(source):
-        from dagkit.workflows import from_workflow
+        from dagkit.wire.workflows import from_workflow
 
         try:
             read = from_workflow(Path(source).read_bytes())
@@ -216,7 +216,7 @@ def update(
                 body = client.workflow_body(dag, update=True, **fields)
             else:
                 body = {k: v for k, v in fields.items() if v is not None}
-            from dagkit.client import _path_segment
+            from dagkit.client.jobs import _path_segment
 
             path = f"/workflows/{_path_segment(workflow_id, 'the workflow id')}"
             text = client.dry_run_workflow("PUT", path, body)

@@ -26,14 +26,14 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from dagkit import limits
+from dagkit.core import limits
+from dagkit.core.suggest import did_you_mean, shortlist
 from dagkit.errors import DataDirError, StartupError
 from dagkit.server.app import OPERATIONS, Handler, JobsAPI, ServerConfig
 from dagkit.server.connections import BUSY_ANSWER, Connections
 from dagkit.server.engine import ClockSpec, Engine, step_seconds
 from dagkit.server.faults import ANY_OPERATION, FaultKind, Faults, parse_fault_spec
 from dagkit.server.store import Store
-from dagkit.suggest import did_you_mean, shortlist
 
 __all__ = [
     "DEFAULT_PORT",

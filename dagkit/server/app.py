@@ -28,12 +28,11 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
-from dagkit import jsontext, limits, schemas
+from dagkit.core import jsontext, limits
 from dagkit.findings import ACCEPTED_AT_CREATE, Finding
-from dagkit.http1 import FramingError, coalesce, dechunk
-from dagkit.multipart import parse_content_type
-from dagkit.nodes import Node
-from dagkit.rules import node_from_dict
+from dagkit.model.nodes import Node
+from dagkit.model.rules import node_from_dict
+from dagkit.schemas import store as schemas
 from dagkit.server import views
 from dagkit.server.connections import DeadlineReader
 from dagkit.server.engine import ClockSpec, Engine
@@ -49,6 +48,8 @@ from dagkit.server.upload import (
     rejection,
 )
 from dagkit.server.workflows import WorkflowsAPI
+from dagkit.wire.http1 import FramingError, coalesce, dechunk
+from dagkit.wire.multipart import parse_content_type
 
 API_KEY_HEADER = "unstructured-api-key"
 MULTIPART = "multipart/form-data"

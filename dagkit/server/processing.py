@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from html.parser import HTMLParser
 from typing import Any, ClassVar
 
-from dagkit import limits
-from dagkit.nodes import EMBEDDING_MODELS, Node, enrichment_task, partition_strategy
+from dagkit.core import limits
+from dagkit.model.nodes import EMBEDDING_MODELS, Node, enrichment_task, partition_strategy
 
 Element = dict[str, Any]
 

@@ -38,9 +38,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dagkit import atomic, filelock, jsontext
+from dagkit.core import atomic, filelock, jsontext
 from dagkit.errors import DataDirError as DataDirError  # re-exported: its old home
-from dagkit.nodes import Node
+from dagkit.model.nodes import Node
 
 DATABASE = "dagkit-server.sqlite3"
 LOCK = "dagkit-server.lock"

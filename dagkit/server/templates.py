@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from dagkit.nodes import Node
+from dagkit.model.nodes import Node
 
 _LAST_UPDATED = "2025-12-10T00:00:00+00:00"
 

@@ -18,10 +18,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from dagkit import jsontext, pointers
+from dagkit.core import jsontext, pointers
 from dagkit.findings import Finding, finding
-from dagkit.multipart import PartData, PartEnd, PartStart
 from dagkit.validate.body import MAX_REQUEST_DATA_BYTES, BodyChecker
+from dagkit.wire.multipart import PartData, PartEnd, PartStart
 
 _MAX_FORM = 3 * MAX_REQUEST_DATA_BYTES + 64
 

@@ -21,17 +21,17 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from dagkit import atomic, jsontext
+from dagkit.core import atomic, jsontext
 from dagkit.findings import ACCEPTED_AT_CREATE, Finding
-from dagkit.multipart import parse_content_type
-from dagkit.nodes import Node
-from dagkit.rules import node_from_dict
-from dagkit.schemas import is_date_time
+from dagkit.model.nodes import Node
+from dagkit.model.rules import node_from_dict
+from dagkit.schemas.store import is_date_time
 from dagkit.server import views
 from dagkit.server.store import WORKFLOWS, Job, StoredFile, is_disk_full
 from dagkit.server.templates import TEMPLATES
 from dagkit.server.upload import Upload, error_item, pointer_tokens, rejection
-from dagkit.workflows import SCHEDULES
+from dagkit.wire.multipart import parse_content_type
+from dagkit.wire.workflows import SCHEDULES
 
 if TYPE_CHECKING:
     from dagkit.server.app import Handler, JobsAPI

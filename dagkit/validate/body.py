@@ -18,11 +18,11 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO, Protocol
 
-from dagkit import limits
+from dagkit.core import limits
 from dagkit.errors import MultipartError
 from dagkit.findings import Finding, cap_findings, finding, more_findings
-from dagkit.http1 import BlockReader, FramingError, coalesce, dechunk, read_head
-from dagkit.multipart import (
+from dagkit.wire.http1 import BlockReader, FramingError, coalesce, dechunk, read_head
+from dagkit.wire.multipart import (
     Event,
     MultipartParser,
     PartData,

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any, Literal, NamedTuple
 
-from dagkit import limits
+from dagkit.core import limits
 from dagkit.errors import InputPathError as InputPathError  # re-exported: its old home
 from dagkit.findings import Finding, cap_findings, finding, has_errors
 
@@ -339,7 +339,7 @@ def _validate_file(path: str, options: _Options, walked: bool = False) -> FileRe
 
 
 def _is_python_source(path: str) -> bool:
-    from dagkit.serialize import is_python_source  # networkx: only for a .py path
+    from dagkit.wire.serialize import is_python_source  # networkx: only for a .py path
 
     return is_python_source(path)
 
@@ -347,7 +347,7 @@ def _is_python_source(path: str) -> bool:
 def _validate_python(source: str) -> FileResult:
     """A Python DAG source, loaded, built and checked; findings at the lines that made nodes."""
     from dagkit.errors import DagkitError, SourceError
-    from dagkit.serialize import check_source
+    from dagkit.wire.serialize import check_source
 
     file = source.rpartition(":")[0] if ".py:" in source else source
     try:

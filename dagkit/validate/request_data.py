@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from dagkit import jsonlocate, jsontext, rules
+from dagkit.core import jsonlocate, jsontext
+from dagkit.core.limits import MAX_REQUEST_DATA_BYTES
 from dagkit.findings import Finding, cap_findings, finding
-from dagkit.limits import MAX_REQUEST_DATA_BYTES
+from dagkit.model import rules
 
 
 def validate_request_data(
@@ -55,7 +56,7 @@ def decoded(
 
 
 def too_large() -> Finding:
-    """DK420: request_data over :data:`~dagkit.limits.MAX_REQUEST_DATA_BYTES`."""
+    """DK420: request_data over :data:`~dagkit.core.limits.MAX_REQUEST_DATA_BYTES`."""
     return finding(
         "DK420",
         f"request_data is over {MAX_REQUEST_DATA_BYTES:,} bytes, dagkit's limit for it "

@@ -21,7 +21,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from dagkit import jsonlocate, pointers, schemacheck, schemas
+from dagkit.core import jsonlocate, pointers
+from dagkit.core.limits import MAX_FINDINGS
 from dagkit.errors import SchemaError
 from dagkit.findings import (
     MORE_FINDINGS,
@@ -32,8 +33,9 @@ from dagkit.findings import (
     more_findings,
     pointer_join,
 )
-from dagkit.http1 import BlockReader, FramingError, dechunk, read_head
-from dagkit.limits import MAX_FINDINGS
+from dagkit.schemas import check as schemacheck
+from dagkit.schemas import store as schemas
+from dagkit.wire.http1 import BlockReader, FramingError, dechunk, read_head
 
 #: Schema findings that mean "an enumeration does not list this value".
 _ENUM_CODE = "DK203"
@@ -413,7 +415,7 @@ def _at(doc: Any, pointer: str) -> Any:
 
 
 def _unknown_operation(operation: str) -> Finding:
-    from dagkit.suggest import did_you_mean
+    from dagkit.core.suggest import did_you_mean
 
     known = schemas.operation_ids()
     guess = did_you_mean(operation, known)

@@ -15,10 +15,11 @@ import urllib.parse
 from collections.abc import Iterator
 from typing import Any
 
-from dagkit import jsonlocate, jsontext, rules
+from dagkit.core import jsonlocate, jsontext
 from dagkit.findings import Finding, NodeRef, cap_findings, finding
+from dagkit.model import rules
 from dagkit.validate.request_data import decoded
-from dagkit.workflows import WORKFLOW_TYPES, is_answer, processing_order
+from dagkit.wire.workflows import WORKFLOW_TYPES, is_answer, processing_order
 
 __all__ = [
     "check_workflow_document",
@@ -87,7 +88,7 @@ def workflow_operation(doc: Any, operation: str | None = None) -> str:
 
 def check_workflow_document(doc: Any, *, operation: str | None = None) -> list[Finding]:
     """Every finding for a parsed workflow document, unplaced (pointers only)."""
-    from dagkit import schemacheck
+    from dagkit.schemas import check as schemacheck
 
     if not isinstance(doc, dict):
         return [finding("DK202", "a workflow must be a JSON object", pointer="")]

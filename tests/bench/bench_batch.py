@@ -38,7 +38,7 @@ sys.path.insert(0, str(ROOT))
 
 from dagkit.batch import run  # noqa: E402
 from dagkit.batch.journal import Journal  # noqa: E402
-from dagkit.client import JobsClient  # noqa: E402
+from dagkit.client.jobs import JobsClient  # noqa: E402
 
 REQUEST_DATA = (
     '{"job_nodes":[{"name":"Partitioner","type":"partition","subtype":"unstructured_api",'

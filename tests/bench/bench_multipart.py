@@ -30,8 +30,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from dagkit.multipart import FileSpec, MultipartEncoder  # noqa: E402
 from dagkit.validate.body import validate_body  # noqa: E402
+from dagkit.wire.multipart import FileSpec, MultipartEncoder  # noqa: E402
 
 MiB = 1 << 20
 REQUEST_DATA = '{"template_id": "hi_res_and_enrichment"}'

@@ -64,7 +64,8 @@ def cold_start(code: str, runs: int = 7) -> float:
 def main() -> None:
     from jsonschema import Draft202012Validator
 
-    from dagkit import schemacheck, schemas
+    from dagkit.schemas import check as schemacheck
+    from dagkit.schemas import store as schemas
 
     doc = json.loads(QUICKSTART)
     schema = schemas.load_schema("request-data")
@@ -125,13 +126,13 @@ def main() -> None:
         )
 
     check_one = (
-        "import json; from dagkit import schemacheck; "
+        "import json; from dagkit.schemas import check as schemacheck; "
         f"assert schemacheck.check('request-data', json.loads({QUICKSTART!r})) == []"
     )
     print()
     print("cold start of a process (best of 7, wall):")
     print(f"  python -c pass                               {cold_start('pass') * 1e3:7.1f} ms")
-    print(f"  import dagkit.schemacheck + check one valid  {cold_start(check_one) * 1e3:7.1f} ms")
+    print(f"  import dagkit.schemas.check + check one valid  {cold_start(check_one) * 1e3:7.1f} ms")
     print(
         "  import jsonschema                            "
         f"{cold_start('import jsonschema') * 1e3:7.1f} ms"

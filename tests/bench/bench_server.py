@@ -26,8 +26,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from dagkit.multipart import FileSpec, MultipartEncoder
 from dagkit.server import RunningServer, serve_in_thread
+from dagkit.wire.multipart import FileSpec, MultipartEncoder
 
 KEY = "bench-key"
 REQUEST_DATA = json.dumps(

@@ -29,7 +29,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from dagkit.transport import Request, RetryPolicy, Transport  # noqa: E402
+from dagkit.http.transport import Request, RetryPolicy, Transport  # noqa: E402
 
 FILES = 10
 FILE_SIZE = 10 * 1000 * 1000
@@ -74,7 +74,7 @@ def serve() -> None:
 
 
 class _FilesBody:
-    """A plain streaming multipart body, used when dagkit.multipart is not there."""
+    """A plain streaming multipart body, used when dagkit.wire.multipart is not there."""
 
     def __init__(self, paths: list[Path], boundary: str = "dagkit-bench-boundary") -> None:
         self.paths = paths
@@ -108,15 +108,15 @@ class _FilesBody:
 
 def make_body(paths: list[Path]) -> tuple[Any, str]:
     try:
-        from dagkit.multipart import FileSpec, MultipartEncoder
+        from dagkit.wire.multipart import FileSpec, MultipartEncoder
     except ImportError:
         body = _FilesBody(paths)
-        return body, "a plain streaming body (dagkit.multipart not available)"
+        return body, "a plain streaming body (dagkit.wire.multipart not available)"
     encoder = MultipartEncoder(
         [("request_data", REQUEST_DATA)],
         [FileSpec(p, content_type="application/pdf") for p in paths],
     )
-    return encoder, "dagkit.multipart.MultipartEncoder"
+    return encoder, "dagkit.wire.multipart.MultipartEncoder"
 
 
 CPU: list[float] = []  # the client's own CPU seconds per upload (not the kernel's)

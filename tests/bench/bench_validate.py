@@ -187,7 +187,9 @@ def bench_many_files(count: int = 1000, runs: int = 3) -> None:
 
 
 def bench_in_process() -> None:
-    from dagkit import jsonlocate, jsontext, rules, schemacheck
+    from dagkit.core import jsonlocate, jsontext
+    from dagkit.model import rules
+    from dagkit.schemas import check as schemacheck
     from dagkit.validate.request_data import validate_request_data
 
     print("(b) in-process, the 3-node quickstart request_data")

@@ -1,7 +1,7 @@
 """Writing the catalogue's generated files from ``source.py``.
 
 :func:`render_all` gives each generated file's bytes by its path in a source checkout:
-``dagkit/catalogue/data.py`` (the catalogue as literal data), ``dagkit/catalogue/typed.py`` (the
+``dagkit/model/catalogue/data.py`` (the catalogue as literal data), ``dagkit/model/catalogue/typed.py`` (the
 TypedDicts) and ``schemas/request-data.schema.json``. Output is deterministic, so a generated
 file that differs from what the source gives is drift.
 """
@@ -12,17 +12,17 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from dagkit.catalogue import source
-from dagkit.catalogue.entries import EmbeddingModel, NodeKind, Setting
+from dagkit.model.catalogue import source
+from dagkit.model.catalogue.entries import EmbeddingModel, NodeKind, Setting
 
-DATA_PATH = "dagkit/catalogue/data.py"
-TYPED_PATH = "dagkit/catalogue/typed.py"
+DATA_PATH = "dagkit/model/catalogue/data.py"
+TYPED_PATH = "dagkit/model/catalogue/typed.py"
 SCHEMA_PATH = "schemas/request-data.schema.json"
 
 _SCHEMA_ID = "https://dagkit.invalid/schemas/request-data.schema.json"
 _DIALECT = "https://json-schema.org/draft/2020-12/schema"
 _HEADER = (
-    "# Generated from dagkit/catalogue/source.py by `dagkit schemas generate --catalogue`.\n"
+    "# Generated from dagkit/model/catalogue/source.py by `dagkit schemas generate --catalogue`.\n"
     "# Do not edit: edit the source and generate again.\n"
 )
 
@@ -98,13 +98,13 @@ def render_data() -> str:
         {s.name for kind in source.KINDS.values() for s in kind.settings.values() if s.secret}
     )
     out = [
-        '"""The node catalogue as precomputed data (see dagkit.catalogue)."""',
+        '"""The node catalogue as precomputed data (see dagkit.model.catalogue)."""',
         "",
         _HEADER.rstrip("\n"),
         "",
-        "from dagkit.catalogue.entries import EmbeddingModel as _M",
-        "from dagkit.catalogue.entries import NodeKind as _K",
-        "from dagkit.catalogue.entries import Setting as _S",
+        "from dagkit.model.catalogue.entries import EmbeddingModel as _M",
+        "from dagkit.model.catalogue.entries import NodeKind as _K",
+        "from dagkit.model.catalogue.entries import Setting as _S",
         "",
         f"NODE_TYPES: tuple[str, ...] = {source.NODE_TYPES!r}",
         f"ENRICHMENT_SUBTYPES: dict[str, dict[str, str]] = {source.ENRICHMENT_SUBTYPES!r}",
@@ -163,7 +163,7 @@ def _annotation(setting: Setting) -> str:
 
 def render_typed() -> str:
     out = [
-        '"""The TypedDicts of the node constructors\' keyword arguments (see dagkit.catalogue)."""',
+        '"""The TypedDicts of the node constructors\' keyword arguments (see dagkit.model.catalogue)."""',
         "",
         _HEADER.rstrip("\n"),
         "",

@@ -16,9 +16,9 @@ import json
 import re
 from typing import Any
 
-from dagkit import pointers
+from dagkit.core import pointers
+from dagkit.core.limits import MAX_FINDINGS
 from dagkit.findings import Finding, finding, more_findings, pointer_join
-from dagkit.limits import MAX_FINDINGS
 
 __all__ = ["Locator", "duplicate_keys", "locate", "syntax_error"]
 

@@ -21,12 +21,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from dagkit import jsontext
-from dagkit.dag import JobDAG, as_dag
+from dagkit.core import jsontext
 from dagkit.errors import DagError, RequestDataError
 from dagkit.findings import finding
-from dagkit.nodes import Node
-from dagkit.rules import RANK, node_from_dict
+from dagkit.model.dag import JobDAG, as_dag
+from dagkit.model.nodes import Node
+from dagkit.model.rules import RANK, node_from_dict
 
 __all__ = [
     "ANSWER_KEYS",
@@ -212,7 +212,7 @@ def from_workflow(document: dict[str, Any] | str | bytes) -> Workflow:
     :class:`~dagkit.errors.RequestDataError` with a finding that says where.
     """
     if isinstance(document, str | bytes):
-        from dagkit.serialize import parse_json
+        from dagkit.wire.serialize import parse_json
 
         document = parse_json(document)
     if not isinstance(document, dict):

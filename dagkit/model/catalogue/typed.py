@@ -1,6 +1,6 @@
-"""The TypedDicts of the node constructors' keyword arguments (see dagkit.catalogue)."""
+"""The TypedDicts of the node constructors' keyword arguments (see dagkit.model.catalogue)."""
 
-# Generated from dagkit/catalogue/source.py by `dagkit schemas generate --catalogue`.
+# Generated from dagkit/model/catalogue/source.py by `dagkit schemas generate --catalogue`.
 # Do not edit: edit the source and generate again.
 
 from collections.abc import Mapping, Sequence

@@ -1,9 +1,9 @@
-"""Nodes: the node catalogue's data (generated from ``dagkit/catalogue/source.py``, see
-:mod:`dagkit.catalogue`), what it says about a node, and small constructors for every kind.
+"""Nodes: the node catalogue's data (generated from ``dagkit/model/catalogue/source.py``, see
+:mod:`dagkit.model.catalogue`), what it says about a node, and small constructors for every kind.
 
 A :class:`Node` is plain data: ``name``, ``type``, ``subtype``, ``settings`` and an optional
 ``id``, exactly the object that goes into ``job_nodes``. ``a >> b`` chains nodes into a
-:class:`dagkit.dag.JobDAG`.
+:class:`dagkit.model.dag.JobDAG`.
 """
 
 from __future__ import annotations
@@ -15,8 +15,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, Unpack
 
-from dagkit.catalogue import data as _data
-from dagkit.catalogue.data import (
+from dagkit.errors import NodeSettingsError
+from dagkit.findings import Finding, NodeRef, finding, pointer_join
+from dagkit.model.catalogue import data as _data
+from dagkit.model.catalogue.data import (
     ASSUMED_OPTIONS,
     CLOSED_SUBTYPES,
     DEFAULT_ENRICHMENT_MODELS,
@@ -31,12 +33,10 @@ from dagkit.catalogue.data import (
     SECRET_SETTINGS,
     SUBTYPES,
 )
-from dagkit.catalogue.entries import EmbeddingModel, JsonType, NodeKind, Setting
-from dagkit.errors import NodeSettingsError
-from dagkit.findings import Finding, NodeRef, finding, pointer_join
+from dagkit.model.catalogue.entries import EmbeddingModel, JsonType, NodeKind, Setting
 
 if TYPE_CHECKING:
-    from dagkit.catalogue.typed import (
+    from dagkit.model.catalogue.typed import (
         AutoSettings,
         ChunkSettings,
         SimilarityChunkSettings,
@@ -44,7 +44,7 @@ if TYPE_CHECKING:
         UnstructuredApiSettings,
         VlmSettings,
     )
-    from dagkit.dag import JobDAG
+    from dagkit.model.dag import JobDAG
 
 __all__ = [
     "ASSUMED_OPTIONS",
@@ -93,7 +93,7 @@ _TYPED = frozenset(
 def __getattr__(name: str) -> Any:
     # The TypedDicts cost a little to build and only type checkers need them: made on demand.
     if name in _TYPED:
-        from dagkit.catalogue import typed
+        from dagkit.model.catalogue import typed
 
         return getattr(typed, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
@@ -116,7 +116,7 @@ class Node:
             _record_origin(self, *_recording)
 
     def __rshift__(self, other: Node | JobDAG) -> JobDAG:
-        from dagkit.dag import JobDAG
+        from dagkit.model.dag import JobDAG
 
         return JobDAG.chain(self) >> other
 
@@ -146,7 +146,7 @@ class Node:
 
 
 # ---------------------------------------------------------------------------------------------
-# The catalogue: generated from dagkit/catalogue/source.py (see dagkit.catalogue)
+# The catalogue: generated from dagkit/model/catalogue/source.py (see dagkit.model.catalogue)
 # ---------------------------------------------------------------------------------------------
 
 _BY_PAIR = _data.BY_PAIR
@@ -221,7 +221,7 @@ def embedding_model(node: Node) -> EmbeddingModel | None:
 
 
 def _did_you_mean(word: str, choices: Iterable[str]) -> str:
-    from dagkit.suggest import did_you_mean
+    from dagkit.core.suggest import did_you_mean
 
     return did_you_mean(word, choices)
 
@@ -292,7 +292,7 @@ def _quoted(values: Iterable[str]) -> str:
 
 def _quoted_short(values: Iterable[str]) -> str:
     """As :func:`_quoted`, a long list cut to its first few names and how many more."""
-    from dagkit.suggest import shortlist
+    from dagkit.core.suggest import shortlist
 
     return shortlist(f'"{v}"' for v in values)
 

@@ -3,7 +3,7 @@
 Files live in the top-level ``schemas/`` directory, installed as the package ``dagkit._schemas``:
 
 - ``request-data.schema.json``: the JSON inside the ``request_data`` form field, generated from
-  the node catalogue (``dagkit/catalogue/source.py``) by :func:`generate_catalogue`;
+  the node catalogue (``dagkit/model/catalogue/source.py``) by :func:`generate_catalogue`;
 - ``openapi/jobs-api.openapi.json``: the jobs and templates API as an OpenAPI 3.1 document;
 - ``components/<Name>.schema.json``: one JSON Schema per component the operations use, generated
   from the OpenAPI document by :func:`generate_component_schemas` and committed.
@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from dagkit import pointers
+from dagkit.core import pointers
 from dagkit.errors import SchemaError
 
 if TYPE_CHECKING:
@@ -46,7 +46,7 @@ COMPONENT_SUFFIX = ".schema.json"
 _PACKAGE = "dagkit._schemas"
 _GENERATED = f"generated from {OPENAPI_PATH}"
 _HAND_WRITTEN = "hand-written"
-_FROM_CATALOGUE = "generated from dagkit/catalogue/source.py"
+_FROM_CATALOGUE = "generated from dagkit/model/catalogue/source.py"
 _COMPONENT_REF = "#/components/schemas/"
 # Keywords whose values are data, not subschemas: a "$ref" inside them is not a reference.
 _DATA_KEYWORDS = frozenset({"enum", "const", "default", "examples", "example"})
@@ -157,7 +157,7 @@ def _packaged_root() -> Traversable:
     try:
         return files(_PACKAGE)
     except ModuleNotFoundError:
-        checkout = Path(__file__).resolve().parent.parent / "schemas"
+        checkout = Path(__file__).resolve().parents[2] / "schemas"
         if (checkout / OPENAPI_PATH).is_file():
             return checkout
         raise SchemaError(
@@ -225,7 +225,7 @@ def _check_name(name: str) -> None:
     known = _packaged_names()
     if name in known:
         return
-    from dagkit.suggest import closest
+    from dagkit.core.suggest import closest
 
     guess = closest(name, known)
     hint = f' Did you mean "{guess}"?' if guess else ""
@@ -417,7 +417,7 @@ def _operation(operation_id: str) -> _Operation:
     operations = _operations()
     if operation_id in operations:
         return operations[operation_id]
-    from dagkit.suggest import closest
+    from dagkit.core.suggest import closest
 
     guess = closest(operation_id, operations)
     hint = f' Did you mean "{guess}"?' if guess else ""
@@ -652,7 +652,7 @@ def generate_component_schemas(spec: Mapping[str, Any], out_dir: Path) -> list[P
 def checkout_root() -> Path:
     """The source checkout dagkit runs from (where ``dagkit/`` and ``schemas/`` sit side by
     side), or SchemaError when dagkit runs from an installed copy."""
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     if not (root / "schemas" / REQUEST_DATA_PATH).is_file():
         raise SchemaError(
             f"{root} is not a dagkit source checkout; generate the catalogue from one"
@@ -662,9 +662,9 @@ def checkout_root() -> Path:
 
 def generate_catalogue(root: Path) -> list[Path]:
     """Write the files generated from the node catalogue into the checkout at ``root``:
-    ``dagkit/catalogue/data.py``, ``dagkit/catalogue/typed.py`` and
+    ``dagkit/model/catalogue/data.py``, ``dagkit/model/catalogue/typed.py`` and
     ``schemas/request-data.schema.json``. Returns the written paths."""
-    from dagkit.catalogue.render import render_all
+    from dagkit.model.catalogue.render import render_all
 
     written = []
     try:
@@ -678,15 +678,15 @@ def generate_catalogue(root: Path) -> list[Path]:
 
 
 def _catalogue_drift(root: Traversable) -> list[str]:
-    """The generated catalogue files that differ from what dagkit/catalogue/source.py gives."""
-    from dagkit.catalogue.render import DATA_PATH, SCHEMA_PATH, TYPED_PATH, render_all
+    """The generated catalogue files that differ from what dagkit/model/catalogue/source.py gives."""
+    from dagkit.model.catalogue.render import DATA_PATH, SCHEMA_PATH, TYPED_PATH, render_all
 
     expected = render_all()
-    package = Path(__file__).resolve().parent
+    package = Path(__file__).resolve().parents[1]
     present = {
         SCHEMA_PATH: root / REQUEST_DATA_PATH,
-        DATA_PATH: package / "catalogue" / "data.py",
-        TYPED_PATH: package / "catalogue" / "typed.py",
+        DATA_PATH: package / "model" / "catalogue" / "data.py",
+        TYPED_PATH: package / "model" / "catalogue" / "typed.py",
     }
     problems = []
     for relative, entry in present.items():
@@ -696,7 +696,7 @@ def _catalogue_drift(root: Traversable) -> list[str]:
             differs = True
         if differs:
             problems.append(
-                f"{relative}: differs from what dagkit/catalogue/source.py generates "
+                f"{relative}: differs from what dagkit/model/catalogue/source.py generates "
                 "(run `dagkit schemas generate --catalogue`)"
             )
     return problems

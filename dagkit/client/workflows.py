@@ -1,6 +1,6 @@
 """The workflow operations: create, list, get, update, delete and run.
 
-:class:`WorkflowsClient` is a :class:`~dagkit.client.JobsClient` that also deploys DAGs as
+:class:`WorkflowsClient` is a :class:`~dagkit.client.jobs.JobsClient` that also deploys DAGs as
 workflows, so the job a run starts is followed with the same client::
 
     client = WorkflowsClient()                             # URL and key from the environment
@@ -24,8 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
-from dagkit.client import FileArg, JobInfo, JobsClient, Progress, _items, _specs, _str
-from dagkit.dag import JobDAG, as_dag
+from dagkit.client.jobs import FileArg, JobInfo, JobsClient, Progress, _items, _specs, _str
 from dagkit.errors import (
     AmbiguousRequestError,
     APIError,
@@ -34,15 +33,22 @@ from dagkit.errors import (
     ValidationFailed,
 )
 from dagkit.findings import Finding, finding, has_errors, pointer_join
-from dagkit.multipart import MultipartEncoder
-from dagkit.nodes import Node
-from dagkit.serialize import TemplateJob
-from dagkit.transport import Request
-from dagkit.workflows import Workflow, dumps_workflow, from_workflow, plan_workflows, to_workflow
+from dagkit.http.transport import Request
+from dagkit.model.dag import JobDAG, as_dag
+from dagkit.model.nodes import Node
+from dagkit.wire.multipart import MultipartEncoder
+from dagkit.wire.serialize import TemplateJob
+from dagkit.wire.workflows import (
+    Workflow,
+    dumps_workflow,
+    from_workflow,
+    plan_workflows,
+    to_workflow,
+)
 
 __all__ = ["WorkflowInfo", "WorkflowsClient"]
 
-logger = logging.getLogger("dagkit.client")
+logger = logging.getLogger("dagkit.client.jobs")
 
 #: What a workflow is made from: a DAG (or nodes), or a create/update body as a dict.
 WorkflowSource: TypeAlias = JobDAG | Node | Sequence[Node] | dict[str, Any]
@@ -424,7 +430,7 @@ class WorkflowsClient(JobsClient):
 
 
 def _segment(workflow: WorkflowInfo | str) -> str:
-    from dagkit.client import _path_segment
+    from dagkit.client.jobs import _path_segment
 
     workflow_id = workflow.id if isinstance(workflow, WorkflowInfo) else workflow
     return _path_segment(workflow_id, "the workflow id")
@@ -435,7 +441,7 @@ def _strings(value: Any) -> list[str]:
 
 
 def _summary(what: str, findings: Sequence[Finding]) -> str:
-    from dagkit.client import _summary as summary
+    from dagkit.client.jobs import _summary as summary
 
     return summary(what, findings)
 

@@ -1,7 +1,7 @@
 """The node catalogue as written by hand: the one place node kinds and settings are defined.
 
 Edit this file, then run ``dagkit schemas generate --catalogue`` and commit what it writes
-(``dagkit/catalogue/data.py``, ``dagkit/catalogue/typed.py``,
+(``dagkit/model/catalogue/data.py``, ``dagkit/model/catalogue/typed.py``,
 ``schemas/request-data.schema.json``). Only the generator and the tests import this module.
 
 What the platform accepted and stored outranks a docs page's "_Required_": a setting the
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from dagkit.catalogue.entries import EmbeddingModel, NodeKind, Setting
+from dagkit.model.catalogue.entries import EmbeddingModel, NodeKind, Setting
 
 NODE_TYPES: tuple[str, ...] = (
     "partition",

@@ -1,7 +1,7 @@
 """The rules of one job: what a ``job_nodes`` list may contain, in which order.
 
 The docs state these rules only in prose. They apply to a list of nodes, so they need no graph
-library: :class:`dagkit.dag.JobDAG` runs them on every job it plans into, and ``dagkit validate``
+library: :class:`dagkit.model.dag.JobDAG` runs them on every job it plans into, and ``dagkit validate``
 runs them on a parsed request_data. :func:`check_document` is the one entry point both use.
 """
 
@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from dagkit import nodes as catalogue
 from dagkit.findings import Finding, NodeRef, finding, pointer_join
-from dagkit.nodes import Node
+from dagkit.model import nodes as catalogue
+from dagkit.model.nodes import Node
 
 #: Where each node type may stand in a job; a node may not follow one of a higher rank.
 RANK = {"partition": 0, "prompter": 1, "chunk": 2, "embed": 3, "structured_data_extractor": 4}
@@ -36,7 +36,7 @@ def check_document(doc: Any) -> list[Finding]:
     whose type and subtype look swapped gets one error saying so, and is then checked as if
     written the right way round, so that nothing else is reported because of the swap.
     """
-    from dagkit import schemacheck
+    from dagkit.schemas import check as schemacheck
 
     swapped, doc = _unswapped(doc)
     findings = swapped + schemacheck.check("request-data", doc)

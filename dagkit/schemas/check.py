@@ -2,7 +2,7 @@
 
 Most documents dagkit checks are valid, so :func:`check` first asks jsonschema-rs (a few
 microseconds, no jsonschema import). Only an invalid document goes to the jsonschema validator of
-:mod:`dagkit.schemas`, the reference, and each of its errors becomes a
+:mod:`dagkit.schemas.store`, the reference, and each of its errors becomes a
 :class:`~dagkit.findings.Finding` with a stable code, an RFC 6901 pointer, one readable sentence
 and a hint:
 
@@ -13,7 +13,7 @@ and a hint:
 - request_data's "exactly one of template_id and job_nodes" is DK207, whatever the schema's
   wording of that rule.
 
-Both engines assert exactly dagkit's formats (:data:`dagkit.schemas.FORMATS`) and resolve
+Both engines assert exactly dagkit's formats (:data:`dagkit.schemas.store.FORMATS`) and resolve
 ``$ref`` between the packaged files by ``$id``. Without jsonschema-rs, jsonschema gives every
 verdict: slower, with the same findings.
 """
@@ -27,10 +27,10 @@ import marshal
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
-from dagkit import schemas
+from dagkit.core.limits import MAX_FINDINGS
 from dagkit.errors import SchemaError
 from dagkit.findings import Finding, finding, more_findings, pointer_join
-from dagkit.limits import MAX_FINDINGS
+from dagkit.schemas import store as schemas
 
 if TYPE_CHECKING:
     from jsonschema import Draft202012Validator
@@ -650,7 +650,7 @@ def _value_sentence(where: str, allowed: list[Any], value: Any) -> tuple[str, st
     message = f"{where} must be one of {listed}; got {_show(value)}"
     hint = "use one of the values listed"
     if isinstance(value, str):
-        from dagkit.suggest import closest
+        from dagkit.core.suggest import closest
 
         guess = closest(value, [v for v in allowed if isinstance(v, str)])
         if guess is not None:
@@ -725,7 +725,7 @@ def _unknown_keys(error: ValidationError, path: tuple[str | int, ...], where: st
     """One finding per key that ``additionalProperties: false`` rejects, pointing at the key."""
     import re
 
-    from dagkit.suggest import did_you_mean
+    from dagkit.core.suggest import did_you_mean
 
     schema = error.schema if isinstance(error.schema, dict) else {}
     declared = list(schema.get("properties", {}))

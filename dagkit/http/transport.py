@@ -35,7 +35,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, BinaryIO, Literal, NamedTuple, NoReturn, Protocol, runtime_checkable
 
-from dagkit import __version__, limits
+from dagkit import __version__
+from dagkit.core import limits
 from dagkit.errors import (
     AmbiguousRequestError,
     AnswerTooLargeError,
@@ -53,14 +54,14 @@ from dagkit.errors import (
     TransportError,
 )
 from dagkit.errors import TimeoutError as RequestTimeoutError
-from dagkit.redact import (
+from dagkit.http.redact import (
     REDACTED,
     protected_logger,
     redact_value,
     register,
     register_proxy_url,
 )
-from dagkit.retry import Backoff, Stop, StopReason
+from dagkit.http.retry import Backoff, Stop, StopReason
 
 __all__ = [
     "API_KEY_HEADER",
@@ -80,7 +81,7 @@ __all__ = [
     "parse_retry_after",
 ]
 
-logger = protected_logger("dagkit.transport")
+logger = protected_logger("dagkit.http.transport")
 
 DEFAULT_BASE_URL = "https://platform.unstructuredapp.io"
 API_PREFIX = "/api/v1"

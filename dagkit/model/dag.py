@@ -13,10 +13,10 @@ import itertools
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
-from dagkit import rules
 from dagkit.errors import DagError
 from dagkit.findings import Finding, NodeRef, finding
-from dagkit.nodes import Node
+from dagkit.model import rules
+from dagkit.model.nodes import Node
 
 if TYPE_CHECKING:
     import networkx as nx

@@ -1,11 +1,11 @@
-"""The node catalogue as precomputed data (see dagkit.catalogue)."""
+"""The node catalogue as precomputed data (see dagkit.model.catalogue)."""
 
-# Generated from dagkit/catalogue/source.py by `dagkit schemas generate --catalogue`.
+# Generated from dagkit/model/catalogue/source.py by `dagkit schemas generate --catalogue`.
 # Do not edit: edit the source and generate again.
 
-from dagkit.catalogue.entries import EmbeddingModel as _M
-from dagkit.catalogue.entries import NodeKind as _K
-from dagkit.catalogue.entries import Setting as _S
+from dagkit.model.catalogue.entries import EmbeddingModel as _M
+from dagkit.model.catalogue.entries import NodeKind as _K
+from dagkit.model.catalogue.entries import Setting as _S
 
 NODE_TYPES: tuple[str, ...] = ('partition', 'prompter', 'chunk', 'embed', 'structured_data_extractor')
 ENRICHMENT_SUBTYPES: dict[str, dict[str, str]] = {'image_description': {'anthropic': 'anthropic_image_description', 'bedrock': 'bedrock_image_description', 'openai': 'openai_image_description', 'vertexai': 'vertexai_image_description'}, 'table_description': {'anthropic': 'anthropic_table_description', 'bedrock': 'bedrock_table_description', 'openai': 'openai_table_description', 'vertexai': 'vertexai_table_description'}, 'table_to_html': {'twopass': 'twopass_table2html', 'anthropic': 'anthropic_table2html', 'openai': 'openai_table2html'}, 'ner': {'anthropic': 'anthropic_ner', 'openai': 'openai_ner'}, 'generative_ocr': {'anthropic': 'anthropic_ocr', 'bedrock': 'bedrock_ocr', 'openai': 'openai_ocr'}}

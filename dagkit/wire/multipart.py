@@ -31,7 +31,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import BinaryIO, TypeAlias
 
-from dagkit import limits
+from dagkit.core import limits
 from dagkit.errors import MultipartError
 from dagkit.findings import CODES
 

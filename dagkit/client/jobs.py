@@ -31,8 +31,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, TypeAlias, TypeVar
 
-from dagkit import atomic, limits, partfiles
-from dagkit.dag import JobDAG, as_dag
+from dagkit.core import atomic, limits, partfiles
 from dagkit.errors import (
     AmbiguousRequestError,
     APIError,
@@ -46,13 +45,10 @@ from dagkit.errors import (
     ValidationFailed,
 )
 from dagkit.findings import Finding, finding, has_errors
-from dagkit.multipart import FileSpec, MultipartEncoder, quote_param
-from dagkit.nodes import Node
-from dagkit.redact import protected_logger
-from dagkit.retry import Backoff
-from dagkit.serialize import TemplateJob, plan_request_data, to_request_data
-from dagkit.servertime import ServerClock
-from dagkit.transport import (
+from dagkit.http.redact import protected_logger
+from dagkit.http.retry import Backoff
+from dagkit.http.servertime import ServerClock
+from dagkit.http.transport import (
     FormFile,
     Request,
     Response,
@@ -60,6 +56,10 @@ from dagkit.transport import (
     Transport,
     ambiguous_advice,
 )
+from dagkit.model.dag import JobDAG, as_dag
+from dagkit.model.nodes import Node
+from dagkit.wire.multipart import FileSpec, MultipartEncoder, quote_param
+from dagkit.wire.serialize import TemplateJob, plan_request_data, to_request_data
 
 __all__ = [
     "RUNNING_STATUSES",
@@ -79,11 +79,11 @@ __all__ = [
     "safe_filename",
 ]
 
-logger = protected_logger("dagkit.client")
+logger = protected_logger("dagkit.client.jobs")
 
 #: A job to create: a DAG (or nodes), a template job, or request_data text sent as is.
 JobSource: TypeAlias = JobDAG | TemplateJob | Node | Sequence[Node] | str
-#: A file to upload: a path, or a :class:`~dagkit.multipart.FileSpec` for a name or type of its own.
+#: A file to upload: a path, or a :class:`~dagkit.wire.multipart.FileSpec` for a name or type of its own.
 FileArg: TypeAlias = str | os.PathLike[str] | FileSpec
 Progress: TypeAlias = Callable[[int, int], None]
 
@@ -517,7 +517,7 @@ class JobsClient:
     """The jobs and templates operations of the Unstructured API.
 
     The URL and key come from ``UNSTRUCTURED_API_URL`` and ``UNSTRUCTURED_API_KEY`` unless given
-    (or pass a ready :class:`~dagkit.transport.Transport`). ``validate`` checks requests before
+    (or pass a ready :class:`~dagkit.http.transport.Transport`). ``validate`` checks requests before
     they are sent and answers when they arrive; ``max_file_size`` is the per-file limit those
     checks apply (10 MB as documented; some accounts have 50 MB). ``sleep`` and ``clock`` are
     used for polling, for spacing launches a second apart, and by the transport's retries;

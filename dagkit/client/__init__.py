@@ -1,0 +1,82 @@
+"""The clients of the jobs and workflows API (:mod:`.jobs`, :mod:`.workflows`).
+
+Their public names are importable from here too; each module loads on first use, so importing
+one client does not load the other.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+_MODULES: dict[str, str] = {
+    "FailedFile": "dagkit.client.jobs",
+    "JobDetails": "dagkit.client.jobs",
+    "JobInfo": "dagkit.client.jobs",
+    "JobStatus": "dagkit.client.jobs",
+    "JobWaitTimeout": "dagkit.client.jobs",
+    "JobsClient": "dagkit.client.jobs",
+    "NodeFile": "dagkit.client.jobs",
+    "NodeStats": "dagkit.client.jobs",
+    "Outputs": "dagkit.client.jobs",
+    "ProcessingStatus": "dagkit.client.jobs",
+    "RUNNING_STATUSES": "dagkit.client.jobs",
+    "Template": "dagkit.client.jobs",
+    "TemplateDetail": "dagkit.client.jobs",
+    "WorkflowInfo": "dagkit.client.workflows",
+    "WorkflowsClient": "dagkit.client.workflows",
+    "match_input_files": "dagkit.client.jobs",
+    "safe_filename": "dagkit.client.jobs",
+}
+
+__all__ = [
+    "RUNNING_STATUSES",
+    "FailedFile",
+    "JobDetails",
+    "JobInfo",
+    "JobStatus",
+    "JobWaitTimeout",
+    "JobsClient",
+    "NodeFile",
+    "NodeStats",
+    "Outputs",
+    "ProcessingStatus",
+    "Template",
+    "TemplateDetail",
+    "WorkflowInfo",
+    "WorkflowsClient",
+    "match_input_files",
+    "safe_filename",
+]
+
+if TYPE_CHECKING:
+    from dagkit.client.jobs import (
+        RUNNING_STATUSES,
+        FailedFile,
+        JobDetails,
+        JobInfo,
+        JobsClient,
+        JobStatus,
+        JobWaitTimeout,
+        NodeFile,
+        NodeStats,
+        Outputs,
+        ProcessingStatus,
+        Template,
+        TemplateDetail,
+        match_input_files,
+        safe_filename,
+    )
+    from dagkit.client.workflows import (
+        WorkflowInfo,
+        WorkflowsClient,
+    )
+
+
+def __getattr__(name: str) -> Any:
+    module = _MODULES.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value

@@ -1,0 +1,1 @@
+"""The foundation: limits, JSON text and pointers, files written atomically and locked."""

@@ -1,0 +1,1 @@
+"""The HTTP transport: requests, retries, server time and redaction of secrets."""

@@ -1,0 +1,1 @@
+"""The job model: the node catalogue, typed nodes, the graph rules and the DAG."""

@@ -1,0 +1,1 @@
+"""The packaged JSON Schemas and OpenAPI document, and the checks that run them."""
