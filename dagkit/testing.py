@@ -438,8 +438,9 @@ def _continuation(draw: st.DrawFn, prefix: Sequence[Node], taken: set[str]) -> l
 
 @st.composite
 def job_dags(draw: st.DrawFn) -> JobDAG:
-    """A :class:`dagkit.model.dag.JobDAG` that is one valid chain, or a tree of valid chains sharing a
-    prefix (each root-to-leaf path is a valid job). Node names are distinct across the DAG."""
+    """A :class:`dagkit.model.dag.JobDAG` that is one valid chain, or a tree of valid chains
+    sharing a prefix (each root-to-leaf path is a valid job). Node names are distinct across the
+    DAG."""
     from dagkit.model.dag import JobDAG
 
     base = draw(chains())

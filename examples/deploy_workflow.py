@@ -15,8 +15,7 @@ import json
 import sys
 from pathlib import Path
 
-from dagkit import JobDAG, load_dag
-from dagkit.client.workflows import WorkflowsClient
+from dagkit import JobDAG, WorkflowsClient, load_dag
 from dagkit.server import serve_in_thread
 
 HERE = Path(__file__).resolve().parent

@@ -10,8 +10,7 @@ import json
 import sys
 from pathlib import Path
 
-from dagkit import Chunk, Embed, Partition
-from dagkit.client.jobs import JobsClient
+from dagkit import Chunk, Embed, JobsClient, Partition
 from dagkit.server import serve_in_thread
 
 HERE = Path(__file__).resolve().parent

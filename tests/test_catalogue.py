@@ -1,5 +1,5 @@
-"""The node catalogue has one source (dagkit/model/catalogue/source.py); its generated files stay equal
-to what that source gives, and what runs is cheap to import."""
+"""The node catalogue has one source (dagkit/model/catalogue/source.py); its generated files
+stay equal to what that source gives, and what runs is cheap to import."""
 
 from __future__ import annotations
 
@@ -69,10 +69,12 @@ def test_what_runs_never_imports_the_source_or_the_generator() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert out.returncode == 0, out.stderr
-    assert (
-        out.stdout.strip()
-        == "['dagkit.model.catalogue', 'dagkit.model.catalogue.data', 'dagkit.model.catalogue.entries']"
-    )
+    loaded = [
+        "dagkit.model.catalogue",
+        "dagkit.model.catalogue.data",
+        "dagkit.model.catalogue.entries",
+    ]
+    assert out.stdout.strip() == str(loaded)
 
 
 def test_every_optional_setting_is_nullable_and_every_required_one_is_not() -> None:

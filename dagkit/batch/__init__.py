@@ -101,8 +101,9 @@ def run(
     """Run every input file through the job, resumably; the report of every file.
 
     ``source_or_job`` is a DAG source (a request_data ``.json`` file, or ``path.py[:attr]``), a
-    :class:`~dagkit.model.dag.JobDAG`, nodes, or a :class:`~dagkit.wire.serialize.TemplateJob`. A DAG that
-    plans into several jobs runs every file through each, its outputs under ``branch-<n>/``.
+    :class:`~dagkit.model.dag.JobDAG`, nodes, or a :class:`~dagkit.wire.serialize.TemplateJob`.
+    A DAG that plans into several jobs runs every file through each, its outputs under
+    ``branch-<n>/``.
     ``inputs`` are files, directories (walked recursively, in sorted order) and glob patterns.
     Files the platform cannot take are skipped, with the reason in the report.
 

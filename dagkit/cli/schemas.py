@@ -70,8 +70,8 @@ def show(name: str) -> None:
 @out_option("out_dir", "Where to write one <Name>.schema.json per component.",
             type=_DIR, metavar="DIR")  # fmt: skip
 @click.option("--catalogue", is_flag=True,
-              help="Write the files generated from the node catalogue (dagkit/model/catalogue/source.py) "
-              "into this source checkout.")  # fmt: skip
+              help="Write the files generated from the node catalogue "
+              "(dagkit/model/catalogue/source.py) into this source checkout.")  # fmt: skip
 def generate(spec_path: Path | None, out_dir: Path | None, catalogue: bool) -> None:
     """Write one JSON Schema file per component the spec's operations use (--spec, --out), and
     with --catalogue, request-data.schema.json and the catalogue's Python data."""

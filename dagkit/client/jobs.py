@@ -83,7 +83,8 @@ logger = protected_logger("dagkit.client.jobs")
 
 #: A job to create: a DAG (or nodes), a template job, or request_data text sent as is.
 JobSource: TypeAlias = JobDAG | TemplateJob | Node | Sequence[Node] | str
-#: A file to upload: a path, or a :class:`~dagkit.wire.multipart.FileSpec` for a name or type of its own.
+#: A file to upload: a path, or a :class:`~dagkit.wire.multipart.FileSpec` for a name or type of
+#: its own.
 FileArg: TypeAlias = str | os.PathLike[str] | FileSpec
 Progress: TypeAlias = Callable[[int, int], None]
 

@@ -1,8 +1,9 @@
 """The rules of one job: what a ``job_nodes`` list may contain, in which order.
 
 The docs state these rules only in prose. They apply to a list of nodes, so they need no graph
-library: :class:`dagkit.model.dag.JobDAG` runs them on every job it plans into, and ``dagkit validate``
-runs them on a parsed request_data. :func:`check_document` is the one entry point both use.
+library: :class:`dagkit.model.dag.JobDAG` runs them on every job it plans into, and
+``dagkit validate`` runs them on a parsed request_data. :func:`check_document` is the one entry
+point both use.
 """
 
 from __future__ import annotations

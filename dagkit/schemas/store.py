@@ -678,7 +678,8 @@ def generate_catalogue(root: Path) -> list[Path]:
 
 
 def _catalogue_drift(root: Traversable) -> list[str]:
-    """The generated catalogue files that differ from what dagkit/model/catalogue/source.py gives."""
+    """The generated catalogue files that differ from what
+    dagkit/model/catalogue/source.py gives."""
     from dagkit.model.catalogue.render import DATA_PATH, SCHEMA_PATH, TYPED_PATH, render_all
 
     expected = render_all()

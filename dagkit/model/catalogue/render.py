@@ -1,9 +1,9 @@
 """Writing the catalogue's generated files from ``source.py``.
 
 :func:`render_all` gives each generated file's bytes by its path in a source checkout:
-``dagkit/model/catalogue/data.py`` (the catalogue as literal data), ``dagkit/model/catalogue/typed.py`` (the
-TypedDicts) and ``schemas/request-data.schema.json``. Output is deterministic, so a generated
-file that differs from what the source gives is drift.
+``dagkit/model/catalogue/data.py`` (the catalogue as literal data),
+``dagkit/model/catalogue/typed.py`` (the TypedDicts) and ``schemas/request-data.schema.json``.
+Output is deterministic, so a generated file that differs from what the source gives is drift.
 """
 
 from __future__ import annotations
@@ -163,7 +163,8 @@ def _annotation(setting: Setting) -> str:
 
 def render_typed() -> str:
     out = [
-        '"""The TypedDicts of the node constructors\' keyword arguments (see dagkit.model.catalogue)."""',
+        '"""The TypedDicts of the node constructors\' keyword arguments '
+        '(see dagkit.model.catalogue)."""',
         "",
         _HEADER.rstrip("\n"),
         "",
