@@ -53,6 +53,7 @@ _EXPORTS: dict[str, str] = {
     "from_workflow": "dagkit.wire.workflows",
     "JobsClient": "dagkit.client.jobs",
     "WorkflowsClient": "dagkit.client.workflows",
+    "submit": "dagkit.client.submission",
 }
 
 __all__ = [
@@ -73,12 +74,14 @@ __all__ = [
     "from_workflow",
     "load_dag",
     "plan_request_data",
+    "submit",
     "to_request_data",
     "to_workflow",
 ]
 
 if TYPE_CHECKING:
     from dagkit.client.jobs import JobsClient
+    from dagkit.client.submission import submit
     from dagkit.client.workflows import WorkflowsClient
     from dagkit.errors import DagkitError
     from dagkit.findings import Finding

@@ -41,6 +41,10 @@ parentheses is a second base: catch ``ValueError`` for every bad argument or bad
     ├── DataDirError                        the server's data directory cannot be used
     └── StartupError                        the server cannot start
 
+Ctrl-C stays a ``KeyboardInterrupt`` (``except Exception`` never swallows it): while jobs are
+being created or followed it is a :class:`JobsInterrupted`, which says which jobs exist and
+whether one more may.
+
 Every error has ``findings`` (empty unless it carries some) and :meth:`DagkitError.to_dict`,
 the JSON form the CLI prints. Messages never contain the API key: transports redact it
 before raising.
@@ -293,6 +297,41 @@ class OutputsFailed(DagkitError):
     def to_dict(self) -> dict[str, Any]:
         failed = [{"document": f.document, "error": f.error} for f in self.failed]
         return {**super().to_dict(), "saved": [str(p) for p in self.saved], "failed_files": failed}
+
+
+class JobsInterrupted(KeyboardInterrupt):
+    """Ctrl-C while jobs were being created or followed. Still a ``KeyboardInterrupt``.
+
+    ``jobs`` are the jobs known to exist (they keep running on the server); ``sending`` is True
+    when a create-job request was on its way, so one more job may exist. The message says
+    which, and the notes what to do next.
+    """
+
+    def __init__(self, jobs: Sequence[JobInfo] = (), *, sending: bool) -> None:
+        self.jobs = list(jobs)
+        self.sending = sending
+        ids = ", ".join(job.id for job in self.jobs)
+        if sending:
+            message = "interrupted while sending: a job may have been created"
+            if ids:
+                message += f" (and these were: {ids})"
+        else:
+            message = f"interrupted: job {ids} keeps running on the server"
+        super().__init__(message)
+        if sending:
+            self.add_note("check with `dagkit jobs list` before submitting again")
+        for job in self.jobs:
+            self.add_note(f"follow job {job.id} with `dagkit jobs wait {job.id}`")
+
+    def to_dict(self) -> dict[str, Any]:
+        """As :meth:`DagkitError.to_dict`, with the jobs known to exist."""
+        return {
+            "type": type(self).__name__,
+            "message": str(self),
+            "notes": list(getattr(self, "__notes__", ())),
+            "findings": [],
+            "jobs": [job.to_dict() for job in self.jobs],
+        }
 
 
 class JobWaitTimeout(WaitTimeout):

@@ -81,12 +81,9 @@ class LazyGroup(Group):
             from dagkit.errors import exit_code
 
             self._fail(exc, exit_code(exc))
-        except KeyboardInterrupt as exc:
+        except KeyboardInterrupt as exc:  # a JobsInterrupted says which jobs exist
             from dagkit.errors import ExitCode
 
-            if not self._json:
-                click.echo("interrupted", err=True)
-                sys.exit(ExitCode.INTERRUPTED)
             self._fail(exc, ExitCode.INTERRUPTED)
 
     def _fail(self, exc: BaseException, code: int) -> NoReturn:

@@ -6,33 +6,23 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 import secrets
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
 from dagkit.cli._options import max_file_size
 from dagkit.cli._terminal import colour_ok
-from dagkit.errors import (
-    AmbiguousRequestError,
-    APIError,
-    DagkitError,
-    ExitCode,
-    OutputsFailed,
-    TransportError,
-    UsageError,
-)
+from dagkit.errors import DagkitError, ExitCode, JobsInterrupted, OutputsFailed
 from dagkit.errors import exit_code as exit_code
 from dagkit.http.redact import REDACTED, register
 
 if TYPE_CHECKING:
-    from dagkit.client.jobs import JobInfo, JobsClient
+    from dagkit.client.jobs import JobsClient
     from dagkit.findings import Finding
 
 EXIT_INVALID = ExitCode.INVALID
@@ -146,16 +136,12 @@ def make_client(
 
 
 @contextmanager
-def reporting(opts: ClientOptions, *, creating: bool = False) -> Iterator[None]:
-    """Turn dagkit errors raised inside into a message (or JSON) and the matching exit code.
-
-    ``creating`` adds whether a job can exist after a network failure of a create-job request.
-    """
+def reporting(opts: ClientOptions) -> Iterator[None]:
+    """Turn dagkit errors raised inside into a message (or JSON) and the matching exit code."""
     try:
         yield
     except DagkitError as exc:
-        note = _creation_note(exc) if creating else ""
-        fail(opts, exc, exit_code(exc), note)
+        fail(opts, exc, exit_code(exc))
 
 
 def fail(opts: ClientOptions, exc: DagkitError, code: int, note: str = "") -> NoReturn:
@@ -171,14 +157,18 @@ def show_error(exc: BaseException, *, as_json: bool, code: int, note: str = "") 
     notes = [*getattr(exc, "__notes__", []), *([note] if note else [])]
     message = exc.format_message() if isinstance(exc, click.ClickException) else str(exc)
     if isinstance(exc, KeyboardInterrupt):
-        message = "interrupted"
+        message = message or "interrupted"
     if as_json:
-        details = exc.to_dict() if isinstance(exc, DagkitError) else {"type": type(exc).__name__}
+        details: dict[str, Any] = {"type": type(exc).__name__}
+        if isinstance(exc, DagkitError | JobsInterrupted):
+            details = exc.to_dict()
         error = {**details, "message": message, "notes": notes, "exit_code": int(code)}
         error.setdefault("findings", [])
         click.echo(json.dumps({"error": error}, indent=2, ensure_ascii=False))
         return
     print_findings(findings)
+    if isinstance(exc, KeyboardInterrupt):
+        click.echo("", err=True)  # off the line ^C (or an upload's progress) left open
     if isinstance(exc, OutputsFailed):
         for path in exc.saved:
             click.echo(f"saved {path}")
@@ -187,18 +177,6 @@ def show_error(exc: BaseException, *, as_json: bool, code: int, note: str = "") 
     click.echo(f"error: {message}", err=True)
     for line in notes:
         click.echo(f"note: {line}", err=True)
-
-
-def _creation_note(exc: DagkitError) -> str:
-    if isinstance(exc, AmbiguousRequestError):
-        return ""  # its message already says the job may exist and how to check
-    if isinstance(exc, TransportError):
-        if exc.reached_server:
-            return "the job may have been created: check with `dagkit jobs list`"
-        return "nothing reached the server: no job was created"
-    if isinstance(exc, APIError) and exc.status < 500:
-        return "the server refused the request: no job was created"
-    return ""
 
 
 def print_findings(findings: list[Finding]) -> None:
@@ -230,65 +208,3 @@ def local_server(local: bool, opts: ClientOptions) -> Iterator[dict[str, Any]]:
     with serve_in_thread(api_key=key, max_file_size=max_file_size()) as server:
         click.echo(f"local jobs API running at {server.url} (stops with this command)", err=True)
         yield {"url": server.url, "api_key": key}
-
-
-def check_writable_dir(folder: str, option: str) -> None:
-    """A folder that exists and can be written, or one that can be made (its nearest existing
-    parent can be written); else a usage error naming ``option``."""
-    path = Path(folder)
-    existing = path
-    while not existing.exists() and existing != existing.parent:
-        existing = existing.parent
-    if not existing.is_dir():
-        raise UsageError(f"{option} {folder}: {existing} is not a folder; nothing was sent")
-    if not os.access(existing, os.W_OK | os.X_OK):
-        raise UsageError(f"{option} {folder}: {existing} cannot be written; nothing was sent")
-
-
-class Follow:
-    """Ctrl-C while a job is being sent or followed: say whether a job may exist, its id when
-    known and the command that goes on from there, then exit 130."""
-
-    def __init__(self, opts: ClientOptions) -> None:
-        self.opts = opts
-        self.jobs: list[JobInfo] | None = None
-
-    @contextmanager
-    def interrupts(self) -> Iterator[None]:
-        try:
-            yield
-        except KeyboardInterrupt:
-            if self.jobs is None:
-                message = "interrupted while sending: a job may have been created"
-                note = "check with `dagkit jobs list` before submitting again"
-            else:
-                ids = ", ".join(info.id for info in self.jobs)
-                message = f"interrupted: job {ids} keeps running on the server"
-                note = " and ".join(f"`dagkit jobs wait {info.id}`" for info in self.jobs)
-                note = f"follow it with {note}"
-            if self.opts.json:
-                error: dict[str, Any] = {
-                    "type": "KeyboardInterrupt",
-                    "message": message,
-                    "notes": [note],
-                    "exit_code": int(ExitCode.INTERRUPTED),
-                    "findings": [],
-                }
-                if self.jobs is not None:
-                    error["jobs"] = [info.to_dict() for info in self.jobs]
-                echo_json({"error": error})
-            else:
-                click.echo(f"\nerror: {message}", err=True)
-                click.echo(f"note: {note}", err=True)
-            sys.exit(ExitCode.INTERRUPTED)
-
-
-def announce_updates(opts: ClientOptions) -> Callable[[JobInfo], None] | None:
-    """A ``wait`` callback that prints each status a job moves to (not with --json)."""
-    if opts.json:
-        return None
-
-    def announce(info: JobInfo) -> None:
-        click.echo(f"job {info.id}: {info.status}", err=True)
-
-    return announce

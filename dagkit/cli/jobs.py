@@ -12,9 +12,6 @@ import click
 from dagkit.cli import Group
 from dagkit.cli._common import (
     ClientOptions,
-    Follow,
-    announce_updates,
-    check_writable_dir,
     client_options,
     echo_json,
     make_client,
@@ -72,14 +69,12 @@ def get(job_id: str, opts: ClientOptions) -> None:
 def wait(job_id: str, wait_timeout: float | None, opts: ClientOptions) -> None:
     """Follow a job until it ends; exit 1 unless it COMPLETED."""
 
-    follow = Follow(opts)
-    from dagkit.client.jobs import JobInfo as Job
+    def announce(info: JobInfo) -> None:
+        if not opts.json:
+            click.echo(f"job {info.id}: {info.status}", err=True)
 
-    follow.jobs = [Job(job_id)]
-    with follow.interrupts(), reporting(opts):
-        info = make_client(opts).wait(
-            job_id, timeout=wait_timeout, on_update=announce_updates(opts)
-        )
+    with reporting(opts):  # Ctrl-C: the client says the job keeps running, and how to follow it
+        info = make_client(opts).wait(job_id, timeout=wait_timeout, on_update=announce)
     _show_job(info, opts)
     if not info.succeeded:
         sys.exit(1)
@@ -151,6 +146,8 @@ def download(
     """Save a job's outputs: every input file's final output, or one with --file-id."""
     if node_id is not None and file_id is None:
         raise click.UsageError("--node-id needs --file-id")
+    from dagkit.client.submission import check_writable_dir
+
     with reporting(opts):
         client = make_client(opts)
         check_writable_dir(dest if file_id is None else str(Path(dest).parent), "--dest")

@@ -4,17 +4,14 @@ them to the end and download their outputs."""
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
 from dagkit.cli._common import (
     ClientOptions,
-    Follow,
-    announce_updates,
-    check_writable_dir,
     client_options,
     echo_json,
     local_server,
@@ -24,12 +21,12 @@ from dagkit.cli._common import (
 )
 from dagkit.cli._options import examples, follow_options, limit_options
 from dagkit.cli._terminal import is_tty
-from dagkit.errors import ExitCode, UsageError, ValidationFailed
-from dagkit.findings import Finding, has_errors
+from dagkit.errors import ExitCode
 
 if TYPE_CHECKING:
-    from dagkit.client.jobs import JobInfo, JobsClient
-    from dagkit.model.dag import JobDAG
+    from dagkit.client.jobs import JobInfo
+    from dagkit.client.submission import SubmitResult
+    from dagkit.findings import Finding
     from dagkit.wire.serialize import TemplateJob
 
 
@@ -74,137 +71,70 @@ def submit(
     FAILED/STOPPED or with failed files, 2 usage error, 3 network or server error, 4 the
     --wait-timeout ran out, 130 interrupted.
     """
-    job = _load(source, template_id)
-    if template_id is not None and source is not None:
-        if not Path(source).is_file():
-            raise click.BadParameter(f"{source}: no such file", param_hint="FILES")
-        files = (source, *files)
-    with local_server(local, opts) as overrides:
-        client = make_client(opts, **overrides)
-        with reporting(opts):
-            findings = client.check(job, files) if opts.validate else []
-            findings = [_in_file(f, source) for f in findings]
-            if has_errors(findings):
-                errors = sum(f.is_error for f in findings)
-                raise ValidationFailed(f"not submitted: {errors} error(s)", findings)
-            if findings and not opts.json:
-                print_findings(findings)  # warnings: shown, not fatal
-            if dry_run:
-                text = client.dry_run(job, files)
-                if opts.json:
-                    echo_json({"dry_run": text})
-                else:
-                    click.echo(text, nl=False)
-                return
-            ready_to_send(client, download)
-        follow = Follow(opts)
-        with follow.interrupts(), reporting(opts, creating=True):
-            jobs = client.create_jobs(job, files, progress=_progress_bar())
-        follow.jobs = jobs
-        if not opts.json:
-            for info in jobs:
-                click.echo(f"created job {info.id} ({info.status})")
-        if wait or download is not None or wait_timeout is not None:
-            with follow.interrupts(), reporting(opts):
-                for n, info in enumerate(jobs):
-                    jobs[n] = client.wait(
-                        info, timeout=wait_timeout, on_update=announce_updates(opts)
-                    )
-        results: dict[str, dict[str, Any]] = {}
-        if wait or download is not None or wait_timeout is not None:
-            folders = _job_folders(jobs)
-            with follow.interrupts(), reporting(opts):
-                for info, folder in zip(jobs, folders, strict=True):
-                    if not info.succeeded:
-                        continue
-                    if download is None:
-                        results[info.id] = _failed_files(client, info)
-                        continue
-                    where = Path(download) / folder if len(jobs) > 1 else Path(download)
-                    results[info.id] = _download(client, info, where, opts)
-    _finish(jobs, results, opts, waited=wait or download is not None)
+    from dagkit.client.submission import submit as send
+    from dagkit.wire.serialize import TemplateJob
 
-
-def ready_to_send(client: JobsClient, download: str | None) -> None:
-    """What would make a job sent in vain, found before anything is sent: no API key (the
-    platform and ``dagkit serve`` refuse a request without one), a --download folder that
-    cannot be written."""
-    if not client.transport.has_api_key:
-        raise UsageError(
-            "no API key: set UNSTRUCTURED_API_KEY (or pass --api-key); nothing was sent"
-        )
-    if download is not None:
-        check_writable_dir(download, "--download")
-
-
-def _failed_files(client: JobsClient, info: JobInfo) -> dict[str, Any]:
-    """A COMPLETED job's failed files: the platform completes a job even when every one of
-    its files failed."""
-    failed = client.failed_files(info)
-    return {"failed_files": [{"document": f.document, "error": f.error} for f in failed]}
-
-
-def _download(
-    client: JobsClient, info: JobInfo, where: Path, opts: ClientOptions
-) -> dict[str, Any]:
-    """Every output of a COMPLETED job saved in ``where``; the failed files listed."""
-    from dagkit.errors import OutputsFailed
-
-    try:
-        paths = client.download_all(info, where)
-        failed = []
-    except OutputsFailed as exc:
-        paths, failed = exc.saved, exc.failed
-    if not opts.json:
-        for path in paths:
-            click.echo(f"saved {path}")
-    return {
-        "downloads": [str(p) for p in paths],
-        "failed_files": [{"document": f.document, "error": f.error} for f in failed],
-    }
-
-
-def _job_folders(jobs: list[JobInfo]) -> list[str]:
-    """A folder per job inside --download DIR, named after its id. The server chose the id, so
-    it is reduced to one plain name (``../x`` or ``/etc`` cannot leave DIR) and kept unique."""
-    from dagkit.client.jobs import safe_filename
-
-    taken: set[str] = set()
-    folders = []
-    for n, info in enumerate(jobs, 1):
-        name = base = safe_filename(info.id, fallback=f"job-{n}")
-        while name in taken:
-            name = f"{base}-{n}"
-            n += len(jobs)
-        taken.add(name)
-        folders.append(name)
-    return folders
-
-
-def _load(source: str | None, template_id: str | None) -> JobDAG | TemplateJob | str:
-    """The job to send. A request_data file is sent as written, byte for byte (numbers and key
-    order kept), once it is known to load; a Python source is built into a DAG."""
-    from dagkit.wire.serialize import TemplateJob, read_source
-
+    job: Path | TemplateJob
     if template_id is not None:
-        return TemplateJob(template_id)
-    if source is None:
+        if source is not None:
+            if not Path(source).is_file():
+                raise click.BadParameter(f"{source}: no such file", param_hint="FILES")
+            files = (source, *files)
+        job = TemplateJob(template_id)
+    elif source is None:
         raise click.UsageError("give a SOURCE (a .json or .py DAG file) or --template-id")
-    job, text = read_source(source)  # a source that cannot be loaded: its error and exit code
-    return job if text is None else text
+    else:
+        job = Path(source)
+    with local_server(local, opts) as overrides, reporting(opts):
+        result = send(
+            job,
+            files,
+            client=make_client(opts, **overrides),
+            wait=wait,
+            out=download,
+            wait_timeout=wait_timeout,
+            dry_run=dry_run,
+            listener=Printer(opts),
+        )
+    if result.dry_run is not None and not opts.json:
+        click.echo(result.dry_run, nl=False)
+        return
+    finish(result, opts)
 
 
-def _is_python(source: str) -> bool:
-    from dagkit.wire.serialize import is_python_source
+class Printer:
+    """A :class:`~dagkit.client.submission.Listener` that prints what a submission tells as it
+    happens (nothing but the upload's progress with --json): warnings, progress on a terminal,
+    jobs, status changes, saves."""
 
-    return is_python_source(source)
+    def __init__(self, opts: ClientOptions, *, started: str = "created") -> None:
+        self.opts = opts
+        self.started = started  # a workflow's job is "started"
+        self._bar = _progress_bar()
 
+    def checked(self, findings: Sequence[Finding]) -> None:
+        if findings and not self.opts.json:
+            print_findings(list(findings))  # warnings: shown, not fatal
 
-def _in_file(f: Finding, source: str | None) -> Finding:
-    """Place request_data findings in the SOURCE file when it is the text that is sent."""
-    if source is None or _is_python(source) or f.part != "request_data" or f.file is not None:
-        return f
-    return f.replace(file=source)
+    def uploading(self, sent: int, total: int) -> None:
+        if self._bar is not None:
+            self._bar(sent, total)
+
+    def created(self, job: JobInfo) -> None:
+        if not self.opts.json:
+            click.echo(f"{self.started} job {job.id} ({job.status})")
+
+    def updated(self, job: JobInfo) -> None:
+        if not self.opts.json:
+            click.echo(f"job {job.id}: {job.status}", err=True)
+
+    def saved(self, path: Path) -> None:
+        if not self.opts.json:
+            click.echo(f"saved {path}")
+
+    def said(self, job: JobInfo, message: str) -> None:
+        if not self.opts.json:
+            click.echo(message, err=True)
 
 
 def _progress_bar() -> Callable[[int, int], None] | None:
@@ -227,37 +157,26 @@ def _progress_bar() -> Callable[[int, int], None] | None:
     return progress
 
 
-def _finish(
-    jobs: list[JobInfo], results: dict[str, dict[str, Any]], opts: ClientOptions, *, waited: bool
-) -> None:
-    """Print the jobs; exit 1 when one did not complete or has failed files."""
+def finish(result: SubmitResult, opts: ClientOptions) -> None:
+    """Print the jobs (with --json, the result); exit 1 when a followed job did not complete
+    or has failed files."""
     if opts.json:
-        out = []
-        for info in jobs:
-            entry = info.to_dict()
-            entry.update(results.get(info.id, {}))
-            out.append(entry)
-        echo_json({"jobs": out})
-    bad = False
-    for info in jobs:
-        if not waited:
+        echo_json(result.to_dict())
+    for outcome in result.jobs:
+        info = outcome.job
+        if outcome.ok or opts.json:
             continue
-        follow = f"see `dagkit jobs details {info.id}` and `dagkit jobs failed-files {info.id}`"
-        failed = results.get(info.id, {}).get("failed_files", [])
         if not info.succeeded:
-            bad = True
-            if not opts.json:
-                click.echo(f"job {info.id} ended {info.status}: {follow}", err=True)
-        elif failed:
-            bad = True
-            if not opts.json:
-                total = len(info.input_file_ids or []) or len(failed)
-                click.echo(
-                    f"job {info.id} ended {info.status}, but {len(failed)} of {total} file(s) "
-                    "failed:",
-                    err=True,
-                )
-                for f in failed:
-                    click.echo(f"  {f['document']}: {f['error']}", err=True)
-    if bad:
+            follow = f"see `dagkit jobs details {info.id}` and `dagkit jobs failed-files {info.id}`"
+            click.echo(f"job {info.id} ended {info.status}: {follow}", err=True)
+            continue
+        failed = outcome.failed_files or []
+        total = len(info.input_file_ids or []) or len(failed)
+        click.echo(
+            f"job {info.id} ended {info.status}, but {len(failed)} of {total} file(s) failed:",
+            err=True,
+        )
+        for f in failed:
+            click.echo(f"  {f.document}: {f.error}", err=True)
+    if not result.ok:
         sys.exit(ExitCode.INVALID)

@@ -14,8 +14,6 @@ import click
 from dagkit.cli import Group
 from dagkit.cli._common import (
     ClientOptions,
-    Follow,
-    announce_updates,
     client_options,
     echo_json,
     make_client,
@@ -25,7 +23,6 @@ from dagkit.cli._options import examples, follow_options, limit_options
 from dagkit.wire.workflows import SCHEDULES
 
 if TYPE_CHECKING:
-    from dagkit.client.jobs import JobInfo
     from dagkit.client.workflows import WorkflowInfo, WorkflowsClient
     from dagkit.model.dag import JobDAG
 
@@ -323,33 +320,20 @@ def run(
 
     The job is followed like any other: `dagkit jobs get|wait|download JOB_ID`.
     """
-    from dagkit.cli.submit import _download, _failed_files, _finish, _progress_bar, ready_to_send
+    from dagkit.cli.submit import Printer, finish
+    from dagkit.client.submission import run_workflow
 
-    client = _client(opts)
     with reporting(opts):
-        ready_to_send(client, download)
-    follow = Follow(opts)
-    with follow.interrupts(), reporting(opts, creating=True):
-        job: JobInfo = client.run_workflow(workflow_id, files, progress=_progress_bar())
-    follow.jobs = [job]
-    if not opts.json:
-        click.echo(f"started job {job.id} ({job.status})")
-    results: dict[str, dict[str, Any]] = {}
-    if wait or download is not None or wait_timeout is not None:
-        with follow.interrupts(), reporting(opts):
-            job = client.wait(job, timeout=wait_timeout, on_update=announce_updates(opts))
-            if not opts.json and job.succeeded and not job.input_file_ids:
-                # a run with no files (a source connector): its details say what happened
-                message = client.job_details(job).message
-                if message:
-                    click.echo(message, err=True)
-            if job.succeeded:
-                results[job.id] = (
-                    _failed_files(client, job)
-                    if download is None
-                    else _download(client, job, Path(download), opts)
-                )
-    _finish([job], results, opts, waited=wait or download is not None)
+        result = run_workflow(
+            workflow_id,
+            files,
+            client=_client(opts),
+            wait=wait,
+            out=download,
+            wait_timeout=wait_timeout,
+            listener=Printer(opts, started="started"),
+        )
+    finish(result, opts)
 
 
 # ----------------------------------------------------------------------------- text output

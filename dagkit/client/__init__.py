@@ -1,4 +1,5 @@
-"""The clients of the jobs and workflows API (:mod:`.jobs`, :mod:`.workflows`).
+"""The clients of the jobs and workflows API (:mod:`.jobs`, :mod:`.workflows`), and a job
+sent and followed in one call (:mod:`.submission`).
 
 Their public names are importable from here too; each module loads on first use, so importing
 one client does not load the other.
@@ -23,6 +24,10 @@ _MODULES: dict[str, str] = {
     "RUNNING_STATUSES": "dagkit.client.jobs",
     "Template": "dagkit.client.jobs",
     "TemplateDetail": "dagkit.client.jobs",
+    "JobOutcome": "dagkit.client.submission",
+    "QuietListener": "dagkit.client.submission",
+    "SubmitResult": "dagkit.client.submission",
+    "submit": "dagkit.client.submission",
     "WorkflowInfo": "dagkit.client.workflows",
     "WorkflowsClient": "dagkit.client.workflows",
     "match_input_files": "dagkit.client.jobs",
@@ -34,6 +39,7 @@ __all__ = [
     "FailedFile",
     "JobDetails",
     "JobInfo",
+    "JobOutcome",
     "JobStatus",
     "JobWaitTimeout",
     "JobsClient",
@@ -41,12 +47,15 @@ __all__ = [
     "NodeStats",
     "Outputs",
     "ProcessingStatus",
+    "QuietListener",
+    "SubmitResult",
     "Template",
     "TemplateDetail",
     "WorkflowInfo",
     "WorkflowsClient",
     "match_input_files",
     "safe_filename",
+    "submit",
 ]
 
 if TYPE_CHECKING:
@@ -67,6 +76,7 @@ if TYPE_CHECKING:
         match_input_files,
         safe_filename,
     )
+    from dagkit.client.submission import JobOutcome, QuietListener, SubmitResult, submit
     from dagkit.client.workflows import (
         WorkflowInfo,
         WorkflowsClient,

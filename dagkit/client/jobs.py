@@ -38,10 +38,12 @@ from dagkit.errors import (
     DagError,
     DagkitError,
     DagkitValueError,
+    JobsInterrupted,
     JobWaitTimeout,
     NotFoundError,
     OutputsFailed,
     ResponseError,
+    TransportError,
     ValidationFailed,
 )
 from dagkit.findings import Finding, finding, has_errors
@@ -626,11 +628,13 @@ class JobsClient:
         *,
         template_id: str | None = None,
         progress: Progress | None = None,
+        on_created: Callable[[JobInfo], None] | None = None,
     ) -> list[JobInfo]:
         """One job per job the DAG plans into, each with all ``files``, in plan order.
 
-        Every request is checked before the first is sent. If creating one fails, the error
-        carries a note naming the jobs already created.
+        Every request is checked before the first is sent; ``on_created`` hears of each job as
+        soon as it exists. If creating one fails, the error carries a note naming the jobs
+        already created; Ctrl-C raises :class:`JobsInterrupted` naming them.
         """
         texts = self._texts(job, template_id)
         specs = _specs(files)
@@ -640,6 +644,13 @@ class JobsClient:
         for text in texts:
             try:
                 created.append(self._create(text, specs, progress))
+                if on_created is not None:
+                    on_created(created[-1])
+            except KeyboardInterrupt as exc:
+                sending = isinstance(exc, JobsInterrupted)  # inside a launch: one more may exist
+                if not created:
+                    raise
+                raise JobsInterrupted(created, sending=sending) from None
             except DagkitError as exc:
                 if created:
                     ids = ", ".join(j.id for j in created)
@@ -769,11 +780,17 @@ class JobsClient:
         started = datetime.now(UTC)
         try:
             response = self.transport.send(request)
+        except KeyboardInterrupt:
+            raise JobsInterrupted(sending=True) from None
         except APIError as exc:
             if exc.status == 422:
                 from dagkit.validate.response import rejection_findings
 
                 exc.findings = rejection_findings({"detail": exc.detail}, request_data)
+            _note_launch_failure(exc)
+            raise
+        except TransportError as exc:
+            _note_launch_failure(exc)
             raise
         finally:
             self._last_launch = self._clock()
@@ -818,32 +835,37 @@ class JobsClient:
 
         The pause between polls starts at ``poll_initial`` seconds and grows by half each time, up
         to ``poll_max``. ``on_update`` is called with the first state and each change of status.
-        After ``timeout`` seconds :class:`JobWaitTimeout` is raised with the last state seen.
+        After ``timeout`` seconds :class:`JobWaitTimeout` is raised with the last state seen;
+        Ctrl-C raises :class:`JobsInterrupted` with it (the job keeps running on the server).
         """
         job_id = _job_id(job)
         deadline = None if timeout is None else self._clock() + timeout
         polls = Backoff(poll_initial, poll_max, factor=1.5)
         pause = max(poll_initial, 0.0)
+        info = job if isinstance(job, JobInfo) else JobInfo(job_id)
         last_status: str | None = None
-        while True:
-            info = self.get_job(job_id)
-            if on_update is not None and info.status != last_status:
-                on_update(info)
-            last_status = info.status
-            if info.is_terminal:
-                return info
-            if deadline is not None:
-                remaining = deadline - self._clock()
-                if remaining <= 0:
-                    raise JobWaitTimeout(
-                        f"job {job_id} is still {info.status} after {timeout:g} s; it keeps "
-                        f"running: follow it with `dagkit jobs wait {job_id}`",
-                        info,
-                    )
-                self._sleep(min(pause, remaining))
-            else:
-                self._sleep(pause)
-            pause = polls.grow(pause)
+        try:
+            while True:
+                info = self.get_job(job_id)
+                if on_update is not None and info.status != last_status:
+                    on_update(info)
+                last_status = info.status
+                if info.is_terminal:
+                    return info
+                if deadline is not None:
+                    remaining = deadline - self._clock()
+                    if remaining <= 0:
+                        raise JobWaitTimeout(
+                            f"job {job_id} is still {info.status} after {timeout:g} s; it keeps "
+                            f"running: follow it with `dagkit jobs wait {job_id}`",
+                            info,
+                        )
+                    self._sleep(min(pause, remaining))
+                else:
+                    self._sleep(pause)
+                pause = polls.grow(pause)
+        except KeyboardInterrupt:
+            raise JobsInterrupted([info], sending=False) from None
 
     def job_details(self, job: JobInfo | str) -> JobDetails:
         return self._get(
@@ -1162,6 +1184,21 @@ def _summary(what: str, findings: Sequence[Finding]) -> str:
     first = errors[0]
     more = f" (and {len(errors) - 1} more error(s))" if len(errors) > 1 else ""
     return f"{what} is not valid, nothing was sent: {first.code} {first.message}{more}"
+
+
+def _note_launch_failure(exc: DagkitError) -> None:
+    """Say on a failed create-job (or workflow run) whether a job can exist: the one thing
+    to know before sending it again."""
+    if isinstance(exc, AmbiguousRequestError):
+        return  # its message already says the job may exist and how to check
+    if isinstance(exc, TransportError):
+        exc.add_note(
+            "the job may have been created: check with `dagkit jobs list`"
+            if exc.reached_server
+            else "nothing reached the server: no job was created"
+        )
+    elif isinstance(exc, APIError) and exc.status < 500:
+        exc.add_note("the server refused the request: no job was created")
 
 
 def _reason(exc: ResponseError) -> str:
