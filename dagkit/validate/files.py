@@ -347,9 +347,9 @@ def _is_python_source(path: str) -> bool:
 def _validate_python(source: str) -> FileResult:
     """A Python DAG source, loaded, built and checked; findings at the lines that made nodes."""
     from dagkit.errors import DagkitError, SourceError
-    from dagkit.wire.serialize import check_source
+    from dagkit.wire.serialize import check_source, split_source
 
-    file = source.rpartition(":")[0] if ".py:" in source else source
+    file = split_source(source)[0]
     try:
         _, findings = check_source(source)
     except SourceError as exc:

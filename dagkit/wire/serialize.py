@@ -155,16 +155,21 @@ def is_python_source(source: str | Path) -> bool:
     return text.endswith(".py") or ".py:" in text
 
 
+def split_source(source: str | Path) -> tuple[str, str | None]:
+    """A DAG source's file name, as written, and, for ``path.py:attr``, the attribute."""
+    text = str(source)
+    if ".py:" not in text:
+        return text, None
+    file, _, attr = text.rpartition(":")
+    return file, attr
+
+
 def read_source(source: str | Path) -> tuple[JobDAG | TemplateJob, str | None]:
-    """Load a DAG source; also, for a request_data ``.json`` source, its text as it is sent
-    (byte for byte, a BOM aside), and None for a Python source (its DAG is serialized)."""
-    job = load_dag(source)
-    if is_python_source(source):
-        return job, None
-    try:
-        return job, Path(source).read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SourceError(f"{source}: cannot read: {exc}") from None
+    """Load a DAG source and say what is sent for it: for a request_data ``.json`` source its
+    text as written (byte for byte, a BOM aside; read once, the text that was checked), None for
+    a Python source (its DAG is serialized). Every command that sends a source asks here."""
+    job, _, text = _load(source)
+    return job, text
 
 
 def load_dag(source: str | Path) -> JobDAG | TemplateJob:
@@ -174,42 +179,39 @@ def load_dag(source: str | Path) -> JobDAG | TemplateJob:
     return _load(source)[0]
 
 
-def _load(source: str | Path) -> tuple[JobDAG | TemplateJob, dict[int, int]]:
-    """The DAG and, for a Python source, the line that made each node (by ``id``)."""
-    text = str(source)
-    path_text, _, attr = text.rpartition(":") if ".py:" in text else (text, "", "")
-    path = Path(path_text)
+def _load(source: str | Path) -> tuple[JobDAG | TemplateJob, dict[int, int], str | None]:
+    """The DAG; for a Python source, the line that made each node (by ``id``); for a
+    request_data source, its text."""
+    file, attr = split_source(source)
+    path = Path(file)
     if not path.is_file():
         raise SourceError(f"{path}: no such file", missing=True)
     if is_python_source(source):
-        return _load_python(path, attr or "dag")
+        return (*_load_python(path, attr or "dag"), None)
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise SourceError(f"{path}: cannot read: {exc.strerror}") from None
     try:
-        return from_request_data(data), {}
+        job = from_request_data(data)
     except RequestDataError as exc:
         first = exc.findings[0] if exc.findings else None
         where = f":{first.line}:{first.column}" if first and first.line else ""
         raise SourceError(f"{path}{where}: {exc}") from None
+    return job, {}, data.decode("utf-8-sig")  # it parsed, so it is UTF-8
 
 
 def check_source(source: str | Path) -> tuple[JobDAG | TemplateJob, list[Finding]]:
     """Load a DAG source and check it: every finding carries the source as its file and, for
     a ``.json`` source, the line and column its pointer names there; for a Python source, the
     line of the call that made the node it concerns."""
-    job, origins = _load(source)
+    job, origins, text = _load(source)
     findings = job.check() if isinstance(job, JobDAG) else []
-    path = Path(str(source))
     if is_python_source(source):
-        file = str(source).rpartition(":")[0] if ".py:" in str(source) else str(source)
+        file = split_source(source)[0]
         lines = _node_lines(job, origins) if isinstance(job, JobDAG) and findings else {}
         return job, [_at_node_line(f, file, lines) for f in findings]
-    text = None
-    if findings and path.is_file():
-        text = path.read_bytes().decode("utf-8", "replace")
-    return job, jsonlocate.place(findings, text, file=str(source))
+    return job, jsonlocate.place(findings, text if findings else None, file=str(source))
 
 
 def _node_lines(dag: JobDAG, origins: dict[int, int]) -> dict[tuple[int, str], int]:
