@@ -11,8 +11,8 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from dagkit.cli import main
+from dagkit.devtools import schemafiles
 from dagkit.model.catalogue import data, render, source
-from dagkit.schemas import store as schemas
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -43,10 +43,10 @@ def test_generation_is_deterministic() -> None:
 def test_schemas_check_reports_a_hand_edited_request_data_schema(tmp_path: Path) -> None:
     copy = tmp_path / "schemas"
     shutil.copytree(ROOT / "schemas", copy, ignore=shutil.ignore_patterns("__pycache__"))
-    assert schemas.check_schemas(copy) == []
+    assert schemafiles.check_schemas(copy) == []
     target = copy / "request-data.schema.json"
     target.write_text(target.read_text(encoding="utf-8").replace('"minItems": 1', '"minItems": 2'))
-    problems = schemas.check_schemas(copy)
+    problems = schemafiles.check_schemas(copy)
     assert any(
         p.startswith("schemas/request-data.schema.json: differs") and "--catalogue" in p
         for p in problems

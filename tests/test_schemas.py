@@ -19,6 +19,7 @@ from jsonschema import Draft202012Validator
 from referencing.exceptions import Unresolvable
 
 from dagkit.cli import main
+from dagkit.devtools import schemafiles
 from dagkit.errors import SchemaError
 from dagkit.schemas import store as schemas
 
@@ -137,8 +138,8 @@ def committed_components() -> dict[str, bytes]:
 
 
 def test_regenerating_the_components_gives_the_committed_bytes(tmp_path: Path) -> None:
-    spec = schemas.read_openapi(SPEC_FILE)
-    written = schemas.generate_component_schemas(spec, tmp_path / "out")
+    spec = schemafiles.read_openapi(SPEC_FILE)
+    written = schemafiles.generate_component_schemas(spec, tmp_path / "out")
     regenerated = {p.name: p.read_bytes() for p in written}
     assert sorted(regenerated) == sorted(committed_components())
     for name, data in committed_components().items():
@@ -146,9 +147,9 @@ def test_regenerating_the_components_gives_the_committed_bytes(tmp_path: Path) -
 
 
 def test_generation_is_deterministic_and_keeps_spec_order(tmp_path: Path) -> None:
-    spec = schemas.read_openapi(SPEC_FILE)
-    first = schemas.render_component_schemas(spec)
-    second = schemas.render_component_schemas(copy.deepcopy(spec))
+    spec = schemafiles.read_openapi(SPEC_FILE)
+    first = schemafiles.render_component_schemas(spec)
+    second = schemafiles.render_component_schemas(copy.deepcopy(spec))
     assert first == second
     job = json.loads(first["JobInformation.schema.json"])
     assert list(job)[:2] == ["$schema", "$id"]
@@ -157,13 +158,13 @@ def test_generation_is_deterministic_and_keeps_spec_order(tmp_path: Path) -> Non
 
 
 def test_the_operations_use_exactly_the_expected_components() -> None:
-    assert schemas.used_components(schemas.openapi_document()) == COMPONENT_NAMES
+    assert schemafiles.used_components(schemas.openapi_document()) == COMPONENT_NAMES
     assert schemas.schema_names() == ["request-data", *COMPONENT_NAMES, "openapi"]
 
 
 def test_packaged_schemas_pass_every_check() -> None:
-    assert schemas.check_schemas() == []
-    assert schemas.check_schemas(SCHEMAS_DIR) == []
+    assert schemafiles.check_schemas() == []
+    assert schemafiles.check_schemas(SCHEMAS_DIR) == []
 
 
 @pytest.mark.parametrize("name", ["request-data", *COMPONENT_NAMES])
@@ -215,7 +216,7 @@ def test_check_names_each_drifted_missing_and_extra_file(tmp_path: Path) -> None
     (root / "components/Stale.schema.json").write_text(
         json.dumps({"$schema": schemas.DIALECT, "$id": schemas.SCHEMA_BASE + "x", "title": "S"})
     )
-    problems = schemas.check_schemas(root)
+    problems = schemafiles.check_schemas(root)
     assert any(p.startswith("components/JobStatus.schema.json: differs") for p in problems)
     assert any(p.startswith("components/FailedFile.schema.json: missing") for p in problems)
     assert any(p.startswith("components/Stale.schema.json: not generated") for p in problems)
@@ -233,7 +234,7 @@ def test_check_finds_metaschema_id_and_reference_errors(tmp_path: Path) -> None:
     rd.write_text(json.dumps(schema))
     job = root / "components/JobInformation.schema.json"
     job.write_text(job.read_text().replace('"JobStatus.schema.json"', '"NoSuch.schema.json"'))
-    problems = schemas.check_schemas(root)
+    problems = schemafiles.check_schemas(root)
     assert any(
         "request-data.schema.json: breaks the 2020-12 metaschema at $.type" in p for p in problems
     )
@@ -251,13 +252,13 @@ def test_check_reports_a_broken_openapi_document(tmp_path: Path) -> None:
     spec["paths"]["/api/v1/jobs/{job_id}/details"]["get"]["operationId"] = "get_job"
     spec["components"]["schemas"]["FailedFile"]["required"] = "document"
     (root / "openapi/jobs-api.openapi.json").write_text(json.dumps(spec))
-    problems = "\n".join(schemas.check_schemas(root))
+    problems = "\n".join(schemafiles.check_schemas(root))
     assert "GET /api/v1/jobs/{job_id}: path parameter {job_id} is not declared" in problems
     assert 'operationId "get_job" is also used by GET /api/v1/jobs/{job_id}' in problems
     assert "components.schemas.FailedFile: breaks the 2020-12 metaschema" in problems
 
     (root / "openapi/jobs-api.openapi.json").write_text("{not json")
-    assert schemas.check_schemas(root)[0].startswith(
+    assert schemafiles.check_schemas(root)[0].startswith(
         "openapi/jobs-api.openapi.json: not valid JSON"
     )
 
@@ -830,7 +831,7 @@ def test_generation_follows_references_transitively(
         if name not in reachable:
             reachable.add(name)
             frontier += links.get(name, [])
-    files = schemas.render_component_schemas(spec)
+    files = schemafiles.render_component_schemas(spec)
     assert sorted(files) == sorted(f"{n}.schema.json" for n in reachable)
     loaded = {name: json.loads(data) for name, data in files.items()}
     from referencing import Registry
@@ -857,7 +858,7 @@ def test_names_that_look_like_keywords_are_still_followed() -> None:
     only = spec["paths"]["/op"]["get"]["responses"]
     media = {"schema": {"$ref": "#/components/schemas/C"}, "example": {"$ref": "#/nowhere"}}
     only["default"] = {"description": "d", "content": {"application/json": media}}
-    files = schemas.render_component_schemas(spec)
+    files = schemafiles.render_component_schemas(spec)
     assert sorted(files) == ["A.schema.json", "B.schema.json", "C.schema.json"]
     a = json.loads(files["A.schema.json"])
     assert a["properties"]["default"] == {"$ref": "B.schema.json"}
@@ -880,19 +881,19 @@ def test_bad_spec_files_are_clear_errors(tmp_path: Path, content: str, message: 
     path = tmp_path / "spec.json"
     path.write_text(content)
     with pytest.raises(SchemaError, match=r"spec\.json: ") as caught:
-        schemas.read_openapi(path)
+        schemafiles.read_openapi(path)
     assert message in str(caught.value)
 
 
 def test_missing_spec_and_missing_component_are_clear_errors(tmp_path: Path) -> None:
     with pytest.raises(SchemaError, match="no such file"):
-        schemas.read_openapi(tmp_path / "absent.json")
+        schemafiles.read_openapi(tmp_path / "absent.json")
     with pytest.raises(SchemaError, match="is a directory"):
-        schemas.read_openapi(tmp_path)
+        schemafiles.read_openapi(tmp_path)
     with pytest.raises(SchemaError, match='missing component "Ghost"'):
-        schemas.generate_component_schemas(spec_with({}, {"op": ["Ghost"]}), tmp_path / "out")
+        schemafiles.generate_component_schemas(spec_with({}, {"op": ["Ghost"]}), tmp_path / "out")
     with pytest.raises(SchemaError, match="cannot be a file name"):
-        schemas.render_component_schemas(spec_with({"a/b": {}}, {"op": ["a~1b"]}))
+        schemafiles.render_component_schemas(spec_with({"a/b": {}}, {"op": ["a~1b"]}))
 
 
 # --- the CLI -------------------------------------------------------------------------------------

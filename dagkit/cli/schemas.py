@@ -9,6 +9,7 @@ import click
 
 from dagkit.cli import Group
 from dagkit.cli._options import examples, out_option
+from dagkit.devtools import schemafiles
 from dagkit.errors import SchemaError
 from dagkit.schemas import store as lib
 
@@ -82,16 +83,16 @@ def generate(spec_path: Path | None, out_dir: Path | None, catalogue: bool) -> N
     written: list[Path] = []
     if spec_path is not None and out_dir is not None:
         try:
-            spec = lib.read_openapi(spec_path)
+            spec = schemafiles.read_openapi(spec_path)
         except SchemaError as exc:
             raise click.BadParameter(str(exc), param_hint="--spec") from None
         try:
-            written += lib.generate_component_schemas(spec, out_dir)
+            written += schemafiles.generate_component_schemas(spec, out_dir)
         except SchemaError as exc:
             raise click.ClickException(str(exc)) from None
     if catalogue:
         try:
-            written += lib.generate_catalogue(lib.checkout_root())
+            written += schemafiles.generate_catalogue(schemafiles.checkout_root())
         except SchemaError as exc:
             raise click.ClickException(str(exc)) from None
     for path in written:
@@ -108,7 +109,7 @@ def check(schemas_dir: Path | None) -> None:
     """Check for drift from the OpenAPI document, metaschema errors and broken $refs."""
     if schemas_dir is not None and not schemas_dir.is_dir():
         raise click.BadParameter(f"{schemas_dir}: no such directory", param_hint="--dir")
-    problems = lib.check_schemas(schemas_dir)
+    problems = schemafiles.check_schemas(schemas_dir)
     if problems:
         for problem in problems:
             click.echo(problem)

@@ -1,0 +1,1 @@
+"""Tooling for dagkit's own source checkout: generating and checking the schema files."""
