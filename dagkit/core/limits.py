@@ -10,7 +10,7 @@ mention 50 MB; every check that uses :data:`MAX_FILE_SIZE` takes the limit as a 
 
 from __future__ import annotations
 
-import os
+import ntpath
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -127,9 +127,11 @@ DEFAULT_CONTENT_TYPE = "application/octet-stream"
 
 
 def extension(filename: str) -> str:
-    """The lower-cased extension of the last path component, with its dot (``""`` if none)."""
-    base = filename.replace("\\", "/").rsplit("/", 1)[-1]
-    return os.path.splitext(base)[1].lower()
+    """The lower-cased extension of the last path component, with its dot (``""`` if none).
+
+    ``ntpath`` on every system: both ``/`` and ``\\`` end a component, as in names from either.
+    """
+    return ntpath.splitext(filename)[1].lower()
 
 
 def is_supported(filename: str) -> bool:
@@ -146,8 +148,9 @@ def guess_content_type(filename: str) -> str:
     """The content type dagkit sends for ``filename``.
 
     dagkit's own table first (so the same file gets the same bytes on every machine), then the
-    built-in table of :mod:`mimetypes` (never the machine's ``/etc/mime.types``), then
-    ``application/octet-stream``.
+    built-in table of :mod:`mimetypes` (never the machine's ``/etc/mime.types``), its standard
+    types before its common non-standard ones, then ``application/octet-stream``. Only the last
+    extension counts: ``x.tar.gz`` is compressed bytes, not a tar archive.
     """
     ext = extension(filename)
     if not ext:
@@ -155,8 +158,8 @@ def guess_content_type(filename: str) -> str:
     known = _PLATFORM_TYPES.get(ext) or _EXTRA_TYPES.get(ext)
     if known:
         return known
-    guessed, _encoding = _builtin_mimetypes().guess_type("file" + ext, strict=False)
-    return guessed or DEFAULT_CONTENT_TYPE
+    standard, common = _builtin_mimetypes().types_map
+    return standard.get(ext) or common.get(ext) or DEFAULT_CONTENT_TYPE
 
 
 @lru_cache(maxsize=1)
