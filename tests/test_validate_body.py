@@ -658,3 +658,152 @@ def test_a_file_between_the_two_readings_of_the_limit() -> None:
     assert [(f.code, f.part, f.hint) for f in found if f.code == "DK421"] == [
         ("DK421", 'input_files[0] "a.pdf"', "keep files under the decimal limit to be sure")
     ]
+
+
+# ------------------------------------------------------- the size and count checks, exactly
+
+
+def test_one_block_larger_than_a_parse_slice_gives_every_event() -> None:
+    from dagkit.multipart import MultipartParser, PartEnd, PartStart
+    from dagkit.validate.body import _SLICE, BodyChecker
+
+    data = body(RD, file_part("a.pdf", b"x" * (3 * _SLICE)), file_part("b.pdf", b"y"))
+    checker = BodyChecker(CT)
+    events = checker.feed(data) + checker.close()
+    reference = MultipartParser(B)
+    expected = reference.feed(data) + reference.close()
+
+    def outline(found: list) -> list:  # type: ignore[type-arg]
+        return [(type(e).__name__, e.index) for e in found if isinstance(e, PartStart | PartEnd)]
+
+    parts = [(kind, index) for index in range(3) for kind in ("PartStart", "PartEnd")]
+    assert outline(events) == outline(expected) == parts
+
+
+def test_one_part_more_than_both_limits_together_is_over_one_of_them() -> None:
+    """1,000 fields and 1,000 files are within the service's limits; a 2,001st part is over
+    one of them whatever it is counted as, even one whose headers cannot be read."""
+    parts = [RD] + [text_part(f"f{i}", b"x") for i in range(999)]
+    parts += [file_part(f"{i}.pdf") for i in range(1000)]
+    assert "DK422" not in codes(validate_body(body(*parts), CT))
+    found = validate_body(body(*parts, b"Broken header line\r\n\r\nx"), CT)
+    assert found[0].code == "DK422"
+    assert "more than 1,000 fields" in found[0].message
+
+
+def test_a_body_given_up_is_read_no_further_even_when_closed() -> None:
+    from dagkit.validate.body import BodyChecker
+
+    parts = [RD] + [text_part(f"f{i}", b"x") for i in range(1001)]
+    truncated = body(*parts)[: -len(f"--{B}--\r\n")] + f"--{B}\r\n".encode() + RD[:20]
+    checker = BodyChecker(CT)
+    checker.feed(truncated)
+    assert checker.too_many == "Too many fields. Maximum number of fields is 1000."
+    assert checker.close() == []  # no DK403 for the end nobody read
+    assert checker.feed(b"more") == []
+    assert codes(checker.finish())[0] == "DK422" and "DK403" not in codes(checker.finish())
+
+
+def test_finish_twice_gives_the_same_findings() -> None:
+    from dagkit.validate.body import BodyChecker
+
+    checker = BodyChecker(CT)
+    checker.feed(body(*[file_part(f"f{i}.pdf", b"") for i in range(1100)]))
+    checker.close()
+    first = checker.finish()
+    assert codes(first)[0] == "DK422" and first[-1].code == "DK900"
+    assert checker.finish() == first
+    checker = BodyChecker(CT)
+    checker.feed(body(file_part("a.pdf")))
+    checker.close()
+    assert codes(checker.finish()) == codes(checker.finish()) == ["DK406"]
+
+
+def test_request_data_over_its_limit_is_not_kept_whatever_its_bytes() -> None:
+    """Past the limit the bytes are dropped as they come: not decoded (no DK102 for bytes that
+    are not UTF-8), not held, only counted (DK420)."""
+    from dagkit.limits import MAX_REQUEST_DATA_BYTES
+    from dagkit.validate.body import BodyChecker
+
+    raw = body(text_part("request_data", b"\xff" * (MAX_REQUEST_DATA_BYTES + 10)), RD)
+    checker = BodyChecker(CT)
+    for start in range(0, len(raw), 4096):
+        checker.feed(raw[start : start + 4096])
+    checker.close()
+    assert codes(checker.finish()) == ["DK420", "DK407"]
+    assert checker.request_data is None
+
+
+def test_size_findings_say_the_sizes_and_the_fix() -> None:
+    rd = text_part("request_data", REQUEST_DATA)
+    found = validate_body(body(rd, file_part("a.pdf", b"x" * 1_000_001)), CT, max_file_size=10**6)
+    assert [(f.code, f.message, f.hint) for f in found] == [
+        (
+            "DK421",
+            "the file is 1,000,001 bytes: over 1,000,000, within 1,048,576; the docs do not say "
+            "whether their MB is 10^6 or 2^20 bytes",
+            "keep files under the decimal limit to be sure",
+        )
+    ]
+    found = validate_body(body(rd, file_part("a.pdf", b"x" * 12)), CT, max_file_size=10)
+    assert [(f.code, f.message, f.hint) for f in found] == [
+        (
+            "DK414",
+            "the file is 12 bytes; the limit is 10",
+            "split or compress the file, or raise the limit (--max-file-size 50MB) "
+            "if your account allows more",
+        )
+    ]
+    found = validate_body(body(rd, file_part("a.pdf", b"")), CT)
+    assert [(f.code, f.message, f.hint) for f in found] == [
+        ("DK415", "the file is empty", "the platform has nothing to process")
+    ]
+
+
+def test_count_findings_say_the_counts_and_the_fix() -> None:
+    found = validate_body(body(file_part("a.pdf")), CT)
+    assert [(f.code, f.message, f.hint) for f in found] == [
+        (
+            "DK406",
+            "the body has no request_data part",
+            'add a form field request_data holding the job JSON, e.g. {"template_id": "..."}',
+        )
+    ]
+    files = [file_part(f"f{i}.pdf") for i in range(10)]
+    assert validate_body(body(RD, *files), CT) == []  # exactly the limit
+    found = validate_body(body(RD, *files, file_part("f10.pdf"), file_part("f11.pdf")), CT)
+    assert [(f.code, f.message, f.part, f.hint) for f in found] == [
+        (
+            "DK413",
+            "12 files; one job takes at most 10",
+            'input_files[10] "f10.pdf"',
+            "split the files over several jobs (dagkit batch does this)",
+        )
+    ]
+
+
+def test_a_file_part_without_name_or_type_is_told_the_generic_type() -> None:
+    found = validate_body(body(RD, file_part(None, ctype=None)), CT)
+    assert [(f.code, f.hint) for f in found] == [
+        ("DK409", "give every input_files part a filename"),
+        ("DK410", "send Content-Type: application/octet-stream"),
+    ]
+
+
+def test_findings_past_the_cap_are_counted_not_kept_while_reading() -> None:
+    from dagkit.limits import MAX_FINDINGS
+    from dagkit.validate.body import BodyChecker
+
+    # 1,000 empty files of a type the platform does not process: two warnings each
+    files = [file_part(f"f{i}.bin", b"") for i in range(1000)]
+    checker = BodyChecker(CT)
+    checker.feed(body(RD, *files))
+    checker.close()
+    assert len(checker.state.findings) == MAX_FINDINGS  # the first 1,000 warnings, no more
+    found = checker.finish()
+    # the error is kept, in its place, and a warning less
+    assert codes(found[-3:]) == ["DK418", "DK413", "DK900"] and len(found) == MAX_FINDINGS + 1
+    assert (found[-1].severity, found[-1].message) == (
+        "warning",
+        "1,001 more findings are not listed (dagkit lists the first 1,000 of a file)",
+    )

@@ -62,12 +62,6 @@ Source = bytes | BinaryIO | Iterable[bytes]
 
 
 @dataclass
-class _File:
-    label: str
-    filename: str | None
-
-
-@dataclass
 class _State:
     """What validate_body has seen so far."""
 
@@ -75,14 +69,13 @@ class _State:
     max_file_size: int
     max_files: int
     findings: list[Finding] = field(default_factory=list)
-    labels: dict[int, str] = field(default_factory=dict)
-    kinds: dict[int, str] = field(default_factory=dict)  # part index -> request_data/file/other
-    files: dict[int, _File] = field(default_factory=dict)  # file parts not yet ended
+    labels: dict[int, str] = field(default_factory=dict)  # of the part being read
+    open_files: set[int] = field(default_factory=set)  # file parts not yet ended
     file_labels: list[str] = field(default_factory=list)  # of the first max_files + 1 files
     filenames: dict[str, str] = field(default_factory=dict)  # filename -> label of first use
     request_data_seen: int = 0
     request_data: bytearray | None = None
-    request_data_part: int | None = None
+    request_data_part: int | None = None  # the index of the first request_data part
     request_data_too_big: bool = False
     request_data_text: str | None = None  # the first request_data, once decoded
     file_count: int = 0
@@ -175,8 +168,10 @@ class BodyChecker:
             found = self._parser.feed(block[start : start + _SLICE])
             _handle(found, self.state)
             events += found
-            if self._parser.parts > limits.MAX_FORM_FIELDS + limits.MAX_FORM_FILES + 1:
-                _count_part(None, self.state, unreadable=True)  # parts whose headers broke
+            if self._parser.parts > limits.MAX_FORM_FIELDS + limits.MAX_FORM_FILES:
+                # parts whose headers broke: however the service counts them, one more part
+                # than both limits together is over one of them
+                _count_part(None, self.state, unreadable=True)
             if self.state.too_many is not None:
                 break
         return events
@@ -289,7 +284,6 @@ def _part_start(event: PartStart, state: _State) -> None:
     state.labels.pop(index - 1, None)  # a problem found after a part's end names it; no later
     if name == REQUEST_DATA_FIELD:
         state.labels[index] = REQUEST_DATA_FIELD
-        state.kinds[index] = "request_data"
         state.request_data_seen += 1
         if state.request_data_seen > 1:
             state.add(
@@ -314,7 +308,6 @@ def _part_start(event: PartStart, state: _State) -> None:
         return
     label = f"part[{index}]" if name is None else f'part[{index}] "{name}"'
     state.labels[index] = label
-    state.kinds[index] = "other"
     if name is not None:
         state.add(
             "DK412",
@@ -330,8 +323,7 @@ def _file_start(event: PartStart, name: str, state: _State) -> None:
     filename = event.filename
     label = f"{FILES_FIELD}[{number}]" + ("" if filename is None else f' "{filename}"')
     state.labels[event.index] = label
-    state.kinds[event.index] = "file"
-    state.files[event.index] = _File(label, filename)
+    state.open_files.add(event.index)
     if number <= state.max_files:
         state.file_labels.append(label)  # DK413 names the first file over the limit
     if not filename:
@@ -348,7 +340,8 @@ def _file_start(event: PartStart, name: str, state: _State) -> None:
             "DK410",
             "a file part without a Content-Type",
             label,
-            f"send Content-Type: {limits.guess_content_type(filename or '')}",
+            "send Content-Type: "
+            + (limits.guess_content_type(filename) if filename else limits.DEFAULT_CONTENT_TYPE),
         )
 
 
@@ -388,12 +381,11 @@ def _check_filename(filename: str, label: str, state: _State) -> None:
 
 def _part_end(event: PartEnd, state: _State) -> None:
     # Ended parts keep no bookkeeping, so memory stays flat however many parts a body has.
-    kind = state.kinds.pop(event.index, None)
-    if kind == "request_data" and event.index == state.request_data_part:
+    if event.index == state.request_data_part:
         _check_request_data(state)
-        state.request_data_part = None
-    elif kind == "file":
-        label = state.files.pop(event.index).label
+    elif event.index in state.open_files:
+        state.open_files.remove(event.index)
+        label = state.labels[event.index]
         if state.max_file_size < event.size <= _binary_reading(state.max_file_size):
             state.add(
                 "DK421",
@@ -423,7 +415,7 @@ def _binary_reading(limit: int) -> int:
 
 
 def _collect_request_data(data: bytes, state: _State) -> None:
-    if state.request_data is None or state.request_data_too_big:
+    if state.request_data is None:  # too big: no longer kept
         return
     if len(state.request_data) + len(data) > MAX_REQUEST_DATA_BYTES:
         state.request_data_too_big = True
@@ -688,14 +680,11 @@ def _limit(blocks: Iterator[bytes], length_text: str, bad: _Report) -> Iterator[
     remaining = int(length_text)
     extra = 0
     for block in blocks:
-        if remaining >= len(block):
-            remaining -= len(block)
-            yield block
-        else:
-            if remaining:
-                yield block[:remaining]
-            extra += len(block) - remaining
-            remaining = 0
+        taken = block[:remaining]
+        remaining -= len(taken)
+        extra += len(block) - len(taken)
+        if taken:
+            yield taken
     if remaining:
         bad(f"the body is {remaining:,} bytes shorter than its Content-Length ({length_text})")
     if extra:
