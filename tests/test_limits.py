@@ -1,10 +1,10 @@
-"""File names to extensions and content types (``dagkit.limits``): the edges of a name."""
+"""File names to extensions and content types (``dagkit.core.limits``): the edges of a name."""
 
 from __future__ import annotations
 
 import pytest
 
-from dagkit import limits
+from dagkit.core import limits
 
 
 @pytest.mark.parametrize(

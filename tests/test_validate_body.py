@@ -664,8 +664,8 @@ def test_a_file_between_the_two_readings_of_the_limit() -> None:
 
 
 def test_one_block_larger_than_a_parse_slice_gives_every_event() -> None:
-    from dagkit.multipart import MultipartParser, PartEnd, PartStart
     from dagkit.validate.body import _SLICE, BodyChecker
+    from dagkit.wire.multipart import MultipartParser, PartEnd, PartStart
 
     data = body(RD, file_part("a.pdf", b"x" * (3 * _SLICE)), file_part("b.pdf", b"y"))
     checker = BodyChecker(CT)
@@ -722,7 +722,7 @@ def test_finish_twice_gives_the_same_findings() -> None:
 def test_request_data_over_its_limit_is_not_kept_whatever_its_bytes() -> None:
     """Past the limit the bytes are dropped as they come: not decoded (no DK102 for bytes that
     are not UTF-8), not held, only counted (DK420)."""
-    from dagkit.limits import MAX_REQUEST_DATA_BYTES
+    from dagkit.core.limits import MAX_REQUEST_DATA_BYTES
     from dagkit.validate.body import BodyChecker
 
     raw = body(text_part("request_data", b"\xff" * (MAX_REQUEST_DATA_BYTES + 10)), RD)
@@ -791,7 +791,7 @@ def test_a_file_part_without_name_or_type_is_told_the_generic_type() -> None:
 
 
 def test_findings_past_the_cap_are_counted_not_kept_while_reading() -> None:
-    from dagkit.limits import MAX_FINDINGS
+    from dagkit.core.limits import MAX_FINDINGS
     from dagkit.validate.body import BodyChecker
 
     # 1,000 empty files of a type the platform does not process: two warnings each
