@@ -295,7 +295,7 @@ class OutputsFailed(DagkitError):
         self.failed = list(failed)
 
     def to_dict(self) -> dict[str, Any]:
-        failed = [{"document": f.document, "error": f.error} for f in self.failed]
+        failed = [f.to_dict() for f in self.failed]
         return {**super().to_dict(), "saved": [str(p) for p in self.saved], "failed_files": failed}
 
 

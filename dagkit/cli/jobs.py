@@ -113,7 +113,7 @@ def failed_files(job_id: str, opts: ClientOptions) -> None:
     with reporting(opts):
         failed = make_client(opts).failed_files(job_id)
     if opts.json:
-        echo_json([{"document": f.document, "error": f.error} for f in failed])
+        echo_json([f.to_dict() for f in failed])
     elif not failed:
         click.echo("no failed files")
     else:

@@ -25,9 +25,8 @@ import os
 import re
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from enum import StrEnum
 from pathlib import Path
 from typing import Any, TypeAlias, TypeVar
 
@@ -60,6 +59,20 @@ from dagkit.http.transport import (
 )
 from dagkit.model.dag import JobDAG, as_dag
 from dagkit.model.nodes import Node
+from dagkit.wire.answers import (
+    RUNNING_STATUSES,
+    FailedFile,
+    JobDetails,
+    JobInfo,
+    JobStatus,
+    NodeFile,
+    NodeStats,
+    ProcessingStatus,
+    Template,
+    TemplateDetail,
+    read_failed_files,
+    read_list,
+)
 from dagkit.wire.multipart import FileSpec, MultipartEncoder, quote_param
 from dagkit.wire.serialize import TemplateJob, plan_request_data, to_request_data
 
@@ -93,305 +106,9 @@ Progress: TypeAlias = Callable[[int, int], None]
 _T = TypeVar("_T")
 
 
-# ------------------------------------------------------------------------------ typed results
-
-
-class JobStatus(StrEnum):
-    """The job statuses the spec lists. A status outside them is kept as a plain ``str``."""
-
-    SCHEDULED = "SCHEDULED"
-    IN_PROGRESS = "IN_PROGRESS"
-    COMPLETED = "COMPLETED"
-    STOPPED = "STOPPED"
-    FAILED = "FAILED"
-
-
-class ProcessingStatus(StrEnum):
-    """The processing statuses of job details. Others are kept as plain ``str``."""
-
-    SCHEDULED = "SCHEDULED"
-    IN_PROGRESS = "IN_PROGRESS"
-    SUCCESS = "SUCCESS"
-    COMPLETED_WITH_ERRORS = "COMPLETED_WITH_ERRORS"
-    STOPPED = "STOPPED"
-    FAILED = "FAILED"
-
-
-#: While a job has one of these statuses it is still going; any other status ends a wait,
-#: including ones the spec does not list yet, so a new status never makes a wait loop forever.
-RUNNING_STATUSES = frozenset({JobStatus.SCHEDULED, JobStatus.IN_PROGRESS})
-
-_E = TypeVar("_E", bound=StrEnum)
-
-
-def _enum(kind: type[_E], value: Any) -> _E | str:
-    if not isinstance(value, str):
-        return "UNKNOWN" if value is None else str(value)
-    try:
-        return kind(value)
-    except ValueError:
-        return value
-
-
-def _str(data: dict[str, Any], key: str) -> str | None:
-    value = data.get(key)
-    if value is None or isinstance(value, str):
-        return value
-    return str(value)
-
-
-def _int(data: dict[str, Any], key: str) -> int:
-    value = data.get(key)
-    return value if isinstance(value, int) and not isinstance(value, bool) else 0
-
-
-def _dicts(value: Any) -> list[dict[str, Any]]:
-    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
-
-
-def _object(data: Any, what: str) -> dict[str, Any]:
-    if not isinstance(data, dict):
-        raise ResponseError(f"expected {what} as a JSON object, got {type(data).__name__}")
-    return data
-
-
-def _items(data: Any, what: str) -> list[dict[str, Any]]:
-    if not isinstance(data, list):
-        raise ResponseError(f"expected a JSON list of {what}, got {type(data).__name__}")
-    return _dicts(data)
-
-
-@dataclass(frozen=True)
-class NodeFile:
-    """One output of one node for one input file (``output_node_files``)."""
-
-    node_id: str | None = None
-    file_id: str | None = None
-    node_type: str | None = None
-    node_subtype: str | None = None
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> NodeFile:
-        return cls(
-            _str(data, "node_id"),
-            _str(data, "file_id"),
-            _str(data, "node_type"),
-            _str(data, "node_subtype"),
-        )
-
-
-@dataclass(frozen=True)
-class JobInfo:
-    """A job as the API reports it (``JobInformation``); ``raw`` is the whole answer."""
-
-    id: str
-    workflow_id: str | None = None
-    workflow_name: str | None = None
-    status: JobStatus | str = "UNKNOWN"
-    created_at: str | None = None
-    runtime: str | None = None
-    input_file_ids: list[str] | None = None
-    output_node_files: list[NodeFile] | None = None
-    job_type: str | None = None
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
-
-    @property
-    def is_terminal(self) -> bool:
-        """True once the job is no longer scheduled or in progress (whatever the status)."""
-        return self.status not in RUNNING_STATUSES
-
-    @property
-    def succeeded(self) -> bool:
-        return self.status == JobStatus.COMPLETED
-
-    @property
-    def created(self) -> datetime | None:
-        """``created_at`` as an aware datetime; one without a UTC offset is read as UTC."""
-        if self.created_at is None:
-            return None
-        from dagkit.validate.response import read_date_time
-
-        return read_date_time(self.created_at)
-
-    @classmethod
-    def from_dict(cls, data: Any) -> JobInfo:
-        doc = _object(data, "a job")
-        job_id = _str(doc, "id")
-        if not job_id:
-            raise ResponseError("the server's job has no id")
-        if not isinstance(doc.get("status"), str) or not doc["status"]:
-            raise ResponseError(f'the server\'s job {job_id} has no "status"')
-        ids = doc.get("input_file_ids")
-        outputs = doc.get("output_node_files")
-        return cls(
-            id=job_id,
-            workflow_id=_str(doc, "workflow_id"),
-            workflow_name=_str(doc, "workflow_name"),
-            status=_enum(JobStatus, doc.get("status")),
-            created_at=_str(doc, "created_at"),
-            runtime=_str(doc, "runtime"),
-            input_file_ids=[str(i) for i in ids] if isinstance(ids, list) else None,
-            output_node_files=(
-                [NodeFile.from_dict(d) for d in _dicts(outputs)]
-                if isinstance(outputs, list)
-                else None
-            ),
-            job_type=_str(doc, "job_type"),
-            raw=doc,
-        )
-
-    def to_dict(self) -> dict[str, Any]:
-        """The parsed fields as plain JSON values (what ``--json`` prints)."""
-        return {
-            "id": self.id,
-            "workflow_id": self.workflow_id,
-            "workflow_name": self.workflow_name,
-            "status": str(self.status),
-            "created_at": self.created_at,
-            "runtime": self.runtime,
-            "input_file_ids": self.input_file_ids,
-            "output_node_files": None
-            if self.output_node_files is None
-            else [vars(f).copy() for f in self.output_node_files],
-            "job_type": self.job_type,
-        }
-
-
-@dataclass(frozen=True)
-class NodeStats:
-    """How many files one node has ready, in progress, done and failed."""
-
-    node_name: str | None = None
-    node_type: str | None = None
-    node_subtype: str | None = None
-    ready: int = 0
-    in_progress: int = 0
-    success: int = 0
-    failure: int = 0
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> NodeStats:
-        return cls(
-            _str(data, "node_name"),
-            _str(data, "node_type"),
-            _str(data, "node_subtype"),
-            _int(data, "ready"),
-            _int(data, "in_progress"),
-            _int(data, "success"),
-            _int(data, "failure"),
-        )
-
-
-@dataclass(frozen=True)
-class JobDetails:
-    """Per-node progress of a job (``JobDetails``)."""
-
-    id: str | None
-    processing_status: ProcessingStatus | str = "UNKNOWN"
-    node_stats: list[NodeStats] = field(default_factory=list)
-    message: str | None = None
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
-
-    @classmethod
-    def from_dict(cls, data: Any) -> JobDetails:
-        doc = _object(data, "job details")
-        return cls(
-            id=_str(doc, "id"),
-            processing_status=_enum(ProcessingStatus, doc.get("processing_status")),
-            node_stats=[NodeStats.from_dict(d) for d in _dicts(doc.get("node_stats"))],
-            message=_str(doc, "message"),
-            raw=doc,
-        )
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "processing_status": str(self.processing_status),
-            "node_stats": [vars(s).copy() for s in self.node_stats],
-            "message": self.message,
-        }
-
-
-@dataclass(frozen=True)
-class FailedFile:
-    """An input file the job could not process, and why."""
-
-    document: str | None = None
-    error: str | None = None
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> FailedFile:
-        return cls(_str(data, "document"), _str(data, "error"))
-
-
-@dataclass(frozen=True)
-class Template:
-    """A workflow template as listed (``TemplateListItem``)."""
-
-    id: str
-    name: str | None = None
-    description: str | None = None
-    version: str | None = None
-    last_updated: str | None = None
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
-
-    @classmethod
-    def _fields(cls, data: Any) -> dict[str, Any]:
-        doc = _object(data, "a template")
-        template_id = _str(doc, "id")
-        if not template_id:
-            raise ResponseError("the server's template has no id")
-        return {
-            "id": template_id,
-            "name": _str(doc, "name"),
-            "description": _str(doc, "description"),
-            "version": _str(doc, "version"),
-            "last_updated": _str(doc, "last_updated"),
-            "raw": doc,
-        }
-
-    @classmethod
-    def from_dict(cls, data: Any) -> Template:
-        return cls(**cls._fields(data))
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "name": self.name,
-            "description": self.description,
-            "version": self.version,
-            "last_updated": self.last_updated,
-        }
-
-
-@dataclass(frozen=True)
-class TemplateDetail(Template):
-    """A template with its nodes (entries the client cannot read as nodes are skipped)."""
-
-    nodes: list[Node] = field(default_factory=list)
-
-    @classmethod
-    def from_dict(cls, data: Any) -> TemplateDetail:
-        fields = cls._fields(data)
-        nodes = [_node(d) for d in _dicts(fields["raw"].get("nodes"))]
-        return cls(**fields, nodes=[n for n in nodes if n is not None])
-
-    def to_dict(self) -> dict[str, Any]:
-        return {**super().to_dict(), "nodes": [n.to_dict() for n in self.nodes]}
-
-
-def _node(data: dict[str, Any]) -> Node | None:
-    name, type_, subtype = data.get("name"), data.get("type"), data.get("subtype")
-    if not all(isinstance(v, str) for v in (name, type_, subtype)):
-        return None
-    settings = data.get("settings")
-    return Node(
-        name=str(name),
-        type=str(type_),
-        subtype=str(subtype),
-        settings=settings if isinstance(settings, dict) else {},
-        id=_str(data, "id"),
-    )
+# ------------------------------------------------------------------------------ results
+# The answers (JobInfo, JobDetails, Template, ...) are dagkit.wire.answers', shared with the
+# embedded server; re-exported here, where a client's user looks for them.
 
 
 @dataclass
@@ -873,11 +590,9 @@ class JobsClient:
         )
 
     def failed_files(self, job: JobInfo | str) -> list[FailedFile]:
-        def parse(data: Any) -> list[FailedFile]:
-            items = _object(data, "failed files").get("failed_files")
-            return [FailedFile.from_dict(d) for d in _dicts(items)]
-
-        return self._get(f"/jobs/{_job_segment(job)}/failed-files", "get_job_failed_files", parse)
+        return self._get(
+            f"/jobs/{_job_segment(job)}/failed-files", "get_job_failed_files", read_failed_files
+        )
 
     def cancel_job(self, job: JobInfo | str) -> dict[str, Any]:
         """Ask the server to stop the job; returns its answer (the spec does not type it)."""
@@ -903,7 +618,7 @@ class JobsClient:
         return self._get(
             "/jobs/",
             "list_jobs",
-            lambda data: [JobInfo.from_dict(d) for d in _items(data, "jobs")],
+            lambda data: [JobInfo.from_dict(d) for d in read_list(data, "jobs")],
             params,
         )
 
@@ -1071,7 +786,7 @@ class JobsClient:
         return self._get(
             "/templates/",
             "list_templates",
-            lambda data: [Template.from_dict(d) for d in _items(data, "templates")],
+            lambda data: [Template.from_dict(d) for d in read_list(data, "templates")],
         )
 
     def get_template(self, template_id: str) -> TemplateDetail:

@@ -114,9 +114,7 @@ class JobOutcome:
         if self.downloads is not None:
             entry["downloads"] = [str(p) for p in self.downloads]
         if self.failed_files is not None:
-            entry["failed_files"] = [
-                {"document": f.document, "error": f.error} for f in self.failed_files
-            ]
+            entry["failed_files"] = [f.to_dict() for f in self.failed_files]
         return entry
 
 

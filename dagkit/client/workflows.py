@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
-from dagkit.client.jobs import FileArg, JobInfo, JobsClient, Progress, _items, _specs, _str
+from dagkit.client.jobs import FileArg, JobInfo, JobsClient, Progress, _specs
 from dagkit.errors import (
     AmbiguousRequestError,
     APIError,
@@ -36,6 +36,7 @@ from dagkit.findings import Finding, finding, has_errors, pointer_join
 from dagkit.http.transport import Request
 from dagkit.model.dag import JobDAG, as_dag
 from dagkit.model.nodes import Node
+from dagkit.wire.answers import read_list, string_field
 from dagkit.wire.multipart import MultipartEncoder
 from dagkit.wire.serialize import TemplateJob
 from dagkit.wire.workflows import (
@@ -86,22 +87,22 @@ class WorkflowInfo:
     def from_dict(cls, data: Any) -> WorkflowInfo:
         if not isinstance(data, dict):
             raise ResponseError("the server's answer is not a workflow (a JSON object)")
-        workflow_id = _str(data, "id")
+        workflow_id = string_field(data, "id")
         if not workflow_id:
             raise ResponseError("the server's workflow has no id")
         read = from_workflow(data) if isinstance(data.get("workflow_nodes"), list) else None
         reprocess = data.get("reprocess_all")
         return cls(
             id=workflow_id,
-            name=_str(data, "name"),
-            status=_str(data, "status"),
-            workflow_type=_str(data, "workflow_type"),
+            name=string_field(data, "name"),
+            status=string_field(data, "status"),
+            workflow_type=string_field(data, "workflow_type"),
             sources=list(read.sources) if read else _strings(data.get("sources")),
             destinations=list(read.destinations) if read else _strings(data.get("destinations")),
             crontab=list(read.crontab) if read else [],
             reprocess_all=reprocess if isinstance(reprocess, bool) else None,
-            created_at=_str(data, "created_at"),
-            updated_at=_str(data, "updated_at"),
+            created_at=string_field(data, "created_at"),
+            updated_at=string_field(data, "updated_at"),
             raw=data,
         )
 
@@ -316,7 +317,7 @@ class WorkflowsClient(JobsClient):
         return self._get(
             "/workflows/",
             "list_workflows",
-            lambda data: [WorkflowInfo.from_dict(d) for d in _items(data, "workflows")],
+            lambda data: [WorkflowInfo.from_dict(d) for d in read_list(data, "workflows")],
             params,
         )
 

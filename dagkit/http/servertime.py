@@ -24,6 +24,8 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 
+from dagkit.wire.answers import read_date_time
+
 #: How far a new job's naive ``created_at`` may lie from the server's time before it is taken
 #: to be written in another zone than UTC (no answer takes that long; zones differ by more).
 _ZONE_TOLERANCE = 600.0
@@ -100,8 +102,6 @@ def rfc3339(text: str | None) -> tuple[float, bool] | None:
     written without an offset, and so read as UTC), or None."""
     if not text or not isinstance(text, str):
         return None
-    from dagkit.validate.response import read_date_time
-
     moment = read_date_time(text)
     if moment is None:
         return None

@@ -423,13 +423,13 @@ class JobsAPI:
     def list_templates(
         self, request: Handler, params: dict[str, str], query: dict[str, str]
     ) -> None:
-        request.reply(200, [t.list_item() for t in TEMPLATES.values()])
+        request.reply(200, [t.summary().to_dict() for t in TEMPLATES.values()])
 
     def get_template(self, request: Handler, params: dict[str, str], query: dict[str, str]) -> None:
         template = TEMPLATES.get(params["template_id"])
         if template is None:
             raise detail(404, f"Template {params['template_id']} not found")
-        request.reply(200, template.detail())
+        request.reply(200, template.to_dict())
 
 
 def job_nodes(text: str) -> list[Node]:

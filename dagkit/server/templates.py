@@ -10,47 +10,15 @@ too, so a template looks the same on every run and as on the platform.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
-
 from dagkit.model.nodes import Node
+from dagkit.wire.answers import TemplateDetail
 
 _LAST_UPDATED = "2025-12-10T00:00:00+00:00"
+_VERSION = "1.0.0"
 
 
-@dataclass(frozen=True)
-class Template:
-    id: str
-    name: str
-    description: str
-    nodes: tuple[Node, ...]
-    version: str = "1.0.0"
-    last_updated: str = _LAST_UPDATED
-
-    def list_item(self) -> dict[str, Any]:
-        """The template as ``list_templates`` shows it (a ``TemplateListItem``)."""
-        return {
-            "id": self.id,
-            "name": self.name,
-            "description": self.description,
-            "version": self.version,
-            "last_updated": self.last_updated,
-        }
-
-    def detail(self) -> dict[str, Any]:
-        """The template as ``get_template`` shows it (a ``TemplateDetail``)."""
-        return {**self.list_item(), "nodes": [node_dict(n) for n in self.nodes]}
-
-
-def node_dict(node: Node) -> dict[str, Any]:
-    """A ``TemplateNode``: id, name, type, subtype, settings."""
-    return {
-        "id": node.id or "",
-        "name": node.name,
-        "type": node.type,
-        "subtype": node.subtype,
-        "settings": dict(node.settings),
-    }
+def _template(key: str, name: str, description: str, nodes: list[Node]) -> TemplateDetail:
+    return TemplateDetail(key, name, description, _VERSION, _LAST_UPDATED, nodes=nodes)
 
 
 def _hi_res() -> Node:
@@ -69,19 +37,19 @@ def _enrichment(name: str, subtype: str, node_id: str) -> Node:
     return Node(name=name, type="prompter", subtype=subtype, settings={}, id=node_id)
 
 
-def _builtin() -> dict[str, Template]:
+def _builtin() -> dict[str, TemplateDetail]:
     templates = [
-        Template(
+        _template(
             "hi_res_partition",
             "High Resolution Partition",
             "Partition documents with high resolution strategy",
-            (_hi_res(),),
+            [_hi_res()],
         ),
-        Template(
+        _template(
             "hi_res_and_enrichment",
             "High Resolution and Enrichment",
             "Partition with enrichment",
-            (
+            [
                 _hi_res(),
                 _enrichment(
                     "image description",
@@ -96,11 +64,11 @@ def _builtin() -> dict[str, Template]:
                     "anthropic_table2html",
                     "ee5d4bf2-3783-4818-9f69-9ebbaa8778ea",
                 ),
-            ),
+            ],
         ),
     ]
     return {t.id: t for t in templates}
 
 
 #: Every built-in template by id, in listing order.
-TEMPLATES: dict[str, Template] = _builtin()
+TEMPLATES: dict[str, TemplateDetail] = _builtin()

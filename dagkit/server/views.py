@@ -1,4 +1,5 @@
-"""Jobs as the API shows them: JobInformation, JobDetails, JobFailedFiles."""
+"""Jobs as the API shows them: JobInformation, JobDetails, JobFailedFiles, built as the records
+the client reads them into (:mod:`dagkit.wire.answers`), one definition for both ends."""
 
 from __future__ import annotations
 
@@ -6,6 +7,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from dagkit.server.store import TERMINAL, Job
+from dagkit.wire.answers import (
+    FailedFile,
+    JobDetails,
+    JobInfo,
+    NodeFile,
+    NodeStats,
+    failed_files_answer,
+)
 
 
 def timestamp(seconds: float) -> str:
@@ -17,29 +26,24 @@ def job_information(job: Job) -> dict[str, Any]:
     runtime = None
     if job.status in TERMINAL and job.started_at is not None and job.finished_at is not None:
         runtime = f"PT{max(0, round(job.finished_at - job.started_at))}S"
-    return {
-        "id": job.id,
-        "workflow_id": job.workflow_id,
-        "workflow_name": job.workflow_name,
-        "status": job.status,
-        "created_at": timestamp(job.created_at),
-        "runtime": runtime,
-        "input_file_ids": [f.file_id for f in job.files],
-        "output_node_files": output_node_files(job),
-        "job_type": job.job_type,
-    }
+    return JobInfo(
+        id=job.id,
+        workflow_id=job.workflow_id,
+        workflow_name=job.workflow_name,
+        status=job.status,
+        created_at=timestamp(job.created_at),
+        runtime=runtime,
+        input_file_ids=[f.file_id for f in job.files],
+        output_node_files=output_node_files(job),
+        job_type=job.job_type,
+    ).to_dict()
 
 
-def output_node_files(job: Job) -> list[dict[str, str]]:
+def output_node_files(job: Job) -> list[NodeFile]:
     """One entry per input file and node, file by file, from the moment the job is created (as
     the platform's create answer lists them): what can be downloaded once the node has run."""
     return [
-        {
-            "node_id": node.id or "",
-            "file_id": f.file_id,
-            "node_type": node.type,
-            "node_subtype": node.subtype,
-        }
+        NodeFile(node.id or "", f.file_id, node.type, node.subtype)
         for f in job.files
         for node in job.nodes
     ]
@@ -56,15 +60,15 @@ def job_details(job: Job) -> dict[str, Any]:
         processing = "FAILED"
     else:
         processing = _PROCESSING.get(job.status, job.status)
-    return {
-        "id": job.id,
-        "processing_status": processing,
-        "node_stats": [_node_stats(job, i) for i in range(len(job.nodes))],
-        "message": job.message,
-    }
+    return JobDetails(
+        id=job.id,
+        processing_status=processing,
+        node_stats=[_node_stats(job, i) for i in range(len(job.nodes))],
+        message=job.message,
+    ).to_dict()
 
 
-def _node_stats(job: Job, index: int) -> dict[str, Any]:
+def _node_stats(job: Job, index: int) -> NodeStats:
     node = job.nodes[index]
     alive = [f for f in job.files if f.failed_at is None or f.failed_at >= index]
     failure = sum(1 for f in alive if f.failed_at == index)
@@ -75,20 +79,10 @@ def _node_stats(job: Job, index: int) -> dict[str, Any]:
         in_progress = len(alive)
     elif job.status == "SCHEDULED" and index == 0:
         ready = len(alive)
-    return {
-        "node_name": node.name,
-        "node_type": node.type,
-        "node_subtype": node.subtype,
-        "ready": ready,
-        "in_progress": in_progress,
-        "success": success,
-        "failure": failure,
-    }
+    return NodeStats(node.name, node.type, node.subtype, ready, in_progress, success, failure)
 
 
 def failed_files(job: Job) -> dict[str, Any]:
-    return {
-        "failed_files": [
-            {"document": f.filename, "error": f.error} for f in job.files if f.error is not None
-        ]
-    }
+    return failed_files_answer(
+        [FailedFile(f.filename, f.error) for f in job.files if f.error is not None]
+    )

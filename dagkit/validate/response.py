@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from typing import Any
 
 from dagkit.core import jsonlocate, pointers
@@ -35,6 +34,7 @@ from dagkit.findings import (
 )
 from dagkit.schemas import check as schemacheck
 from dagkit.schemas import store as schemas
+from dagkit.wire.answers import NAIVE_DATE_TIME, read_date_time
 from dagkit.wire.http1 import BlockReader, FramingError, dechunk, read_head
 
 #: Schema findings that mean "an enumeration does not list this value".
@@ -337,22 +337,6 @@ def _is_covered(f: Finding, covered: dict[str, frozenset[str]]) -> bool:
 
 # --- departures the client reads around ------------------------------------------------------
 
-_NAIVE = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?")
-
-
-def read_date_time(text: str) -> datetime | None:
-    """An answer's date-time as an aware datetime: one without a UTC offset is read as UTC
-    (the platform's get-job sends such), a ``Z`` is UTC. None when it is not a date-time."""
-    try:
-        value = datetime.fromisoformat(text.replace("z", "Z").replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if value.tzinfo is None:
-        if not _NAIVE.fullmatch(text):
-            return None  # a date alone is not a date-time
-        value = value.replace(tzinfo=UTC)
-    return value
-
 
 def _as_response_finding(f: Finding, doc: Any) -> Finding:
     """A schema finding as a departure the client reads around: DK502 for a string no enum
@@ -372,7 +356,11 @@ def _as_response_finding(f: Finding, doc: Any) -> Finding:
     message, hint = f.message, "the client does not need this to use the answer and reads around it"
     if f.code == "DK206" and isinstance(value, str):
         where = _label(f.pointer)
-        if "valid date-time" in f.message and _NAIVE.fullmatch(value) and read_date_time(value):
+        if (
+            "valid date-time" in f.message
+            and NAIVE_DATE_TIME.fullmatch(value)
+            and read_date_time(value)
+        ):
             message = f"{where} {_shown(value)} has no UTC offset; read as UTC"
             hint = (
                 "the spec asks for an RFC 3339 date-time with an offset such as "
