@@ -12,6 +12,8 @@ from hypothesis import strategies as st
 
 import dagkit.client.jobs as client_jobs
 from dagkit.client.jobs import JobsClient
+from dagkit.client.workflows import WorkflowsClient
+from dagkit.model.nodes import Chunk, Partition
 from dagkit.server import serve_in_thread
 from dagkit.wire import answers
 from dagkit.wire.answers import (
@@ -22,6 +24,7 @@ from dagkit.wire.answers import (
     NodeStats,
     Template,
     TemplateDetail,
+    WorkflowInfo,
     read_failed_files,
 )
 
@@ -102,3 +105,20 @@ def test_a_template_lists_as_its_summary() -> None:
     detail = TemplateDetail("t", "T", "d", "1.0.0", "2025-12-10T00:00:00+00:00", nodes=[])
     assert detail.summary() == Template("t", "T", "d", "1.0.0", "2025-12-10T00:00:00+00:00")
     assert list(detail.to_dict()) == [*detail.summary().to_dict(), "nodes"]
+
+
+def test_a_workflow_answer_reads_back_into_what_the_server_sent() -> None:
+    with serve_in_thread(api_key=KEY, clock="instant", rate_limit=False) as server:
+        client = WorkflowsClient(url=server.url, api_key=KEY)
+        dag = Partition.fast() >> Chunk.by_title()
+        plain = client.create_workflow(dag, name="plain")
+        scheduled = client.create_workflow(
+            dag, name="nightly", source_id="src-1", destination_id="dst-1", schedule="daily"
+        )
+        listed = client.list_workflows()
+    assert {w.id for w in listed} == {plain.id, scheduled.id}
+    for info in (plain, scheduled, *listed):
+        assert isinstance(info, WorkflowInfo)
+        assert json.dumps(WorkflowInfo.from_dict(info.raw).to_dict()) == json.dumps(info.raw)
+    assert scheduled.sources == ["src-1"] and scheduled.crontab
+    assert [n.name for n in plain.nodes] == [n.name for n in dag]

@@ -21,7 +21,6 @@ from __future__ import annotations
 import logging
 import shlex
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
 from dagkit.client.jobs import FileArg, JobInfo, JobsClient, Progress, _specs
@@ -36,13 +35,11 @@ from dagkit.findings import Finding, finding, has_errors, pointer_join
 from dagkit.http.transport import Request
 from dagkit.model.dag import JobDAG, as_dag
 from dagkit.model.nodes import Node
-from dagkit.wire.answers import read_list, string_field
+from dagkit.wire.answers import WorkflowInfo, read_list
 from dagkit.wire.multipart import MultipartEncoder
 from dagkit.wire.serialize import TemplateJob
 from dagkit.wire.workflows import (
-    Workflow,
     dumps_workflow,
-    from_workflow,
     plan_workflows,
     to_workflow,
 )
@@ -53,62 +50,6 @@ logger = logging.getLogger("dagkit.client.jobs")
 
 #: What a workflow is made from: a DAG (or nodes), or a create/update body as a dict.
 WorkflowSource: TypeAlias = JobDAG | Node | Sequence[Node] | dict[str, Any]
-
-
-@dataclass(frozen=True)
-class WorkflowInfo:
-    """A workflow as the API reports it (``WorkflowInformation``); ``raw`` is the whole answer.
-
-    ``workflow`` reads it back as a DAG (nodes in processing order) and its fields.
-    """
-
-    id: str
-    name: str | None = None
-    status: str | None = None
-    workflow_type: str | None = None
-    sources: list[str] = field(default_factory=list)
-    destinations: list[str] = field(default_factory=list)
-    crontab: list[str] = field(default_factory=list)
-    reprocess_all: bool | None = None
-    created_at: str | None = None
-    updated_at: str | None = None
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
-
-    @property
-    def workflow(self) -> Workflow:
-        return from_workflow(self.raw)
-
-    @property
-    def has_source(self) -> bool:
-        """Whether the workflow reads a source connector (then a run takes no files)."""
-        return bool(self.sources)
-
-    @classmethod
-    def from_dict(cls, data: Any) -> WorkflowInfo:
-        if not isinstance(data, dict):
-            raise ResponseError("the server's answer is not a workflow (a JSON object)")
-        workflow_id = string_field(data, "id")
-        if not workflow_id:
-            raise ResponseError("the server's workflow has no id")
-        read = from_workflow(data) if isinstance(data.get("workflow_nodes"), list) else None
-        reprocess = data.get("reprocess_all")
-        return cls(
-            id=workflow_id,
-            name=string_field(data, "name"),
-            status=string_field(data, "status"),
-            workflow_type=string_field(data, "workflow_type"),
-            sources=list(read.sources) if read else _strings(data.get("sources")),
-            destinations=list(read.destinations) if read else _strings(data.get("destinations")),
-            crontab=list(read.crontab) if read else [],
-            reprocess_all=reprocess if isinstance(reprocess, bool) else None,
-            created_at=string_field(data, "created_at"),
-            updated_at=string_field(data, "updated_at"),
-            raw=data,
-        )
-
-    def to_dict(self) -> dict[str, Any]:
-        """The answer as the server sent it (what ``--json`` prints)."""
-        return dict(self.raw)
 
 
 class WorkflowsClient(JobsClient):
@@ -435,10 +376,6 @@ def _segment(workflow: WorkflowInfo | str) -> str:
 
     workflow_id = workflow.id if isinstance(workflow, WorkflowInfo) else workflow
     return _path_segment(workflow_id, "the workflow id")
-
-
-def _strings(value: Any) -> list[str]:
-    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
 
 
 def _summary(what: str, findings: Sequence[Finding]) -> str:

@@ -30,6 +30,7 @@ from dagkit.server import views
 from dagkit.server.store import WORKFLOWS, Job, StoredFile, is_disk_full
 from dagkit.server.templates import TEMPLATES
 from dagkit.server.upload import Upload, error_item, pointer_tokens, rejection
+from dagkit.wire.answers import WorkflowInfo
 from dagkit.wire.multipart import parse_content_type
 from dagkit.wire.workflows import SCHEDULES
 
@@ -61,21 +62,20 @@ class Workflow:
     status: str = "active"
 
     def information(self) -> dict[str, Any]:
-        """The WorkflowInformation answer."""
-        crontab = [{"cron_expression": SCHEDULES[self.schedule]}] if self.schedule else []
-        return {
-            "id": self.id,
-            "name": self.name,
-            "sources": [self.source_id] if self.source_id else [],
-            "destinations": [self.destination_id] if self.destination_id else [],
-            "status": self.status,
-            "created_at": views.timestamp(self.created_at),
-            "updated_at": views.timestamp(self.updated_at),
-            "workflow_nodes": [n.to_dict() for n in self.nodes],
-            "workflow_type": self.workflow_type,
-            "schedule": {"crontab_entries": crontab},
-            "reprocess_all": self.reprocess_all,
-        }
+        """The WorkflowInformation answer, built as the client reads it back."""
+        return WorkflowInfo(
+            id=self.id,
+            name=self.name,
+            status=self.status,
+            workflow_type=self.workflow_type,
+            sources=[self.source_id] if self.source_id else [],
+            destinations=[self.destination_id] if self.destination_id else [],
+            crontab=[SCHEDULES[self.schedule]] if self.schedule else [],
+            reprocess_all=self.reprocess_all,
+            created_at=views.timestamp(self.created_at),
+            updated_at=views.timestamp(self.updated_at),
+            nodes=list(self.nodes),
+        ).to_dict()
 
     def to_json(self) -> str:
         fields = {k: v for k, v in self.__dict__.items() if k != "nodes"}

@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 
 from dagkit.errors import ResponseError
 from dagkit.model.nodes import Node
+from dagkit.wire.workflows import Workflow, from_workflow
 
 __all__ = [
     "NAIVE_DATE_TIME",
@@ -36,11 +37,11 @@ __all__ = [
     "ProcessingStatus",
     "Template",
     "TemplateDetail",
+    "WorkflowInfo",
     "failed_files_answer",
     "read_date_time",
     "read_failed_files",
     "read_list",
-    "string_field",
 ]
 
 
@@ -109,11 +110,6 @@ def read_list(data: Any, what: str) -> list[dict[str, Any]]:
     if not isinstance(data, list):
         raise ResponseError(f"expected a JSON list of {what}, got {type(data).__name__}")
     return _dicts(data)
-
-
-def string_field(data: dict[str, Any], key: str) -> str | None:
-    """A field read as text: None when missing or null, any other value as its ``str``."""
-    return _str(data, key)
 
 
 @dataclass(frozen=True)
@@ -395,6 +391,84 @@ def _node(data: dict[str, Any]) -> Node | None:
         settings=settings if isinstance(settings, dict) else {},
         id=_str(data, "id"),
     )
+
+
+@dataclass(frozen=True)
+class WorkflowInfo:
+    """A workflow as the API reports it (``WorkflowInformation``); ``raw`` is the whole answer.
+
+    ``nodes`` are the answer's ``workflow_nodes`` as listed (entries that are not nodes are
+    skipped); ``workflow`` reads the answer back as a DAG, nodes in processing order, and its
+    fields; ``crontab`` holds the schedule's cron expressions.
+    """
+
+    id: str
+    name: str | None = None
+    status: str | None = None
+    workflow_type: str | None = None
+    sources: list[str] = field(default_factory=list)
+    destinations: list[str] = field(default_factory=list)
+    crontab: list[str] = field(default_factory=list)
+    reprocess_all: bool | None = None
+    created_at: str | None = None
+    updated_at: str | None = None
+    nodes: list[Node] = field(default_factory=list)
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def workflow(self) -> Workflow:
+        return from_workflow(self.raw or self.to_dict())
+
+    @property
+    def has_source(self) -> bool:
+        """Whether the workflow reads a source connector (then a run takes no files)."""
+        return bool(self.sources)
+
+    @classmethod
+    def from_dict(cls, data: Any) -> WorkflowInfo:
+        if not isinstance(data, dict):
+            raise ResponseError("the server's answer is not a workflow (a JSON object)")
+        workflow_id = _str(data, "id")
+        if not workflow_id:
+            raise ResponseError("the server's workflow has no id")
+        listed = data.get("workflow_nodes")
+        read = from_workflow(data) if isinstance(listed, list) else None
+        reprocess = data.get("reprocess_all")
+        nodes = [_node(d) for d in _dicts(listed)]
+        return cls(
+            id=workflow_id,
+            name=_str(data, "name"),
+            status=_str(data, "status"),
+            workflow_type=_str(data, "workflow_type"),
+            sources=list(read.sources) if read else _strings(data.get("sources")),
+            destinations=list(read.destinations) if read else _strings(data.get("destinations")),
+            crontab=list(read.crontab) if read else [],
+            reprocess_all=reprocess if isinstance(reprocess, bool) else None,
+            created_at=_str(data, "created_at"),
+            updated_at=_str(data, "updated_at"),
+            nodes=[n for n in nodes if n is not None],
+            raw=data,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The workflow as get-workflow sends it (``WorkflowInformation``)."""
+        return {
+            "id": self.id,
+            "name": self.name,
+            "sources": list(self.sources),
+            "destinations": list(self.destinations),
+            "status": self.status,
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+            "workflow_nodes": [n.to_dict() for n in self.nodes],
+            "workflow_type": self.workflow_type,
+            "schedule": {"crontab_entries": [{"cron_expression": c} for c in self.crontab]},
+            "reprocess_all": self.reprocess_all,
+        }
+
+
+def _strings(value: Any) -> list[str]:
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
 
 
 #: A date-time without offset, as the platform's get-job sends ``created_at``.
