@@ -748,8 +748,11 @@ def test_backoff_stays_within_the_exponential_cap(
     "options", [{"max_attempts": 0}, {"total_budget": -1}, {"backoff_max": float("nan")}]
 )
 def test_bad_retry_policy(options: dict[str, Any]) -> None:
-    with pytest.raises(DagkitError):
+    ((name, value),) = options.items()
+    with pytest.raises(DagkitError) as caught:
         RetryPolicy(**options)
+    message = str(caught.value)
+    assert message.startswith(name) and repr(value) in message
 
 
 def test_headers_are_case_insensitive() -> None:
@@ -1001,3 +1004,125 @@ def test_tls_sends_files_through_python(
     assert transport.send(request).json() == JOB_CREATED
     assert secure.requests(JOBS)[0].body == b"".join(encoder)
     assert sendfile_calls == []
+
+
+# --------------------------------------------------------------------------- the resend decision
+
+
+def test_the_log_tells_each_attempt_and_why_it_stops(
+    server: FaultServer, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="dagkit.http.transport")
+    server.script("/api/v1/a", Close(), Reply(503), Reply(200))
+    server.script("/api/v1/b", Reply(400))
+    server.script("/api/v1/c", Reply(502), Reply(502), Reply(502))
+    server.script("/api/v1/d", Reply(503, headers=(("Retry-After", "999"),)))
+    transport = make(server.url, clock, retry=RetryPolicy(max_attempts=3, jitter=False))
+    a, b, c, d = (transport.url(f"/{name}") for name in "abcd")
+    transport.send(Request("GET", a))
+    for url in (b, d, c):
+        with pytest.raises(APIError):
+            transport.send(Request("GET", url))
+    closed = f"GET {a}: the server did not answer (closed without answering)."
+    assert [(r.levelname, r.getMessage()) for r in caplog.records] == [
+        ("INFO", f"GET {a} -> {closed} (attempt 1/3); retrying in 0.50 s"),
+        ("INFO", f"GET {a} -> 503 Service Unavailable (attempt 2/3); retrying in 1.00 s"),
+        ("DEBUG", f"GET {a} -> 200 OK (attempt 3/3)"),
+        ("DEBUG", f"GET {b} -> 400 Bad Request (attempt 1/3); not retried"),
+        (
+            "INFO",
+            f"GET {d} -> 503 Service Unavailable (attempt 1/3); next wait 999.00 s exceeds "
+            "the budget",
+        ),
+        ("INFO", f"GET {c} -> 502 Bad Gateway (attempt 1/3); retrying in 0.50 s"),
+        ("INFO", f"GET {c} -> 502 Bad Gateway (attempt 2/3); retrying in 1.00 s"),
+        ("INFO", f"GET {c} -> 502 Bad Gateway (attempt 3/3); giving up"),
+    ]
+
+
+def test_a_download_that_cannot_start_over_is_not_sent_again(
+    server: FaultServer, clock: FakeClock
+) -> None:
+    # A pipe keeps what went into it: a second copy after half of the first would corrupt it.
+    server.script("/api/v1/out", Truncate(200, b"half of it", 100), Reply(200, body=b"all"))
+    transport = make(server.url, clock)
+    url = transport.url("/out")
+    read_end, write_end = os.pipe()
+    with open(read_end, "rb") as reader, open(write_end, "wb", buffering=0) as sink:
+        with pytest.raises(RemoteProtocolError) as caught:
+            transport.stream(Request("GET", url), sink)
+        sink.close()
+        assert reader.read() == b"half of it"
+    assert str(caught.value) == (
+        f"GET {url}: the server answered 200 but the body was cut off (100 bytes missing)."
+    )
+    assert caught.value.reached_server is True
+    assert server.count("/api/v1/out") == 1 and clock.sleeps == []
+
+
+@pytest.mark.skipif(not Path("/dev/null").is_char_device(), reason="needs /dev/null")
+def test_a_download_whose_output_cannot_be_cut_back_says_so(
+    server: FaultServer, clock: FakeClock
+) -> None:
+    # /dev/null seeks but cannot be truncated: the retry cannot empty what the first try wrote.
+    server.script("/api/v1/out", Truncate(200, b"half", 10), Reply(200, body=b"all"))
+    transport = make(server.url, clock)
+    with open("/dev/null", "wb") as sink, pytest.raises(DagkitError) as caught:
+        transport.stream(Request("GET", transport.url("/out")), sink)
+    assert str(caught.value) == "cannot restart the download: the output cannot be rewound"
+    assert server.count("/api/v1/out") == 1
+
+
+def test_the_ambiguous_advice_gives_utc_whatever_the_local_zone(
+    server: FaultServer, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+    from datetime import UTC, datetime, timedelta
+
+    local = os.environ.get("TZ")
+    monkeypatch.setenv("TZ", "NPT-05:45")  # POSIX for UTC+05:45: no zone files needed
+    time.tzset()
+    try:
+        server.script(JOBS, Truncate())
+        transport = make(server.url, clock)
+        before = datetime.now(UTC).replace(microsecond=0)
+        with pytest.raises(AmbiguousRequestError) as caught:
+            transport.send(create_job(transport, upload()))
+        after = datetime.now(UTC)
+    finally:
+        if local is None:
+            monkeypatch.delenv("TZ")
+        else:
+            monkeypatch.setenv("TZ", local)
+        time.tzset()
+    stamp = str(caught.value).split("created since ", 1)[1][:20]
+    since = datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    assert before - timedelta(seconds=1) <= since <= after
+
+
+def test_a_failed_create_says_what_happened_then_what_to_do(
+    server: FaultServer, clock: FakeClock
+) -> None:
+    server.script(JOBS, Truncate())
+    transport = make(server.url, clock)
+    with pytest.raises(AmbiguousRequestError) as caught:
+        transport.send(create_job(transport, upload()))
+    assert str(caught.value).startswith(
+        f"POST {transport.url('/jobs/')}: the server answered 200 but the body was cut off "
+        "(100 bytes missing). dagkit did not send it again because the server may have acted"
+    )
+    assert caught.value.reached_server is True
+
+
+def test_redirects_are_not_attempts_and_a_loop_is_cut_short(
+    server: FaultServer, clock: FakeClock
+) -> None:
+    server.script("/api/v1/a", Reply(503), redirect(307, "/api/v1/b"))
+    server.script("/api/v1/b", Reply(503), Reply(200, json=JOB_CREATED))
+    server.script("/api/v1/loop", *[redirect(308, "/api/v1/loop")] * 6)
+    transport = make(server.url, clock, retry=RetryPolicy(max_attempts=2, jitter=False))
+    assert transport.send(Request("GET", transport.url("/a"))).json() == JOB_CREATED
+    assert clock.sleeps == [0.5, 0.5]  # each URL starts again from its first attempt
+    with pytest.raises(RemoteProtocolError) as caught:
+        transport.send(Request("GET", transport.url("/loop")))
+    assert caught.value.reached_server is True

@@ -545,6 +545,11 @@ class _Sink:
             raise DagkitError(f"could not write the download: {exc}") from exc
         self.written += len(data)
 
+    @property
+    def restartable(self) -> bool:
+        """Whether the download can start over: nothing written yet, or a place to go back to."""
+        return self.written == 0 or self.start is not None
+
     def rewind(self) -> bool:
         """Back to where the download began; False when that is impossible."""
         if self.written == 0:
@@ -773,11 +778,11 @@ class Transport:
                 response = self._exchange(current, sink)
             except _Failed as failure:
                 error = failure.error
-                retryable = failure.transient and (
-                    current.is_idempotent or not error.reached_server
+                retryable = (
+                    failure.transient
+                    and (current.is_idempotent or not error.reached_server)
+                    and (sink is None or sink.restartable)
                 )
-                if sink is not None and sink.start is None and sink.written:
-                    retryable = False
                 stop = self._wait(current, attempt, deadline, None, str(error), retryable)
                 if stop is None:
                     continue
@@ -865,8 +870,7 @@ class Transport:
             # one. Following a 301/302/303 would GET some page and take it for the new job.
             raise AmbiguousRequestError(
                 f"{moved}, which dagkit does not follow for a request that creates. "
-                f"{ambiguous_advice(started)}",
-                reached_server=True,
+                f"{ambiguous_advice(started)}"
             )
         if _downgrade(request.url, target):
             raise RemoteProtocolError(
@@ -1096,9 +1100,7 @@ class Transport:
         error, cause = failure.error, failure.__cause__
         note = f" {stop}" if str(stop) else ""
         if not request.is_idempotent and error.reached_server:
-            raise AmbiguousRequestError(
-                f"{error}{note} {ambiguous_advice(started)}", reached_server=True
-            ) from cause
+            raise AmbiguousRequestError(f"{error}{note} {ambiguous_advice(started)}") from cause
         raise type(error)(f"{error}{note}", reached_server=error.reached_server) from cause
 
     def _raise_status(
@@ -1158,9 +1160,7 @@ class Transport:
             and status >= 500
             and not (status == 503 and retry_after is not None)
         ):
-            raise AmbiguousRequestError(
-                f"{head}{rid}. {ambiguous_advice(started)}", reached_server=True
-            ) from error
+            raise AmbiguousRequestError(f"{head}{rid}. {ambiguous_advice(started)}") from error
         raise error
 
     # ---------------------------------------------------------------- headers, proxies, TLS
