@@ -631,18 +631,11 @@ class Transport:
         self._resolve = resolve or _resolve
         self._ssl_context: ssl.SSLContext | None = None
         register(self._api_key)
-        scheme, host, _ = self._origin
         #: The key goes over plain http only to this machine: checked by name here, and by the
         #: address connected to before each request (see _loopback_socket).
-        self._key_needs_loopback = (
-            bool(self._api_key) and scheme == "http" and not allow_insecure_key
+        self._key_needs_loopback = _key_needs_loopback(
+            self._origin, self._api_key, allow_insecure_key
         )
-        if self._key_needs_loopback and not is_loopback(host):
-            raise DagkitValueError(
-                f"refusing to send the API key over plain http to {host}: anyone on the network "
-                f"could read it. Use an https:// URL, or pass allow_insecure_key=True "
-                f"(--allow-insecure-key) if this network is trusted."
-            )
 
     @classmethod
     def from_env(cls, *, environ: Mapping[str, str] | None = None, **options: Any) -> Transport:
@@ -722,7 +715,7 @@ class Transport:
         for name, value in self._wire_headers(request, target, True):
             if name.lower() not in skip:
                 args += ["-H", shlex.quote(f"{name}: {value}")]
-        if self._api_key is not None and target.origin == self._origin:
+        if self._key_for(target) is not None:
             args += ["-H", f'"{API_KEY_HEADER}: ${ENV_KEY}"']
         if form:
             args += ["-H", shlex.quote("Expect:")]
@@ -912,7 +905,8 @@ class Transport:
                 if proxy.authorization:
                     tunnel_headers["Proxy-Authorization"] = proxy.authorization
                 connection.set_tunnel(target.host, target.port, headers=tunnel_headers)
-        elif proxy is None and self._key_needs_loopback and self._sends_key(target):
+        elif self._key_needs_loopback and self._key_for(target) is not None:
+            # (never through a proxy: a loopback origin is always reached directly)
             connection = _CheckedConnection(host, port, connect_timeout, self._loopback_socket)
         else:
             connection = http.client.HTTPConnection(host, port, timeout=connect_timeout)
@@ -967,8 +961,9 @@ class Transport:
         assert failure is not None
         raise failure
 
-    def _sends_key(self, target: _Target) -> bool:
-        return self._api_key is not None and target.origin == self._origin
+    def _key_for(self, target: _Target) -> str | None:
+        """The key, for a request to the configured origin; None for any other."""
+        return self._api_key if target.origin == self._origin else None
 
     def _talk(
         self,
@@ -1186,8 +1181,9 @@ class Transport:
         elif request.method in ("POST", "PUT", "PATCH"):
             headers["content-length"] = ("Content-Length", "0")
         headers["connection"] = ("Connection", "close")
-        if self._api_key is not None and self._sends_key(target):
-            headers[API_KEY_HEADER] = (API_KEY_HEADER, REDACTED if redact else self._api_key)
+        key = self._key_for(target)
+        if key is not None:
+            headers[API_KEY_HEADER] = (API_KEY_HEADER, REDACTED if redact else key)
         for name, value in headers.values():
             if "\r" in value or "\n" in value or not value.isprintable():
                 raise DagkitValueError(
@@ -1424,6 +1420,23 @@ def ambiguous_advice(started: datetime) -> str:
 def _curl_quote(text: str) -> str:
     """A value inside curl's -F syntax: double quotes, with backslash escapes."""
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _key_needs_loopback(
+    origin: tuple[str, str, int], api_key: str | None, allow_insecure_key: bool
+) -> bool:
+    """Whether the key may go to ``origin`` only over connections to this machine (plain http,
+    no consent); :class:`DagkitValueError` when the origin does not even name this machine."""
+    scheme, host, _ = origin
+    if api_key is None or scheme != "http" or allow_insecure_key:
+        return False
+    if not is_loopback(host):
+        raise DagkitValueError(
+            f"refusing to send the API key over plain http to {host}: anyone on the network "
+            f"could read it. Use an https:// URL, or pass allow_insecure_key=True "
+            f"(--allow-insecure-key) if this network is trusted."
+        )
+    return True
 
 
 def _clean_key(api_key: str | None) -> str | None:
