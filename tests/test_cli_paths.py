@@ -112,6 +112,36 @@ def test_jobs_download_saves_the_rest_and_lists_the_failed_files(
     assert len(error["saved"]) == 1
 
 
+def test_jobs_download_one_failed_file_gives_the_reason_and_exits_1(
+    work: Path, server: RunningServer
+) -> None:
+    client = JobsClient(url=server.url, api_key=KEY)
+    [job] = client.create_jobs(Partition.fast(), [work / "scan.png", work / "notes.txt"])
+    job = client.wait(job, poll_initial=0.01)
+    scan, notes = job.input_file_ids or []
+    out = work / "one.json"
+    one = ["--out", str(out), "--url", server.url]
+    failed = invoke("jobs", "download", job.id, "--file-id", scan, *one)
+    assert failed.exit_code == ExitCode.INVALID, failed.output
+    assert "failed scan.png: The fast strategy is not available for image files" in failed.stderr
+    assert "Check the id" not in failed.stderr and not out.exists()
+    as_json = invoke("jobs", "download", job.id, "--file-id", scan, *one, "--json")
+    error = json.loads(as_json.stdout)["error"]
+    assert (error["type"], error["exit_code"]) == ("OutputsFailed", 1)
+    assert error["failed_files"] == [
+        {"document": "scan.png", "error": "The fast strategy is not available for image files"}
+    ]
+    # a good file is saved; an id the job does not have is still the server's 404 (exit 3)
+    good = invoke("jobs", "download", job.id, "--file-id", notes, *one)
+    assert good.exit_code == ExitCode.OK and out.is_file(), good.output
+    unknown = invoke(
+        "jobs", "download", job.id, "--file-id", "nope-12345678.pdf", "--out", work / "x.json",
+        "--url", server.url,
+    )  # fmt: skip
+    assert unknown.exit_code == ExitCode.NETWORK, unknown.output
+    assert "404" in unknown.stderr and "Check the id" in unknown.stderr
+
+
 def test_download_all_raises_after_saving_the_good_outputs(
     work: Path, server: RunningServer
 ) -> None:

@@ -154,7 +154,7 @@ def download(
         if file_id is None:
             paths = client.download_all(job_id, dest)
         else:
-            paths = [client.download_output(job_id, file_id, node_id, dest=dest)]
+            paths = [client.download_one(job_id, file_id, node_id, dest=dest)]
     if opts.json:
         echo_json({"downloads": [str(p) for p in paths]})
     else:

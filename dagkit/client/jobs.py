@@ -639,12 +639,58 @@ class JobsClient:
         leave the directory), else ``<file_id>.json``; or a file path. Without ``node_id`` the
         last node's output is fetched. The body streams to a temporary file in the same
         directory that replaces the target only once complete: an interrupted download leaves
-        no file behind.
+        no file behind. No output (a failed file, an unknown id) is the server's 404,
+        :class:`~dagkit.errors.NotFoundError`; :meth:`download_one` tells the two apart.
         """
         target = Path(dest)
         if target.is_dir() or os.fspath(dest).endswith(("/", os.sep)):
             return self._download(_job_id(job), file_id, node_id, target, None)
         return self._download(_job_id(job), file_id, node_id, target.parent, target.name)
+
+    def download_one(
+        self,
+        job: JobInfo | str,
+        file_id: str,
+        node_id: str | None = None,
+        *,
+        dest: str | os.PathLike[str],
+    ) -> Path:
+        """:meth:`download_output` for an output someone asked for by id, which tells a file
+        the platform failed from an id the job does not have: both are a 404, and only the
+        job's failed-files list tells them apart. A failed file raises
+        :class:`~dagkit.errors.OutputsFailed` with the platform's reason (as
+        :meth:`download_all` reports failed files); any other 404 is raised as it came."""
+        try:
+            return self.download_output(job, file_id, node_id, dest=dest)
+        except NotFoundError:
+            job_id = _job_id(job)
+            document = self._input_name(job_id, file_id)
+            try:
+                reason = self.failure_reasons(job).get(document)
+            except DagkitError:
+                reason = None  # the 404 of the download says more than this one
+            if reason is None:
+                raise
+            raise OutputsFailed(
+                f"job {job_id}: file {document} failed, so it has no output: {reason}",
+                saved=[],
+                failed=[FailedFile(document, reason)],
+            ) from None
+
+    def failure_reasons(self, job: JobInfo | str) -> dict[str, str]:
+        """The platform's reason for each input file of ``job`` that failed, by file name (as
+        its failed-files list names them)."""
+        return {f.document: f.error or "failed" for f in self.failed_files(job) if f.document}
+
+    def _input_name(self, job_id: str, file_id: str) -> str:
+        """The name ``file_id`` was uploaded as: from this client's upload when it made the
+        job, else the name the id carries."""
+        uploaded, ids = self._uploaded.get(job_id), self._input_ids.get(job_id)
+        if uploaded and ids and file_id in ids:
+            index = match_input_files(ids, uploaded)[ids.index(file_id)]
+            if index is not None:
+                return uploaded[index]
+        return _carried_name(file_id)
 
     def save_outputs(
         self,
@@ -672,11 +718,7 @@ class JobsClient:
                 saved[index] = save(index, file_id)
             except NotFoundError:  # the platform answers 404 for a file that failed
                 missing.append(index)
-        reasons: dict[str, str] = {}
-        if missing:
-            reasons = {
-                f.document: f.error or "failed" for f in self.failed_files(job) if f.document
-            }
+        reasons = self.failure_reasons(job) if missing else {}
         failed = {i: reasons.get(names[i]) or NO_OUTPUT for i in missing}
         return Outputs(saved, failed, reasons)
 
