@@ -292,29 +292,60 @@ def test_ctrl_c_during_an_upload_says_a_job_may_exist(work: Path) -> None:
 # ----------------------------------------------------------------------------- before sending
 
 
+@pytest.fixture
+def locked(tmp_path: Path) -> Iterator[Path]:
+    """A folder of the test's own that this user cannot write. An ordinary user: mode 0500.
+    Root writes through any mode, so for root (as CI runs) it is a read-only tmpfs mounted on
+    it, else the folder made immutable (``chattr +i``); a container that allows neither gets
+    /proc/sys/kernel, which the kernel lets nobody write into, root included."""
+    folder = tmp_path / "locked"
+    folder.mkdir()
+    undo: list[str] = []
+    if os.geteuid() != 0:
+        folder.chmod(0o500)
+        undo = ["chmod", "700", str(folder)]
+    elif _run("mount", "-t", "tmpfs", "-o", "ro,size=64k", "tmpfs", str(folder)):
+        undo = ["umount", "-l", str(folder)]
+    elif _run("chattr", "+i", str(folder)):
+        undo = ["chattr", "-i", str(folder)]
+    else:
+        folder = Path("/proc/sys/kernel")
+    try:
+        assert not os.access(folder, os.W_OK), f"{folder} is writable: the test would prove nothing"
+        yield folder
+    finally:
+        if undo:
+            subprocess.run(undo, check=False, capture_output=True)
+
+
+def _run(*command: str) -> bool:
+    """Whether ``command`` ran and succeeded (a missing tool or a refusal: False)."""
+    try:
+        return subprocess.run(command, capture_output=True).returncode == 0
+    except OSError:
+        return False
+
+
+@pytest.mark.parametrize("where", ["locked folder", "/proc/sys"])
 def test_an_unwritable_download_folder_is_found_before_sending(
+    work: Path, server: RunningServer, locked: Path, where: str
+) -> None:
+    """Whoever runs it, root included: a folder the user cannot write, and a folder that would
+    have to be made in one, exit 2 before anything is sent."""
+    folder = locked if where == "locked folder" else Path("/proc/sys")
+    for dest in (folder, folder / "dagkit-out"):
+        result = invoke(
+            "submit", work / "fast.py", work / "notes.txt", "--url", server.url, "--out", dest
+        )
+        assert result.exit_code == ExitCode.USAGE, result.output
+        assert f"{folder} cannot be written; nothing was sent" in result.stderr
+        assert not dest.exists() or dest == folder
+    assert server.requests("create_job") == 0
+
+
+def test_a_download_folder_under_a_file_is_found_before_sending(
     work: Path, server: RunningServer
 ) -> None:
-    locked = work / "locked"
-    locked.mkdir()
-    locked.chmod(0o500)
-    try:
-        if os.access(locked, os.W_OK):
-            pytest.skip("running as a user who can write anywhere")
-        for dest in (locked, locked / "sub"):
-            result = invoke(
-                "submit",
-                work / "fast.py",
-                work / "notes.txt",
-                "--url",
-                server.url,
-                "--download",
-                dest,
-            )
-            assert result.exit_code == ExitCode.USAGE, result.output
-            assert "cannot be written; nothing was sent" in result.stderr
-    finally:
-        locked.chmod(0o700)
     (work / "file").write_text("x")
     result = invoke(
         "submit",
