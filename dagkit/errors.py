@@ -61,6 +61,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from dagkit.client.jobs import FailedFile, JobInfo
     from dagkit.findings import Finding
 
@@ -303,15 +305,30 @@ class JobsInterrupted(KeyboardInterrupt):
     """Ctrl-C while jobs were being created or followed. Still a ``KeyboardInterrupt``.
 
     ``jobs`` are the jobs known to exist (they keep running on the server); ``sending`` is True
-    when a create-job request was on its way, so one more job may exist. The message says
-    which, and the notes what to do next.
+    when a create-job request was on its way, so one more job may exist: the one after
+    ``jobs`` (:attr:`in_doubt`, counted from 1). ``planned`` is how many jobs the submission
+    plans (None: not known here), so the jobs after that one were not sent; ``since`` is when
+    the request in doubt started. The message says which, and the notes what to do next.
     """
 
-    def __init__(self, jobs: Sequence[JobInfo] = (), *, sending: bool) -> None:
+    def __init__(
+        self,
+        jobs: Sequence[JobInfo] = (),
+        *,
+        sending: bool,
+        planned: int | None = None,
+        since: datetime | None = None,
+    ) -> None:
         self.jobs = list(jobs)
         self.sending = sending
+        self.planned = planned
+        self.since = since
         ids = ", ".join(job.id for job in self.jobs)
-        if sending:
+        several = planned is not None and planned > 1
+        of = f" of {planned}" if several else ""
+        if sending and several:
+            message = f"interrupted while sending job {self.in_doubt}{of}: it may have been created"
+        elif sending:
             message = "interrupted while sending: a job may have been created"
             if ids:
                 message += f" (and these were: {ids})"
@@ -319,18 +336,31 @@ class JobsInterrupted(KeyboardInterrupt):
             message = f"interrupted: job {ids} keeps running on the server"
         super().__init__(message)
         if sending:
-            self.add_note("check with `dagkit jobs list` before submitting again")
+            stamp = "" if since is None else f" for a job created since {since:%Y-%m-%dT%H:%M:%SZ}"
+            self.add_note(f"check with `dagkit jobs list`{stamp} before submitting again")
         for job in self.jobs:
             self.add_note(f"follow job {job.id} with `dagkit jobs wait {job.id}`")
+        first = len(self.jobs) + sending + 1  # the first job never sent
+        if planned is not None and first <= planned:
+            unsent = f"job {first}" if first == planned else f"jobs {first} to {planned}"
+            self.add_note(f"{unsent}{of} {'was' if first == planned else 'were'} not sent")
+
+    @property
+    def in_doubt(self) -> int | None:
+        """Which job of the submission may exist (from 1), when one was being sent."""
+        return len(self.jobs) + 1 if self.sending else None
 
     def to_dict(self) -> dict[str, Any]:
-        """As :meth:`DagkitError.to_dict`, with the jobs known to exist."""
+        """As :meth:`DagkitError.to_dict`, with the jobs known to exist, the one in doubt and
+        how many were planned."""
         return {
             "type": type(self).__name__,
             "message": str(self),
             "notes": list(getattr(self, "__notes__", ())),
             "findings": [],
             "jobs": [job.to_dict() for job in self.jobs],
+            "in_doubt": self.in_doubt,
+            "planned": self.planned,
         }
 
 

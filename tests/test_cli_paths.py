@@ -11,7 +11,8 @@ import socket
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -287,6 +288,77 @@ def test_ctrl_c_during_an_upload_says_a_job_may_exist(work: Path) -> None:
     assert "interrupted while sending: a job may have been created" in stderr
     assert "dagkit jobs list" in stderr
     assert "Aborted!" not in stderr and "Traceback" not in stderr
+
+
+THREE_JOBS = """from dagkit import Chunk, JobDAG, Partition
+
+dag = JobDAG()
+(partitioner,) = dag.add_chain(Partition.fast())
+for size in (500, 1000, 2000):
+    dag.add_chain(Chunk.by_title(max_characters=size, name=f"By {size}"), after=partitioner)
+"""
+
+
+def _until(condition: Callable[[], bool], process: subprocess.Popen[str]) -> None:
+    """Wait (at most a minute) for ``condition``; fail if the process ends first."""
+    for _ in range(6000):
+        if condition():
+            return
+        assert process.poll() is None, process.communicate()
+        time.sleep(0.01)
+    raise AssertionError("the condition never held")
+
+
+@pytest.mark.parametrize("as_json", [False, True], ids=["text", "json"])
+def test_ctrl_c_during_the_second_upload_names_the_jobs_that_exist(
+    work: Path, as_json: bool
+) -> None:
+    """A DAG that plans three jobs, interrupted while the second is being sent: the first
+    exists (its id, and how to follow it), the second may (how to check), the third was not
+    sent."""
+    (work / "three.py").write_text(THREE_JOBS)
+    with serve_in_thread(api_key=KEY, rate_limit=False, clock="manual") as server:
+        server.faults.inject("create_job", "stall", after=1)  # the second request hangs
+        args = ["submit", "three.py", "notes.txt", "--url", server.url]
+        process = _spawn([*args, "--json"] if as_json else args, work)
+        _until(lambda: server.requests("create_job") == 2, process)
+        process.send_signal(signal.SIGINT)
+        out, stderr = process.communicate(timeout=30)
+        [first] = JobsClient(url=server.url, api_key=KEY).list_jobs()
+    assert process.returncode == ExitCode.INTERRUPTED, stderr
+    assert "Aborted!" not in stderr and "Traceback" not in stderr
+    if as_json:
+        error = json.loads(out)["error"]
+        assert (error["type"], error["exit_code"]) == ("JobsInterrupted", 130)
+        assert [job["id"] for job in error["jobs"]] == [first.id]
+        assert (error["in_doubt"], error["planned"]) == (2, 3)
+        message, notes = error["message"], error["notes"]
+    else:
+        [message] = [line for line in stderr.splitlines() if line.startswith("error: ")]
+        message = message.removeprefix("error: ")
+        notes = [line.removeprefix("note: ") for line in stderr.splitlines() if "note:" in line]
+    assert message == "interrupted while sending job 2 of 3: it may have been created"
+    assert notes[0].startswith("check with `dagkit jobs list` for a job created since ")
+    assert notes[1:] == [
+        f"follow job {first.id} with `dagkit jobs wait {first.id}`",
+        "job 3 of 3 was not sent",
+    ]
+
+
+def test_an_interrupted_submission_says_what_was_not_sent() -> None:
+    from dagkit.client import JobInfo
+    from dagkit.errors import JobsInterrupted
+
+    between = JobsInterrupted([JobInfo("a")], sending=False, planned=4)
+    assert str(between) == "interrupted: job a keeps running on the server"
+    assert between.__notes__ == [
+        "follow job a with `dagkit jobs wait a`",
+        "jobs 2 to 4 of 4 were not sent",
+    ]
+    first = JobsInterrupted(sending=True, planned=2)
+    assert str(first) == "interrupted while sending job 1 of 2: it may have been created"
+    assert first.__notes__[-1] == "job 2 of 2 was not sent" and first.in_doubt == 1
+    assert exit_code(between) == ExitCode.INTERRUPTED and isinstance(first, KeyboardInterrupt)
 
 
 # ----------------------------------------------------------------------------- before sending

@@ -205,11 +205,13 @@ def test_ctrl_c_during_the_second_upload_names_the_first_job(server: RunningServ
     exc = caught.value
     assert exc.sending and len(heard.jobs) == 1
     assert [j.id for j in exc.jobs] == [heard.jobs[0].id]
-    assert str(exc) == (
-        f"interrupted while sending: a job may have been created (and these were: {exc.jobs[0].id})"
+    assert str(exc) == "interrupted while sending job 2 of 2: it may have been created"
+    assert exc.__notes__[0].startswith("check with `dagkit jobs list` for a job created since")
+    assert (
+        exc.__notes__[1] == f"follow job {exc.jobs[0].id} with `dagkit jobs wait {exc.jobs[0].id}`"
     )
-    assert exc.__notes__[0] == "check with `dagkit jobs list` before submitting again"
     assert exc.to_dict()["jobs"][0]["id"] == exc.jobs[0].id
+    assert (exc.to_dict()["in_doubt"], exc.to_dict()["planned"]) == (2, 2)
 
 
 def test_a_refused_create_says_no_job_was_made(server: RunningServer) -> None:

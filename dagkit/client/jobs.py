@@ -364,10 +364,13 @@ class JobsClient:
                 if on_created is not None:
                     on_created(created[-1])
             except KeyboardInterrupt as exc:
-                sending = isinstance(exc, JobsInterrupted)  # inside a launch: one more may exist
-                if not created:
-                    raise
-                raise JobsInterrupted(created, sending=sending) from None
+                inside = exc if isinstance(exc, JobsInterrupted) else None  # one more may exist
+                if not created and inside is None:
+                    raise  # before the first request: nothing was sent
+                since = inside.since if inside is not None else None
+                raise JobsInterrupted(
+                    created, sending=inside is not None, planned=len(texts), since=since
+                ) from None
             except DagkitError as exc:
                 if created:
                     ids = ", ".join(j.id for j in created)
@@ -498,7 +501,7 @@ class JobsClient:
         try:
             response = self.transport.send(request)
         except KeyboardInterrupt:
-            raise JobsInterrupted(sending=True) from None
+            raise JobsInterrupted(sending=True, since=started) from None
         except APIError as exc:
             if exc.status == 422:
                 from dagkit.validate.response import rejection_findings

@@ -40,7 +40,7 @@ class Faults:
     def __init__(self, operations: Iterable[str] | None = None) -> None:
         self._known = None if operations is None else frozenset([*operations, ANY_OPERATION])
         self._lock = threading.Lock()
-        self._pending: dict[str, deque[Fault]] = {}
+        self._pending: dict[str, deque[Fault | None]] = {}  # None: a request let through
 
     def inject(
         self,
@@ -50,18 +50,21 @@ class Faults:
         *,
         retry_after: float | None = None,
         stall: float = DEFAULT_STALL,
+        after: int = 0,
     ) -> None:
-        """Make the next ``count`` requests to ``operation`` fail with ``kind``."""
+        """Make the next ``count`` requests to ``operation`` fail with ``kind``; with
+        ``after``, once that many more have been answered as usual (e.g. the second job of a
+        submission stalls)."""
         if kind not in FAULT_KINDS:
             raise ValueError(f"unknown fault kind {kind!r}; use one of {', '.join(FAULT_KINDS)}")
-        if count < 1:
-            raise ValueError("count must be at least 1")
+        if count < 1 or after < 0:
+            raise ValueError("count must be at least 1, and after at least 0")
         if self._known is not None and operation not in self._known:
             known = ", ".join(sorted(self._known))
             raise ValueError(f"unknown operation {operation!r}; use one of {known}")
         fault = Fault(kind, retry_after, stall)  # type: ignore[arg-type]  # checked above
         with self._lock:
-            self._pending.setdefault(operation, deque()).extend([fault] * count)
+            self._pending.setdefault(operation, deque()).extend([None] * after + [fault] * count)
 
     def take(self, operation: str) -> Fault | None:
         """The fault for this request to ``operation``, if one is pending (and use it up)."""
@@ -75,9 +78,9 @@ class Faults:
     def pending(self, operation: str | None = None) -> int:
         """How many faults are still waiting (for one operation, or in all)."""
         with self._lock:
-            if operation is not None:
-                return len(self._pending.get(operation, ()))
-            return sum(len(q) for q in self._pending.values())
+            every = self._pending.values()
+            queues = every if operation is None else [self._pending.get(operation, deque())]
+            return sum(fault is not None for queue in queues for fault in queue)
 
 
 def parse_fault_spec(spec: str) -> tuple[str, FaultKind, int]:
