@@ -346,7 +346,7 @@ def test_ctrl_c_during_the_second_upload_names_the_jobs_that_exist(
 
 
 def test_an_interrupted_submission_says_what_was_not_sent() -> None:
-    from dagkit.client import JobInfo
+    from dagkit.client.jobs import JobInfo
     from dagkit.errors import JobsInterrupted
 
     between = JobsInterrupted([JobInfo("a")], sending=False, planned=4)

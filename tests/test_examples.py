@@ -13,7 +13,16 @@ from dagkit.model.dag import JobDAG
 from dagkit.wire.serialize import load_dag, plan_request_data
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
-SCRIPTS = sorted(p for p in EXAMPLES.glob("*.py") if p.with_suffix(".request_data.json").exists())
+
+
+def golden(script: Path) -> Path:
+    """The request_data an example builds to: ``.request_data.json``, or ``.jsonl`` (one job
+    per line) for a DAG that plans several jobs."""
+    one = script.with_suffix(".request_data.json")
+    return one if one.exists() else script.with_suffix(".request_data.jsonl")
+
+
+SCRIPTS = sorted(p for p in EXAMPLES.glob("*.py") if golden(p).exists())
 
 
 def test_there_are_at_least_four_examples() -> None:
@@ -25,8 +34,9 @@ def test_example_matches_its_golden_request_data(script: Path) -> None:
     dag = load_dag(script)
     assert isinstance(dag, JobDAG)
     assert dag.check() == []
-    golden = script.with_suffix(".request_data.json").read_text(encoding="utf-8")
-    assert "\n".join(plan_request_data(dag)) + "\n" == golden
+    texts = plan_request_data(dag)
+    assert golden(script).suffix == (".jsonl" if len(texts) > 1 else ".json")
+    assert "\n".join(texts) + "\n" == golden(script).read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.stem)
@@ -37,7 +47,7 @@ def test_dagkit_build_prints_the_golden_bytes(script: Path) -> None:
         check=False,
     )
     assert run.returncode == 0, run.stderr.decode()
-    assert run.stdout == script.with_suffix(".request_data.json").read_bytes()
+    assert run.stdout == golden(script).read_bytes()
 
 
 def test_run_local_example_runs_the_main_job_end_to_end(tmp_path: Path) -> None:

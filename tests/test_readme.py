@@ -135,11 +135,8 @@ def test_the_github_actions_example_validates_and_uploads_sarif(tmp_path: Path) 
     # the command as written, on a folder of the repository's examples
     folder = tmp_path / "requests"
     folder.mkdir()
-    for example in sorted((ROOT / "examples").glob("*.request_data.json")):
-        if (
-            example.read_text().count("\n") == 1
-        ):  # compare_chunkers is one line per job: not one request
-            (folder / example.name).write_bytes(example.read_bytes())
+    for example in sorted((ROOT / "examples").glob("*.request_data.json*")):
+        (folder / example.name).write_bytes(example.read_bytes())  # .jsonl: a job per line
     for example in ("quickstart", "extract"):
         (folder / f"{example}.dag.py").write_bytes(
             (ROOT / "examples" / f"{example}.py").read_bytes()

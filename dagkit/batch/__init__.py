@@ -215,13 +215,15 @@ def _request_data(
     """
     from dagkit.model.dag import JobDAG
     from dagkit.model.nodes import Node
-    from dagkit.wire.serialize import TemplateJob, plan_request_data, read_source
+    from dagkit.wire.serialize import JobLines, TemplateJob, plan_request_data, read_source
 
-    loaded: JobDAG | TemplateJob | Node | Sequence[Node]
+    loaded: JobDAG | TemplateJob | JobLines | Node | Sequence[Node]
     if isinstance(job, str | os.PathLike):
         loaded, text = read_source(os.fspath(job))
         if text is not None:
             return [text], [isinstance(loaded, TemplateJob)]
+        if isinstance(loaded, JobLines):  # each line as written
+            return list(loaded.texts), [isinstance(j, TemplateJob) for j in loaded.jobs]
     else:
         loaded = job
     if isinstance(loaded, TemplateJob):

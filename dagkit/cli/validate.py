@@ -120,12 +120,13 @@ def validate(
 ) -> None:
     """Check request_data files, multipart bodies, captured HTTP requests and API responses.
 
-    PATH may be a file, a directory (its *.json, *.multipart, *.http, *.bin and *.dag.py
-    files, recursively), a glob pattern, - for standard input, or a Python DAG source
-    (path.py or path.py:attr), which is loaded, built and checked. What each file holds is told
-    from its content unless --kind says; JSON files a directory walk finds that are none of
-    dagkit's kinds (package.json, tsconfig.json, JSON Schemas) are skipped and counted. Exit
-    status: 0 all valid, 1 something invalid, 2 usage error.
+    PATH may be a file, a directory (its *.json, *.jsonl, *.multipart, *.http, *.bin and *.dag.py
+    files, recursively), a glob pattern, - for standard input, or a Python DAG source (path.py or
+    path.py:attr), which is loaded, built and checked. A *.jsonl file holds one request_data per
+    line, as `dagkit build` prints a DAG of several jobs. What each file holds is told from its
+    content unless --kind says; JSON files a directory walk finds that are none of dagkit's kinds
+    (package.json, tsconfig.json, JSON Schemas) are skipped and counted. Exit status: 0 all
+    valid, 1 something invalid, 2 usage error.
     """
     from dagkit.report import render, select, summary_line
     from dagkit.validate.files import InputPathError, validate_paths

@@ -74,7 +74,7 @@ from dagkit.wire.answers import (
     read_list,
 )
 from dagkit.wire.multipart import FileSpec, MultipartEncoder, quote_param
-from dagkit.wire.serialize import TemplateJob, plan_request_data, to_request_data
+from dagkit.wire.serialize import JobLines, TemplateJob, plan_request_data, to_request_data
 
 __all__ = [
     "RUNNING_STATUSES",
@@ -97,7 +97,7 @@ __all__ = [
 logger = protected_logger("dagkit.client.jobs")
 
 #: A job to create: a DAG (or nodes), a template job, or request_data text sent as is.
-JobSource: TypeAlias = JobDAG | TemplateJob | Node | Sequence[Node] | str
+JobSource: TypeAlias = JobDAG | TemplateJob | JobLines | Node | Sequence[Node] | str
 #: A file to upload: a path, or a :class:`~dagkit.wire.multipart.FileSpec` for a name or type of
 #: its own.
 FileArg: TypeAlias = str | os.PathLike[str] | FileSpec
@@ -311,7 +311,12 @@ class JobsClient:
         if has_errors(dag_findings):
             return dag_findings
         specs = _specs(files)
-        return [f for text in texts for f in self._body_findings(text, specs)]
+        lines = job.lines if isinstance(job, JobLines) else (1,) * len(texts)
+        return [
+            _below(f, line - 1)
+            for text, line in zip(texts, lines, strict=True)
+            for f in self._body_findings(text, specs)
+        ]
 
     def create_job(
         self,
@@ -442,6 +447,8 @@ class JobsClient:
             raise _exactly_one("got neither a job nor a template id")
         if isinstance(job, str):
             return [job], []
+        if isinstance(job, JobLines):  # each line sent as written
+            return list(job.texts), []
         if isinstance(job, TemplateJob):
             return [to_request_data(job)], []
         dag = as_dag(job)
@@ -917,6 +924,14 @@ def _with_ids(info: JobInfo, file_ids: Sequence[str] | None) -> JobInfo:
     if info.input_file_ids is not None or file_ids is None:
         return info
     return dataclasses.replace(info, input_file_ids=list(file_ids))
+
+
+def _below(f: Finding, lines: int) -> Finding:
+    """A request_data finding moved ``lines`` down: its text starts on a later line of a file
+    (a line of JSON Lines)."""
+    if not lines or f.part != "request_data" or f.line is None:
+        return f
+    return f.replace(line=f.line + lines)
 
 
 def _carried_name(file_id: str) -> str:

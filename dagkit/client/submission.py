@@ -35,7 +35,7 @@ from dagkit.errors import (
     ValidationFailed,
 )
 from dagkit.findings import Finding, has_errors
-from dagkit.wire.serialize import is_python_source, read_source
+from dagkit.wire.serialize import JobLines, is_python_source, read_source
 
 __all__ = [
     "JobOutcome",
@@ -215,12 +215,14 @@ def _job(source: SubmitSource) -> tuple[JobSource, str | None]:
     if not isinstance(source, os.PathLike):
         return source, None
     job, text = read_source(os.fspath(source))  # one that cannot be loaded: its own error
+    if isinstance(job, JobLines):  # each line sent as written: findings at its line there
+        return job, os.fspath(source)
     return (job, None) if text is None else (text, os.fspath(source))
 
 
 def _names_a_file(text: str) -> bool:
     """A str that is a DAG source's name rather than request_data (which is a JSON object)."""
-    named = is_python_source(text) or text.endswith(".json")
+    named = is_python_source(text) or text.endswith((".json", ".jsonl"))
     return named and not text.lstrip("\ufeff \t\r\n").startswith("{")
 
 

@@ -105,3 +105,15 @@ def _encode(value: Any, out: list[str]) -> None:
         out.append("]")
     else:
         raise TypeError(f"{type(value).__name__} cannot be written as JSON")
+
+
+#: The suffix of JSON Lines files of request_data: one job's per line, as ``dagkit build``
+#: prints a DAG that plans several jobs.
+JSON_LINES_SUFFIX = ".jsonl"
+
+
+def json_lines(text: str) -> list[tuple[int, str]]:
+    """The documents of JSON Lines text, each with its line number (from 1): every line but
+    blank ones, a CR before the newline dropped (a JSON document holds no raw newline)."""
+    lines = text.split("\n")
+    return [(n, line.removesuffix("\r")) for n, line in enumerate(lines, 1) if line.strip()]

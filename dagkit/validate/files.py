@@ -1,13 +1,14 @@
 """Validating files: which paths, what each file holds, and the findings for each.
 
-``dagkit validate`` is this module plus a report. Paths may be files (any name), directories
-(walked recursively for ``*.json``, ``*.multipart``, ``*.http`` and ``*.bin``, skipping hidden
-directories), glob patterns (``**`` included) or ``-`` for standard input. Each file is read
-once: JSON files whole (they are small and must be parsed anyway), multipart bodies and captured
-HTTP requests streamed in blocks, never held whole.
+``dagkit validate`` is this module plus a report. Paths may be files (any name), directories (walked
+recursively for ``*.json``, ``*.jsonl``, ``*.multipart``, ``*.http`` and ``*.bin``, skipping hidden
+directories), glob patterns (``**`` included) or ``-`` for standard input. Each file is read once:
+JSON files whole (they are small and must be parsed anyway), multipart bodies and captured HTTP
+requests streamed in blocks, never held whole.
 
 What a file holds is told from its first bytes (:func:`detect_kind`), so a directory can mix
-request_data, bodies and responses; ``kind=`` forces one kind for every file.
+request_data, bodies and responses; ``kind=`` forces one kind for every file. A ``*.jsonl``
+file is JSON Lines of request_data, one job's per line, each line checked on its own.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import IO, Any, Literal, NamedTuple
 
 from dagkit.core import limits
+from dagkit.core.jsontext import JSON_LINES_SUFFIX
 from dagkit.errors import InputPathError as InputPathError  # re-exported: its old home
 from dagkit.findings import Finding, cap_findings, finding, has_errors
 
@@ -27,7 +29,7 @@ Kind = Literal["request-data", "body", "http", "response", "workflow", "python"]
 #: The kinds of file ``dagkit validate`` knows, as ``--kind`` spells them.
 KINDS: tuple[Kind, ...] = ("request-data", "body", "http", "response", "workflow")
 #: File names a directory walk picks up (other files in a directory are not dagkit's).
-DIRECTORY_SUFFIXES = (".json", ".multipart", ".http", ".bin")
+DIRECTORY_SUFFIXES = (".json", ".jsonl", ".multipart", ".http", ".bin")
 #: What a walk picks up: those, and Python DAG sources named ``*.dag.py`` (other ``.py`` files
 #: are never run just because they sit in a folder).
 WALKED_SUFFIXES = (*DIRECTORY_SUFFIXES, ".dag.py")
@@ -77,10 +79,10 @@ class FileResult:
 def expand_paths(paths: Iterable[str], *, exclude: Iterable[str] = ()) -> list[str]:
     """The files that ``paths`` name, in the order given, each once.
 
-    A directory gives its ``*.json``, ``*.multipart``, ``*.http``, ``*.bin`` and ``*.dag.py``
-    files (recursively, sorted, hidden directories skipped); a glob pattern gives its matches
-    (sorted; ``**`` spans directories); ``-`` is standard input; ``path.py[:attr]`` is a Python
-    DAG. ``exclude`` globs drop what a directory or pattern finds (matched against the path,
+    A directory gives its ``*.json``, ``*.jsonl``, ``*.multipart``, ``*.http``, ``*.bin`` and
+    ``*.dag.py`` files (recursively, sorted, hidden directories skipped); a glob pattern gives its
+    matches (sorted; ``**`` spans directories); ``-`` is standard input; ``path.py[:attr]`` is a
+    Python DAG. ``exclude`` globs drop what a directory or pattern finds (matched against the path,
     the path inside the directory walked, and the file or directory name). A path that names
     nothing, a pattern that matches nothing or a directory without such files raises
     :class:`InputPathError`.
@@ -162,7 +164,7 @@ def is_foreign(head: bytes, path: str) -> bool:
     """A JSON file that is none of dagkit's kinds (a ``package.json``, a ``tsconfig.json``, a
     JSON Schema): no request_data, workflow or response shape, and not named as one. A
     directory walk skips these; named on the command line they are still checked."""
-    if not path.lower().endswith(".json"):
+    if not path.lower().endswith((".json", JSON_LINES_SUFFIX)):
         return False
     name = os.path.basename(path).lower()
     if any(word in name for word in _DAGKIT_NAMES):
@@ -368,7 +370,8 @@ def _validate_stream(
     head = stream.read(_HEAD)
     if walked and options.kind is None and is_foreign(head, name):
         return None
-    kind = options.kind or detect_kind(head, name)
+    lines = name.lower().endswith(JSON_LINES_SUFFIX)
+    kind = options.kind or ("request-data" if lines else detect_kind(head, name))
     if kind in ("body", "http"):
         findings = _stream_findings(kind, head, stream, name, options)
     else:
@@ -379,12 +382,28 @@ def _validate_stream(
             from dagkit.validate.workflow import validate_workflow
 
             findings = validate_workflow(data, operation=options.operation, file=name)
+        elif lines:
+            from dagkit.validate.request_data import validate_request_lines
+
+            findings = validate_request_lines(data, file=name)
         else:
             from dagkit.validate.request_data import validate_request_data
 
-            findings = validate_request_data(data, file=name)
+            findings = [_json_lines_hint(f) for f in validate_request_data(data, file=name)]
     findings = cap_findings(findings)
     return FileResult(name, kind, [f if f.file else f.replace(file=name) for f in findings])
+
+
+def _json_lines_hint(f: Finding) -> Finding:
+    """A second document at the start of a line: most likely the JSON Lines ``dagkit build``
+    prints for a DAG that plans several jobs, saved under a ``.json`` name."""
+    if f.code == "DK100" and f.column == 1 and f.message.startswith("more text follows"):
+        return f.replace(
+            hint="one request_data per line (as `dagkit build` prints a DAG of several jobs) "
+            "is JSON Lines: name the file .jsonl, which `dagkit validate` and `dagkit submit` "
+            "read line by line"
+        )
+    return f
 
 
 def _stream_findings(

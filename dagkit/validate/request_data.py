@@ -37,6 +37,29 @@ def validate_request_data(
     return jsonlocate.place(cap_findings(findings), text, part=part, file=file, locator=locator)
 
 
+def validate_request_lines(text: str | bytes, *, file: str | None = None) -> list[Finding]:
+    """Every finding for JSON Lines of request_data (one job's per line, as ``dagkit build``
+    prints a DAG that plans several jobs): each line is checked as request_data, and its
+    findings are placed at its line of the file. Blank lines are skipped."""
+    readable = decoded(text, "request_data", part=None, file=file)
+    if isinstance(readable, list):
+        return readable
+    lines = jsontext.json_lines(readable)
+    if not lines:
+        empty = finding(
+            "DK100",
+            "no request_data line in this JSON Lines file",
+            hint="write one job's request_data per line, as `dagkit build` prints them",
+            file=file,
+        )
+        return [empty]
+    return cap_findings(
+        f.replace(line=number + (f.line or 1) - 1)
+        for number, line in lines
+        for f in validate_request_data(line, file=file)
+    )
+
+
 def decoded(
     text: str | bytes, what: str, *, part: str | None, file: str | None
 ) -> str | list[Finding]:
@@ -85,4 +108,4 @@ def _parse_and_check(text: str) -> tuple[Any, list[Finding], jsonlocate.Locator 
     return doc, [*rules.attach_nodes(duplicates, doc), *rules.check_document(doc)], locator
 
 
-__all__ = ["parse_and_check", "too_large", "validate_request_data"]
+__all__ = ["parse_and_check", "too_large", "validate_request_data", "validate_request_lines"]

@@ -164,10 +164,52 @@ def split_source(source: str | Path) -> tuple[str, str | None]:
     return file, attr
 
 
-def read_source(source: str | Path) -> tuple[JobDAG | TemplateJob, str | None]:
+def is_json_lines(source: str | Path) -> bool:
+    """Whether a source is JSON Lines of request_data (``*.jsonl``)."""
+    return str(source).lower().endswith(jsontext.JSON_LINES_SUFFIX)
+
+
+@dataclass(frozen=True)
+class JobLines:
+    """The jobs of a JSON Lines file: each line's request_data text (sent as written), the
+    job it loads as, and its line in the file."""
+
+    texts: tuple[str, ...]
+    jobs: tuple[JobDAG | TemplateJob, ...]
+    lines: tuple[int, ...]
+
+
+def read_job_lines(path: str | Path) -> JobLines:
+    """Load a JSON Lines file of request_data; a line that does not load is a
+    :class:`SourceError` at its line and column, a file without a line one too."""
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise SourceError(f"{path}: no such file", missing=True) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SourceError(f"{path}: cannot read: {exc}") from None
+    texts, jobs, numbers = [], [], []
+    for number, line in jsontext.json_lines(text):
+        try:
+            jobs.append(from_request_data(line))
+        except RequestDataError as exc:
+            first = exc.findings[0] if exc.findings else None
+            column = f":{first.column}" if first and first.column else ""
+            raise SourceError(f"{path}:{number}{column}: {exc}") from None
+        texts.append(line)
+        numbers.append(number)
+    if not texts:
+        raise SourceError(f"{path}: no request_data line in this JSON Lines file")
+    return JobLines(tuple(texts), tuple(jobs), tuple(numbers))
+
+
+def read_source(source: str | Path) -> tuple[JobDAG | TemplateJob | JobLines, str | None]:
     """Load a DAG source and say what is sent for it: for a request_data ``.json`` source its
     text as written (byte for byte, a BOM aside; read once, the text that was checked), None for
-    a Python source (its DAG is serialized). Every command that sends a source asks here."""
+    a Python source (its DAG is serialized). A ``.jsonl`` source is the jobs of its lines
+    (:class:`JobLines`), each sent as written. Every command that sends a source asks here."""
+    if is_json_lines(source):
+        return read_job_lines(source), None
     job, _, text = _load(source)
     return job, text
 
@@ -188,6 +230,12 @@ def _load(source: str | Path) -> tuple[JobDAG | TemplateJob, dict[int, int], str
         raise SourceError(f"{path}: no such file", missing=True)
     if is_python_source(source):
         return (*_load_python(path, attr or "dag"), None)
+    if is_json_lines(path):
+        raise SourceError(
+            f"{path}: JSON Lines hold several jobs' request_data, and this takes one DAG (a "
+            ".json request_data file or path.py); `dagkit validate` and `dagkit submit` read "
+            "JSON Lines"
+        )
     try:
         data = path.read_bytes()
     except OSError as exc:
