@@ -317,9 +317,11 @@ def test_ctrl_c_during_the_second_upload_names_the_jobs_that_exist(
     exists (its id, and how to follow it), the second may (how to check), the third was not
     sent."""
     (work / "three.py").write_text(THREE_JOBS)
+    (work / "big.txt").write_bytes(b"words and more words\n" * 300_000)  # 6.3 MB: fills buffers
     with serve_in_thread(api_key=KEY, rate_limit=False, clock="manual") as server:
-        server.faults.inject("create_job", "stall", after=1)  # the second request hangs
-        args = ["submit", "three.py", "notes.txt", "--url", server.url]
+        # the second request is not read: its upload blocks, as on a slow network
+        server.faults.inject("create_job", "stall", after=1)
+        args = ["submit", "three.py", "big.txt", "--url", server.url]
         process = _spawn([*args, "--json"] if as_json else args, work)
         _until(lambda: server.requests("create_job") == 2, process)
         process.send_signal(signal.SIGINT)

@@ -105,6 +105,17 @@ def test_submit_sends_each_line_as_a_job(tmp_path: Path) -> None:
     # build and graph take one DAG: a clear refusal, not a JSON error
     built = dagkit("build", "jobs.jsonl", cwd=tmp_path)
     assert built.returncode == ExitCode.INVALID and "dagkit submit" in built.stderr
+    # the exit-code contract: a missing file is the command line (2), an empty one the input (1)
+    missing = dagkit("submit", "missing.jsonl", "notes.txt", "--json", cwd=tmp_path)
+    error = json.loads(missing.stdout)["error"]
+    assert (missing.returncode, error["exit_code"], error["type"]) == (2, 2, "SourceError")
+    (tmp_path / "empty.jsonl").write_text("\n")
+    empty = dagkit("submit", "empty.jsonl", "notes.txt", cwd=tmp_path)
+    assert empty.returncode == ExitCode.INVALID and "no request_data line" in empty.stderr
+    broken = tmp_path / "broken.jsonl"
+    broken.write_text(LINES[0] + "\n" + LINES[1][:-1] + "\n")
+    unloadable = dagkit("submit", "broken.jsonl", "notes.txt", cwd=tmp_path)
+    assert unloadable.returncode == ExitCode.INVALID and "broken.jsonl:2:" in unloadable.stderr
 
 
 @given(
