@@ -20,7 +20,7 @@ import struct
 import threading
 import urllib.parse
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -104,15 +104,32 @@ Behaviour = Reply | Close | Reset | Stall | Truncate
 
 
 class FaultServer:
-    """A ThreadingHTTPServer on 127.0.0.1 (port chosen by the system), scripted per path."""
+    """A ThreadingHTTPServer on 127.0.0.1 (port chosen by the system), scripted per path.
 
-    def __init__(self, *, tls: ssl.SSLContext | None = None) -> None:
+    By default it closes each connection after one request, and says so in its answers
+    (``Connection: close``). With ``keep_alive`` it keeps a connection after each :class:`Reply`
+    and closes it without a word once it has been idle ``idle_timeout`` seconds (if given).
+    ``connections`` counts the connections accepted, ``closed`` those it has closed.
+    """
+
+    def __init__(
+        self,
+        *,
+        tls: ssl.SSLContext | None = None,
+        keep_alive: bool = False,
+        idle_timeout: float | None = None,
+    ) -> None:
+        self.keep_alive = keep_alive
+        self.idle_timeout = idle_timeout
+        self.connections = 0
+        self.closed = 0
         self.received: list[Received] = []
         self._scripts: dict[str, deque[Behaviour]] = {}
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._httpd = _QuietServer(("127.0.0.1", 0), _handler_for(self))
         self._httpd.daemon_threads = True
+        self._httpd.on_close = self._ended
         if tls is not None:
             self._httpd.socket = tls.wrap_socket(self._httpd.socket, server_side=True)
         self.port: int = self._httpd.server_address[1]
@@ -156,8 +173,23 @@ class FaultServer:
         with self._lock:
             self.received.append(request)
 
+    def _opened(self) -> None:
+        with self._lock:
+            self.connections += 1
+
+    def _ended(self) -> None:
+        with self._lock:
+            self.closed += 1
+
 
 class _QuietServer(ThreadingHTTPServer):
+    on_close: Callable[[], None] | None = None
+
+    def shutdown_request(self, request: Any) -> None:
+        super().shutdown_request(request)  # the socket is closed when this returns
+        if self.on_close is not None:
+            self.on_close()
+
     def handle_error(self, request: Any, client_address: Any) -> None:
         pass  # clients that hang up or reject our certificate are the point of these tests
 
@@ -167,8 +199,14 @@ def _handler_for(server: FaultServer) -> type[BaseHTTPRequestHandler]:
         protocol_version = "HTTP/1.1"
         disable_nagle_algorithm = True  # else ~40 ms stalls per request (Nagle + delayed ACK)
 
+        timeout = server.idle_timeout  # a kept connection idle this long is closed
+
         def log_message(self, format: str, *args: Any) -> None:
             pass
+
+        def setup(self) -> None:
+            server._opened()
+            super().setup()
 
         def do_GET(self) -> None:
             self._serve()
@@ -182,7 +220,8 @@ def _handler_for(server: FaultServer) -> type[BaseHTTPRequestHandler]:
             wanted = min(length, behaviour.after) if isinstance(behaviour, Reset) else length
             body = self._read_body(wanted)
             server._record(Received(self.command, self.path, list(self.headers.items()), body))
-            self.close_connection = True
+            if not (server.keep_alive and isinstance(behaviour, Reply)):
+                self.close_connection = True
             if isinstance(behaviour, Reply):
                 self._reply(behaviour)
             elif isinstance(behaviour, Reset):
@@ -195,6 +234,7 @@ def _handler_for(server: FaultServer) -> type[BaseHTTPRequestHandler]:
                 self.send_response_only(behaviour.status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(behaviour.body) + behaviour.missing))
+                self.send_header("Connection", "close")
                 self.end_headers()
                 self.wfile.write(behaviour.body)
             # Close: say nothing; the connection closes when the handler returns.
@@ -217,6 +257,8 @@ def _handler_for(server: FaultServer) -> type[BaseHTTPRequestHandler]:
                 self.send_header("Date", formatdate(usegmt=True))
             if "content-length" not in names:
                 self.send_header("Content-Length", str(len(body)))
+            if self.close_connection and "connection" not in names:
+                self.send_header("Connection", "close")
             for name, value in headers:
                 self.send_header(name, value)
             self.end_headers()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import socket
 import sys
+import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -191,6 +192,26 @@ def test_the_peer_address_is_checked_after_connecting(
     with pytest.raises(ConnectError, match=f"connected to {ELSEWHERE_V4}"):
         made.send(Request("GET", made.url("/jobs/")))
     assert server.count() == 0
+
+
+def test_each_new_connection_is_checked_and_a_kept_one_keeps_its_check() -> None:
+    resolver = Resolver({"api.localhost": ["127.0.0.1"]})
+    with FaultServer(keep_alive=True, idle_timeout=0.2) as server:
+        server.script(JOBS, *[Reply(200, json=[])] * 3)
+        made = transport(f"http://api.localhost:{server.port}", resolve=resolver)
+        for _ in range(3):
+            made.send(Request("GET", made.url("/jobs/")))
+        assert resolver.asked == ["api.localhost"] and server.connections == 1
+        # The server closes the idle connection; the name now leads elsewhere. The next
+        # connection is checked again, and refused before anything is sent.
+        deadline = time.monotonic() + 10
+        while server.closed < 1 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        resolver.mapping["api.localhost"] = [ELSEWHERE_V4]
+        with pytest.raises(ConnectError, match="refusing to send the API key"):
+            made.send(Request("GET", made.url("/jobs/")))
+        assert resolver.asked == ["api.localhost"] * 2
+        assert server.connections == 1 and server.count() == 3
 
 
 def test_real_names_of_this_machine_connect(server: FaultServer) -> None:

@@ -7,6 +7,7 @@ requests reached the server: a create-job request must never arrive twice.
 from __future__ import annotations
 
 import builtins
+import contextlib
 import io
 import logging
 import os
@@ -14,7 +15,9 @@ import shutil
 import socket
 import subprocess
 import sys
-from collections.abc import Iterator
+import threading
+import time
+from collections.abc import Callable, Iterator
 from email.utils import formatdate
 from pathlib import Path
 from typing import Any
@@ -412,6 +415,163 @@ def test_idempotent_upload_reset_is_resent_whole(server: FaultServer, clock: Fak
     first, second = server.requests(JOBS)
     assert len(first.body) == 1000
     assert second.body == b"".join(body.blocks)
+
+
+# --------------------------------------------------------------------------- kept connections
+
+
+@pytest.fixture
+def kept() -> Iterator[FaultServer]:
+    """A server that keeps connections open between requests, and closes one idle for 0.2 s."""
+    with FaultServer(keep_alive=True, idle_timeout=0.2) as running:
+        yield running
+
+
+def wait_until(condition: Callable[[], bool]) -> None:
+    """Wait (up to 10 s) for something the server does in its own time."""
+    deadline = time.monotonic() + 10
+    while not condition():
+        assert time.monotonic() < deadline, "the server did not get there in 10 s"
+        time.sleep(0.01)
+
+
+def test_sequential_requests_share_one_connection(kept: FaultServer, clock: FakeClock) -> None:
+    payload = b"output " * 50_000
+    kept.script("/api/v1/jobs/j", Reply(200, json=JOB_CREATED), Reply(200, json=JOB_CREATED))
+    kept.script("/api/v1/jobs/j/download", Reply(200, body=payload))
+    kept.script(JOBS, Reply(200, json=[]))
+    kept.script("/api/v1/jobs/gone", Reply(404, json={"detail": "no such job"}))
+    with make(kept.url, clock) as transport:
+        transport.send(Request("GET", transport.url("/jobs/j")))
+        sink = io.BytesIO()
+        transport.stream(Request("GET", transport.url("/jobs/j/download")), sink)
+        assert transport.send(Request("GET", transport.url("/jobs/"))).json() == []
+        with pytest.raises(NotFoundError):  # an error answer read to its end keeps it too
+            transport.send(Request("GET", transport.url("/jobs/gone")))
+        transport.send(Request("GET", transport.url("/jobs/j")))
+        assert sink.getvalue() == payload
+        assert kept.count() == 5 and kept.connections == 1
+    wait_until(lambda: kept.closed == 1)  # close() hung up the kept connection
+
+
+def test_a_create_goes_on_a_new_connection(kept: FaultServer, clock: FakeClock) -> None:
+    kept.script("/api/v1/jobs/j", *[Reply(200, json=JOB_CREATED)] * 3)
+    kept.script(JOBS, Reply(200, json=JOB_CREATED))
+    transport = make(kept.url, clock)
+    transport.send(Request("GET", transport.url("/jobs/j")))
+    transport.send(create_job(transport, upload()))
+    assert kept.connections == 2
+    transport.send(Request("GET", transport.url("/jobs/j")))  # the create's connection is kept
+    transport.send(Request("GET", transport.url("/jobs/j")))
+    assert kept.connections == 2 and kept.count() == 4
+
+
+def test_a_create_after_kept_requests_is_still_sent_once(
+    kept: FaultServer, clock: FakeClock
+) -> None:
+    # The server reads the create and hangs up without answering: ambiguous, never resent,
+    # though a GET on a connection closed that way would be.
+    kept.script("/api/v1/jobs/j", Reply(200, json=JOB_CREATED))
+    kept.script(JOBS, Close(), Reply(200, json=JOB_CREATED))
+    transport = make(kept.url, clock)
+    transport.send(Request("GET", transport.url("/jobs/j")))
+    with pytest.raises(AmbiguousRequestError, match="did not answer"):
+        transport.send(create_job(transport, upload()))
+    assert kept.count(JOBS) == 1
+    assert clock.sleeps == []
+
+
+def test_a_connection_the_server_closed_while_idle_is_replaced(
+    kept: FaultServer, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="dagkit.http.transport")
+    kept.script("/api/v1/jobs/j", *[Reply(200, json=JOB_CREATED)] * 2)
+    transport = make(kept.url, clock)
+    transport.send(Request("GET", transport.url("/jobs/j")))
+    wait_until(lambda: kept.closed == 1)  # idle past the server's timeout
+    assert transport.send(Request("GET", transport.url("/jobs/j"))).json() == JOB_CREATED
+    assert kept.connections == 2 and kept.count() == 2
+    assert clock.sleeps == []  # not a failure: no attempt spent, no wait
+    assert "kept connection was closed" not in caplog.text  # seen before sending on it
+
+
+def test_a_get_whose_kept_connection_closes_unanswered_goes_again_on_a_new_one(
+    kept: FaultServer, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    # What a client sees when the server closes an idle connection just as a request goes out.
+    caplog.set_level(logging.DEBUG, logger="dagkit.http.transport")
+    kept.script("/api/v1/jobs/j", Reply(200), Close(), Reply(200, json=JOB_CREATED))
+    transport = make(kept.url, clock, retry=RetryPolicy(max_attempts=1))
+    transport.send(Request("GET", transport.url("/jobs/j")))
+    assert transport.send(Request("GET", transport.url("/jobs/j"))).json() == JOB_CREATED
+    assert kept.connections == 2 and kept.count() == 3
+    assert clock.sleeps == []
+    assert "kept connection was closed" in caplog.text
+
+
+def test_a_kept_connection_fails_over_once_then_the_policy_decides(
+    kept: FaultServer, clock: FakeClock
+) -> None:
+    kept.script("/api/v1/jobs/j", Reply(200), Close(), Close())
+    transport = make(kept.url, clock, retry=RetryPolicy(max_attempts=1))
+    transport.send(Request("GET", transport.url("/jobs/j")))
+    with pytest.raises(RemoteProtocolError, match="closed without answering"):
+        transport.send(Request("GET", transport.url("/jobs/j")))
+    assert kept.connections == 2 and kept.count() == 3
+
+
+def test_a_connection_idle_too_long_is_not_reused(clock: FakeClock) -> None:
+    with FaultServer(keep_alive=True) as server:  # one that never closes idle connections
+        server.script("/api/v1/jobs/j", *[Reply(200)] * 3)
+        transport = make(server.url, clock)
+        transport.send(Request("GET", transport.url("/jobs/j")))
+        clock.now += 3
+        transport.send(Request("GET", transport.url("/jobs/j")))
+        assert server.connections == 1
+        clock.now += 30  # dropped on the way without either end knowing, for all dagkit knows
+        transport.send(Request("GET", transport.url("/jobs/j")))
+        assert server.connections == 2
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        Reply(200, json=JOB_CREATED, headers=(("Connection", "close"),)),
+        redirect(307, "/api/v1/jobs/k"),  # its body is not read
+        Reply(500, body=b"x" * (2 << 20)),  # read only in part
+    ],
+    ids=["connection-close", "redirect", "long-error"],
+)
+def test_a_connection_not_read_to_its_end_is_not_kept(
+    kept: FaultServer, clock: FakeClock, reply: Reply
+) -> None:
+    kept.script("/api/v1/jobs/j", reply)
+    kept.script("/api/v1/jobs/k", Reply(200), Reply(200))
+    transport = make(kept.url, clock, retry=RetryPolicy(max_attempts=1))
+    with contextlib.suppress(ServerError):
+        transport.send(Request("GET", transport.url("/jobs/j")))
+    transport.send(Request("GET", transport.url("/jobs/k")))
+    assert kept.connections == 2
+
+
+def test_threads_sharing_a_transport_never_share_a_connection(
+    kept: FaultServer, clock: FakeClock
+) -> None:
+    kept.script("/api/v1/jobs/j", *[Reply(200, json=JOB_CREATED)] * 200)
+    transport = make(kept.url, clock)
+    answers: list[Any] = []
+
+    def poll() -> None:
+        for _ in range(50):
+            answers.append(transport.send(Request("GET", transport.url("/jobs/j"))).json())
+
+    threads = [threading.Thread(target=poll) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert answers == [JOB_CREATED] * 200 and kept.count() == 200
+    assert kept.connections <= 4  # never more than were in use at once
 
 
 # --------------------------------------------------------------------------- status errors

@@ -11,13 +11,18 @@ directly so that an upload streams from its :class:`Body` in large blocks with a
 * **failures** become exceptions from :mod:`dagkit.errors` that say what happened, whether the
   request reached the server, and what to do.
 
-Each attempt uses a fresh connection: a pooled connection that the server closed while idle would
-turn a create-job failure into an ambiguous one.
+Connections are kept alive and reused, one at a time, for requests to the same origin (polls,
+downloads, lists: a batch makes many). A request that is not idempotent (create-job) always goes on
+a new connection: on a kept one that the server closed while it was idle, its failure could not be
+told from a server that failed after reading it, and it would become ambiguous for no reason. An
+idempotent request whose kept connection turns out to be closed (nothing came back at all) is sent
+again at once on a new one.
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import email.utils
 import http.client
 import ipaddress
@@ -28,8 +33,10 @@ import re
 import shlex
 import socket
 import ssl
+import threading
 import time
 import urllib.parse
+import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -521,10 +528,14 @@ class _CheckedConnection(http.client.HTTPConnection):
 class _Failed(Exception):
     """One attempt failed on the network; ``transient`` says whether trying again can help."""
 
-    def __init__(self, error: TransportError, *, transient: bool = True) -> None:
+    def __init__(
+        self, error: TransportError, *, transient: bool = True, unanswered: bool = False
+    ) -> None:
         super().__init__(str(error))
         self.error = error
         self.transient = transient
+        #: The connection closed or reset before any byte of an answer arrived.
+        self.unanswered = unanswered
 
 
 class _Sink:
@@ -582,6 +593,79 @@ def _resolve(host: str, port: int) -> list[AddressInfo]:
     ]
 
 
+#: Where a kept connection leads: the origin, the proxy on the way, and whether it was opened
+#: with the loopback check (one opened without it never carries the key).
+_PoolKey = tuple[tuple[str, str, int], _Proxy | None, bool]
+#: A kept connection idle longer than this is closed, not reused: many servers close theirs after
+#: 5 s (a request sent as they do so would have to be sent again), and a connection left idle for
+#: minutes may have been dropped on the way without either end being told.
+_KEEP_IDLE = 4.0
+#: Idle connections kept per origin (one per thread that used the transport at the same time).
+_KEEP_MAX = 4
+
+
+class _Pool:
+    """Idle connections by where they lead, most recently used first; thread-safe. A connection
+    is taken out while a request uses it, so no two requests share one."""
+
+    def __init__(self, clock: Callable[[], float]) -> None:
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._idle: dict[_PoolKey, list[tuple[float, http.client.HTTPConnection]]] = {}
+
+    def take(self, key: _PoolKey) -> http.client.HTTPConnection | None:
+        """A kept connection that is still open, or None."""
+        while True:
+            with self._lock:
+                kept = self._idle.get(key)
+                if not kept:
+                    return None
+                since, connection = kept.pop()
+            if self._clock() - since <= _KEEP_IDLE and _still_open(connection.sock):
+                return connection
+            connection.close()
+
+    def give(self, key: _PoolKey, connection: http.client.HTTPConnection) -> None:
+        with self._lock:
+            kept = self._idle.setdefault(key, [])
+            kept.append((self._clock(), connection))
+            extra = kept[:-_KEEP_MAX]
+            del kept[:-_KEEP_MAX]
+        for _, old in extra:
+            old.close()
+
+    def close(self) -> None:
+        with self._lock:
+            kept = [c for entries in self._idle.values() for _, c in entries]
+            self._idle.clear()
+        for connection in kept:
+            connection.close()
+
+
+def _still_open(sock: socket.socket | None) -> bool:
+    """Whether an idle connection can carry a request: nothing has arrived on it since its last
+    answer, neither the server's close nor anything else. (Over TLS a readable socket may hold
+    only session tickets, which a read without data shows.)"""
+    if sock is None:
+        return False
+    timeout = sock.gettimeout()
+    sock.setblocking(False)
+    try:
+        if isinstance(sock, ssl.SSLSocket):
+            sock.recv(1)
+        else:
+            sock.recv(1, socket.MSG_PEEK)
+    except (BlockingIOError, ssl.SSLWantReadError):
+        return True  # nothing to read: the server has not closed it
+    except OSError:
+        return False
+    else:
+        return False  # the server's close (b"") or bytes nobody asked for
+    finally:
+        with contextlib.suppress(OSError):
+            sock.settimeout(timeout)
+
+
 # --------------------------------------------------------------------------- the transport
 
 
@@ -630,6 +714,9 @@ class Transport:
         self._clock = clock
         self._resolve = resolve or _resolve
         self._ssl_context: ssl.SSLContext | None = None
+        self._pool = _Pool(clock)
+        # idle connections close with the transport, even one nobody closed
+        self._closer = weakref.finalize(self, self._pool.close)
         register(self._api_key)
         #: The key goes over plain http only to this machine: checked by name here, and by the
         #: address connected to before each request (see _loopback_socket).
@@ -656,6 +743,17 @@ class Transport:
             if not from_env:
                 raise
             raise BadURLError(f"{ENV_URL}: {exc}") from None
+
+    def close(self) -> None:
+        """Close the connections kept for reuse. The transport stays usable: the next request
+        opens a new connection."""
+        self._pool.close()
+
+    def __enter__(self) -> Transport:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     @property
     def has_api_key(self) -> bool:
@@ -884,14 +982,49 @@ class Transport:
         target = _Target.parse(request.url)
         headers = self._wire_headers(request, target, False)
         proxy = self._proxy_for(target)
-        connection = self._connect(request, target, proxy)
+        checked = self._key_needs_loopback and self._key_for(target) is not None
+        key: _PoolKey = (target.origin, proxy, checked)
+        # A create goes on a new connection: see the module's docstring.
+        kept = self._pool.take(key) if request.is_idempotent else None
+        if kept is not None:
+            try:
+                return self._over(kept, key, request, target, proxy, headers, sink)
+            except _Failed as failure:
+                if not failure.unanswered or (sink is not None and sink.written):
+                    raise
+                self._log(
+                    logging.DEBUG,
+                    f"{request.method} {request.url}: the kept connection was closed "
+                    f"({failure.error}); sending again on a new one",
+                )
+        connection = self._connect(request, target, proxy, checked)
+        return self._over(connection, key, request, target, proxy, headers, sink)
+
+    def _over(
+        self,
+        connection: http.client.HTTPConnection,
+        key: _PoolKey,
+        request: Request,
+        target: _Target,
+        proxy: _Proxy | None,
+        headers: list[tuple[str, str]],
+        sink: _Sink | None,
+    ) -> Response:
+        """One exchange over ``connection``, which is kept for the next request if the answer
+        was read to its end and the server did not ask to close it."""
         try:
-            return self._talk(connection, request, target, proxy, headers, sink)
-        finally:
+            response, finished = self._talk(connection, request, target, proxy, headers, sink)
+        except BaseException:
             connection.close()
+            raise
+        if finished and connection.sock is not None:
+            self._pool.give(key, connection)
+        else:
+            connection.close()
+        return response
 
     def _connect(
-        self, request: Request, target: _Target, proxy: _Proxy | None
+        self, request: Request, target: _Target, proxy: _Proxy | None, checked: bool
     ) -> http.client.HTTPConnection:
         connect_timeout, read_timeout = self.timeout
         host, port = (proxy.host, proxy.port) if proxy else (target.host, target.port)
@@ -905,7 +1038,7 @@ class Transport:
                 if proxy.authorization:
                     tunnel_headers["Proxy-Authorization"] = proxy.authorization
                 connection.set_tunnel(target.host, target.port, headers=tunnel_headers)
-        elif self._key_needs_loopback and self._key_for(target) is not None:
+        elif checked:
             # (never through a proxy: a loopback origin is always reached directly)
             connection = _CheckedConnection(host, port, connect_timeout, self._loopback_socket)
         else:
@@ -973,7 +1106,8 @@ class Transport:
         proxy: _Proxy | None,
         headers: list[tuple[str, str]],
         sink: _Sink | None,
-    ) -> Response:
+    ) -> tuple[Response, bool]:
+        """The answer, and whether it was read to its end (the connection can carry another)."""
         use_absolute = proxy is not None and target.scheme == "http"
         stage: _Stage = "head"
         status: int | None = None
@@ -1001,14 +1135,19 @@ class Transport:
                 _drain(answer, sink)
                 body = b""
             elif status in REDIRECT_STATUSES:
-                body = b""  # the connection is closed anyway; nothing to read
+                body = b""  # not read: the connection is closed, not kept
             elif status >= 400:
                 body = _read(answer, _ERROR_BODY_LIMIT)
             else:
                 body = self._read_answer(answer, request)
         except (OSError, http.client.HTTPException) as exc:
-            raise _Failed(self._network_error(exc, request, stage, status)) from exc
-        return Response(
+            # Nothing at all came back and the connection was closed or reset: on a kept
+            # connection, the sign that the server had closed it while it was idle.
+            unanswered = stage != "answer" and isinstance(exc, ConnectionError)
+            raise _Failed(
+                self._network_error(exc, request, stage, status), unanswered=unanswered
+            ) from exc
+        response = Response(
             status=status,
             headers=response_headers,
             body=body,
@@ -1016,6 +1155,7 @@ class Transport:
             request_id=_request_id(response_headers),
             reason=answer.reason or "",
         )
+        return response, answer.isclosed()
 
     def _read_answer(self, answer: http.client.HTTPResponse, request: Request) -> bytes:
         """A successful answer, read whole unless it is longer than :attr:`max_answer_bytes`."""
@@ -1180,7 +1320,6 @@ class Transport:
             headers["content-length"] = ("Content-Length", str(length))
         elif request.method in ("POST", "PUT", "PATCH"):
             headers["content-length"] = ("Content-Length", "0")
-        headers["connection"] = ("Connection", "close")
         key = self._key_for(target)
         if key is not None:
             headers[API_KEY_HEADER] = (API_KEY_HEADER, REDACTED if redact else key)
