@@ -319,7 +319,7 @@ def test_a_type_of_any_json_value_is_reported_not_raised(odd: object) -> None:
 
 
 def test_node_from_dict_keeps_the_id() -> None:
-    from dagkit.model.rules import node_from_dict
+    from dagkit.model.nodes import node_from_dict
 
     raw = {"name": "C", "type": "chunk", "subtype": "chunk_by_title", "id": "n-1"}
     made = node_from_dict(raw)

@@ -1,6 +1,9 @@
 """``JobDAG``: typed nodes in a ``networkx.DiGraph``, the rules they must follow, and the jobs
 they plan into.
 
+:class:`Node`, the user-facing node, lives here because its ``>>`` builds a :class:`JobDAG`;
+the rules and the DAG read only what :class:`dagkit.model.base.NodeBase` holds.
+
 The jobs API takes one ordered ``job_nodes`` list per job: a chain. A DAG that is a single chain
 becomes one job. A DAG that branches after a shared prefix (a partitioner feeding two chunkers,
 to compare them) becomes one job per root-to-leaf path. Anything else (two roots, branches that
@@ -16,12 +19,23 @@ from typing import TYPE_CHECKING, Any, Literal
 from dagkit.errors import DagError
 from dagkit.findings import Finding, NodeRef, finding
 from dagkit.model import rules
-from dagkit.model.nodes import Node
+from dagkit.model.base import NodeBase
 
 if TYPE_CHECKING:
     import networkx as nx
 
 GraphFormat = Literal["text", "mermaid", "dot"]
+
+
+class Node(NodeBase):
+    """One entry of ``job_nodes``. Two nodes are equal when all their fields are.
+
+    ``a >> b`` chains nodes (or DAGs) into a :class:`JobDAG`. The typed constructors in
+    :mod:`dagkit.model.nodes` (``Partition.fast()``, ``Chunk.by_title()``...) make these.
+    """
+
+    def __rshift__(self, other: Node | JobDAG) -> JobDAG:
+        return JobDAG.chain(self) >> other
 
 
 class JobDAG:

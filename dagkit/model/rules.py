@@ -12,8 +12,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from dagkit.findings import Finding, NodeRef, finding, pointer_join
-from dagkit.model import nodes as catalogue
-from dagkit.model.nodes import Node
+from dagkit.model import base as catalogue
+from dagkit.model.base import NodeBase, node_fields
+from dagkit.model.catalogue.data import ASSUMED_OPTIONS
 
 #: Where each node type may stand in a job; a node may not follow one of a higher rank.
 RANK = {"partition": 0, "prompter": 1, "chunk": 2, "embed": 3, "structured_data_extractor": 4}
@@ -46,7 +47,7 @@ def check_document(doc: Any) -> list[Finding]:
     findings += _assumed_options(doc)
     if not isinstance(doc.get("job_nodes"), list):
         return findings
-    job = [node_from_dict(raw) for raw in doc["job_nodes"]]
+    job = [_node(raw) for raw in doc["job_nodes"]]
     readable = [n for n in job if n is not None]
     if len(readable) == len(job):  # else the schema has said what is wrong
         for i, node in enumerate(readable):
@@ -106,7 +107,7 @@ def _assumed_options(doc: dict[str, Any]) -> list[Finding]:
             hint=f"leave {key} out unless your server documents it",
             pointer=pointer_join("", key),
         )
-        for key in catalogue.ASSUMED_OPTIONS
+        for key in ASSUMED_OPTIONS
         if key in doc
     ]
 
@@ -116,22 +117,12 @@ def _name_of(raw: Any) -> str:
     return name if isinstance(name, str) else "?"
 
 
-def node_from_dict(raw: Any) -> Node | None:
-    """A :class:`Node` from one ``job_nodes`` entry, or None when its shape is not readable."""
-    if not isinstance(raw, dict):
-        return None
-    name, type_, subtype = raw.get("name"), raw.get("type"), raw.get("subtype")
-    settings = raw.get("settings")
-    settings = {} if settings is None else settings  # false, [] or "" are not settings
-    node_id = raw.get("id")
-    if not (isinstance(name, str) and isinstance(type_, str) and isinstance(subtype, str)):
-        return None
-    if not isinstance(settings, dict) or not (node_id is None or isinstance(node_id, str)):
-        return None
-    return Node(name=name, type=type_, subtype=subtype, settings=settings, id=node_id)
+def _node(raw: Any) -> NodeBase | None:
+    fields = node_fields(raw)
+    return None if fields is None else NodeBase(*fields)
 
 
-def check_chain(job: Sequence[Node]) -> list[Finding]:
+def check_chain(job: Sequence[NodeBase]) -> list[Finding]:
     """The ordering and cross-node rules for one job, in processing order."""
     if not job:
         return [
@@ -245,7 +236,7 @@ def check_chain(job: Sequence[Node]) -> list[Finding]:
     return out
 
 
-def _cross_node_rules(job: Sequence[Node], at: Any) -> list[Finding]:
+def _cross_node_rules(job: Sequence[NodeBase], at: Any) -> list[Finding]:
     out: list[Finding] = []
     strategy = catalogue.partition_strategy(job[0]) if job[0].type == "partition" else None
     partitioner = job[0]
@@ -296,7 +287,7 @@ def _cross_node_rules(job: Sequence[Node], at: Any) -> list[Finding]:
     return out
 
 
-def _chunk_fits_model(job: Sequence[Node], c: int, e: int, at: Any) -> list[Finding]:
+def _chunk_fits_model(job: Sequence[NodeBase], c: int, e: int, at: Any) -> list[Finding]:
     chunker, embedder = job[c], job[e]
     model = catalogue.embedding_model(embedder)
     size = chunker.settings.get("max_characters")
@@ -325,7 +316,7 @@ def _chunk_fits_model(job: Sequence[Node], c: int, e: int, at: Any) -> list[Find
     return []
 
 
-def _chunker_raises(chunker: Node, i: int, at: Any) -> list[Finding]:
+def _chunker_raises(chunker: NodeBase, i: int, at: Any) -> list[Finding]:
     """DK316 for size settings the chunker raises on (unstructured's ChunkingOptions)."""
     settings = chunker.settings
     size: Any = settings.get("max_characters")

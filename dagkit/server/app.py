@@ -30,8 +30,7 @@ from typing import Any
 
 from dagkit.core import jsontext, limits
 from dagkit.findings import ACCEPTED_AT_CREATE, Finding
-from dagkit.model.nodes import Node
-from dagkit.model.rules import node_from_dict
+from dagkit.model.nodes import Node, node_from_dict
 from dagkit.schemas import store as schemas
 from dagkit.server import views
 from dagkit.server.connections import DeadlineReader

@@ -23,8 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from dagkit.core import atomic, jsontext
 from dagkit.findings import ACCEPTED_AT_CREATE, Finding
-from dagkit.model.nodes import Node
-from dagkit.model.rules import node_from_dict
+from dagkit.model.nodes import Node, node_from_dict
 from dagkit.schemas.store import is_date_time
 from dagkit.server import views
 from dagkit.server.store import WORKFLOWS, Job, StoredFile, is_disk_full

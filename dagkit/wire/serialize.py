@@ -18,8 +18,7 @@ from dagkit.core import jsonlocate, jsontext
 from dagkit.errors import DagError, RequestDataError, SourceError
 from dagkit.findings import Finding, finding
 from dagkit.model.dag import JobDAG, as_dag
-from dagkit.model.nodes import Node
-from dagkit.model.rules import node_from_dict
+from dagkit.model.nodes import Node, node_from_dict
 
 
 @dataclass(frozen=True)
@@ -282,7 +281,7 @@ def _at_node_line(f: Finding, file: str, lines: dict[tuple[int, str], int]) -> F
 
 
 def _load_python(path: Path, attr: str) -> tuple[JobDAG | TemplateJob, dict[int, int]]:
-    from dagkit.model.nodes import recording_origins
+    from dagkit.model.base import recording_origins
 
     try:
         with recording_origins(str(path)) as origins:

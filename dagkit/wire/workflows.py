@@ -25,8 +25,8 @@ from dagkit.core import jsontext
 from dagkit.errors import DagError, RequestDataError
 from dagkit.findings import finding
 from dagkit.model.dag import JobDAG, as_dag
-from dagkit.model.nodes import Node
-from dagkit.model.rules import RANK, node_from_dict
+from dagkit.model.nodes import Node, node_from_dict
+from dagkit.model.rules import RANK
 
 __all__ = [
     "ANSWER_KEYS",
