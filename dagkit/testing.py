@@ -5,7 +5,6 @@ catalogue warning, chains in the documented order whose chunker fits the embeddi
 that plan into jobs, and canonical request_data text. Optional settings are sometimes left out
 and sometimes null, and settings the platform fills are sometimes left to it (an enrichment with
 ``settings: {}``, a VLM partitioner without ``is_dynamic``), as real requests do::
-
     from hypothesis import given
     from dagkit.testing import request_data
 
@@ -24,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from hypothesis import strategies as st
 
+from dagkit.model.dag import JobDAG
 from dagkit.model.nodes import (
     ELEMENT_TYPES,
     EMBEDDING_MODELS,
@@ -40,6 +40,8 @@ from dagkit.model.nodes import (
     Partition,
     embedding_model,
 )
+from dagkit.wire.serialize import TemplateJob, to_request_data
+from dagkit.wire.workflows import SCHEDULES, to_workflow
 
 if TYPE_CHECKING:
     from dagkit.model.dag import JobDAG
@@ -441,8 +443,6 @@ def job_dags(draw: st.DrawFn) -> JobDAG:
     """A :class:`dagkit.model.dag.JobDAG` that is one valid chain, or a tree of valid chains
     sharing a prefix (each root-to-leaf path is a valid job). Node names are distinct across the
     DAG."""
-    from dagkit.model.dag import JobDAG
-
     base = draw(chains())
     dag = JobDAG.chain(*base)
     paths = [list(zip(dag.keys(), base, strict=True))]
@@ -465,8 +465,6 @@ def request_data(draw: st.DrawFn) -> str:
     """Canonical request_data text of one valid custom job (``{"job_nodes": [...]}``).
 
     Never with ``skip_preflight``: no source shows the platform reading it (DK215)."""
-    from dagkit.model.dag import JobDAG
-    from dagkit.wire.serialize import to_request_data
 
     return to_request_data(JobDAG.chain(*draw(chains())))
 
@@ -483,8 +481,6 @@ def template_ids() -> st.SearchStrategy[str]:
 @st.composite
 def template_request_data(draw: st.DrawFn) -> str:
     """Canonical request_data text of a template job (``{"template_id": ...}``)."""
-    from dagkit.wire.serialize import TemplateJob, to_request_data
-
     return to_request_data(TemplateJob(draw(template_ids())))
 
 
@@ -493,8 +489,6 @@ def workflow_bodies(draw: st.DrawFn) -> dict[str, Any]:
     """A valid create-workflow body (``workflow_type: "custom"``) for one valid chain, as
     :func:`dagkit.wire.workflows.to_workflow` writes it: a name, and sometimes connector ids, a
     schedule (only with a source connector) and ``reprocess_all``."""
-    from dagkit.model.dag import JobDAG
-    from dagkit.wire.workflows import SCHEDULES, to_workflow
 
     source = draw(st.one_of(st.none(), st.uuids().map(str)))
     schedule = draw(st.none() | st.sampled_from(list(SCHEDULES))) if source else None

@@ -19,7 +19,8 @@ from hypothesis import strategies as st
 
 from dagkit.cli import main
 from dagkit.findings import CODES, Finding
-from dagkit.validate.body import validate_body, validate_http_request
+from dagkit.validate.body import validate_body
+from dagkit.validate.capture import validate_http_request
 from dagkit.validate.files import FileResult, validate_file
 from dagkit.validate.request_data import validate_request_data
 from dagkit.validate.response import validate_http_response, validate_response

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dagkit.validate.body import validate_http_request
+from dagkit.validate.capture import validate_http_request
 from dagkit.wire.http1 import BlockReader, FramingError, coalesce, dechunk, read_head
 
 CT = b"multipart/form-data; boundary=xx"

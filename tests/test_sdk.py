@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from dagkit.server import serve_in_thread
-from dagkit.validate.body import validate_http_request
+from dagkit.validate.capture import validate_http_request
 
 sdk = pytest.importorskip(
     "unstructured_client", reason="unstructured-client (the official SDK) is not installed"

@@ -11,7 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dagkit.findings import CODES, Finding
-from dagkit.validate.body import looks_like_http_request, validate_body, validate_http_request
+from dagkit.validate.body import validate_body
+from dagkit.validate.capture import looks_like_http_request, validate_http_request
 from dagkit.wire.multipart import FileSpec, MultipartEncoder
 
 B = "bnd"

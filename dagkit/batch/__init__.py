@@ -1,7 +1,6 @@
 """Many files through many jobs within the API's limits, resumable, never a job twice.
 
 ::
-
     from dagkit.batch import run
 
     report = run("pipeline.py", ["docs/"], "out/")
@@ -38,6 +37,7 @@ from dagkit.batch.runner import (
     group_files,
     output_path,
 )
+from dagkit.client.jobs import JobsClient
 from dagkit.core import limits
 from dagkit.errors import (
     BatchAborted,
@@ -45,6 +45,9 @@ from dagkit.errors import (
     ConfigDriftError,
     JournalError,
 )
+from dagkit.model.dag import JobDAG
+from dagkit.model.nodes import Node
+from dagkit.wire.serialize import JobLines, TemplateJob, plan_request_data, read_source
 
 if TYPE_CHECKING:
     from dagkit.client.jobs import JobsClient
@@ -133,8 +136,6 @@ def run(
     if out.exists() and not out.is_dir():
         raise BatchInputError(f"{out}: exists and is not a directory")
     if client is None:
-        from dagkit.client.jobs import JobsClient
-
         client = JobsClient()
     size_limit = client.max_file_size if max_file_size is None else max_file_size
     found = find_inputs(inputs, exclude=out, max_file_size=size_limit)
@@ -213,9 +214,6 @@ def _request_data(
     A request_data ``.json`` source is sent as written (once it is known to load), as
     ``dagkit submit`` does; anything else is serialized canonically.
     """
-    from dagkit.model.dag import JobDAG
-    from dagkit.model.nodes import Node
-    from dagkit.wire.serialize import JobLines, TemplateJob, plan_request_data, read_source
 
     loaded: JobDAG | TemplateJob | JobLines | Node | Sequence[Node]
     if isinstance(job, str | os.PathLike):

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from dagkit.core.atomic import write_text
+
 #: The report's file name inside the out dir.
 REPORT_NAME = "dagkit-batch-report.json"
 #: File states, in the order a summary lists them.
@@ -122,8 +124,6 @@ class BatchReport:
 
     def write(self, path: str | os.PathLike[str]) -> Path:
         """Write the report as JSON to ``path`` atomically; the path."""
-        from dagkit.core.atomic import write_text
-
         target = Path(path)
         target.parent.mkdir(parents=True, exist_ok=True)
         text = json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n"

@@ -18,6 +18,8 @@ import click
 
 from dagkit import __version__
 from dagkit.cli._options import examples
+from dagkit.core.suggest import did_you_mean
+from dagkit.errors import DagkitError, ExitCode, exit_code
 from dagkit.http.redact import redact_output
 
 #: command name -> (module, attribute, one-line help shown by ``dagkit --help``)
@@ -48,7 +50,6 @@ class Group(click.Group):
         name = args[0] if args else ""
         if self.get_command(ctx, name) is not None or name.startswith("-") or ctx.resilient_parsing:
             return super().resolve_command(ctx, args)
-        from dagkit.core.suggest import did_you_mean
 
         hint = did_you_mean(name, self.list_commands(ctx))
         ctx.fail(f"no command {name!r}" + (f"; {hint}" if hint else "; see dagkit --help"))
@@ -67,8 +68,6 @@ class LazyGroup(Group):
         return super().main(argv, *a, **kw)
 
     def invoke(self, ctx: click.Context) -> Any:
-        from dagkit.errors import DagkitError
-
         try:
             return super().invoke(ctx)
         except click.exceptions.Exit:
@@ -78,15 +77,12 @@ class LazyGroup(Group):
                 raise
             self._fail(exc, exc.exit_code)
         except DagkitError as exc:
-            from dagkit.errors import exit_code
-
             self._fail(exc, exit_code(exc))
         except KeyboardInterrupt as exc:  # a JobsInterrupted says which jobs exist
-            from dagkit.errors import ExitCode
-
             self._fail(exc, ExitCode.INTERRUPTED)
 
     def _fail(self, exc: BaseException, code: int) -> NoReturn:
+        # lazy: only a command that fails needs the error printer and what it imports
         from dagkit.cli._common import show_error
 
         show_error(exc, as_json=self._json, code=code)

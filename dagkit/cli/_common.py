@@ -20,6 +20,7 @@ from dagkit.cli._terminal import colour_ok
 from dagkit.errors import DagkitError, ExitCode, JobsInterrupted, OutputsFailed
 from dagkit.errors import exit_code as exit_code
 from dagkit.http.redact import REDACTED, register
+from dagkit.report import text_lines
 
 if TYPE_CHECKING:
     from dagkit.client.jobs import JobsClient
@@ -113,6 +114,7 @@ def make_client(
 ) -> JobsClient:
     """A client from the options (``overrides`` win); a bad URL or key setting exits 2.
     ``client_class`` makes a subclass instead (``WorkflowsClient``)."""
+    # lazy: the client and the HTTP stack load when a command talks to the API, not for --help
     from dagkit.client.jobs import JobsClient
 
     settings: dict[str, Any] = {
@@ -125,6 +127,7 @@ def make_client(
     }
     settings["max_file_size"] = max_file_size()  # --max-file-size, where the command has it
     settings.update(overrides)
+    # lazy: the HTTP stack loads when a command talks to the API, not for --help
     from dagkit.http.transport import BadURLError
 
     try:
@@ -183,7 +186,6 @@ def print_findings(findings: list[Finding]) -> None:
     """Findings as ``file:line:col: CODE severity: message`` lines on stderr."""
     if not findings:
         return
-    from dagkit.report import text_lines
 
     for line in text_lines(findings, colour=colour_ok(sys.stderr)):
         click.echo(line, err=True)
@@ -202,6 +204,7 @@ def local_server(local: bool, opts: ClientOptions) -> Iterator[dict[str, Any]]:
         return
     if opts.url is not None:
         raise click.UsageError("--local and --url cannot be used together")
+    # lazy: only --local runs the embedded server (threads, sockets, a store)
     from dagkit.server import serve_in_thread
 
     key = secrets.token_urlsafe(24)

@@ -34,7 +34,8 @@ from dagkit.cli._common import (
 )
 from dagkit.cli._options import examples, limit_options, out_option
 from dagkit.cli._terminal import is_tty
-from dagkit.errors import DagkitError
+from dagkit.errors import DagkitError, SourceError
+from dagkit.wire.serialize import TemplateJob
 
 if TYPE_CHECKING:
     from dagkit.batch import BatchReport, Progress
@@ -120,8 +121,8 @@ def batch(
     server's reason) or skipped (with why). A journal in --out records every job before it is
     sent: after a crash or Ctrl-C, the same command carries on without sending anything twice.
     """
+    # lazy: the batch runner and the HTTP stack load when the command runs, not for --help
     from dagkit.batch import DEFAULT_MAX_JOB_BYTES, run
-    from dagkit.wire.serialize import TemplateJob
 
     job: Any
     if template_id is not None:
@@ -165,8 +166,8 @@ def batch(
 
 
 def _fail(opts: ClientOptions, exc: DagkitError) -> NoReturn:
+    # lazy: the batch runner and the HTTP stack load when the command runs, not for --help
     from dagkit.batch import BatchAborted, BatchInputError, JournalError
-    from dagkit.errors import SourceError
 
     if isinstance(exc, BatchInputError | JournalError):
         fail(opts, exc, EXIT_USAGE)
@@ -225,6 +226,7 @@ def _finish(report: BatchReport, opts: ClientOptions) -> None:
 def _command() -> str:
     """The command line that was run, ready to paste: a key given with --api-key is replaced by
     the environment variable that holds it (the key itself is never shown)."""
+    # lazy: the HTTP stack loads only to name the key's variable in the command line
     from dagkit.http.transport import ENV_KEY
 
     words = [shlex.quote(arg) for arg in ["dagkit", *sys.argv[1:]]]

@@ -10,6 +10,9 @@ import click
 from dagkit.cli._options import examples
 from dagkit.cli._terminal import colour_ok
 from dagkit.findings import has_errors
+from dagkit.model.dag import JobDAG
+from dagkit.report import text_lines
+from dagkit.wire.serialize import check_source, load_dag, plan_request_data
 
 if TYPE_CHECKING:
     from dagkit.model.dag import JobDAG
@@ -17,8 +20,6 @@ if TYPE_CHECKING:
 
 
 def _load(source: str) -> JobDAG | TemplateJob:
-    from dagkit.wire.serialize import load_dag
-
     return load_dag(source)  # an error: its message and exit code (see dagkit.cli)
 
 
@@ -37,8 +38,6 @@ def build(source: str) -> None:
     refused like a compiler refuses a program: the findings go to stderr, nothing to stdout,
     exit 1.
     """
-    from dagkit.report import text_lines
-    from dagkit.wire.serialize import check_source, plan_request_data
 
     job, findings = check_source(source)  # an error: its message and exit code
     for line in text_lines(findings, colour=colour_ok(sys.stderr)):
@@ -67,8 +66,6 @@ def build(source: str) -> None:
 )
 def graph(source: str, fmt: str) -> None:
     """Draw the DAG in SOURCE as text, a Mermaid flowchart or Graphviz dot."""
-    from dagkit.model.dag import JobDAG
-
     job = _load(source)
     if not isinstance(job, JobDAG):
         click.echo(f"template job: {job.template_id}")

@@ -146,6 +146,7 @@ def download(
     """Save a job's outputs: every input file's final output, or one with --file-id."""
     if node_id is not None and file_id is None:
         raise click.UsageError("--node-id needs --file-id")
+    # lazy: the client and the HTTP stack load when a command talks to the API, not for --help
     from dagkit.client.submission import check_writable_dir
 
     with reporting(opts):

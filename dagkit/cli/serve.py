@@ -10,6 +10,7 @@ from dagkit.cli._options import examples, limit_options, max_file_size
 
 
 def _clock(ctx: click.Context, param: click.Parameter, value: str) -> str | float:
+    # lazy: the server package loads when the command runs, not for --help
     from dagkit.server import parse_clock
 
     try:
@@ -21,6 +22,7 @@ def _clock(ctx: click.Context, param: click.Parameter, value: str) -> str | floa
 def _faults(
     ctx: click.Context, param: click.Parameter, values: tuple[str, ...]
 ) -> list[tuple[str, str, int]]:
+    # lazy: the server package loads when the command runs, not for --help
     from dagkit.server import parse_fault
 
     try:
@@ -109,6 +111,7 @@ def serve(
     It serves every jobs and templates operation at http://HOST:PORT, checks requests with the
     same validators as the client, and runs jobs on a local partitioner, chunker and embedder.
     """
+    # lazy: the server package loads when the command runs, not for --help
     from dagkit import server
 
     config = server.ServerConfig(
@@ -121,6 +124,7 @@ def serve(
         body_timeout=body_timeout,
         max_file_size=max_file_size(),
     )
+    # lazy: the HTTP stack loads when the command runs, not for --help
     from dagkit.http.transport import is_loopback
 
     if not is_loopback(host):

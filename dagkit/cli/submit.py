@@ -22,6 +22,7 @@ from dagkit.cli._common import (
 from dagkit.cli._options import examples, follow_options, limit_options
 from dagkit.cli._terminal import is_tty
 from dagkit.errors import ExitCode
+from dagkit.wire.serialize import TemplateJob
 
 if TYPE_CHECKING:
     from dagkit.client.jobs import JobInfo
@@ -71,8 +72,8 @@ def submit(
     FAILED/STOPPED or with failed files, 2 usage error, 3 network or server error, 4 the
     --wait-timeout ran out, 130 interrupted.
     """
+    # lazy: the client and the HTTP stack load when the command runs, not for --help
     from dagkit.client.submission import submit as send
-    from dagkit.wire.serialize import TemplateJob
 
     job: Path | TemplateJob
     if template_id is not None:

@@ -14,18 +14,18 @@ import click
 
 from dagkit.cli._options import examples, limit_options, max_file_size, out_option
 from dagkit.cli._terminal import colour_ok
-from dagkit.report import FORMATS
-from dagkit.validate.files import KINDS
+from dagkit.core.suggest import did_you_mean, shortlist
+from dagkit.errors import DagkitError
+from dagkit.findings import CODES, codes_matching
+from dagkit.report import FORMATS, plural, render, select, summary_line
+from dagkit.schemas.store import operation_ids
+from dagkit.validate.files import KINDS, InputPathError, validate_paths
 
 
 def _codes(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> tuple[str, ...]:
     """Each pattern must name at least one code: a typo must not silently select nothing."""
-    from dagkit.findings import CODES, codes_matching
-
     for pattern in value:
         if not codes_matching(pattern):
-            from dagkit.core.suggest import did_you_mean
-
             hint = did_you_mean(pattern, [*CODES, *(r.name for r in CODES.values())])
             hint = f"; {hint}" if hint else ""
             raise click.BadParameter(f'"{pattern}" names no finding code{hint}')
@@ -128,8 +128,6 @@ def validate(
     (package.json, tsconfig.json, JSON Schemas) are skipped and counted. Exit status: 0 all
     valid, 1 something invalid, 2 usage error.
     """
-    from dagkit.report import render, select, summary_line
-    from dagkit.validate.files import InputPathError, validate_paths
 
     if operation is not None:
         _check_operation(operation)
@@ -163,9 +161,6 @@ def validate(
 
 
 def _skipped_line(skipped: list[str]) -> str:
-    from dagkit.core.suggest import shortlist
-    from dagkit.report import plural
-
     return (
         f"skipped {plural(len(skipped), 'file')} that hold no request_data, body, response or "
         f"workflow: {shortlist(skipped, 3)} (name a file to check it anyway)"
@@ -173,9 +168,6 @@ def _skipped_line(skipped: list[str]) -> str:
 
 
 def _check_operation(operation: str) -> None:
-    from dagkit.core.suggest import did_you_mean, shortlist
-    from dagkit.schemas.store import operation_ids
-
     known = operation_ids()
     if operation not in known:
         raise click.BadParameter(
@@ -191,8 +183,8 @@ def _printable(text: str) -> str:
 
 
 def _write_atomically(path: str, text: str) -> None:
+    # lazy: only --out writes a file; atomic's temporary names pull in secrets and hashlib
     from dagkit.core.atomic import write_text
-    from dagkit.errors import DagkitError
 
     try:
         write_text(path, text)

@@ -20,7 +20,12 @@ from dagkit.cli._common import (
     reporting,
 )
 from dagkit.cli._options import examples, follow_options, limit_options
-from dagkit.wire.workflows import SCHEDULES
+from dagkit.cli.submit import Printer, finish
+from dagkit.errors import SourceError
+from dagkit.model.dag import JobDAG
+from dagkit.validate.files import detect_kind
+from dagkit.wire.serialize import is_python_source, load_dag
+from dagkit.wire.workflows import SCHEDULES, from_workflow
 
 if TYPE_CHECKING:
     from dagkit.client.workflows import WorkflowInfo, WorkflowsClient
@@ -28,6 +33,7 @@ if TYPE_CHECKING:
 
 
 def _client(opts: ClientOptions) -> WorkflowsClient:
+    # lazy: the client and the HTTP stack load when a command talks to the API, not for --help
     from dagkit.client.workflows import WorkflowsClient
 
     client = make_client(opts, client_class=WorkflowsClient)
@@ -38,14 +44,9 @@ def _client(opts: ClientOptions) -> WorkflowsClient:
 def _load(source: str) -> JobDAG:
     """A DAG from SOURCE: ``path.py[:attr]``, a request_data ``.json``, or a workflow ``.json``
     (a create body or a get-workflow answer: its nodes)."""
-    from dagkit.errors import SourceError
-    from dagkit.model.dag import JobDAG
-    from dagkit.wire.serialize import is_python_source, load_dag
 
     # a source that cannot be loaded raises its own error: its message and exit code
     if not is_python_source(source) and _is_workflow(source):
-        from dagkit.wire.workflows import from_workflow
-
         try:
             read = from_workflow(Path(source).read_bytes())
         except OSError as exc:
@@ -60,8 +61,6 @@ def _load(source: str) -> JobDAG:
 
 
 def _is_workflow(source: str) -> bool:
-    from dagkit.validate.files import detect_kind
-
     path = Path(source)
     if not path.is_file():
         return False
@@ -213,6 +212,7 @@ def update(
                 body = client.workflow_body(dag, update=True, **fields)
             else:
                 body = {k: v for k, v in fields.items() if v is not None}
+            # lazy: the client and the HTTP stack load when a command talks to the API
             from dagkit.client.jobs import _path_segment
 
             path = f"/workflows/{_path_segment(workflow_id, 'the workflow id')}"
@@ -320,7 +320,7 @@ def run(
 
     The job is followed like any other: `dagkit jobs get|wait|download JOB_ID`.
     """
-    from dagkit.cli.submit import Printer, finish
+    # lazy: the client and the HTTP stack load when the command runs, not for --help
     from dagkit.client.submission import run_workflow
 
     with reporting(opts):

@@ -1,7 +1,6 @@
 """The jobs and templates operations: validate, encode, send, validate, typed result.
 
 :class:`JobsClient` is what a user of the jobs API calls::
-
     client = JobsClient()                       # UNSTRUCTURED_API_URL / UNSTRUCTURED_API_KEY
     job = client.create_job(dag, ["report.pdf"])
     job = client.wait(job)
@@ -59,6 +58,8 @@ from dagkit.http.transport import (
 )
 from dagkit.model.dag import JobDAG, as_dag
 from dagkit.model.nodes import Node
+from dagkit.validate.body import BodyChecker
+from dagkit.validate.response import rejection_findings, validate_response
 from dagkit.wire.answers import (
     RUNNING_STATUSES,
     FailedFile,
@@ -463,8 +464,6 @@ class JobsClient:
 
         ``text=None`` is a body of files only (a workflow run): no request_data is expected.
         """
-        from dagkit.validate.body import BodyChecker
-
         # The encoder's framing is proven by property tests against the parser, so the parts
         # are checked from its outline: the files are read once, when they are sent.
         encoder = _encoder(text, specs, None)
@@ -511,8 +510,6 @@ class JobsClient:
             raise JobsInterrupted(sending=True, since=started) from None
         except APIError as exc:
             if exc.status == 422:
-                from dagkit.validate.response import rejection_findings
-
                 exc.findings = rejection_findings({"detail": exc.detail}, request_data)
             _note_launch_failure(exc)
             raise
@@ -861,8 +858,6 @@ class JobsClient:
         """Check an answer against the spec (if validating), then parse it leniently."""
         self.server_clock.observe_date(response.headers.get("date"))
         if self.validate:
-            from dagkit.validate.response import validate_response
-
             findings = validate_response(response.body, operation=operation, status=response.status)
             # A status the spec does not describe for a successful answer is reported, not fatal.
             errors = [f for f in findings if f.is_error and f.code != "DK503"]

@@ -2,7 +2,6 @@
 
 :class:`WorkflowsClient` is a :class:`~dagkit.client.jobs.JobsClient` that also deploys DAGs as
 workflows, so the job a run starts is followed with the same client::
-
     client = WorkflowsClient()                             # URL and key from the environment
     workflow = client.create_workflow(dag, name="docs")     # no source: run it with files
     job = client.run_workflow(workflow, ["report.pdf"])
@@ -23,7 +22,8 @@ import shlex
 from collections.abc import Sequence
 from typing import Any, TypeAlias
 
-from dagkit.client.jobs import FileArg, JobInfo, JobsClient, Progress, _specs
+from dagkit.client.jobs import FileArg, JobInfo, JobsClient, Progress, _path_segment, _specs
+from dagkit.client.jobs import _summary as summary
 from dagkit.errors import (
     AmbiguousRequestError,
     APIError,
@@ -35,6 +35,7 @@ from dagkit.findings import Finding, finding, has_errors, pointer_join
 from dagkit.http.transport import Request
 from dagkit.model.dag import JobDAG, as_dag
 from dagkit.model.nodes import Node
+from dagkit.validate.workflow import check_workflow_document
 from dagkit.wire.answers import WorkflowInfo, read_list
 from dagkit.wire.multipart import MultipartEncoder
 from dagkit.wire.serialize import TemplateJob
@@ -124,7 +125,6 @@ class WorkflowsClient(JobsClient):
     def _require_valid_workflow(self, body: dict[str, Any], operation: str) -> None:
         if not self.validate:
             return
-        from dagkit.validate.workflow import check_workflow_document
 
         findings = check_workflow_document(body, operation=operation)
         if has_errors(findings):
@@ -372,15 +372,11 @@ class WorkflowsClient(JobsClient):
 
 
 def _segment(workflow: WorkflowInfo | str) -> str:
-    from dagkit.client.jobs import _path_segment
-
     workflow_id = workflow.id if isinstance(workflow, WorkflowInfo) else workflow
     return _path_segment(workflow_id, "the workflow id")
 
 
 def _summary(what: str, findings: Sequence[Finding]) -> str:
-    from dagkit.client.jobs import _summary as summary
-
     return summary(what, findings)
 
 

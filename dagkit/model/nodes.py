@@ -103,7 +103,7 @@ _TYPED = frozenset(
 
 
 def __getattr__(name: str) -> Any:
-    # The TypedDicts cost a little to build and only type checkers need them: made on demand.
+    # lazy: the TypedDicts cost a little to build and only type checkers need them
     if name in _TYPED:
         from dagkit.model.catalogue import typed
 

@@ -15,6 +15,7 @@ from dagkit.findings import Finding, NodeRef, finding, pointer_join
 from dagkit.model import base as catalogue
 from dagkit.model.base import NodeBase, node_fields
 from dagkit.model.catalogue.data import ASSUMED_OPTIONS
+from dagkit.schemas import check as schemacheck
 
 #: Where each node type may stand in a job; a node may not follow one of a higher rank.
 RANK = {"partition": 0, "prompter": 1, "chunk": 2, "embed": 3, "structured_data_extractor": 4}
@@ -38,8 +39,6 @@ def check_document(doc: Any) -> list[Finding]:
     whose type and subtype look swapped gets one error saying so, and is then checked as if
     written the right way round, so that nothing else is reported because of the swap.
     """
-    from dagkit.schemas import check as schemacheck
-
     swapped, doc = _unswapped(doc)
     findings = swapped + schemacheck.check("request-data", doc)
     if not isinstance(doc, dict):

@@ -5,7 +5,6 @@ microseconds, no jsonschema import). Only an invalid document goes to the jsonsc
 :mod:`dagkit.schemas.store`, the reference, and each of its errors becomes a
 :class:`~dagkit.findings.Finding` with a stable code, an RFC 6901 pointer, one readable sentence
 and a hint:
-
 - a failed ``oneOf``/``anyOf`` is reduced to its most relevant branch (as jsonschema's
   ``best_match`` ranks them), or merged into one sentence when every branch only disagrees on the
   type or the value ("must be a string or null");
@@ -28,6 +27,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from dagkit.core.limits import MAX_FINDINGS
+from dagkit.core.suggest import closest, did_you_mean
 from dagkit.errors import SchemaError
 from dagkit.findings import Finding, finding, more_findings, pointer_join
 from dagkit.schemas import store as schemas
@@ -650,8 +650,6 @@ def _value_sentence(where: str, allowed: list[Any], value: Any) -> tuple[str, st
     message = f"{where} must be one of {listed}; got {_show(value)}"
     hint = "use one of the values listed"
     if isinstance(value, str):
-        from dagkit.core.suggest import closest
-
         guess = closest(value, [v for v in allowed if isinstance(v, str)])
         if guess is not None:
             hint = f"did you mean {_show(guess)}?"
@@ -724,8 +722,6 @@ def _dependents(error: ValidationError) -> list[tuple[str, str]]:
 def _unknown_keys(error: ValidationError, path: tuple[str | int, ...], where: str) -> list[_Found]:
     """One finding per key that ``additionalProperties: false`` rejects, pointing at the key."""
     import re
-
-    from dagkit.core.suggest import did_you_mean
 
     schema = error.schema if isinstance(error.schema, dict) else {}
     declared = list(schema.get("properties", {}))

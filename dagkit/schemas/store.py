@@ -1,7 +1,6 @@
 """The schemas dagkit holds: loading, resolving and validating them.
 
 Files live in the top-level ``schemas/`` directory, installed as the package ``dagkit._schemas``:
-
 - ``request-data.schema.json``: the JSON inside the ``request_data`` form field, generated from
   the node catalogue (``dagkit/model/catalogue/source.py``);
 - ``openapi/jobs-api.openapi.json``: the jobs and templates API as an OpenAPI 3.1 document;
@@ -27,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from dagkit.core import pointers
+from dagkit.core.suggest import closest
 from dagkit.errors import SchemaError
 
 if TYPE_CHECKING:
@@ -227,7 +227,6 @@ def _check_name(name: str) -> None:
     known = _packaged_names()
     if name in known:
         return
-    from dagkit.core.suggest import closest
 
     guess = closest(name, known)
     hint = f' Did you mean "{guess}"?' if guess else ""
@@ -419,7 +418,6 @@ def _operation(operation_id: str) -> _Operation:
     operations = _operations()
     if operation_id in operations:
         return operations[operation_id]
-    from dagkit.core.suggest import closest
 
     guess = closest(operation_id, operations)
     hint = f' Did you mean "{guess}"?' if guess else ""

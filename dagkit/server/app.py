@@ -15,7 +15,6 @@ import hmac
 import http.client
 import io
 import json
-import math
 import re
 import sys
 import threading
@@ -36,6 +35,15 @@ from dagkit.server import views
 from dagkit.server.connections import DeadlineReader
 from dagkit.server.engine import ClockSpec, Engine
 from dagkit.server.faults import Fault, Faults
+from dagkit.server.replies import (
+    UUID,
+    Reply,
+    bad_uuid,
+    detail,
+    disk_full,
+    invalid,
+    retry_after,
+)
 from dagkit.server.store import Job, Store, StoredFile, is_disk_full
 from dagkit.server.templates import TEMPLATES
 from dagkit.server.upload import (
@@ -60,16 +68,6 @@ JOB_STATUSES = ("SCHEDULED", "IN_PROGRESS", "COMPLETED", "STOPPED", "FAILED")
 _BLOCK = 1 << 20
 #: An answer up to this long goes out with its head in one send.
 _ONE_SEND = 64 * 1024
-_UUID = re.compile(
-    r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$"
-)
-#: The answer to a create-job request the server had no room to keep (a 503 with Retry-After:
-#: nothing was created, so a client may send it again).
-DISK_FULL = (
-    "The server's disk is full: the job was not created and nothing of it was kept. Free "
-    "space on the server and send the request again."
-)
-DISK_FULL_RETRY = 10.0
 #: Why a body that broke a limit is refused, should the validator not have said.
 _OVER_LIMIT = Finding("DK414", "a file is over the size limit, or there are too many files")
 #: Every operation the server implements, straight from the packaged OpenAPI document:
@@ -98,30 +96,6 @@ class ServerConfig:
     #: Seconds for a whole request body to arrive, and the longest silence within it.
     body_timeout: float = 300.0
     idle_timeout: float = 30.0
-
-
-class Reply(Exception):
-    """An answer decided part-way through handling a request (raised to unwind)."""
-
-    def __init__(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
-        super().__init__(status)
-        self.status = status
-        self.body = body
-        self.headers = headers or {}
-
-
-def detail(status: int, message: str, headers: dict[str, str] | None = None) -> Reply:
-    return Reply(status, {"detail": message}, headers)
-
-
-def disk_full() -> Reply:
-    """The answer to a request that created nothing because the server's disk is full."""
-    return detail(503, DISK_FULL, _retry(DISK_FULL_RETRY))
-
-
-def invalid(*errors: dict[str, Any]) -> Reply:
-    """A 422 whose detail lists validation errors, as the platform sends them."""
-    return Reply(422, {"detail": list(errors)})
 
 
 class LaunchLimiter:
@@ -242,9 +216,11 @@ class JobsAPI:
             raise DropConnection()
         if fault.kind == "429":
             wait = fault.retry_after if fault.retry_after is not None else 1.0
-            raise detail(429, "Too many requests (a fault injected for testing).", _retry(wait))
+            raise detail(
+                429, "Too many requests (a fault injected for testing).", retry_after(wait)
+            )
         if fault.kind == "503":
-            headers = _retry(fault.retry_after) if fault.retry_after is not None else {}
+            headers = retry_after(fault.retry_after) if fault.retry_after is not None else {}
             raise detail(503, "Service unavailable (a fault injected for testing).", headers)
         raise detail(500, "Internal server error")
 
@@ -272,7 +248,7 @@ class JobsAPI:
                 f"Rate limit exceeded: leave at least {self.config.min_launch_interval:g} s "
                 "between job launches."
             )
-            raise detail(429, message, _retry(wait))
+            raise detail(429, message, retry_after(wait))
         try:
             job = self._receive_job(request)
         except BaseException as exc:
@@ -341,8 +317,8 @@ class JobsAPI:
 
     def list_jobs(self, request: Handler, params: dict[str, str], query: dict[str, str]) -> None:
         workflow_id = query.get("workflow_id")
-        if workflow_id is not None and not _UUID.match(workflow_id):
-            raise invalid(_bad_uuid(["query", "workflow_id"], workflow_id))
+        if workflow_id is not None and not UUID.match(workflow_id):
+            raise invalid(bad_uuid(["query", "workflow_id"], workflow_id))
         status = query.get("status")
         if status is not None:
             status = status.upper()
@@ -363,8 +339,8 @@ class JobsAPI:
 
     def _job(self, params: dict[str, str]) -> Job:
         job_id = params["job_id"]
-        if not _UUID.match(job_id):
-            raise invalid(_bad_uuid(["path", "job_id"], job_id))
+        if not UUID.match(job_id):
+            raise invalid(bad_uuid(["path", "job_id"], job_id))
         job = self.store.get(str(uuid.UUID(job_id)))
         if job is None:
             raise detail(404, "Job not found")
@@ -462,14 +438,6 @@ def job_nodes(text: str) -> list[Node]:
 
 class DropConnection(Exception):
     """Close the connection without answering (fault injection)."""
-
-
-def _retry(seconds: float) -> dict[str, str]:
-    return {"Retry-After": str(max(1, math.ceil(seconds)))}
-
-
-def _bad_uuid(loc: list[str | int], value: str) -> dict[str, Any]:
-    return error_item(loc, f"Input should be a valid UUID, got {value[:60]!r}", "uuid_parsing")
 
 
 # ----------------------------------------------------------------------------- routing

@@ -21,6 +21,7 @@ from typing import Any, BinaryIO
 from dagkit.core import jsontext, pointers
 from dagkit.findings import Finding, finding
 from dagkit.validate.body import MAX_REQUEST_DATA_BYTES, BodyChecker
+from dagkit.validate.request_data import validate_request_data
 from dagkit.wire.multipart import PartData, PartEnd, PartStart
 
 _MAX_FORM = 3 * MAX_REQUEST_DATA_BYTES + 64
@@ -73,8 +74,6 @@ class StagedFile:
 def receive_form(blocks: Iterator[bytes]) -> tuple[str | None, list[Finding]]:
     """request_data from an ``application/x-www-form-urlencoded`` body, and its findings; None
     when the form has none (of several, the last wins, as FastAPI reads a form)."""
-    from dagkit.validate.request_data import validate_request_data
-
     body = bytearray()
     for block in blocks:
         body += block

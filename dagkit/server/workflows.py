@@ -26,9 +26,11 @@ from dagkit.findings import ACCEPTED_AT_CREATE, Finding
 from dagkit.model.nodes import Node, node_from_dict
 from dagkit.schemas.store import is_date_time
 from dagkit.server import views
+from dagkit.server.replies import UUID, bad_uuid, detail, disk_full, invalid
 from dagkit.server.store import WORKFLOWS, Job, StoredFile, is_disk_full
 from dagkit.server.templates import TEMPLATES
 from dagkit.server.upload import Upload, error_item, pointer_tokens, rejection
+from dagkit.validate.workflow import check_workflow_document
 from dagkit.wire.answers import WorkflowInfo
 from dagkit.wire.multipart import parse_content_type
 from dagkit.wire.workflows import SCHEDULES
@@ -105,11 +107,9 @@ class WorkflowsAPI:
         atomic.write_text(self._path(workflow.id), workflow.to_json())
 
     def _load(self, params: dict[str, str]) -> Workflow:
-        from dagkit.server.app import _UUID, _bad_uuid, detail, invalid
-
         workflow_id = params["workflow_id"]
-        if not _UUID.match(workflow_id):
-            raise invalid(_bad_uuid(["path", "workflow_id"], workflow_id))
+        if not UUID.match(workflow_id):
+            raise invalid(bad_uuid(["path", "workflow_id"], workflow_id))
         try:
             text = self._path(str(uuid.UUID(workflow_id))).read_text(encoding="utf-8")
         except FileNotFoundError:
@@ -149,8 +149,6 @@ class WorkflowsAPI:
     def list_workflows(
         self, request: Handler, params: dict[str, str], query: dict[str, str]
     ) -> None:
-        from dagkit.server.app import invalid
-
         problems: list[dict[str, Any]] = []
         status = query.get("status")
         if status is not None and status not in ("active", "inactive"):
@@ -218,8 +216,6 @@ class WorkflowsAPI:
         request.reply(200, body)
 
     def run_workflow(self, request: Handler, params: dict[str, str], query: Any) -> None:
-        from dagkit.server.app import disk_full, invalid
-
         workflow = self._load(params)
         if not workflow.nodes:
             raise invalid(
@@ -251,9 +247,6 @@ class WorkflowsAPI:
     # -- reading requests
 
     def _json_body(self, request: Handler, operation: str) -> dict[str, Any]:
-        from dagkit.server.app import invalid
-        from dagkit.validate.workflow import check_workflow_document
-
         data = bytearray()
         for block in request.body_blocks():
             data += block
@@ -287,8 +280,6 @@ class WorkflowsAPI:
         return doc
 
     def _receive_run(self, request: Handler, workflow: Workflow) -> Job:
-        from dagkit.server.app import invalid
-
         store, config = self.jobs.store, self.jobs.config
         job_id = str(uuid.uuid4())
         store.new_job_dir(job_id)

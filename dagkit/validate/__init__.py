@@ -10,14 +10,15 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from dagkit.validate.body import validate_body, validate_http_request
+    from dagkit.validate.body import validate_body
+    from dagkit.validate.capture import validate_http_request
     from dagkit.validate.request_data import validate_request_data
     from dagkit.validate.response import validate_response
 
 _EXPORTS = {
     "validate_request_data": "dagkit.validate.request_data",
     "validate_body": "dagkit.validate.body",
-    "validate_http_request": "dagkit.validate.body",
+    "validate_http_request": "dagkit.validate.capture",
     "validate_response": "dagkit.validate.response",
 }
 

@@ -12,16 +12,15 @@ fields) takes it.
 from __future__ import annotations
 
 import contextlib
-import re
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import BinaryIO, Protocol
+from typing import BinaryIO
 
 from dagkit.core import limits
 from dagkit.errors import MultipartError
 from dagkit.findings import Finding, cap_findings, finding, more_findings
-from dagkit.wire.http1 import BlockReader, FramingError, coalesce, dechunk, read_head
+from dagkit.validate.request_data import too_large, validate_request_data
 from dagkit.wire.multipart import (
     Event,
     MultipartParser,
@@ -36,9 +35,7 @@ from dagkit.wire.multipart import (
 
 __all__ = [
     "BodyChecker",
-    "looks_like_http_request",
     "validate_body",
-    "validate_http_request",
     "validate_urlencoded_body",
 ]
 
@@ -55,8 +52,6 @@ MAX_REQUEST_DATA_BYTES = limits.MAX_REQUEST_DATA_BYTES
 _SLICE = 1 << 16
 #: Distinct filenames remembered to report repeats (DK416); far more than a job takes.
 _MAX_NAMES_KEPT = 10_000
-#: The longest request head (request line and headers) a captured request may have.
-MAX_HEAD_BYTES = 64 * 1024
 
 Source = bytes | BinaryIO | Iterable[bytes]
 
@@ -429,8 +424,6 @@ def _check_request_data(state: _State) -> None:
     state.request_data = None
     if raw is None:
         if state.request_data_too_big:
-            from dagkit.validate.request_data import too_large
-
             state.append(too_large().replace(part=REQUEST_DATA_FIELD, file=state.file))
         return
     try:
@@ -452,7 +445,6 @@ def _check_request_data(state: _State) -> None:
     if state.request_data_text is None:
         state.request_data_text = text
     # Imported on first use: it pulls in the schema machinery, which framing checks skip.
-    from dagkit.validate.request_data import validate_request_data
 
     for item in validate_request_data(text, part=REQUEST_DATA_FIELD, file=state.file):
         state.append(item.replace(part=REQUEST_DATA_FIELD, file=state.file))
@@ -575,117 +567,3 @@ def _parse_urlencoded(raw: bytes) -> list[tuple[bytes, bytes]]:
                 )
             )
     return fields
-
-
-# ------------------------------------------------------------------- captured HTTP requests
-
-_REQUEST_LINE = re.compile(rb"[A-Z][A-Z_-]{0,19} \S+ HTTP/\d(?:\.\d)?\r?\n")
-
-
-class _Report(Protocol):
-    """Records a finding about the captured request (DK419 unless another code is given)."""
-
-    def __call__(self, message: str, code: str = ...) -> None: ...
-
-
-def looks_like_http_request(head: bytes) -> bool:
-    """Whether ``head`` starts with an HTTP/1.x request line (``POST /api/v1/jobs/ HTTP/1.1``)."""
-    return _REQUEST_LINE.match(head) is not None
-
-
-def validate_http_request(
-    stream: Source,
-    *,
-    file: str | None = None,
-    max_file_size: int = limits.MAX_FILE_SIZE,
-    max_files: int = limits.MAX_FILES_PER_JOB,
-) -> list[Finding]:
-    """Findings for a file holding a captured request: request line, headers, empty line, body.
-
-    The Content-Type comes from the headers; a chunked body is decoded on the fly.
-    """
-    problems: list[Finding] = []
-
-    def bad(message: str, code: str = "DK419") -> None:
-        problems.append(finding(code, message, file=file))
-
-    reader = BlockReader(_safe_blocks(read_blocks(stream), bad))
-    try:
-        head = read_head(reader, limit=MAX_HEAD_BYTES, strict_names=True)
-    except FramingError as exc:
-        bad(f"the request head cannot be read: {exc}")
-        return problems
-    if not looks_like_http_request(head.start_line + b"\n"):
-        bad(f"the first line is not an HTTP request line: {head.start_line[:80]!r}")
-        return problems
-    # a workflow request (create/update: a JSON body; run: files only) is judged as one
-    from dagkit.validate.workflow import workflow_route
-
-    route = workflow_route(head.start_line)
-    if route is None and "content-type" not in head:
-        bad("the request has no Content-Type header", "DK400")
-        return problems
-    encoding = head.get("content-encoding", "identity")
-    if encoding.lower() not in ("identity", ""):
-        bad(f"the body is sent with Content-Encoding {encoding!r}; not decoded")
-        return problems
-    body: Iterator[bytes] = reader.rest()
-    if head.chunked:
-        body = _dechunked(reader, bad)
-    elif "content-length" in head:
-        body = _limit(body, head.get("content-length"), bad)
-    if route is not None:
-        from dagkit.validate.workflow import validate_workflow_request
-
-        return problems + validate_workflow_request(
-            route,
-            body,
-            head.get("content-type"),
-            file=file,
-            line_offset=head.lines,  # the head's lines and the blank line
-            max_file_size=max_file_size,
-            max_files=max_files,
-        )
-    findings = validate_body(
-        body,
-        head.get("content-type"),
-        max_file_size=max_file_size,
-        max_files=max_files,
-        file=file,
-    )
-    return problems + findings
-
-
-def _safe_blocks(blocks: Iterator[bytes], bad: _Report) -> Iterator[bytes]:
-    try:
-        yield from blocks
-    except MultipartError as exc:
-        bad(f"the request cannot be read: {exc}")
-
-
-def _dechunked(reader: BlockReader, bad: _Report) -> Iterator[bytes]:
-    """The decoded body in blocks of useful size; a framing error is reported, and ends it."""
-    try:
-        yield from coalesce(dechunk(reader))
-    except FramingError as exc:
-        bad(str(exc))
-
-
-def _limit(blocks: Iterator[bytes], length_text: str, bad: _Report) -> Iterator[bytes]:
-    """The first Content-Length bytes; what is missing or left over is reported."""
-    if not (length_text.isascii() and length_text.isdigit()):  # "²".isdigit() is True
-        bad(f"Content-Length {length_text!r} is not a number")
-        yield from blocks
-        return
-    remaining = int(length_text)
-    extra = 0
-    for block in blocks:
-        taken = block[:remaining]
-        remaining -= len(taken)
-        extra += len(block) - len(taken)
-        if taken:
-            yield taken
-    if remaining:
-        bad(f"the body is {remaining:,} bytes shorter than its Content-Length ({length_text})")
-    if extra:
-        bad(f"{extra:,} bytes after the Content-Length are not part of the body", "DK404")

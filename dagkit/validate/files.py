@@ -22,8 +22,10 @@ from typing import IO, Any, Literal, NamedTuple
 
 from dagkit.core import limits
 from dagkit.core.jsontext import JSON_LINES_SUFFIX
+from dagkit.errors import DagkitError, SourceError
 from dagkit.errors import InputPathError as InputPathError  # re-exported: its old home
 from dagkit.findings import Finding, cap_findings, finding, has_errors
+from dagkit.validate.request_data import validate_request_data, validate_request_lines
 
 Kind = Literal["request-data", "body", "http", "response", "workflow", "python"]
 #: The kinds of file ``dagkit validate`` knows, as ``--kind`` spells them.
@@ -174,6 +176,7 @@ def is_foreign(head: bytes, path: str) -> bool:
         return False
     if _REQUEST_KEYS.search(stripped) or _WORKFLOW_KEYS.search(stripped):
         return False
+    # lazy: validating request_data does not load the answer checks (the OpenAPI answers' schemas)
     from dagkit.validate.response import guess_operation
 
     doc = _loads(stripped)
@@ -206,7 +209,8 @@ def detect_kind(head: bytes, path: str = "") -> Kind:
         return "response"
     if first == b"{":
         return _json_kind(stripped, path)
-    from dagkit.validate.body import looks_like_http_request
+    # lazy: validating request_data does not load the HTTP and multipart readers
+    from dagkit.validate.capture import looks_like_http_request
 
     if looks_like_http_request(stripped):
         return "http"
@@ -231,6 +235,7 @@ def _json_kind(text: bytes, path: str) -> Kind:
             return "request-data"
         doc = _loads(text)
         return "response" if isinstance(doc, dict) and "detail" in doc else "request-data"
+    # lazy: validating request_data does not load the answer checks (the OpenAPI answers' schemas)
     from dagkit.validate.response import guess_operation
 
     doc = _loads(text)
@@ -341,14 +346,15 @@ def _validate_file(path: str, options: _Options, walked: bool = False) -> FileRe
 
 
 def _is_python_source(path: str) -> bool:
-    from dagkit.wire.serialize import is_python_source  # networkx: only for a .py path
+    # lazy: only a .py source needs the DAG, which brings networkx
+    from dagkit.wire.serialize import is_python_source
 
     return is_python_source(path)
 
 
 def _validate_python(source: str) -> FileResult:
     """A Python DAG source, loaded, built and checked; findings at the lines that made nodes."""
-    from dagkit.errors import DagkitError, SourceError
+    # lazy: only a .py source needs the DAG, which brings networkx
     from dagkit.wire.serialize import check_source, split_source
 
     file = split_source(source)[0]
@@ -379,16 +385,13 @@ def _validate_stream(
         if kind == "response":
             findings = _response_findings(data, name, options)
         elif kind == "workflow":
+            # lazy: validating request_data does not load the workflow checks
             from dagkit.validate.workflow import validate_workflow
 
             findings = validate_workflow(data, operation=options.operation, file=name)
         elif lines:
-            from dagkit.validate.request_data import validate_request_lines
-
             findings = validate_request_lines(data, file=name)
         else:
-            from dagkit.validate.request_data import validate_request_data
-
             findings = [_json_lines_hint(f) for f in validate_request_data(data, file=name)]
     findings = cap_findings(findings)
     return FileResult(name, kind, [f if f.file else f.replace(file=name) for f in findings])
@@ -411,9 +414,11 @@ def _stream_findings(
 ) -> list[Finding]:
     blocks = _blocks(head, stream)
     if kind == "http":
-        from dagkit.validate.body import validate_http_request
+        # lazy: validating request_data does not load the HTTP and multipart readers
+        from dagkit.validate.capture import validate_http_request
 
         return validate_http_request(blocks, file=name, max_file_size=options.max_file_size)
+    # lazy: validating request_data does not load the multipart reader
     from dagkit.validate.body import validate_body
 
     content_type = options.content_type or boundary_content_type(head)
@@ -438,6 +443,7 @@ def _blocks(head: bytes, stream: IO[bytes]) -> Iterator[bytes]:
 
 
 def _response_findings(data: bytes, name: str, options: _Options) -> list[Finding]:
+    # lazy: validating request_data does not load the answer checks (the OpenAPI answers' schemas)
     from dagkit.validate import response
 
     capture = data.lstrip(b"\xef\xbb\xbf \t\r\n")
@@ -494,7 +500,6 @@ def _in_pool(
     # import again, which costs more than it saves. Without fork, stay in this process.
     if "fork" not in multiprocessing.get_all_start_methods():
         return [_validate_file(path, options, walked) for path, walked in files]
-    import dagkit.validate.request_data  # noqa: F401  # imported once, before the fork
 
     context = multiprocessing.get_context("fork")
     chunk = max(1, len(files) // (workers * 8))

@@ -22,6 +22,7 @@ from typing import Any
 
 from dagkit.core import jsonlocate, pointers
 from dagkit.core.limits import MAX_FINDINGS
+from dagkit.core.suggest import did_you_mean
 from dagkit.errors import SchemaError
 from dagkit.findings import (
     MORE_FINDINGS,
@@ -403,8 +404,6 @@ def _at(doc: Any, pointer: str) -> Any:
 
 
 def _unknown_operation(operation: str) -> Finding:
-    from dagkit.core.suggest import did_you_mean
-
     known = schemas.operation_ids()
     guess = did_you_mean(operation, known)
     return finding(

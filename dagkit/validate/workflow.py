@@ -11,22 +11,19 @@ node where the answer has it.
 from __future__ import annotations
 
 import re
-import urllib.parse
-from collections.abc import Iterator
 from typing import Any
 
 from dagkit.core import jsonlocate, jsontext
 from dagkit.findings import Finding, NodeRef, cap_findings, finding
 from dagkit.model import rules
+from dagkit.schemas import check as schemacheck
 from dagkit.validate.request_data import decoded
 from dagkit.wire.workflows import WORKFLOW_TYPES, is_answer, processing_order
 
 __all__ = [
     "check_workflow_document",
     "validate_workflow",
-    "validate_workflow_request",
     "workflow_operation",
-    "workflow_route",
 ]
 
 #: The operation whose schema a document is checked against, by what it is.
@@ -36,14 +33,6 @@ _SCHEMAS = {
     "get_workflow": "WorkflowInformation",
 }
 _JOB_NODE = re.compile(r"job_nodes\[(\d+)\]")
-#: (method, path, operation) of the workflow requests a captured HTTP request may be.
-_ROUTES = (
-    ("POST", re.compile(r"/api/v1/workflows/?$"), "create_workflow"),
-    ("PUT", re.compile(r"/api/v1/workflows/[^/]+/?$"), "update_workflow"),
-    ("POST", re.compile(r"/api/v1/workflows/[^/]+/run/?$"), "run_workflow"),
-)
-#: A workflow body is a few kilobytes; a captured one over this is not read.
-MAX_BODY = 1 << 20
 _FIELD = "workflow_nodes"
 
 
@@ -88,8 +77,6 @@ def workflow_operation(doc: Any, operation: str | None = None) -> str:
 
 def check_workflow_document(doc: Any, *, operation: str | None = None) -> list[Finding]:
     """Every finding for a parsed workflow document, unplaced (pointers only)."""
-    from dagkit.schemas import check as schemacheck
-
     if not isinstance(doc, dict):
         return [finding("DK202", "a workflow must be a JSON object", pointer="")]
     operation = workflow_operation(doc, operation)
@@ -184,45 +171,3 @@ def _as_workflow(f: Finding, order: list[int]) -> Finding:
     if node is not None:
         node = NodeRef(index(node.index), node.name, _FIELD)
     return f.replace(pointer=pointer, message=text(f.message), hint=text(f.hint), node=node)
-
-
-def workflow_route(head: bytes) -> str | None:
-    """The workflow operation a captured request's head is for (its request line says), or
-    None for any other request."""
-    words = head.split(b"\n", 1)[0].decode("latin-1").split()
-    if len(words) < 2:
-        return None
-    path = urllib.parse.urlsplit(words[1]).path
-    return next((op for m, p, op in _ROUTES if words[0] == m and p.search(path)), None)
-
-
-def validate_workflow_request(
-    operation: str,
-    body: Iterator[bytes],
-    content_type: str,
-    *,
-    file: str | None,
-    line_offset: int,
-    max_file_size: int,
-    max_files: int,
-) -> list[Finding]:
-    """Findings for the body of a captured workflow request: a create/update body as a
-    workflow document (lines counted from the capture's first line), a run's files as
-    create-job's are, without request_data."""
-    if operation == "run_workflow":
-        if not content_type:
-            return []  # a run without files sends no body
-        from dagkit.validate.body import validate_body
-
-        found = validate_body(
-            body, content_type, max_file_size=max_file_size, max_files=max_files, file=file
-        )
-        return [f for f in found if f.code != "DK406"]
-    data = bytearray()
-    for block in body:
-        data += block
-        if len(data) > MAX_BODY:
-            message = f"the workflow body is over {MAX_BODY >> 20} MiB; dagkit does not read it"
-            return [finding("DK419", message, file=file)]
-    found = validate_workflow(bytes(data), operation=operation, file=file)
-    return [f.replace(line=f.line + line_offset) if f.line is not None else f for f in found]

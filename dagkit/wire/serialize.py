@@ -17,6 +17,7 @@ from typing import Any
 from dagkit.core import jsonlocate, jsontext
 from dagkit.errors import DagError, RequestDataError, SourceError
 from dagkit.findings import Finding, finding
+from dagkit.model.base import recording_origins
 from dagkit.model.dag import JobDAG, as_dag
 from dagkit.model.nodes import Node, node_from_dict
 
@@ -281,8 +282,6 @@ def _at_node_line(f: Finding, file: str, lines: dict[tuple[int, str], int]) -> F
 
 
 def _load_python(path: Path, attr: str) -> tuple[JobDAG | TemplateJob, dict[int, int]]:
-    from dagkit.model.base import recording_origins
-
     try:
         with recording_origins(str(path)) as origins:
             namespace = runpy.run_path(str(path), run_name="__dagkit_source__")

@@ -6,7 +6,6 @@ are the very objects a job's ``job_nodes`` holds, written by the same serializer
 (:meth:`Node.to_dict`), so a DAG tried with ``dagkit submit --local`` deploys unchanged.
 
 What differs from a job:
-
 - a workflow is one chain: a DAG that branches plans into several jobs, and
   :func:`to_workflow` refuses it; :func:`plan_workflows` gives one workflow per planned path;
 - a workflow with a source connector reads its files from there and takes none when it is run;
@@ -27,6 +26,7 @@ from dagkit.findings import finding
 from dagkit.model.dag import JobDAG, as_dag
 from dagkit.model.nodes import Node, node_from_dict
 from dagkit.model.rules import RANK
+from dagkit.wire.serialize import parse_json
 
 __all__ = [
     "ANSWER_KEYS",
@@ -212,8 +212,6 @@ def from_workflow(document: dict[str, Any] | str | bytes) -> Workflow:
     :class:`~dagkit.errors.RequestDataError` with a finding that says where.
     """
     if isinstance(document, str | bytes):
-        from dagkit.wire.serialize import parse_json
-
         document = parse_json(document)
     if not isinstance(document, dict):
         raise _bad("a workflow must be a JSON object", "")
