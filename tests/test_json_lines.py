@@ -103,8 +103,10 @@ def test_submit_sends_each_line_as_a_job(tmp_path: Path) -> None:
         assert "jobs.jsonl:2:" in refused.stderr
         assert server.requests("create_job") == 2  # the two of the first submission only
     # build and graph take one DAG: a clear refusal, not a JSON error
-    built = dagkit("build", "jobs.jsonl", cwd=tmp_path)
-    assert built.returncode == ExitCode.INVALID and "dagkit submit" in built.stderr
+    for command in (["build"], ["graph"], ["workflows", "create", "--name", "w", "--dry-run"]):
+        refused = dagkit(*command, "jobs.jsonl", cwd=tmp_path)
+        assert refused.returncode == ExitCode.INVALID, (command, refused.stderr)
+        assert "this takes one DAG" in refused.stderr and "Traceback" not in refused.stderr
     # the exit-code contract: a missing file is the command line (2), an empty one the input (1)
     missing = dagkit("submit", "missing.jsonl", "notes.txt", "--json", cwd=tmp_path)
     error = json.loads(missing.stdout)["error"]
