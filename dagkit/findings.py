@@ -219,23 +219,82 @@ class NodeRef:
         return f'{self.field}[{self.index}] "{self.name}"'
 
 
+#: Where a finding is inside a JSON document: keys (str) and array indexes (int) from the root,
+#: as jsonschema's ``ValidationError.path``. ``()`` is the whole document.
+DocPath = tuple[str | int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Part:
+    """Which part of a form body a finding concerns: the form ``field`` it is sent as, which
+    one of that field's parts (``index``), and the ``filename`` it carries.
+
+    ``index`` counts the files of ``input_files`` from 0, as the API's error ``loc`` does
+    (``input_files[3] "report.pdf"`` is the fourth file). A part dagkit does not know, or one
+    that names no field (``field`` None), is told apart by its place in the body instead:
+    ``among`` is ``"part"`` (a multipart body) or ``"field"`` (a url-encoded one) and
+    ``index`` its position there (``part[4] "extra"``).
+    """
+
+    field: str | None
+    index: int | None = None
+    filename: str | None = None
+    among: Literal["part", "field"] | None = None
+
+    @classmethod
+    def file(cls, index: int, filename: str | None) -> Part:
+        """The ``index``-th file of ``input_files`` (from 0)."""
+        return cls("input_files", index, filename)
+
+    @classmethod
+    def placed(cls, among: Literal["part", "field"], position: int, name: str | None) -> Part:
+        """A part known only by its ``position`` in the body and the field ``name`` it has."""
+        return cls(name, position, None, among)
+
+    @property
+    def file_index(self) -> int | None:
+        """Which file of ``input_files`` this part is, or None when it is no file."""
+        return self.index if self.field == "input_files" and self.among is None else None
+
+    @property
+    def label(self) -> str:
+        """The part as reports name it: ``request_data``, ``input_files[3] "report.pdf"``,
+        ``part[4]``, ``part[4] "extra"``."""
+        if self.among is not None:
+            name = "" if self.field is None else f' "{self.field}"'
+            return f"{self.among}[{self.index}]{name}"
+        text = self.field or ""
+        if self.index is not None:
+            text += f"[{self.index}]"
+        if self.filename is not None:
+            text += f' "{self.filename}"'
+        return text
+
+    def __str__(self) -> str:
+        return self.label
+
+
+#: The request_data part of a create-job body (multipart or url-encoded).
+REQUEST_DATA_PART = Part("request_data")
+
+
 @dataclass(frozen=True, slots=True)
 class Finding:
     """One thing a check found.
 
     Locations are optional and filled in by whoever knows them: the schema check knows the
-    JSON ``pointer``; the text parser turns it into ``line``/``column``; the multipart parser
-    adds the ``part``; the CLI adds the ``file``.
+    JSON ``path`` (its RFC 6901 text is :attr:`pointer`); the text parser turns it into
+    ``line``/``column``; the multipart parser adds the ``part``; the CLI adds the ``file``.
     """
 
     code: str
     message: str
     severity: Severity = "error"
     hint: str = ""
-    pointer: str = ""
+    path: DocPath = ()
     line: int | None = None
     column: int | None = None
-    part: str | None = None
+    part: Part | None = None
     node: NodeRef | None = None
     file: str | None = None
 
@@ -246,6 +305,12 @@ class Finding:
     @property
     def rule(self) -> Rule:
         return CODES[self.code]
+
+    @property
+    def pointer(self) -> str:
+        """The RFC 6901 JSON Pointer of :attr:`path` (``/job_nodes/0/settings``; ``""``: the
+        whole document)."""
+        return pointers.join("", *self.path)
 
     def replace(self, **changes: Any) -> Finding:
         return dataclasses.replace(self, **changes)
@@ -261,7 +326,8 @@ class Finding:
 
     def inside(self) -> str:
         """Where inside the file: the multipart part and the JSON Pointer, when known."""
-        return ", ".join(s for s in (self.part and f"part {self.part}", self.pointer) if s)
+        part = f"part {self.part.label}" if self.part is not None else ""
+        return ", ".join(s for s in (part, self.pointer) if s)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -272,7 +338,7 @@ class Finding:
             "pointer": self.pointer,
             "line": self.line,
             "column": self.column,
-            "part": self.part,
+            "part": None if self.part is None else self.part.label,
             "node": None
             if self.node is None
             else {"index": self.node.index, "name": self.node.name},
@@ -311,11 +377,6 @@ def select_findings(
 
 def has_errors(findings: Iterable[Finding]) -> bool:
     return any(f.is_error for f in findings)
-
-
-def pointer_join(base: str, *tokens: str | int) -> str:
-    """Extend an RFC 6901 JSON Pointer, escaping ``~`` and ``/`` in each token."""
-    return pointers.join(base, *tokens)
 
 
 # -- capping ------------------------------------------------------------------------------------

@@ -129,7 +129,7 @@ def _tiny_parts(count: int, disposition: bytes = b'form-data; name="p"') -> byte
 def test_a_body_of_many_parts_keeps_no_state_per_ended_part() -> None:
     checker = BodyChecker(CT)
     checker.feed(_tiny_parts(900))
-    assert len(checker.state.labels) <= 1 and len(checker.state.open_files) <= 1
+    assert len(checker.state.parts) <= 1 and len(checker.state.open_files) <= 1
     assert len(checker.state.findings) == 900  # one DK412 per part, nothing else kept
 
 

@@ -82,7 +82,7 @@ def test_bad_arguments_are_value_errors() -> None:
 
 
 def test_to_dict_carries_findings_and_the_fields_of_the_kind() -> None:
-    problem = finding("DK101", "bad", pointer="/job_nodes/0")
+    problem = finding("DK101", "bad", path=("job_nodes", 0))
     base = errors.ValidationFailed("checks failed", [problem]).to_dict()
     assert base == {
         "type": "ValidationFailed",

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dagkit.core.jsonlocate import Locator, duplicate_keys, locate, syntax_error
-from dagkit.findings import pointer_join
+from dagkit.core.pointers import join as pointer_join
 
 KEYS = st.text(alphabet=st.sampled_from('ab/~"\\é😀 \n'), max_size=4)
 SCALARS = st.one_of(

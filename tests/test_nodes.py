@@ -52,7 +52,7 @@ def schema_errors(*job: Node) -> list[str]:
 
 
 def findings_of(node: Node, index: int = 0) -> list[Finding]:
-    return catalogue_findings(node, NodeRef(index, node.name), f"/job_nodes/{index}")
+    return catalogue_findings(node, NodeRef(index, node.name), ("job_nodes", index))
 
 
 # -- the catalogue data ------------------------------------------------------------------------
@@ -448,7 +448,7 @@ def test_constructors_accept_or_raise_node_settings_error_only(kwargs: dict[str,
 
 def test_unknown_setting_key_with_a_hint_and_pointer() -> None:
     node = Node("Chunker", "chunk", "chunk_by_title", {"max_charcters": 2048})
-    [found] = catalogue_findings(node, NodeRef(2, "Chunker"), "/job_nodes/2")
+    [found] = catalogue_findings(node, NodeRef(2, "Chunker"), ("job_nodes", 2))
     # a near miss of a documented setting: the platform would run without it
     assert found.code == "DK214" and found.severity == "error"
     assert found.pointer == "/job_nodes/2/settings/max_charcters"
@@ -640,7 +640,7 @@ def test_catalogue_findings_never_crash_on_any_settings(
     pair: tuple[str, str], settings: Any
 ) -> None:
     node = Node("n", pair[0], pair[1], settings)
-    for found in catalogue_findings(node, NodeRef(0, "n"), "/job_nodes/0"):
+    for found in catalogue_findings(node, NodeRef(0, "n"), ("job_nodes", 0)):
         assert found.code in ("DK210", "DK211", "DK212", "DK213")
         assert found.pointer.startswith("/job_nodes/0/")
     kind_of(node), partition_strategy(node), enrichment_task(node), embedding_model(node)

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dagkit.findings import CODES, NodeRef, finding
+from dagkit.findings import CODES, NodeRef, Part, finding
 from dagkit.report import FORMATS, readme_code_table, render, summary_line, text_lines
 from dagkit.validate.files import FileResult
 
@@ -29,7 +29,7 @@ def _results() -> list[FileResult]:
                     "DK202",
                     "settings.max_characters must be an integer; got a string",
                     hint='write 2048, not "2048"',
-                    pointer="/job_nodes/1/settings/max_characters",
+                    path=("job_nodes", 1, "settings", "max_characters"),
                     line=12,
                     column=27,
                     node=NodeRef(1, "Chunker"),
@@ -39,7 +39,7 @@ def _results() -> list[FileResult]:
                     "DK210",
                     'unknown setting "max_charcters"',
                     hint='did you mean "max_characters"?',
-                    pointer="/job_nodes/1/settings/max_charcters",
+                    path=("job_nodes", 1, "settings", "max_charcters"),
                     line=13,
                     column=9,
                     file="jobs/bad,one.json",
@@ -49,7 +49,7 @@ def _results() -> list[FileResult]:
         FileResult(
             "body.multipart",
             "body",
-            [finding("DK410", "input_files[0] has no Content-Type", part='input_files[0] "a.txt"')],
+            [finding("DK410", "input_files[0] has no Content-Type", part=Part.file(0, "a.txt"))],
         ),
     ]
 

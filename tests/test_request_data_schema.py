@@ -14,7 +14,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match
 from samples import QUICKSTART
 
-from dagkit.findings import pointer_join
+from dagkit.core.pointers import join as pointer_join
 from dagkit.model.nodes import KINDS, NodeKind, Setting
 
 SCHEMA_PATH = Path(__file__).resolve().parents[1] / "schemas" / "request-data.schema.json"

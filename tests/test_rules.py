@@ -327,16 +327,16 @@ def test_node_from_dict_keeps_the_id() -> None:
     assert node_from_dict({**raw, "id": None}) == Node("C", "chunk", "chunk_by_title", {})
 
 
-def test_attach_nodes_only_where_the_pointer_names_a_node() -> None:
+def test_attach_nodes_only_where_the_path_names_a_node() -> None:
     from dagkit.findings import finding
     from dagkit.model.rules import attach_nodes
 
     doc = {"job_nodes": [{"name": "P"}, {"name": "C"}]}
     found = [
-        finding("DK302", "a", pointer="/job_nodes/1/name"),
-        finding("DK302", "b", pointer="/job_nodes/2"),  # past the end
-        finding("DK302", "c", pointer="/job_nodes/-"),  # no index
-        finding("DK302", "d", pointer="/template_id"),
+        finding("DK302", "a", path=("job_nodes", 1, "name")),
+        finding("DK302", "b", path=("job_nodes", 2)),  # past the end
+        finding("DK302", "c", path=("job_nodes", "-")),  # no index
+        finding("DK302", "d", path=("template_id",)),
     ]
     got = attach_nodes(found, doc)
     assert [(f.node.index, f.node.name) if f.node else None for f in got] == [

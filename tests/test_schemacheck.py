@@ -181,9 +181,9 @@ def test_messages_read_as_one_sentence_with_a_hint() -> None:
     assert "name, type, subtype, settings, id" in f.hint
 
 
-def test_base_pointer_prefixes_every_pointer() -> None:
+def test_base_path_prefixes_every_path() -> None:
     doc = changed(["job_nodes", 1, "settings", "overlap"], -1)
-    (f,) = schemacheck.check("request-data", doc, base_pointer="/request_data")
+    (f,) = schemacheck.check("request-data", doc, base_path=("request_data",))
     assert f.pointer == "/request_data/job_nodes/1/settings/overlap"
 
 

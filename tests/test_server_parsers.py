@@ -1,11 +1,10 @@
-"""The server's small parsers: query strings, percent-escapes, routes, JSON Pointers as ``loc``,
+"""The server's small parsers: query strings, percent-escapes, routes, finding paths as ``loc``,
 clock and fault specs."""
 
 from __future__ import annotations
 
 import http.client
 import io
-import json
 import urllib.parse
 import uuid
 from typing import Any
@@ -14,11 +13,12 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from dagkit.findings import finding, pointer_join
+from dagkit.core import pointers
+from dagkit.findings import REQUEST_DATA_PART, Part, finding
 from dagkit.server.app import OPERATIONS, Handler, RequestHead, parse_query, route
 from dagkit.server.engine import step_seconds
 from dagkit.server.faults import parse_fault_spec
-from dagkit.server.upload import pointer_tokens, rejection
+from dagkit.server.upload import rejection
 
 TEXT = st.text(st.characters(codec="utf-8"), max_size=30)
 JSON = st.recursive(
@@ -81,27 +81,30 @@ def _paths(doc: Any, prefix: list[str | int]) -> list[list[str | int]]:
 
 @settings(max_examples=100)
 @given(doc=JSON)
-def test_pointer_tokens_turn_pointers_back_into_paths(doc: Any) -> None:
-    text = json.dumps(doc)
+def test_rejections_carry_the_path_of_a_finding_as_its_loc(doc: Any) -> None:
     for path in _paths(doc, []):
-        assert pointer_tokens(pointer_join("", *path), text) == path
+        f = finding("DK203", "bad", part=REQUEST_DATA_PART, path=tuple(path))
+        assert rejection(f)["loc"] == ["body", "request_data", *path]
+        assert pointers.split(f.pointer) == [str(token) for token in path]
 
 
 def test_rejections_locate_parts_and_pointers() -> None:
-    text = '{"job_nodes": [{"settings": {"0": 1}}]}'
-    f = finding("DK203", "bad", part="request_data", pointer="/job_nodes/0/settings/0")
-    item = rejection(f, text)
+    f = finding("DK203", "bad", part=REQUEST_DATA_PART, path=("job_nodes", 0, "settings", "0"))
+    item = rejection(f)
     assert item["loc"] == ["body", "request_data", "job_nodes", 0, "settings", "0"]
     assert item["type"] == "enum" and item["ctx"]["code"] == "DK203"
-    file = rejection(finding("DK414", "big", part='input_files[3] "a.pdf"'), None)
+    file = rejection(finding("DK414", "big", part=Part.file(3, "a.pdf")))
     assert file["loc"] == ["body", "input_files", 3]
-    missing = rejection(finding("DK406", "no request_data", part="request_data"), None)
+    missing = rejection(finding("DK406", "no request_data", part=REQUEST_DATA_PART))
     assert (missing["loc"], missing["msg"], missing["type"]) == (
         ["body", "request_data"],
         "Field required",
         "missing",
     )
-    assert rejection(finding("DK402", "framing"), None)["loc"] == ["body"]
+    assert rejection(finding("DK402", "framing"))["loc"] == ["body"]
+    # a part known by its place only, even one named input_files, is no file of the job
+    unknown = finding("DK409", "no file", part=Part.placed("field", 0, "input_files"))
+    assert rejection(unknown)["loc"] == ["body"]
 
 
 @pytest.mark.parametrize(

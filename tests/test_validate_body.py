@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dagkit.findings import CODES, Finding
+from dagkit.findings import CODES, REQUEST_DATA_PART, Finding, Part
 from dagkit.validate.body import validate_body
 from dagkit.validate.capture import looks_like_http_request, validate_http_request
 from dagkit.wire.multipart import FileSpec, MultipartEncoder
@@ -111,7 +111,7 @@ def test_dk401_illegal_boundary_is_reported_and_the_body_still_checked() -> None
 def test_dk402_broken_part_header() -> None:
     data = body(RD, file_part("a.pdf").replace(b"Content-Type", b"Content Type oops"))
     f = only(validate_body(data, CT), "DK402")
-    assert f.part == "part[1]"
+    assert f.part == Part.placed("part", 1, None)
 
 
 def test_dk402_lf_line_endings() -> None:
@@ -123,7 +123,7 @@ def test_dk402_lf_line_endings() -> None:
 def test_dk403_truncated_body() -> None:
     data = body(RD, file_part("a.pdf", b"x" * 100))[:-20]
     f = only(validate_body(data, CT), "DK403")
-    assert f.part == 'input_files[0] "a.pdf"'
+    assert f.part == Part.file(0, "a.pdf")
 
 
 def test_dk404_bytes_after_the_closing_delimiter() -> None:
@@ -134,38 +134,38 @@ def test_dk404_bytes_after_the_closing_delimiter() -> None:
 def test_dk405_part_without_content_disposition() -> None:
     data = body(RD, b"Content-Type: text/plain\r\n\r\nhello")
     f = only(validate_body(data, CT), "DK405")
-    assert f.part == "part[1]"
+    assert f.part == Part.placed("part", 1, None)
 
 
 def test_dk406_request_data_missing() -> None:
     f = only(validate_body(body(file_part("a.pdf")), CT), "DK406")
-    assert f.part == "request_data"
+    assert f.part == REQUEST_DATA_PART
 
 
 def test_dk407_request_data_repeated() -> None:
     f = only(validate_body(body(RD, RD), CT), "DK407")
-    assert f.part == "request_data" and "part 1" in f.message
+    assert f.part == REQUEST_DATA_PART and "part 1" in f.message
 
 
 def test_dk408_request_data_sent_as_file() -> None:
     data = body(text_part("request_data", REQUEST_DATA, '; filename="rd.json"'))
     f = only(validate_body(data, CT), "DK408")
-    assert f.part == "request_data"
+    assert f.part == REQUEST_DATA_PART
 
 
 def test_dk409_file_without_filename() -> None:
     f = only(validate_body(body(RD, file_part(None)), CT), "DK409")
-    assert f.part == "input_files[0]"
+    assert f.part == Part.file(0, None)
 
 
 def test_dk409_file_with_empty_filename() -> None:
     f = only(validate_body(body(RD, file_part("")), CT), "DK409")
-    assert f.part == 'input_files[0] ""'
+    assert f.part == Part.file(0, "")
 
 
 def test_dk410_file_without_content_type() -> None:
     f = only(validate_body(body(RD, file_part("a.pdf", ctype=None)), CT), "DK410")
-    assert f.part == 'input_files[0] "a.pdf"' and "application/pdf" in f.hint
+    assert f.part == Part.file(0, "a.pdf") and "application/pdf" in f.hint
 
 
 def test_input_files_with_brackets_as_the_official_sdk_sends_get_nothing() -> None:
@@ -175,7 +175,7 @@ def test_input_files_with_brackets_as_the_official_sdk_sends_get_nothing() -> No
     assert validate_body(data, CT) == []
     files = [file_part(f"f{i}.pdf", name="input_files[]") for i in range(11)]
     f = only(validate_body(body(RD, *files), CT), "DK413")  # still files, still counted
-    assert f.part == 'input_files[10] "f10.pdf"'
+    assert f.part == Part.file(10, "f10.pdf")
 
 
 def test_a_create_job_without_files_gets_nothing() -> None:
@@ -185,13 +185,13 @@ def test_a_create_job_without_files_gets_nothing() -> None:
 def test_dk412_unknown_part() -> None:
     data = body(RD, file_part("a.pdf"), text_part("extra", b"1"))
     f = only(validate_body(data, CT), "DK412")
-    assert f.part == 'part[2] "extra"' and f.severity == "warning"
+    assert f.part == Part.placed("part", 2, "extra") and f.severity == "warning"
 
 
 def test_dk413_too_many_files() -> None:
     files = [file_part(f"f{i}.pdf") for i in range(11)]
     f = only(validate_body(body(RD, *files), CT), "DK413")
-    assert f.part == 'input_files[10] "f10.pdf"'
+    assert f.part == Part.file(10, "f10.pdf")
     assert "11 files" in f.message
 
 
@@ -199,14 +199,14 @@ def test_dk413_limit_is_configurable() -> None:
     files = [file_part(f"f{i}.pdf") for i in range(3)]
     assert validate_body(body(RD, *files), CT) == []
     f = only(validate_body(body(RD, *files), CT, max_files=2), "DK413")
-    assert f.part == 'input_files[2] "f2.pdf"'
+    assert f.part == Part.file(2, "f2.pdf")
 
 
 def test_dk414_file_too_large() -> None:
     data = body(RD, file_part("a.pdf", b"x" * 11))
     assert validate_body(data, CT, max_file_size=11) == []
     f = only(validate_body(data, CT, max_file_size=10), "DK414")
-    assert f.part == 'input_files[0] "a.pdf"'
+    assert f.part == Part.file(0, "a.pdf")
 
 
 def _big_body(size: int) -> Iterator[bytes]:
@@ -223,7 +223,7 @@ def _big_body(size: int) -> Iterator[bytes]:
 def test_dk414_default_limit_on_a_streamed_body() -> None:
     # over 10 MB read either way (10 MiB is 10,485,760 bytes)
     f = only(validate_body(_big_body(10_485_761), CT), "DK414")
-    assert "10,485,761" in f.message and f.part == 'input_files[0] "big.pdf"'
+    assert "10,485,761" in f.message and f.part == Part.file(0, "big.pdf")
     assert f.severity == "error"
 
 
@@ -239,13 +239,13 @@ def test_exactly_10_mb_passes() -> None:
 
 def test_dk415_empty_file() -> None:
     f = only(validate_body(body(RD, file_part("a.pdf", b"")), CT), "DK415")
-    assert f.part == 'input_files[0] "a.pdf"' and f.severity == "warning"
+    assert f.part == Part.file(0, "a.pdf") and f.severity == "warning"
 
 
 def test_dk416_duplicate_filename() -> None:
     data = body(RD, file_part("a.pdf"), file_part("b.pdf"), file_part("a.pdf"))
     f = only(validate_body(data, CT), "DK416")
-    assert f.part == 'input_files[2] "a.pdf"' and "input_files[0]" in f.message
+    assert f.part == Part.file(2, "a.pdf") and "input_files[0]" in f.message
 
 
 @pytest.mark.parametrize("name", ["dir/a.pdf", "C:\\\\x\\\\a.pdf", "a\x01.pdf", "..", "a\x7f.pdf"])
@@ -253,13 +253,17 @@ def test_dk417_unsafe_filename(name: str) -> None:
     found = validate_body(body(RD, file_part(name)), CT)
     assert "DK417" in codes(found)
     assert set(codes(found)) <= {"DK417", "DK418"}
-    assert all(f.part and f.part.startswith("input_files[0]") for f in found)
+    assert all(f.part and f.part.file_index == 0 for f in found)
 
 
 def test_dk418_unsupported_extension() -> None:
     found = validate_body(body(RD, file_part("a.exe"), file_part("README")), CT)
     assert codes(found) == ["DK418", "DK418"]
-    assert [f.part for f in found] == ['input_files[0] "a.exe"', 'input_files[1] "README"']
+    assert [f.part for f in found] == [Part.file(0, "a.exe"), Part.file(1, "README")]
+    assert [f.part.label for f in found if f.part] == [
+        'input_files[0] "a.exe"',
+        'input_files[1] "README"',
+    ]
     assert "'.exe'" in found[0].message and "without an extension" in found[1].message
 
 
@@ -271,14 +275,14 @@ def test_dk419_unreadable_request_head() -> None:
 def test_dk102_request_data_not_utf8() -> None:
     data = body(text_part("request_data", b'{\n  "template_id": "caf\xe9"\n}'))
     f = only(validate_body(data, CT, file="b.bin"), "DK102")
-    assert (f.part, f.file, f.line, f.column) == ("request_data", "b.bin", 2, 22)
+    assert (f.part, f.file, f.line, f.column) == (REQUEST_DATA_PART, "b.bin", 2, 22)
 
 
 def test_request_data_findings_carry_part_file_and_place() -> None:
     data = body(text_part("request_data", b'{\n  "template_id": ,\n  "x": 1\n}'))
     found = validate_body(data, CT, file="capture.bin")
     assert found and found[0].code == "DK100"
-    assert all(f.part == "request_data" and f.file == "capture.bin" for f in found)
+    assert all(f.part == REQUEST_DATA_PART and f.file == "capture.bin" for f in found)
     assert found[0].line == 2
 
 
@@ -431,7 +435,7 @@ def test_dk420_request_data_too_large_is_not_parsed() -> None:
 
     data = body(text_part("request_data", b" " * (MAX_REQUEST_DATA_BYTES + 1)))
     f = only(validate_body(data, CT), "DK420")
-    assert f.part == "request_data" and f"{MAX_REQUEST_DATA_BYTES:,} bytes" in f.message
+    assert f.part == REQUEST_DATA_PART and f"{MAX_REQUEST_DATA_BYTES:,} bytes" in f.message
 
 
 def test_body_checker_gives_the_parts_and_the_same_findings_in_one_parse() -> None:
@@ -483,7 +487,7 @@ def test_urlencoded_request_data_alone_gets_nothing() -> None:
 def test_urlencoded_request_data_is_checked_with_positions_inside_the_decoded_text() -> None:
     text = b'{\n  "job_nodes": [\n    {"name": "P", "type": "partition", "subtype": "nope"}\n  ]\n}'
     findings = validate_body(urlencoded(("request_data", text)), FORM, file="b.form")
-    assert findings and all(f.part == "request_data" and f.file == "b.form" for f in findings)
+    assert findings and all(f.part == REQUEST_DATA_PART and f.file == "b.form" for f in findings)
     subtype = [f for f in findings if f.pointer == "/job_nodes/0/subtype"]
     assert subtype and subtype[0].is_error and subtype[0].line == 3
 
@@ -502,13 +506,13 @@ def test_urlencoded_findings(data: bytes, code: str, part: str | None) -> None:
     findings = validate_body(data, FORM)
     assert code in codes(findings)
     if part is not None:
-        assert [f.part for f in findings if f.code == code] == [part]
+        assert [f.part.label for f in findings if f.code == code and f.part] == [part]
 
 
 def test_urlencoded_request_data_twice() -> None:
     data = urlencoded(("request_data", REQUEST_DATA), ("request_data", REQUEST_DATA))
     f = only(validate_body(data, FORM), "DK407")
-    assert f.part == "request_data"
+    assert f.part == REQUEST_DATA_PART
 
 
 def test_urlencoded_bodies_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -520,7 +524,7 @@ def test_urlencoded_bodies_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(body_module, "MAX_URLENCODED_BYTES", 1000)
     blocks = iter([b"request_data=" + b"%20" * 400] * 3)
     f = only(validate_body(blocks, FORM), "DK420")
-    assert f.part == "request_data"
+    assert f.part == REQUEST_DATA_PART
 
 
 @settings(max_examples=60, deadline=None)
@@ -528,7 +532,7 @@ def test_urlencoded_bodies_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_urlencoded_request_data_gets_what_the_same_text_gets_alone(text: str) -> None:
     from dagkit.validate.request_data import validate_request_data
 
-    alone = validate_request_data(text, part="request_data")
+    alone = validate_request_data(text, part=REQUEST_DATA_PART)
     sent = validate_body(urlencoded(("request_data", text.encode("utf-8", "surrogatepass"))), FORM)
     assert [(f.code, f.pointer, f.line, f.column) for f in sent] == [
         (f.code, f.pointer, f.line, f.column) for f in alone
@@ -657,7 +661,7 @@ def test_a_file_between_the_two_readings_of_the_limit() -> None:
     parts = (text_part("request_data", REQUEST_DATA), file_part("a.pdf", b"x" * 1_000_001))
     found = [f for f in validate_body(body(*parts), CT, max_file_size=1_000_000)]
     assert [(f.code, f.part, f.hint) for f in found if f.code == "DK421"] == [
-        ("DK421", 'input_files[0] "a.pdf"', "keep files under the decimal limit to be sure")
+        ("DK421", Part.file(0, "a.pdf"), "keep files under the decimal limit to be sure")
     ]
 
 
@@ -777,7 +781,7 @@ def test_count_findings_say_the_counts_and_the_fix() -> None:
         (
             "DK413",
             "12 files; one job takes at most 10",
-            'input_files[10] "f10.pdf"',
+            Part.file(10, "f10.pdf"),
             "split the files over several jobs (dagkit batch does this)",
         )
     ]

@@ -43,7 +43,7 @@ def _observed(result: FileResult, expected: list[dict[str, Any]]) -> list[dict[s
     for f in result.findings:
         item: dict[str, Any] = {"code": f.code, "pointer": f.pointer}
         if declares_part and f.part is not None:
-            item["part"] = f.part
+            item["part"] = f.part.label
         if declares_line and f.line is not None:
             item["line"] = f.line
         out.append(item)

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dagkit.findings import NodeRef
+from dagkit.findings import NodeRef, Part
 from dagkit.schemas import store as schemas
 from dagkit.validate.response import (
     guess_operation,
@@ -245,10 +245,10 @@ def test_422_loc_is_mapped_to_the_node_and_pointer() -> None:
     assert first.code == "DK510" and first.is_error
     assert first.node == NodeRef(1, "Chunker")
     assert first.pointer == "/job_nodes/1/settings/max_characters"
-    assert first.part == "request_data" and first.file == "resp.json"
+    assert first.part == Part("request_data") and first.file == "resp.json"
     assert "Input should be greater than 0" in first.message
     assert "greater_than" in first.hint
-    assert (second.part, second.pointer, second.node) == ("input_files", "", None)
+    assert (second.part, second.pointer, second.node) == (Part("input_files"), "", None)
 
 
 def test_422_without_request_data_is_just_a_valid_response() -> None:

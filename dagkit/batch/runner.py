@@ -734,14 +734,8 @@ def _blamed_files(exc: ValidationFailed | APIError, group: list[FileRow]) -> dic
     if not findings:
         return {}
     for finding in findings:
-        part = finding.part or ""
-        if not part.startswith("input_files["):
-            return {}
-        try:
-            index = int(part[len("input_files[") :].split("]", 1)[0])
-        except ValueError:
-            return {}
-        if not 0 <= index < len(group):
+        index = None if finding.part is None else finding.part.file_index
+        if index is None or not 0 <= index < len(group):
             return {}
         blamed[group[index]] = f"{finding.code} {finding.message}"
     return blamed

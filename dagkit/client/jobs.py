@@ -44,7 +44,7 @@ from dagkit.errors import (
     TransportError,
     ValidationFailed,
 )
-from dagkit.findings import Finding, finding, has_errors
+from dagkit.findings import REQUEST_DATA_PART, DocPath, Finding, finding, has_errors
 from dagkit.http.redact import protected_logger
 from dagkit.http.retry import Backoff
 from dagkit.http.servertime import ServerClock
@@ -288,7 +288,7 @@ class JobsClient:
         # job id -> the input_file_ids of the create answer
         self._input_ids: dict[str, list[str]] = {}
         # the answer departures already logged: each is logged once, not at every poll
-        self._departures: set[tuple[str, str, str]] = set()
+        self._departures: set[tuple[str, str, DocPath]] = set()
         #: The server's time as its answers tell it (their Date headers), for comparing with
         #: the times in its answers without trusting this machine's clock.
         self.server_clock = ServerClock(clock)
@@ -875,15 +875,13 @@ class JobsClient:
     def _log_departure(self, operation: str, f: Finding) -> None:
         """Log a departure the first time this client meets it (per operation, code and field,
         whichever item of a list it is in)."""
-        key = (operation, f.code, _ANY_INDEX.sub("/*", f.pointer))
+        key = (operation, f.code, tuple("*" if isinstance(t, int) else t for t in f.path))
         if key not in self._departures:
             self._departures.add(key)
             logger.warning("%s answer: %s %s", operation, f.code, f.message)
 
 
 # ------------------------------------------------------------------------------ helpers
-
-_ANY_INDEX = re.compile(r"/\d+(?=/|$)")
 
 
 def _specs(files: Sequence[FileArg]) -> list[FileSpec]:
@@ -924,7 +922,7 @@ def _with_ids(info: JobInfo, file_ids: Sequence[str] | None) -> JobInfo:
 def _below(f: Finding, lines: int) -> Finding:
     """A request_data finding moved ``lines`` down: its text starts on a later line of a file
     (a line of JSON Lines)."""
-    if not lines or f.part != "request_data" or f.line is None:
+    if not lines or f.part != REQUEST_DATA_PART or f.line is None:
         return f
     return f.replace(line=f.line + lines)
 

@@ -34,7 +34,7 @@ from dagkit.errors import (
     UsageError,
     ValidationFailed,
 )
-from dagkit.findings import Finding, has_errors
+from dagkit.findings import REQUEST_DATA_PART, Finding, has_errors
 from dagkit.wire.serialize import JobLines, is_python_source, read_source
 
 __all__ = [
@@ -241,7 +241,7 @@ def _checked(
 
 def _in_file(f: Finding, sent_file: str | None) -> Finding:
     """A request_data finding placed in the file whose text is sent."""
-    if sent_file is None or f.part != "request_data" or f.file is not None:
+    if sent_file is None or f.part != REQUEST_DATA_PART or f.file is not None:
         return f
     return f.replace(file=sent_file)
 

@@ -24,6 +24,7 @@ from typing import Any, TypeAlias
 
 from dagkit.client.jobs import FileArg, JobInfo, JobsClient, Progress, _path_segment, _specs
 from dagkit.client.jobs import _summary as summary
+from dagkit.core import pointers
 from dagkit.errors import (
     AmbiguousRequestError,
     APIError,
@@ -31,7 +32,7 @@ from dagkit.errors import (
     ResponseError,
     ValidationFailed,
 )
-from dagkit.findings import Finding, finding, has_errors, pointer_join
+from dagkit.findings import Finding, finding, has_errors
 from dagkit.http.transport import Request
 from dagkit.model.dag import JobDAG, as_dag
 from dagkit.model.nodes import Node
@@ -382,7 +383,7 @@ def _summary(what: str, findings: Sequence[Finding]) -> str:
 
 def _rejections(detail: Any) -> list[Finding]:
     """DK510 findings for a 422 on a workflow body: ``loc`` ``["body", "workflow_nodes", 2,
-    ...]`` becomes the pointer ``/workflow_nodes/2/...`` into the body that was sent."""
+    ...]`` becomes the path ``("workflow_nodes", 2, ...)`` into the body that was sent."""
     if isinstance(detail, str):
         return [finding("DK510", f"the server rejected the workflow: {detail}")]
     out = []
@@ -393,14 +394,15 @@ def _rejections(detail: Any) -> list[Finding]:
         tokens = [t for t in loc if isinstance(t, str | int)] if isinstance(loc, list) else []
         if tokens[:1] == ["body"]:
             tokens = tokens[1:]
-        pointer = pointer_join("", *tokens)
+        path = tuple(tokens)
+        pointer = pointers.join("", *path)
         msg = entry.get("msg")
         out.append(
             finding(
                 "DK510",
                 f"the server rejected {pointer or 'the workflow'}: "
                 + (msg if isinstance(msg, str) else "(no message)"),
-                pointer=pointer,
+                path=path,
                 hint="fix this value and send the request again",
             )
         )

@@ -14,11 +14,12 @@ from __future__ import annotations
 import bisect
 import json
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from dagkit.core import pointers
 from dagkit.core.limits import MAX_FINDINGS
-from dagkit.findings import Finding, finding, more_findings, pointer_join
+from dagkit.findings import DocPath, Finding, Part, finding, more_findings
 
 __all__ = ["Locator", "duplicate_keys", "locate", "syntax_error"]
 
@@ -85,7 +86,7 @@ class Locator:
         self.text = text
         self._newlines: list[int] | None = None
         # The first MAX_FINDINGS repeated keys (where, key, offset); the rest are only counted.
-        self._duplicates: list[tuple[str, str, int]] = []
+        self._duplicates: list[tuple[DocPath, str, int]] = []
         self._more_duplicates = 0
         # the scan so far, to resume from
         self.root: _Node | int | None = None
@@ -97,7 +98,14 @@ class Locator:
 
     def locate(self, pointer: str) -> tuple[int, int] | None:
         """Line and column of the value at ``pointer`` (see :func:`locate`)."""
-        found = self._find(pointer)
+        if pointer and not pointer.startswith("/"):
+            return None
+        return self.locate_path(pointers.split(pointer))
+
+    def locate_path(self, path: Sequence[str | int]) -> tuple[int, int] | None:
+        """Line and column of the value at ``path`` (keys and indexes from the root), or of
+        the deepest value on its way that exists."""
+        found = self._find(path)
         return None if found is None else self.position(_start(found[0]))
 
     def locate_key(self, pointer: str) -> tuple[int, int] | None:
@@ -105,7 +113,9 @@ class Locator:
 
         Falls back to :meth:`locate` for array items, the root, and members that do not exist.
         """
-        found = self._find(pointer)
+        if pointer and not pointer.startswith("/"):
+            return None
+        found = self._find(pointers.split(pointer))
         if found is None:
             return None
         node, key_start = found
@@ -137,13 +147,13 @@ class Locator:
         out = []
         for path, key, offset in self._duplicates:
             line, column = self.position(offset)
-            where = "the top-level object" if not path else f"the object at {path}"
+            where = "the top-level object" if not path else f"the object at {_pointer(path)}"
             out.append(
                 finding(
                     "DK101",
                     f'key "{key}" appears more than once in {where}; the last value wins',
                     hint="remove one of them (or rename it if both are meant)",
-                    pointer=pointer_join(path, key),
+                    path=(*path, key),
                     line=line,
                     column=column,
                 )
@@ -152,16 +162,15 @@ class Locator:
             out.append(more_findings(self._more_duplicates, errors=False))
         return out
 
-    def _find(self, pointer: str) -> tuple[_Node | int, int | None] | None:
+    def _find(self, path: Sequence[str | int]) -> tuple[_Node | int, int | None] | None:
         while self.root is None and not self._done:
             self._scan(_BATCH)
-        if self.root is None or (pointer and not pointer.startswith("/")):
+        if self.root is None:
             return None
         node: _Node | int = self.root
         key_start: int | None = None
-        if not pointer:
-            return node, None
-        for token in pointers.split(pointer):
+        for step in path:
+            token = str(step)
             if not isinstance(node, _Node):
                 break
             while True:
@@ -242,9 +251,9 @@ class Locator:
                     break
                 if name in frame.members:
                     if len(self._duplicates) < MAX_FINDINGS:
-                        if frame.pointer is None:  # once per object, however many repeats
-                            frame.pointer = _pointer(_path(stack))
-                        self._duplicates.append((frame.pointer, name, frame.key_start))
+                        if frame.path is None:  # once per object, however many repeats
+                            frame.path = _path(stack)
+                        self._duplicates.append((frame.path, name, frame.key_start))
                     else:
                         self._more_duplicates += 1
                 frame.members[name] = (frame.key_start, value)
@@ -281,7 +290,7 @@ class _Node:
 class _Frame:
     """An open container during the scan."""
 
-    __slots__ = ("closer", "key", "key_start", "members", "name", "node", "pointer", "want_key")
+    __slots__ = ("closer", "key", "key_start", "members", "name", "node", "path", "want_key")
 
     def __init__(self, node: _Node, name: str | int | None) -> None:
         self.node = node
@@ -291,24 +300,24 @@ class _Frame:
         self.want_key = self.members is not None
         self.key: str | None = None
         self.key_start = 0
-        self.pointer: str | None = None  # its JSON Pointer, once a repeated key needs it
+        self.path: DocPath | None = None  # its place, once a repeated key needs it
 
 
 def _start(node: _Node | int) -> int:
     return node.start if isinstance(node, _Node) else node
 
 
-def _path(stack: list[_Frame]) -> list[str | int]:
+def _path(stack: list[_Frame]) -> DocPath:
     """The keys and indexes from the root to the innermost open container."""
-    return [frame.name for frame in stack[1:] if frame.name is not None]
+    return tuple(frame.name for frame in stack[1:] if frame.name is not None)
 
 
 def _line_col(text: str, offset: int) -> tuple[int, int]:
     return text.count("\n", 0, offset) + 1, offset - text.rfind("\n", 0, offset)
 
 
-def _pointer(path: list[str | int]) -> str:
-    return pointer_join("", *path)
+def _pointer(path: DocPath) -> str:
+    return pointers.join("", *path)
 
 
 _WS = r"[ \t\n\r]*"
@@ -506,13 +515,13 @@ def place(
     findings: list[Finding],
     text: str | None,
     *,
-    part: str | None = None,
+    part: Part | None = None,
     file: str | None = None,
     line_offset: int = 0,
     skip: frozenset[str] = frozenset(),
     locator: Locator | None = None,
 ) -> list[Finding]:
-    """Give findings the line and column of their pointer in ``text`` (scanned once, and only
+    """Give findings the line and column of their path in ``text`` (scanned once, and only
     when some finding needs it), shifted by ``line_offset``, and the part and file they are in.
 
     Findings whose code is in ``skip`` keep no position: their pointers concern another text.
@@ -523,7 +532,7 @@ def place(
         if f.line is None and text is not None and f.code not in skip:
             if locator is None:
                 locator = Locator(text)
-            spot = locator.locate(f.pointer)
+            spot = locator.locate_path(f.path)
             if spot is not None:
                 f = f.replace(line=spot[0], column=spot[1])
         if line_offset and f.line is not None:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from dagkit.core.suggest import did_you_mean
-from dagkit.findings import Finding, NodeRef, finding, pointer_join
+from dagkit.findings import DocPath, Finding, NodeRef, finding
 from dagkit.model.catalogue import data as _data
 from dagkit.model.catalogue.data import (
     CLOSED_SUBTYPES,
@@ -251,22 +251,22 @@ def _known_settings(node: NodeBase) -> tuple[Mapping[str, Setting], str] | None:
     return merged, f"{node.type}/{node.subtype}"
 
 
-def catalogue_findings(node: NodeBase, ref: NodeRef, pointer: str) -> list[Finding]:
+def catalogue_findings(node: NodeBase, ref: NodeRef, path: DocPath) -> list[Finding]:
     """Findings for what the docs list only as open sets: unknown settings keys (DK210, or
     the DK214 error when the key is a near miss of a documented one), providers (DK211), models
     (DK212) and element types (DK213).
 
-    ``pointer`` is the node's own JSON Pointer in the request_data document (``/job_nodes/2``).
+    ``path`` is the node's own place in the request_data document (``("job_nodes", 2)``).
     Closed-set rules (types, enums, ranges, required keys) belong to request-data.schema.json.
     """
     settings = _settings_of(node)
-    where = pointer + "/settings"  # a constant token: nothing to escape
+    where = (*path, "settings")
     out: list[Finding] = []
     known = _known_settings(node)
     if known is not None and settings:
         table, label = known
         out += _unknown_keys(settings, table, where, label, ref)
-    out += _provider_findings(node, settings, ref, pointer)
+    out += _provider_findings(node, settings, ref, path)
     if known is not None and settings:
         for key, documented in ELEMENT_TYPES.items():
             value = settings.get(key)
@@ -276,14 +276,14 @@ def catalogue_findings(node: NodeBase, ref: NodeRef, pointer: str) -> list[Findi
 
 
 def _unknown_keys(
-    value: dict[str, Any], table: Mapping[str, Setting], where: str, label: str, ref: NodeRef
+    value: dict[str, Any], table: Mapping[str, Setting], where: DocPath, label: str, ref: NodeRef
 ) -> list[Finding]:
     out = []
     for key, item in value.items():
         setting = table.get(key)
         if setting is not None and setting.fields is None:
             continue  # a documented scalar setting: nothing to say
-        at = pointer_join(where, key)
+        at = (*where, key)
         if setting is None:
             near = near_miss(key, table)
             if near is not None:
@@ -293,7 +293,7 @@ def _unknown_keys(
                         f'{ref}: "{key}" is not a {label} setting; it looks like a misspelled '
                         f'"{near}" (the platform stores it and runs without it)',
                         hint=f'write "{near}"',
-                        pointer=at,
+                        path=at,
                         node=ref,
                     )
                 )
@@ -304,7 +304,7 @@ def _unknown_keys(
                     f'{ref}: "{key}" is not a documented {label} setting',
                     hint=_did_you_mean(key, table)
                     or f"documented keys: {_quoted(table) or 'none'}; the API may ignore others",
-                    pointer=at,
+                    path=at,
                     node=ref,
                 )
             )
@@ -317,7 +317,7 @@ def _unknown_keys(
                         out += _unknown_keys(
                             element,
                             setting.fields,
-                            pointer_join(at, i),
+                            (*at, i),
                             f"{label} {key}",
                             ref,
                         )
@@ -325,9 +325,9 @@ def _unknown_keys(
 
 
 def _provider_findings(
-    node: NodeBase, settings: dict[str, Any], ref: NodeRef, pointer: str
+    node: NodeBase, settings: dict[str, Any], ref: NodeRef, path: DocPath
 ) -> list[Finding]:
-    where = pointer + "/settings"
+    where = (*path, "settings")
     if node.type == "partition" and node.subtype == "vlm":
         return _provider_and_model(
             "partition", settings, "provider", "model", "anthropic", where, ref
@@ -335,34 +335,34 @@ def _provider_findings(
     if node.type == "structured_data_extractor" and node.subtype == "llm":
         return _provider_and_model("extract", settings, "provider", "model", None, where, ref)
     if node.type == "prompter":
-        return _prompter_findings(node, settings, ref, pointer)
+        return _prompter_findings(node, settings, ref, path)
     if node.type == "embed":
         if node.subtype not in SUBTYPES["embed"]:
-            return [_unknown_subtype(node, ref, pointer, "embed")]
+            return [_unknown_subtype(node, ref, path, "embed")]
         return _model_finding(
             "embed", node.subtype, settings.get("model_name"), "model_name", where, ref
         )
     return []
 
 
-def _unknown_subtype(node: NodeBase, ref: NodeRef, pointer: str, what: str) -> Finding:
+def _unknown_subtype(node: NodeBase, ref: NodeRef, path: DocPath, what: str) -> Finding:
     documented = SUBTYPES[node.type]
     return finding(
         "DK211",
         f'{ref}: {what} subtype "{node.subtype}" is not a documented provider',
         hint=_did_you_mean(node.subtype, documented) or f"documented: {_quoted(documented)}",
-        pointer=pointer_join(pointer, "subtype"),
+        path=(*path, "subtype"),
         node=ref,
     )
 
 
 def _prompter_findings(
-    node: NodeBase, settings: dict[str, Any], ref: NodeRef, pointer: str
+    node: NodeBase, settings: dict[str, Any], ref: NodeRef, path: DocPath
 ) -> list[Finding]:
-    where = pointer + "/settings"
+    where = (*path, "settings")
     kind = kind_of(node)
     if kind is None:
-        out = [_unknown_subtype(node, ref, pointer, "enrichment")]
+        out = [_unknown_subtype(node, ref, path, "enrichment")]
         return out + _provider_and_model(
             "enrichment", settings, "provider_type", "model", None, where, ref
         )
@@ -377,7 +377,7 @@ def _prompter_findings(
                 f'"{node.subtype}", which uses "{kind.provider}"',
                 hint=f'set provider_type to "{kind.provider}", or pick the subtype of '
                 f'"{provider_type}" for this task',
-                pointer=pointer_join(where, "provider_type"),
+                path=(*where, "provider_type"),
                 node=ref,
             )
         ]
@@ -391,7 +391,7 @@ def _provider_and_model(
     provider_key: str,
     model_key: str,
     default_provider: str | None,
-    where: str,
+    where: DocPath,
     ref: NodeRef,
 ) -> list[Finding]:
     provider = settings.get(provider_key)
@@ -406,7 +406,7 @@ def _provider_and_model(
                 "DK211",
                 f'{ref}: {provider_key} "{provider}" is not a documented {family} provider',
                 hint=_did_you_mean(provider, documented) or f"documented: {_quoted(documented)}",
-                pointer=pointer_join(where, provider_key),
+                path=(*where, provider_key),
                 node=ref,
             )
         ]
@@ -421,7 +421,7 @@ _ANY_MODEL = {
 
 
 def _model_finding(
-    family: str, provider: str | None, model: Any, model_key: str, where: str, ref: NodeRef
+    family: str, provider: str | None, model: Any, model_key: str, where: DocPath, ref: NodeRef
 ) -> list[Finding]:
     """DK212 when ``model`` is not listed for ``provider`` (any provider of the family when
     ``provider`` is None or ``auto``)."""
@@ -438,7 +438,7 @@ def _model_finding(
             return []
         listed = list(lists[provider])
         whose = f'provider "{provider}"'
-    at = pointer_join(where, model_key)
+    at = (*where, model_key)
     if model in REMOVED_MODELS:
         return [
             finding(
@@ -446,7 +446,7 @@ def _model_finding(
                 f'{ref}: model "{model}" was {REMOVED_MODELS[model]}; '
                 "the API answers errors for it",
                 hint=f"pick a current model: {_quoted(listed)}",
-                pointer=at,
+                path=at,
                 node=ref,
             )
         ]
@@ -463,14 +463,14 @@ def _model_finding(
             f'{ref}: {model_key} "{model}" is not documented for {whose} '
             "(model lists change often; check the platform's list)",
             hint=hint,
-            pointer=at,
+            path=at,
             node=ref,
         )
     ]
 
 
 def _element_type_findings(
-    values: list[Any], documented: tuple[str, ...], key: str, where: str, ref: NodeRef
+    values: list[Any], documented: tuple[str, ...], key: str, where: DocPath, ref: NodeRef
 ) -> list[Finding]:
     out = []
     folded = {d.lower() for d in documented}
@@ -484,7 +484,7 @@ def _element_type_findings(
                 "DK213",
                 f'{ref}: "{value}" in {key} is not a documented element type',
                 hint=hint,
-                pointer=pointer_join(where, key, i),
+                path=(*where, key, i),
                 node=ref,
             )
         )

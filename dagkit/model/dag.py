@@ -17,7 +17,7 @@ from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 from dagkit.errors import DagError
-from dagkit.findings import Finding, NodeRef, finding
+from dagkit.findings import DocPath, Finding, NodeRef, finding
 from dagkit.model import rules
 from dagkit.model.base import NodeBase
 
@@ -190,11 +190,11 @@ class JobDAG:
         shape = self._shape_findings()
         if any(f.is_error for f in shape):
             return shape
-        found: dict[tuple[str, str, str], Finding] = {}
+        found: dict[tuple[str, DocPath, str], Finding] = {}
         for job in self._key_paths():
             doc = {"job_nodes": [self.node(k).to_dict() for k in job]}
             for f in rules.check_document(doc):
-                found.setdefault((f.code, f.pointer, f.message), f)
+                found.setdefault((f.code, f.path, f.message), f)
         return shape + list(found.values())
 
     def plan(self) -> list[list[Node]]:

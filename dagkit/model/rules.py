@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from dagkit.findings import Finding, NodeRef, finding, pointer_join
+from dagkit.findings import Finding, NodeRef, finding
 from dagkit.model import base as catalogue
 from dagkit.model.base import NodeBase, node_fields
 from dagkit.model.catalogue.data import ASSUMED_OPTIONS
@@ -51,7 +51,7 @@ def check_document(doc: Any) -> list[Finding]:
     if len(readable) == len(job):  # else the schema has said what is wrong
         for i, node in enumerate(readable):
             ref = NodeRef(i, node.name)
-            findings += catalogue.catalogue_findings(node, ref, f"/job_nodes/{i}")
+            findings += catalogue.catalogue_findings(node, ref, ("job_nodes", i))
         findings += check_chain(readable)
     return attach_nodes(findings, doc)
 
@@ -86,7 +86,7 @@ def _unswapped(doc: Any) -> tuple[list[Finding], Any]:
                     f'job_nodes[{i}].type "{type_}" is not a node type, but its subtype '
                     f'"{subtype}" is: type and subtype look swapped',
                     hint=f'write "type": "{subtype}", "subtype": "{type_}"',
-                    pointer=pointer_join("/job_nodes", i, "type"),
+                    path=("job_nodes", i, "type"),
                     node=NodeRef(i, _name_of(raw)),
                 )
             )
@@ -104,7 +104,7 @@ def _assumed_options(doc: dict[str, Any]) -> list[Finding]:
             f'"{key}" is dagkit\'s own assumption: no public request or answer shows the '
             "platform reading it",
             hint=f"leave {key} out unless your server documents it",
-            pointer=pointer_join("", key),
+            path=(key,),
         )
         for key in ASSUMED_OPTIONS
         if key in doc
@@ -128,7 +128,7 @@ def check_chain(job: Sequence[NodeBase]) -> list[Finding]:
             finding(
                 "DK308",
                 "job_nodes is empty",
-                pointer="/job_nodes",
+                path=("job_nodes",),
                 hint="start the job with a partition node, e.g. Partition.auto()",
             )
         ]
@@ -138,7 +138,7 @@ def check_chain(job: Sequence[NodeBase]) -> list[Finding]:
         return NodeRef(i, job[i].name)
 
     def at(i: int, *tokens: str | int) -> dict[str, Any]:
-        return {"node": ref(i), "pointer": pointer_join("/job_nodes", i, *tokens)}
+        return {"node": ref(i), "path": ("job_nodes", i, *tokens)}
 
     if job[0].type != "partition":
         out.append(
@@ -362,9 +362,8 @@ def attach_nodes(findings: list[Finding], doc: Any) -> list[Finding]:
         return findings
     out = []
     for f in findings:
-        if f.node is None and f.pointer.startswith("/job_nodes/"):
-            head = f.pointer.split("/", 3)[2]
-            if head.isdigit() and int(head) < len(raw_nodes):
-                f = f.replace(node=NodeRef(int(head), _name_of(raw_nodes[int(head)])))
+        head = f.path[1] if len(f.path) > 1 and f.path[0] == "job_nodes" else None
+        if f.node is None and isinstance(head, int) and 0 <= head < len(raw_nodes):
+            f = f.replace(node=NodeRef(head, _name_of(raw_nodes[head])))
         out.append(f)
     return out

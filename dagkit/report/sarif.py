@@ -67,7 +67,7 @@ def _sarif_result(f: Finding, rule_index: int) -> dict[str, Any]:
         location["logicalLocations"] = [{"fullyQualifiedName": f.pointer, "kind": "value"}]
     properties: dict[str, Any] = {"pointer": f.pointer}
     if f.part is not None:
-        properties["part"] = f.part
+        properties["part"] = f.part.label
     if f.node is not None:
         properties["node"] = {"index": f.node.index, "name": f.node.name}
     if f.hint:

@@ -3,8 +3,8 @@
 Most documents dagkit checks are valid, so :func:`check` first asks jsonschema-rs (a few
 microseconds, no jsonschema import). Only an invalid document goes to the jsonschema validator of
 :mod:`dagkit.schemas.store`, the reference, and each of its errors becomes a
-:class:`~dagkit.findings.Finding` with a stable code, an RFC 6901 pointer, one readable sentence
-and a hint:
+:class:`~dagkit.findings.Finding` with a stable code, a JSON path (and so an RFC 6901 pointer),
+one readable sentence and a hint:
 - a failed ``oneOf``/``anyOf`` is reduced to its most relevant branch (as jsonschema's
   ``best_match`` ranks them), or merged into one sentence when every branch only disagrees on the
   type or the value ("must be a string or null");
@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 from dagkit.core.limits import MAX_FINDINGS
 from dagkit.core.suggest import closest, did_you_mean
 from dagkit.errors import SchemaError
-from dagkit.findings import Finding, finding, more_findings, pointer_join
+from dagkit.findings import DocPath, Finding, finding, more_findings
 from dagkit.schemas import store as schemas
 
 if TYPE_CHECKING:
@@ -40,10 +40,10 @@ if TYPE_CHECKING:
 __all__ = ["check", "check_schema"]
 
 
-def check(schema_name: str, instance: Any, *, base_pointer: str = "") -> list[Finding]:
+def check(schema_name: str, instance: Any, *, base_path: DocPath = ()) -> list[Finding]:
     """Every finding for ``instance`` against the packaged schema ``schema_name``.
 
-    ``base_pointer`` prefixes every pointer (the place of ``instance`` in a larger document).
+    ``base_path`` prefixes every path (the place of ``instance`` in a larger document).
     An empty list means valid. Raises :class:`~dagkit.errors.SchemaError` for an unknown name.
     """
     verdict = _verdict(schema_name)
@@ -51,11 +51,13 @@ def check(schema_name: str, instance: Any, *, base_pointer: str = "") -> list[Fi
     if valid:
         return []
     root = "request_data" if schema_name == schemas.REQUEST_DATA else schema_name
-    found = _findings(schemas.validator(schema_name), instance, base_pointer, root)
-    return found or _engine_findings(verdict, valid, judged, base_pointer, root)
+    found = _findings(schemas.validator(schema_name), instance, base_path, root)
+    return found or _engine_findings(verdict, valid, judged, base_path, root)
 
 
-def check_schema(schema: dict[str, Any], instance: Any, *, base_pointer: str = "") -> list[Finding]:
+def check_schema(
+    schema: dict[str, Any], instance: Any, *, base_path: DocPath = ()
+) -> list[Finding]:
     """Every finding for ``instance`` against ``schema`` (a JSON Schema 2020-12 dict).
 
     ``$ref`` may name any packaged schema by its ``$id``. Compiled forms are cached by the
@@ -67,8 +69,8 @@ def check_schema(schema: dict[str, Any], instance: Any, *, base_pointer: str = "
         return []
     title = schema.get("title") if isinstance(schema, dict) else None
     root = title if isinstance(title, str) and title else "the document"
-    found = _findings(compiled.validator(), instance, base_pointer, root)
-    return found or _engine_findings(compiled.verdict, valid, judged, base_pointer, root)
+    found = _findings(compiled.validator(), instance, base_path, root)
+    return found or _engine_findings(compiled.verdict, valid, judged, base_path, root)
 
 
 # -- the verdict -------------------------------------------------------------------------------
@@ -188,7 +190,7 @@ def _judge(verdict: _Verdict | None, instance: Any) -> tuple[bool | None, Any]:
 
 
 def _engine_findings(
-    verdict: _Verdict | None, valid: bool | None, judged: Any, base: str, root: str
+    verdict: _Verdict | None, valid: bool | None, judged: Any, base: DocPath, root: str
 ) -> list[Finding]:
     """jsonschema-rs's own errors, for a document it refuses and jsonschema does not.
 
@@ -202,7 +204,7 @@ def _engine_findings(
             "DK200",
             f"{_where(error.instance_path, root)}: {error.message}",
             hint="see the schema for this place",
-            pointer=pointer_join(base, *error.instance_path),
+            path=(*base, *error.instance_path),
         )
         for error in verdict.validator.iter_errors(judged)
     ]
@@ -293,7 +295,7 @@ def _by_identity(schema: dict[str, Any]) -> _Compiled:
 
 
 def _findings(
-    validator: Draft202012Validator, instance: Any, base: str, root: str
+    validator: Draft202012Validator, instance: Any, base: DocPath, root: str
 ) -> list[Finding]:
     from referencing.exceptions import Unresolvable
 
@@ -306,13 +308,13 @@ def _findings(
                 "DK103",
                 f"{root} nests too deeply to check",
                 hint="flatten the document",
-                pointer=base,
+                path=base,
             )
         ]
     except Unresolvable as exc:
         raise SchemaError(f"a schema reference cannot be resolved: {exc}") from None
     except (ArithmeticError, ValueError, TypeError) as exc:
-        return [finding("DK200", f"{root} cannot be checked: {exc}", pointer=base)]
+        return [finding("DK200", f"{root} cannot be checked: {exc}", path=base)]
     found: list[_Found] = []
     for error in errors:
         if len(found) > MAX_FINDINGS:
@@ -326,7 +328,7 @@ def _findings(
 
 
 class _Found:
-    """A finding before its pointer is prefixed; ``weak`` ones give way to specific ones."""
+    """A finding before its path is prefixed; ``weak`` ones give way to specific ones."""
 
     __slots__ = ("code", "hint", "message", "path", "weak")
 
@@ -336,7 +338,7 @@ class _Found:
         self.code, self.path, self.message, self.hint, self.weak = code, path, message, hint, weak
 
 
-def _tidy(found: list[_Found], base: str) -> list[Finding]:
+def _tidy(found: list[_Found], base: DocPath) -> list[Finding]:
     specific = [f.path for f in found if not f.weak]
     seen: set[tuple[tuple[str | int, ...], str, str]] = set()
     out: list[tuple[tuple[tuple[int, int | str], ...], Finding]] = []
@@ -348,7 +350,7 @@ def _tidy(found: list[_Found], base: str) -> list[Finding]:
             continue
         seen.add(key)
         order = tuple((0, t) if isinstance(t, int) else (1, t) for t in f.path)
-        item = finding(f.code, f.message, hint=f.hint, pointer=pointer_join(base, *f.path))
+        item = finding(f.code, f.message, hint=f.hint, path=(*base, *f.path))
         out.append((order, item))
     out.sort(key=lambda pair: (pair[0], pair[1].code))
     return [item for _, item in out]

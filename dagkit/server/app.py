@@ -294,7 +294,7 @@ class JobsAPI:
             if over_limit and not errors:  # the validator names the limit; never keep it
                 errors = [f for f in findings if f.is_error] or [_OVER_LIMIT]
             if errors:
-                raise invalid(*(rejection(f, request_data) for f in errors))
+                raise invalid(*(rejection(f) for f in errors))
             nodes = job_nodes(request_data or "")
             job = Job(
                 id=job_id,

@@ -9,8 +9,6 @@ request_data, ``["body", "input_files", <n>]`` for a file, ``["body"]`` for the 
 from __future__ import annotations
 
 import contextlib
-import functools
-import re
 import secrets
 import urllib.parse
 from collections.abc import Callable, Collection, Iterator
@@ -18,8 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from dagkit.core import jsontext, pointers
-from dagkit.findings import Finding, finding
+from dagkit.findings import REQUEST_DATA_PART, Finding, finding
 from dagkit.validate.body import MAX_REQUEST_DATA_BYTES, BodyChecker
 from dagkit.validate.request_data import validate_request_data
 from dagkit.wire.multipart import PartData, PartEnd, PartStart
@@ -79,7 +76,7 @@ def receive_form(blocks: Iterator[bytes]) -> tuple[str | None, list[Finding]]:
         body += block
         if len(body) > _MAX_FORM:  # each byte of request_data takes up to 3 once encoded
             message = f"request_data is larger than {MAX_REQUEST_DATA_BYTES >> 20} MiB"
-            return "", [finding("DK420", message, part="request_data")]
+            return "", [finding("DK420", message, part=REQUEST_DATA_PART)]
     # latin-1 keeps every byte as it came: request_data's own encoding is checked below
     fields = urllib.parse.parse_qsl(
         body.decode("latin-1"), keep_blank_values=True, encoding="latin-1"
@@ -88,7 +85,7 @@ def receive_form(blocks: Iterator[bytes]) -> tuple[str | None, list[Finding]]:
     if not values:
         return None, []
     raw = values[-1].encode("latin-1")
-    findings = validate_request_data(raw, part="request_data")
+    findings = validate_request_data(raw, part=REQUEST_DATA_PART)
     return raw.decode("utf-8", "replace"), findings
 
 
@@ -209,18 +206,16 @@ _TYPES = {
     "DK413": "too_long",
     "DK414": "value_error.file_too_large",
 }
-_FILE_PART = re.compile(r"^input_files\[(\d+)\]")
 
 
-def rejection(f: Finding, request_data: str | None) -> dict[str, Any]:
+def rejection(f: Finding) -> dict[str, Any]:
     """One finding as a validation error whose ``loc`` points into the body and request_data."""
     loc: list[str | int] = ["body"]
-    part = f.part or ""
-    if part == "request_data":
-        loc.append("request_data")
-        loc += pointer_tokens(f.pointer, request_data)
-    elif match := _FILE_PART.match(part):
-        loc += ["input_files", int(match.group(1))]
+    part = f.part
+    if part == REQUEST_DATA_PART:
+        loc += ["request_data", *f.path]
+    elif part is not None and part.file_index is not None:
+        loc += ["input_files", part.file_index]
     msg = "Field required" if f.code == "DK406" else f.message
     ctx: dict[str, Any] = {"code": f.code}
     if f.hint:
@@ -228,30 +223,3 @@ def rejection(f: Finding, request_data: str | None) -> dict[str, Any]:
     if f.line is not None:
         ctx["line"], ctx["column"] = f.line, f.column
     return error_item(loc, msg, _TYPES.get(f.code, "value_error"), **ctx)
-
-
-def pointer_tokens(pointer: str, text: str | None) -> list[str | int]:
-    """The tokens of an RFC 6901 pointer; an array index becomes an int."""
-    if not pointer:
-        return []
-    doc = _parsed(text) if text else None
-    tokens: list[str | int] = []
-    for token in pointers.split(pointer):
-        if isinstance(doc, list) and token.isdigit():
-            tokens.append(int(token))
-            doc = doc[int(token)] if int(token) < len(doc) else None
-        elif doc is None and token.isdigit():
-            tokens.append(int(token))
-        else:
-            tokens.append(token)
-            doc = doc.get(token) if isinstance(doc, dict) else None
-    return tokens
-
-
-@functools.lru_cache(maxsize=2)
-def _parsed(text: str) -> Any:
-    """request_data parsed once per rejected request, however many errors point into it."""
-    try:
-        return jsontext.loads(text)
-    except (ValueError, RecursionError):
-        return None

@@ -29,7 +29,7 @@ from dagkit.server import views
 from dagkit.server.replies import UUID, bad_uuid, detail, disk_full, invalid
 from dagkit.server.store import WORKFLOWS, Job, StoredFile, is_disk_full
 from dagkit.server.templates import TEMPLATES
-from dagkit.server.upload import Upload, error_item, pointer_tokens, rejection
+from dagkit.server.upload import Upload, error_item, rejection
 from dagkit.validate.workflow import check_workflow_document
 from dagkit.wire.answers import WorkflowInfo
 from dagkit.wire.multipart import parse_content_type
@@ -265,7 +265,7 @@ class WorkflowsAPI:
         findings = check_workflow_document(doc, operation=operation)
         errors = [f for f in findings if f.is_error]
         if errors:
-            raise invalid(*(_rejection(f, text) for f in errors))
+            raise invalid(*(_rejection(f) for f in errors))
         assert isinstance(doc, dict)
         template = doc.get("template_id")
         if isinstance(template, str) and template not in TEMPLATES:
@@ -299,7 +299,7 @@ class WorkflowsAPI:
                     f for f in found if f.is_error and f.code not in ACCEPTED_AT_CREATE | {"DK406"}
                 ]
                 if errors:
-                    raise invalid(*(rejection(f, None) for f in errors))
+                    raise invalid(*(rejection(f) for f in errors))
                 files = [
                     StoredFile(i, f.file_id, f.filename, f.size) for i, f in enumerate(upload.files)
                 ]
@@ -356,10 +356,10 @@ def _nodes(doc: dict[str, Any]) -> tuple[Node, ...]:
     )
 
 
-def _rejection(f: Finding, text: str) -> dict[str, Any]:
+def _rejection(f: Finding) -> dict[str, Any]:
     """A finding about a JSON body as a validation error with its ``loc`` in the body."""
-    item = rejection(f.replace(part=None), None)
-    item["loc"] = ["body", *pointer_tokens(f.pointer, text)]
+    item = rejection(f.replace(part=None))
+    item["loc"] = ["body", *f.path]
     return item
 
 

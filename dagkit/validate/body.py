@@ -19,7 +19,7 @@ from typing import BinaryIO
 
 from dagkit.core import limits
 from dagkit.errors import MultipartError
-from dagkit.findings import Finding, cap_findings, finding, more_findings
+from dagkit.findings import REQUEST_DATA_PART, Finding, Part, cap_findings, finding, more_findings
 from dagkit.validate.request_data import too_large, validate_request_data
 from dagkit.wire.multipart import (
     Event,
@@ -64,10 +64,10 @@ class _State:
     max_file_size: int
     max_files: int
     findings: list[Finding] = field(default_factory=list)
-    labels: dict[int, str] = field(default_factory=dict)  # of the part being read
+    parts: dict[int, Part] = field(default_factory=dict)  # how findings name the part being read
     open_files: set[int] = field(default_factory=set)  # file parts not yet ended
-    file_labels: list[str] = field(default_factory=list)  # of the first max_files + 1 files
-    filenames: dict[str, str] = field(default_factory=dict)  # filename -> label of first use
+    file_parts: list[Part] = field(default_factory=list)  # of the first max_files + 1 files
+    filenames: dict[str, Part] = field(default_factory=dict)  # filename -> part of first use
     request_data_seen: int = 0
     request_data: bytearray | None = None
     request_data_part: int | None = None  # the index of the first request_data part
@@ -81,7 +81,7 @@ class _State:
     more: int = 0  # findings past the cap, only counted
     more_errors: bool = False
 
-    def add(self, code: str, message: str, part: str | None, hint: str = "") -> None:
+    def add(self, code: str, message: str, part: Part | None, hint: str = "") -> None:
         self.append(finding(code, message, part=part, file=self.file, hint=hint))
 
     def append(self, item: Finding) -> None:
@@ -240,8 +240,12 @@ def _handle(events: list[Event], state: _State) -> None:
             _part_end(event, state)
         elif isinstance(event, Problem):
             index = event.part_index
-            label = None if index is None else state.labels.get(index, f"part[{index}]")
-            state.add(event.code, f"{event.message} (at byte {event.offset})", label)
+            part = (
+                None
+                if index is None
+                else state.parts.get(index) or Part.placed("part", index, None)
+            )
+            state.add(event.code, f"{event.message} (at byte {event.offset})", part)
 
 
 def _count_part(filename: str | None, state: _State, *, unreadable: bool = False) -> None:
@@ -276,22 +280,22 @@ def _part_start(event: PartStart, state: _State) -> None:
     if state.too_many is not None:
         return
     name, index = event.name, event.index
-    state.labels.pop(index - 1, None)  # a problem found after a part's end names it; no later
+    state.parts.pop(index - 1, None)  # a problem found after a part's end names it; no later
     if name == REQUEST_DATA_FIELD:
-        state.labels[index] = REQUEST_DATA_FIELD
+        state.parts[index] = REQUEST_DATA_PART
         state.request_data_seen += 1
         if state.request_data_seen > 1:
             state.add(
                 "DK407",
                 f"part {index} is request_data again; the server reads only one",
-                REQUEST_DATA_FIELD,
+                REQUEST_DATA_PART,
                 "send request_data once",
             )
         elif event.filename is not None:
             state.add(
                 "DK408",
                 f"request_data is sent as a file (filename {event.filename!r})",
-                REQUEST_DATA_FIELD,
+                REQUEST_DATA_PART,
                 "send request_data as a plain form field, without a filename",
             )
         if state.request_data_seen == 1:
@@ -301,13 +305,13 @@ def _part_start(event: PartStart, state: _State) -> None:
     if name in (FILES_FIELD, FILES_FIELD_BRACKETS):
         _file_start(event, name, state)
         return
-    label = f"part[{index}]" if name is None else f'part[{index}] "{name}"'
-    state.labels[index] = label
+    part = Part.placed("part", index, name)
+    state.parts[index] = part
     if name is not None:
         state.add(
             "DK412",
             f"the create-job operation has no part {name!r}; the server ignores it",
-            label,
+            part,
             "the parts are request_data and input_files",
         )
 
@@ -316,42 +320,42 @@ def _file_start(event: PartStart, name: str, state: _State) -> None:
     number = state.file_count
     state.file_count += 1
     filename = event.filename
-    label = f"{FILES_FIELD}[{number}]" + ("" if filename is None else f' "{filename}"')
-    state.labels[event.index] = label
+    part = Part.file(number, filename)
+    state.parts[event.index] = part
     state.open_files.add(event.index)
     if number <= state.max_files:
-        state.file_labels.append(label)  # DK413 names the first file over the limit
+        state.file_parts.append(part)  # DK413 names the first file over the limit
     if not filename:
         state.add(
             "DK409",
             "a file part without a filename" if filename is None else "a file with an empty name",
-            label,
+            part,
             "give every input_files part a filename",
         )
     else:
-        _check_filename(filename, label, state)
+        _check_filename(filename, part, state)
     if event.content_type is None:
         state.add(
             "DK410",
             "a file part without a Content-Type",
-            label,
+            part,
             "send Content-Type: "
             + (limits.guess_content_type(filename) if filename else limits.DEFAULT_CONTENT_TYPE),
         )
 
 
-def _check_filename(filename: str, label: str, state: _State) -> None:
+def _check_filename(filename: str, part: Part, state: _State) -> None:
     # Names are remembered up to a bound: a body with more files is rejected (DK413) anyway.
     first = (
-        state.filenames.setdefault(filename, label)
+        state.filenames.setdefault(filename, part)
         if len(state.filenames) < _MAX_NAMES_KEPT
-        else state.filenames.get(filename, label)
+        else state.filenames.get(filename, part)
     )
-    if first != label:
+    if first != part:
         state.add(
             "DK416",
-            f"the filename {filename!r} is also used by {first}",
-            label,
+            f"the filename {filename!r} is also used by {first.label}",
+            part,
             "give each file a distinct name; outputs are told apart by it",
         )
     unsafe = [c for c in filename if c in "/\\" or unicodedata.category(c) == "Cc"]
@@ -360,7 +364,7 @@ def _check_filename(filename: str, label: str, state: _State) -> None:
         state.add(
             "DK417",
             f"the filename contains a path separator or control character: {what}",
-            label,
+            part,
             "send the base name only, without directories or control characters",
         )
     if not limits.is_supported(filename):
@@ -369,7 +373,7 @@ def _check_filename(filename: str, label: str, state: _State) -> None:
         state.add(
             "DK418",
             f"the platform does not process files with {shown}",
-            label,
+            part,
             "convert the file to a supported type (PDF, DOCX, HTML, images, ...)",
         )
 
@@ -380,26 +384,26 @@ def _part_end(event: PartEnd, state: _State) -> None:
         _check_request_data(state)
     elif event.index in state.open_files:
         state.open_files.remove(event.index)
-        label = state.labels[event.index]
+        part = state.parts[event.index]
         if state.max_file_size < event.size <= _binary_reading(state.max_file_size):
             state.add(
                 "DK421",
                 f"the file is {event.size:,} bytes: over {state.max_file_size:,}, within "
                 f"{_binary_reading(state.max_file_size):,}; the docs do not say whether their "
                 "MB is 10^6 or 2^20 bytes",
-                label,
+                part,
                 "keep files under the decimal limit to be sure",
             )
         elif event.size > state.max_file_size:
             state.add(
                 "DK414",
                 f"the file is {event.size:,} bytes; the limit is {state.max_file_size:,}",
-                label,
+                part,
                 "split or compress the file, or raise the limit (--max-file-size 50MB) "
                 "if your account allows more",
             )
         elif event.size == 0:
-            state.add("DK415", "the file is empty", label, "the platform has nothing to process")
+            state.add("DK415", "the file is empty", part, "the platform has nothing to process")
 
 
 def _binary_reading(limit: int) -> int:
@@ -424,7 +428,7 @@ def _check_request_data(state: _State) -> None:
     state.request_data = None
     if raw is None:
         if state.request_data_too_big:
-            state.append(too_large().replace(part=REQUEST_DATA_FIELD, file=state.file))
+            state.append(too_large().replace(part=REQUEST_DATA_PART, file=state.file))
         return
     try:
         text = bytes(raw).decode("utf-8")
@@ -434,7 +438,7 @@ def _check_request_data(state: _State) -> None:
             finding(
                 "DK102",
                 f"request_data is not UTF-8: byte 0x{raw[exc.start]:02x} at offset {exc.start}",
-                part=REQUEST_DATA_FIELD,
+                part=REQUEST_DATA_PART,
                 file=state.file,
                 line=line,
                 column=column,
@@ -446,8 +450,8 @@ def _check_request_data(state: _State) -> None:
         state.request_data_text = text
     # Imported on first use: it pulls in the schema machinery, which framing checks skip.
 
-    for item in validate_request_data(text, part=REQUEST_DATA_FIELD, file=state.file):
-        state.append(item.replace(part=REQUEST_DATA_FIELD, file=state.file))
+    for item in validate_request_data(text, part=REQUEST_DATA_PART, file=state.file):
+        state.append(item.replace(part=REQUEST_DATA_PART, file=state.file))
 
 
 def _line_column(raw: bytes, offset: int) -> tuple[int, int]:
@@ -462,14 +466,14 @@ def _finish(state: _State) -> None:
         state.add(
             "DK406",
             "the body has no request_data part",
-            REQUEST_DATA_FIELD,
+            REQUEST_DATA_PART,
             'add a form field request_data holding the job JSON, e.g. {"template_id": "..."}',
         )
     if state.file_count > state.max_files:
         state.add(
             "DK413",
             f"{state.file_count} files; one job takes at most {state.max_files}",
-            state.file_labels[state.max_files],
+            state.file_parts[state.max_files],
             "split the files over several jobs (dagkit batch does this)",
         )
 
@@ -499,7 +503,7 @@ def validate_urlencoded_body(stream: Source, *, file: str | None = None) -> list
                     "DK420",
                     "the url-encoded body is too long to hold request_data of at most "
                     f"{MAX_REQUEST_DATA_BYTES:,} bytes; dagkit does not parse it",
-                    REQUEST_DATA_FIELD,
+                    REQUEST_DATA_PART,
                 )
                 return state.findings
     except MultipartError as exc:  # a text-mode stream: say so instead of crashing
@@ -522,7 +526,7 @@ def validate_urlencoded_body(stream: Source, *, file: str | None = None) -> list
                 state.add(
                     "DK407",
                     f"field {index} is request_data again; the server reads only one",
-                    REQUEST_DATA_FIELD,
+                    REQUEST_DATA_PART,
                     "send request_data once",
                 )
                 continue
@@ -532,21 +536,21 @@ def validate_urlencoded_body(stream: Source, *, file: str | None = None) -> list
             state.add(
                 "DK409",
                 f"a url-encoded field {name!r} cannot carry a file",
-                f'field[{index}] "{name}"',
+                Part.placed("field", index, name),
                 "send files as multipart/form-data parts with a filename",
             )
         else:
             state.add(
                 "DK412",
                 f"the create-job operation has no field {name!r}; the server ignores it",
-                f'field[{index}] "{name}"',
+                Part.placed("field", index, name),
                 "the fields are request_data and input_files",
             )
     if state.request_data_seen == 0:
         state.add(
             "DK406",
             "the body has no request_data field",
-            REQUEST_DATA_FIELD,
+            REQUEST_DATA_PART,
             'add a field request_data holding the job JSON, e.g. {"template_id": "..."}',
         )
     return state.findings

@@ -10,14 +10,14 @@ from typing import Any
 
 from dagkit.core import jsonlocate, jsontext
 from dagkit.core.limits import MAX_REQUEST_DATA_BYTES
-from dagkit.findings import Finding, cap_findings, finding
+from dagkit.findings import Finding, Part, cap_findings, finding
 from dagkit.model import rules
 
 
 def validate_request_data(
-    text: str | bytes, *, part: str | None = None, file: str | None = None
+    text: str | bytes, *, part: Part | None = None, file: str | None = None
 ) -> list[Finding]:
-    """Every finding for one request_data text, with pointer, line and column filled in.
+    """Every finding for one request_data text, with path, line and column filled in.
 
     A leading byte order mark is skipped, as editors do, so columns match what they show.
     """
@@ -61,7 +61,7 @@ def validate_request_lines(text: str | bytes, *, file: str | None = None) -> lis
 
 
 def decoded(
-    text: str | bytes, what: str, *, part: str | None, file: str | None
+    text: str | bytes, what: str, *, part: Part | None, file: str | None
 ) -> str | list[Finding]:
     """``text`` as a string without a leading byte order mark (skipped, as editors do, so
     columns match what they show), or the located DK102 finding when it is not UTF-8."""

@@ -26,12 +26,14 @@ from dagkit.core.suggest import did_you_mean
 from dagkit.errors import SchemaError
 from dagkit.findings import (
     MORE_FINDINGS,
+    REQUEST_DATA_PART,
+    DocPath,
     Finding,
     NodeRef,
+    Part,
     cap_findings,
     finding,
     more_findings,
-    pointer_join,
 )
 from dagkit.schemas import check as schemacheck
 from dagkit.schemas import store as schemas
@@ -153,7 +155,7 @@ def rejection_findings(doc: Any, request_data: str | None) -> list[Finding]:
     """DK510 findings for the ``detail`` of a 422 body, located in ``request_data`` if given.
 
     ``detail[].loc`` such as ``["body", "request_data", "job_nodes", 2, "settings", "x"]``
-    becomes the pointer ``/job_nodes/2/settings/x`` (part ``request_data``) and the node
+    becomes the path ``("job_nodes", 2, "settings", "x")`` (part ``request_data``) and the node
     ``job_nodes[2]`` with its name, read from the request_data that was sent.
     """
     detail = doc.get("detail") if isinstance(doc, dict) else None
@@ -218,7 +220,7 @@ def _check(doc: Any, operation: str, status: int, request_data: str | None) -> l
     if schema is None:
         return [_unknown_status(operation, status)]
     unusable, covered = _unusable(doc, operation, status)
-    if covered.get("") is _WHOLE:
+    if covered.get(()) is _WHOLE:
         return unusable  # the wrong shape: the schema would only say so again, many times over
     out = list(unusable)
     for f in schemacheck.check_schema(schema, doc):
@@ -253,28 +255,27 @@ _WHOLE: frozenset[str] = frozenset()
 
 def _unusable(
     doc: Any, operation: str, status: int
-) -> tuple[list[Finding], dict[str, frozenset[str]]]:
+) -> tuple[list[Finding], dict[DocPath, frozenset[str]]]:
     """DK501 errors for what the client cannot read around, and the places they cover:
-    pointer -> the missing keys there, or :data:`_WHOLE` when the value itself is wrong."""
+    path -> the missing keys there, or :data:`_WHOLE` when the value itself is wrong."""
     need = _NEEDS.get(operation) if 200 <= status < 300 else None
     if need is None:
         return [], {}
     shape, what, keys = need
     out: list[Finding] = []
-    covered: dict[str, frozenset[str]] = {}
+    covered: dict[DocPath, frozenset[str]] = {}
+    items: list[tuple[DocPath, str, Any]]
     if shape == "list":
         if not isinstance(doc, list):
-            out.append(_unusable_value("", f"a JSON list of {what.split(' ', 1)[1]}s", doc))
-            return out, {"": _WHOLE}
-        items = [
-            (pointer_join("", i), f"{what.split(' ', 1)[1]} [{i}]", v) for i, v in enumerate(doc)
-        ]
+            out.append(_unusable_value((), f"a JSON list of {what.split(' ', 1)[1]}s", doc))
+            return out, {(): _WHOLE}
+        items = [((i,), f"{what.split(' ', 1)[1]} [{i}]", v) for i, v in enumerate(doc)]
     else:
-        items = [("", what, doc)]
-    for pointer, where, item in items:
+        items = [((), what, doc)]
+    for path, where, item in items:
         if not isinstance(item, dict):
-            out.append(_unusable_value(pointer, f"{what} as a JSON object", item))
-            covered[pointer] = _WHOLE
+            out.append(_unusable_value(path, f"{what} as a JSON object", item))
+            covered[path] = _WHOLE
             continue
         missing = []
         for key, kind in keys.items():
@@ -286,31 +287,31 @@ def _unusable(
                         "DK501",
                         f'{where} has no "{key}"; the client cannot use it without one',
                         hint=f'the answer must carry "{key}"; check the server and the URL',
-                        pointer=pointer,
+                        path=path,
                     )
                 )
             elif not isinstance(value, kind) or (kind is str and not value):
-                covered[pointer_join(pointer, key)] = _WHOLE
+                covered[(*path, key)] = _WHOLE
                 out.append(
                     _unusable_value(
-                        pointer_join(pointer, key),
+                        (*path, key),
                         "a non-empty string" if kind is str else "a JSON list",
                         value,
                         f'{where}: "{key}"',
                     )
                 )
         if missing:
-            covered[pointer] = frozenset(missing)
+            covered[path] = frozenset(missing)
     return out, covered
 
 
-def _unusable_value(pointer: str, expected: str, value: Any, where: str = "") -> Finding:
+def _unusable_value(path: DocPath, expected: str, value: Any, where: str = "") -> Finding:
     prefix = f"{where} must be" if where else "the answer must be"
     return finding(
         "DK501",
         f"{prefix} {expected}; got {_kind(value)}",
         hint="the client cannot use this answer; check the server and the URL",
-        pointer=pointer,
+        path=path,
     )
 
 
@@ -326,12 +327,12 @@ def _kind(value: Any) -> str:
     return "a list" if isinstance(value, list) else "an object"
 
 
-def _is_covered(f: Finding, covered: dict[str, frozenset[str]]) -> bool:
+def _is_covered(f: Finding, covered: dict[DocPath, frozenset[str]]) -> bool:
     """Whether a schema finding says again what a DK501 error already says."""
-    for pointer, keys in covered.items():
-        if keys is _WHOLE and (f.pointer == pointer or f.pointer.startswith(pointer + "/")):
+    for path, keys in covered.items():
+        if keys is _WHOLE and f.path[: len(path)] == path:
             return True
-        if f.pointer == pointer and f.code == "DK201" and any(f'"{k}"' in f.message for k in keys):
+        if f.path == path and f.code == "DK201" and any(f'"{k}"' in f.message for k in keys):
             return True
     return False
 
@@ -346,7 +347,7 @@ def _as_response_finding(f: Finding, doc: Any) -> Finding:
         return f  # about the JSON text itself (nesting), not the schema
     if f.code == MORE_FINDINGS:
         return f.replace(severity="warning")  # the schema findings it counts are read around
-    value = _at(doc, f.pointer)
+    value = _at(doc, f.path)
     if f.code == _ENUM_CODE and isinstance(value, str):
         return f.replace(
             code="DK502",
@@ -356,7 +357,7 @@ def _as_response_finding(f: Finding, doc: Any) -> Finding:
         )
     message, hint = f.message, "the client does not need this to use the answer and reads around it"
     if f.code == "DK206" and isinstance(value, str):
-        where = _label(f.pointer)
+        where = _label(f.path)
         if (
             "valid date-time" in f.message
             and NAIVE_DATE_TIME.fullmatch(value)
@@ -373,11 +374,11 @@ def _as_response_finding(f: Finding, doc: Any) -> Finding:
     return f.replace(code="DK504", severity="warning", message=message, hint=hint)
 
 
-def _label(pointer: str) -> str:
-    """``output_node_files[0].node_id`` for ``/output_node_files/0/node_id``."""
+def _label(path: DocPath) -> str:
+    """``output_node_files[0].node_id`` for ``("output_node_files", 0, "node_id")``."""
     out = ""
-    for token in pointers.split(pointer):
-        if token.isdigit():
+    for token in path:
+        if isinstance(token, int):
             out += f"[{token}]"
         else:
             out += ("." if out else "") + token
@@ -389,15 +390,13 @@ def _shown(value: str, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 4] + '..."'
 
 
-def _at(doc: Any, pointer: str) -> Any:
-    """The value at an RFC 6901 pointer, or None when there is none."""
-    if not pointer:
-        return doc
-    for token in pointers.split(pointer):
-        if isinstance(doc, dict):
+def _at(doc: Any, path: DocPath) -> Any:
+    """The value at ``path``, or None when there is none."""
+    for token in path:
+        if isinstance(doc, dict) and isinstance(token, str):
             doc = doc.get(token)
-        elif isinstance(doc, list) and token.isdigit() and int(token) < len(doc):
-            doc = doc[int(token)]
+        elif isinstance(doc, list) and isinstance(token, int) and 0 <= token < len(doc):
+            doc = doc[token]
         else:
             return None
     return doc
@@ -462,25 +461,24 @@ def _rejection(entry: dict[str, Any], nodes: Sequence[Any] | None) -> Finding:
     tokens = [t for t in loc if isinstance(t, str | int)] if isinstance(loc, list) else []
     if tokens[:1] == ["body"]:
         tokens = tokens[1:]
-    part: str | None = None
+    part: Part | None = None
     if tokens[:1] == ["request_data"]:
-        part, tokens = "request_data", tokens[1:]
+        part, tokens = REQUEST_DATA_PART, tokens[1:]
     elif tokens[:1] in (["job_nodes"], ["template_id"], ["skip_preflight"]):
-        part = "request_data"
+        part = REQUEST_DATA_PART
     elif tokens:
-        part, tokens = str(tokens[0]), tokens[1:]
-    pointer = pointer_join("", *tokens) if part == "request_data" else ""
+        part, tokens = Part(str(tokens[0])), tokens[1:]
+    path: DocPath = tuple(tokens) if part == REQUEST_DATA_PART else ()
     node = _node_at(tokens, nodes)
-    where = " ".join(
-        s for s in (str(node) if node else "", pointer or (part or "the request")) if s
-    )
+    shown = pointers.join("", *path) or (part.label if part is not None else "the request")
+    where = " ".join(s for s in (str(node) if node else "", shown) if s)
     kind = entry.get("type")
     return finding(
         "DK510",
         f"the server rejected {where}: {message}",
         hint=(f"server error type: {kind}; " if isinstance(kind, str) else "")
         + "fix this value and send the request again",
-        pointer=pointer,
+        path=path,
         part=part,
         node=node,
     )

@@ -14,7 +14,7 @@ import re
 from typing import Any
 
 from dagkit.core import jsonlocate, jsontext
-from dagkit.findings import Finding, NodeRef, cap_findings, finding
+from dagkit.findings import DocPath, Finding, NodeRef, Part, cap_findings, finding
 from dagkit.model import rules
 from dagkit.schemas import check as schemacheck
 from dagkit.validate.request_data import decoded
@@ -40,10 +40,10 @@ def validate_workflow(
     text: str | bytes,
     *,
     operation: str | None = None,
-    part: str | None = None,
+    part: Part | None = None,
     file: str | None = None,
 ) -> list[Finding]:
-    """Every finding for one workflow document's text, with pointer, line and column.
+    """Every finding for one workflow document's text, with path, line and column.
 
     ``operation`` says what the text is (``create_workflow``, ``update_workflow`` or
     ``get_workflow`` for an answer); by default an object with answer-only keys (``sources``,
@@ -76,9 +76,9 @@ def workflow_operation(doc: Any, operation: str | None = None) -> str:
 
 
 def check_workflow_document(doc: Any, *, operation: str | None = None) -> list[Finding]:
-    """Every finding for a parsed workflow document, unplaced (pointers only)."""
+    """Every finding for a parsed workflow document, unplaced (paths only)."""
     if not isinstance(doc, dict):
-        return [finding("DK202", "a workflow must be a JSON object", pointer="")]
+        return [finding("DK202", "a workflow must be a JSON object")]
     operation = workflow_operation(doc, operation)
     answer = operation == "get_workflow"
     found: list[Finding] = []
@@ -91,11 +91,11 @@ def check_workflow_document(doc: Any, *, operation: str | None = None) -> list[F
     if not answer:
         found += _workflow_rules(doc, creating=operation == "create_workflow")
     # the node schema and the workflow schema may both see a node's broken shape: say it once
-    seen: set[tuple[str, str]] = set()
+    seen: set[tuple[str, DocPath]] = set()
     out = []
     for f in found:
-        if (f.code, f.pointer) not in seen:
-            seen.add((f.code, f.pointer))
+        if (f.code, f.path) not in seen:
+            seen.add((f.code, f.path))
             out.append(f)
     return out
 
@@ -109,7 +109,7 @@ def _workflow_rules(doc: dict[str, Any], *, creating: bool) -> list[Finding]:
             finding(
                 "DK601",
                 "the workflow has both workflow_nodes and template_id",
-                pointer="/template_id",
+                path=("template_id",),
                 hint="send either the nodes (a custom workflow) or a template, not both",
             )
         )
@@ -118,7 +118,7 @@ def _workflow_rules(doc: dict[str, Any], *, creating: bool) -> list[Finding]:
             finding(
                 "DK600",
                 "a custom workflow needs workflow_nodes (or a template_id); it has neither",
-                pointer="/workflow_type",
+                path=("workflow_type",),
                 hint="add the nodes: dagkit workflows create SOURCE writes them from a DAG",
             )
         )
@@ -133,7 +133,7 @@ def _workflow_rules(doc: dict[str, Any], *, creating: bool) -> list[Finding]:
                 "DK602",
                 f"workflow_nodes on a {workflow_type!r} workflow; the platform chooses the nodes "
                 "of a workflow that is not custom",
-                pointer="/workflow_type",
+                path=("workflow_type",),
                 hint='set workflow_type to "custom" to run these nodes',
             )
         )
@@ -143,7 +143,7 @@ def _workflow_rules(doc: dict[str, Any], *, creating: bool) -> list[Finding]:
                 "DK604",
                 "the workflow has a schedule but no source connector: a scheduled run has no "
                 "files to read",
-                pointer="/schedule",
+                path=("schedule",),
                 hint="add source_id, or leave out the schedule and run it with files",
             )
         )
@@ -160,14 +160,13 @@ def _as_workflow(f: Finding, order: list[int]) -> Finding:
         value = _JOB_NODE.sub(lambda m: f"{_FIELD}[{index(int(m[1]))}]", value)
         return value.replace("job_nodes", _FIELD)
 
-    pointer = f.pointer
-    if pointer == "/job_nodes" or pointer.startswith("/job_nodes/"):
-        tokens = pointer.split("/")
-        tokens[1] = _FIELD
-        if len(tokens) > 2 and tokens[2].isdigit():
-            tokens[2] = str(index(int(tokens[2])))
-        pointer = "/".join(tokens)
+    path = f.path
+    if path[:1] == ("job_nodes",):
+        head = path[1:2]
+        if head and isinstance(head[0], int):
+            head = (index(head[0]),)
+        path = (_FIELD, *head, *path[2:])
     node = f.node
     if node is not None:
         node = NodeRef(index(node.index), node.name, _FIELD)
-    return f.replace(pointer=pointer, message=text(f.message), hint=text(f.hint), node=node)
+    return f.replace(path=path, message=text(f.message), hint=text(f.hint), node=node)

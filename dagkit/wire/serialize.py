@@ -16,7 +16,7 @@ from typing import Any
 
 from dagkit.core import jsonlocate, jsontext
 from dagkit.errors import DagError, RequestDataError, SourceError
-from dagkit.findings import Finding, finding
+from dagkit.findings import DocPath, Finding, finding
 from dagkit.model.base import recording_origins
 from dagkit.model.dag import JobDAG, as_dag
 from dagkit.model.nodes import Node, node_from_dict
@@ -76,26 +76,26 @@ def from_request_data(text: str | bytes) -> JobDAG | TemplateJob:
     """
     doc = parse_json(text)
     if not isinstance(doc, dict):
-        raise _bad(f"request_data must be a JSON object, not {_json_type(doc)}", "", "DK202")
+        raise _bad(f"request_data must be a JSON object, not {_json_type(doc)}", (), "DK202")
     skip = doc.get("skip_preflight")
     if skip is not None and not isinstance(skip, bool):
-        raise _bad("skip_preflight must be true or false", "/skip_preflight", "DK202")
+        raise _bad("skip_preflight must be true or false", ("skip_preflight",), "DK202")
     has_nodes, has_template = "job_nodes" in doc, "template_id" in doc
     if has_nodes == has_template:
         raise _bad(
             "request_data needs exactly one of template_id and job_nodes"
             + (", not both" if has_nodes else ""),
-            "",
+            (),
             "DK207",
         )
     if has_template:
         template_id = doc["template_id"]
         if not isinstance(template_id, str):
-            raise _bad("template_id must be a string", "/template_id", "DK202")
+            raise _bad("template_id must be a string", ("template_id",), "DK202")
         return TemplateJob(template_id, skip)
     raw_nodes = doc["job_nodes"]
     if not isinstance(raw_nodes, list):
-        raise _bad("job_nodes must be a list of nodes", "/job_nodes", "DK202")
+        raise _bad("job_nodes must be a list of nodes", ("job_nodes",), "DK202")
     nodes = []
     for i, raw in enumerate(raw_nodes):
         node = node_from_dict(raw)
@@ -103,7 +103,7 @@ def from_request_data(text: str | bytes) -> JobDAG | TemplateJob:
             raise _bad(
                 f"job_nodes[{i}] is not a node: it needs string name, type and subtype, "
                 "and settings that are an object",
-                f"/job_nodes/{i}",
+                ("job_nodes", i),
                 "DK202",
             )
         nodes.append(node)
@@ -137,8 +137,8 @@ def parse_json(text: str | bytes) -> Any:
         raise RequestDataError(f"request_data {message}", [finding(code, message)]) from None
 
 
-def _bad(message: str, pointer: str, code: str) -> RequestDataError:
-    return RequestDataError(message, [finding(code, message, pointer=pointer)])
+def _bad(message: str, path: DocPath, code: str) -> RequestDataError:
+    return RequestDataError(message, [finding(code, message, path=path)])
 
 
 def _json_type(value: Any) -> str:

@@ -22,7 +22,7 @@ from typing import Any
 
 from dagkit.core import jsontext
 from dagkit.errors import DagError, RequestDataError
-from dagkit.findings import finding
+from dagkit.findings import DocPath, finding
 from dagkit.model.dag import JobDAG, as_dag
 from dagkit.model.nodes import Node, node_from_dict
 from dagkit.model.rules import RANK
@@ -214,14 +214,14 @@ def from_workflow(document: dict[str, Any] | str | bytes) -> Workflow:
     if isinstance(document, str | bytes):
         document = parse_json(document)
     if not isinstance(document, dict):
-        raise _bad("a workflow must be a JSON object", "")
+        raise _bad("a workflow must be a JSON object", ())
     doc = document
     answer = is_answer(doc)
     raw_nodes = doc.get("workflow_nodes")
     dag = None
     if raw_nodes is not None:
         if not isinstance(raw_nodes, list):
-            raise _bad("workflow_nodes must be a list of nodes", "/workflow_nodes")
+            raise _bad("workflow_nodes must be a list of nodes", ("workflow_nodes",))
         nodes = []
         for i, raw in enumerate(raw_nodes):
             node = node_from_dict(raw)
@@ -229,7 +229,7 @@ def from_workflow(document: dict[str, Any] | str | bytes) -> Workflow:
                 raise _bad(
                     f"workflow_nodes[{i}] is not a node: it needs string name, type and "
                     "subtype, and settings that are an object",
-                    f"/workflow_nodes/{i}",
+                    ("workflow_nodes", i),
                 )
             nodes.append(node)
         if answer:
@@ -279,5 +279,5 @@ def _crontab(value: Any) -> tuple[str, ...]:
     return tuple(c for c in found if isinstance(c, str))
 
 
-def _bad(message: str, pointer: str) -> RequestDataError:
-    return RequestDataError(message, [finding("DK202", message, pointer=pointer)])
+def _bad(message: str, path: DocPath) -> RequestDataError:
+    return RequestDataError(message, [finding("DK202", message, path=path)])
