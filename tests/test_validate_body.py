@@ -11,9 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dagkit.findings import CODES, REQUEST_DATA_PART, Finding, Part
-from dagkit.validate.body import validate_body
+from dagkit.validate.body import PROBLEM_CODES, validate_body
 from dagkit.validate.capture import looks_like_http_request, validate_http_request
-from dagkit.wire.multipart import FileSpec, MultipartEncoder
+from dagkit.wire.multipart import FileSpec, MultipartEncoder, ProblemKind
 
 B = "bnd"
 CT = f"multipart/form-data; boundary={B}"
@@ -106,6 +106,13 @@ def test_dk401_illegal_boundary_is_reported_and_the_body_still_checked() -> None
     found = validate_body(data, f"multipart/form-data; boundary={boundary}")
     assert codes(found) == ["DK401", "DK418"]
     assert found[0].part is None
+
+
+def test_each_kind_of_multipart_problem_has_one_code_of_matching_severity() -> None:
+    assert set(PROBLEM_CODES) == set(ProblemKind)
+    assert len(set(PROBLEM_CODES.values())) == len(ProblemKind)
+    for kind, code in PROBLEM_CODES.items():
+        assert (CODES[code].severity == "error") == kind.breaks_body, kind
 
 
 def test_dk402_broken_part_header() -> None:

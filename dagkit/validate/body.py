@@ -28,6 +28,7 @@ from dagkit.wire.multipart import (
     PartEnd,
     PartStart,
     Problem,
+    ProblemKind,
     check_boundary,
     parse_content_type,
     read_blocks,
@@ -50,6 +51,13 @@ REQUEST_DATA_FIELD = "request_data"
 MAX_REQUEST_DATA_BYTES = limits.MAX_REQUEST_DATA_BYTES
 #: Bytes parsed at a time (see :meth:`BodyChecker.feed`).
 _SLICE = 1 << 16
+#: The finding code of each kind of problem the multipart parser reports.
+PROBLEM_CODES: dict[ProblemKind, str] = {
+    ProblemKind.FRAMING: "DK402",
+    ProblemKind.TRUNCATED: "DK403",
+    ProblemKind.AFTER_CLOSE: "DK404",
+    ProblemKind.DISPOSITION: "DK405",
+}
 #: Distinct filenames remembered to report repeats (DK416); far more than a job takes.
 _MAX_NAMES_KEPT = 10_000
 
@@ -245,7 +253,8 @@ def _handle(events: list[Event], state: _State) -> None:
                 if index is None
                 else state.parts.get(index) or Part.placed("part", index, None)
             )
-            state.add(event.code, f"{event.message} (at byte {event.offset})", part)
+            code = PROBLEM_CODES[event.kind]
+            state.add(code, f"{event.message} (at byte {event.offset})", part)
 
 
 def _count_part(filename: str | None, state: _State, *, unreadable: bool = False) -> None:

@@ -7,8 +7,8 @@ it is iterated, so a retry or a 307/308 redirect resends the whole body.
 Parsing (:class:`MultipartParser`) is push-style: feed it bytes as they arrive, get events
 back. It holds at most a small window (the delimiter length, or the header limit) besides the
 bytes it hands out, so a body of any size is parsed in constant memory. Broken framing is
-reported as :class:`Problem` events carrying the finding codes of :mod:`dagkit.findings`; the
-parser itself never raises on any input.
+reported as :class:`Problem` events of a :class:`ProblemKind` (a validator gives each kind its
+finding code); the parser itself never raises on any input.
 
 Parameter quoting (``name="..."``, ``filename="..."``) follows the HTML form-submission rules
 of RFC 7578: ``"`` is sent as ``%22``, CR as ``%0D``, LF as ``%0A``. A backslash is sent as
@@ -29,11 +29,11 @@ import secrets
 import socket
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from enum import Enum
 from typing import BinaryIO, TypeAlias
 
 from dagkit.core import limits
 from dagkit.errors import MultipartError
-from dagkit.findings import CODES
 
 __all__ = [
     "Event",
@@ -45,6 +45,7 @@ __all__ = [
     "PartInfo",
     "PartStart",
     "Problem",
+    "ProblemKind",
     "check_boundary",
     "iter_parts",
     "parse_content_type",
@@ -537,11 +538,25 @@ class PartEnd:
     size: int
 
 
+class ProblemKind(Enum):
+    """What is wrong with a multipart body, in the wire format's own terms."""
+
+    FRAMING = "framing"  #: delimiters, CRLFs or part headers are broken
+    TRUNCATED = "truncated"  #: the body ends before its closing delimiter
+    AFTER_CLOSE = "after-close"  #: bytes after the closing delimiter, which servers ignore
+    DISPOSITION = "disposition"  #: a part without Content-Disposition: form-data and a name
+
+    @property
+    def breaks_body(self) -> bool:
+        """Whether a part or the body cannot be read as sent (all but bytes after the end)."""
+        return self is not ProblemKind.AFTER_CLOSE
+
+
 @dataclass(frozen=True, slots=True)
 class Problem:
-    """Broken framing at body ``offset``: ``code`` is a DK4xx finding code."""
+    """Broken framing at body ``offset``, in part ``part_index`` when it is inside one."""
 
-    code: str
+    kind: ProblemKind
     message: str
     offset: int
     part_index: int | None
@@ -614,25 +629,25 @@ class MultipartParser:
         if self._state == _PREAMBLE:
             if end <= 0:
                 message = "the body is empty: not even a closing delimiter"
-                events.append(Problem("DK403", message, 0, None))
+                events.append(Problem(ProblemKind.TRUNCATED, message, 0, None))
             else:
                 why = "valid " if self._saw_delimiter else ""
                 message = (
                     f"no {why}delimiter line '--{self.boundary}' in the body"
                     " (does the Content-Type name the boundary the body uses?)"
                 )
-                events.append(Problem("DK402", message, 0, None))
+                events.append(Problem(ProblemKind.FRAMING, message, 0, None))
         elif self._state == _HEADERS:
             message = f"the body ends inside the headers of part {self._index}"
-            events.append(Problem("DK403", message, end, self._index))
+            events.append(Problem(ProblemKind.TRUNCATED, message, end, self._index))
         elif self._state == _BODY:
             self._emit(len(self._buf), events)
             self._end_part(events)
             message = f"the body ends inside part {self._index}, without a closing delimiter"
-            events.append(Problem("DK403", message, end, self._index))
+            events.append(Problem(ProblemKind.TRUNCATED, message, end, self._index))
         elif self._state == _EPILOGUE and self._buf[self._pos :] == b"\r":
             message = "a stray CR after the closing delimiter"
-            events.append(Problem("DK404", message, self._base + self._pos, None))
+            events.append(Problem(ProblemKind.AFTER_CLOSE, message, self._base + self._pos, None))
         self._state = _DONE
         self._buf = b""
         self._pos = 0
@@ -687,7 +702,7 @@ class MultipartParser:
         why = "LF alone: line endings must be CRLF" if after == b"\n" else f"{after!r}"
         message = f"the boundary appears {where} but is followed by {why}; not a delimiter"
         part = None if self._state == _PREAMBLE else self._index
-        events.append(Problem("DK402", message, self._base + i + 2, part))
+        events.append(Problem(ProblemKind.FRAMING, message, self._base + i + 2, part))
 
     def _preamble(self, events: list[Event], final: bool) -> bool:
         buf = self._buf
@@ -702,7 +717,7 @@ class MultipartParser:
             return False
         if kind == "truncated":
             message = "the body ends after its first delimiter"
-            events.append(Problem("DK403", message, self._base + i + 2, None))
+            events.append(Problem(ProblemKind.TRUNCATED, message, self._base + i + 2, None))
             self._state = _DONE
             return True
         if kind == "bad":
@@ -729,14 +744,16 @@ class MultipartParser:
         delim = buf.find(self._delim, pos, pos + self._max_header_bytes + len(self._delim))
         if delim >= 0 and (end < 0 or delim < end):
             message = f"the headers of part {self._index} are not followed by an empty line"
-            events.append(Problem("DK402", message, self._base + pos + 2, self._index))
+            events.append(Problem(ProblemKind.FRAMING, message, self._base + pos + 2, self._index))
             self._state, self._skipping, self._skip = _BODY, True, 0
             self._pos = delim
             return True
         if end < 0:
             if len(buf) - pos > self._max_header_bytes + 4:
                 message = f"the headers of part {self._index} exceed {self._max_header_bytes} bytes"
-                events.append(Problem("DK402", message, self._base + pos + 2, self._index))
+                events.append(
+                    Problem(ProblemKind.FRAMING, message, self._base + pos + 2, self._index)
+                )
                 self._state, self._skipping, self._skip = _BODY, True, 0
                 return True
             return False
@@ -761,7 +778,7 @@ class MultipartParser:
         for line in text.split("\r\n") if text else []:
             if "\r" in line or "\n" in line:
                 message = f"part {index} has a bare CR or LF inside a header line"
-                events.append(Problem("DK402", message, offset, index))
+                events.append(Problem(ProblemKind.FRAMING, message, offset, index))
                 return None
             if line[:1] in (" ", "\t") and headers:  # obsolete line folding
                 key, value = headers[-1]
@@ -770,7 +787,7 @@ class MultipartParser:
             key, colon, value = line.partition(":")
             if not colon or not _TOKEN.fullmatch(key):
                 message = f"part {index} has a header line that is not 'Name: value': {line[:60]!r}"
-                events.append(Problem("DK402", message, offset, index))
+                events.append(Problem(ProblemKind.FRAMING, message, offset, index))
                 return None
             headers.append((key, value.strip()))
         disposition = _first(headers, "content-disposition")
@@ -779,20 +796,20 @@ class MultipartParser:
         filename: str | None = None
         if disposition is None:
             message = f"part {index} has no Content-Disposition header"
-            events.append(Problem("DK405", message, offset, index))
+            events.append(Problem(ProblemKind.DISPOSITION, message, offset, index))
         else:
             kind, params, well_formed = _split_params(disposition)
             if not well_formed:
                 message = f"part {index} has a Content-Disposition with an unclosed quote"
-                events.append(Problem("DK402", message, offset, index))
+                events.append(Problem(ProblemKind.FRAMING, message, offset, index))
             if kind != "form-data":
                 message = f"part {index} has Content-Disposition {kind!r}, not 'form-data'"
-                events.append(Problem("DK405", message, offset, index))
+                events.append(Problem(ProblemKind.DISPOSITION, message, offset, index))
             if "name" in params:
                 name = _unescape_form_value(params["name"])
             else:
                 message = f"part {index} has a Content-Disposition without a name"
-                events.append(Problem("DK405", message, offset, index))
+                events.append(Problem(ProblemKind.DISPOSITION, message, offset, index))
             if "filename*" in params:
                 filename = _decode_ext_value(params["filename*"])
             if filename is None and "filename" in params:
@@ -835,7 +852,7 @@ class MultipartParser:
         self._end_part(events)
         if kind == "truncated":
             message = f"the body ends after a delimiter, without the closing '--{self.boundary}--'"
-            events.append(Problem("DK403", message, self._base + i + 2, self._index))
+            events.append(Problem(ProblemKind.TRUNCATED, message, self._base + i + 2, self._index))
             self._state = _DONE
         elif kind == "close":
             self._state, self._pos = _EPILOGUE, j
@@ -858,7 +875,7 @@ class MultipartParser:
                 pos += 2
             else:
                 message = "bytes after the closing delimiter; servers ignore them"
-                events.append(Problem("DK404", message, self._base + pos, None))
+                events.append(Problem(ProblemKind.AFTER_CLOSE, message, self._base + pos, None))
                 self._state = _DONE
                 pos = len(buf)
         self._pos = pos
@@ -892,8 +909,10 @@ def iter_parts(
             elif isinstance(event, PartEnd):
                 assert current is not None
                 yield current, b"".join(chunks)
-            elif CODES[event.code].severity == "error":
-                raise MultipartError(f"{event.code} at byte {event.offset}: {event.message}")
+            elif event.kind.breaks_body:
+                raise MultipartError(
+                    f"broken multipart body at byte {event.offset}: {event.message}"
+                )
 
 
 def _parse_all(
