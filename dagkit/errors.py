@@ -46,8 +46,10 @@ being created or followed it is a :class:`JobsInterrupted`, which says which job
 whether one more may.
 
 Every error has ``findings`` (empty unless it carries some) and :meth:`DagkitError.to_dict`,
-the JSON form the CLI prints. Messages never contain the API key: transports redact it
-before raising.
+the JSON form the CLI prints. What an error advises is data too (``advice``, :class:`Advice`):
+its message words it for a Python caller (``timeout=``, ``JobsClient.list_jobs()``), and the CLI
+words the same advice as flags and commands (``--timeout``, ``dagkit jobs list``). Messages
+never contain the API key: transports redact it before raising.
 
 Every command exits with one of the :class:`ExitCode` values; :func:`exit_code` maps each error
 above to its code, so the contract is written here once.
@@ -55,8 +57,10 @@ above to its code, so the contract is written here once.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from enum import IntEnum
+import string
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from enum import Enum, IntEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -78,13 +82,111 @@ class ExitCode(IntEnum):
     INTERRUPTED = 130  #: Ctrl-C (128 + SIGINT, as shells report it)
 
 
+class AdviceKind(Enum):
+    """The kinds of advice an error gives. Each is a sentence whose ``{slots}`` name an option
+    or a command (filled in by whoever words it: :data:`PYTHON_WORDS`, or the CLI's flags) or a
+    value the advice carries (``{since}``, ``{job_id}``)."""
+
+    USE_HTTPS = "Use an https:// URL, or pass {allow_insecure_key} if this network is trusted."
+    RAISE_READ_TIMEOUT = (
+        "If the server is slow rather than down, raise the read timeout ({read_timeout})."
+    )
+    SEND_API_KEY = "Set UNSTRUCTURED_API_KEY or pass {api_key}."
+    CHECK_API_KEY = (
+        "Check the API key (UNSTRUCTURED_API_KEY or {api_key}) and that UNSTRUCTURED_API_URL is "
+        "the URL issued to your account."
+    )
+    TRUST_CA = (
+        "If your network inspects TLS, give its CA certificate file with {ca_bundle} or "
+        "SSL_CERT_FILE."
+    )
+    LOOK_FOR_JOB = (
+        "dagkit did not send it again because the server may have acted on it: a job may "
+        "already have been created. Before submitting again, check with {list_jobs} for a job "
+        "created since {since} (created_at) with the same input files."
+    )
+    FOLLOW_JOB = "It keeps running: follow it with {wait_job}."
+    LOOK_FOR_WORKFLOW = (
+        "dagkit did not send it again: the workflow may already exist. Check with "
+        "{list_workflows} before creating it again."
+    )
+    PLAN_WORKFLOWS = "Use {plan_workflows} for one workflow per path."
+    SEPARATE_OUT_DIRS = "Or run them as separate batches, each with its own {out_dir}."
+    BATCH_RUNNING = "Wait for it to finish, or use another {out_dir}."
+    SERVER_RUNNING = "Stop it, or give this one another {data_dir}."
+
+
+@dataclass(frozen=True, slots=True)
+class Advice:
+    """What to do about an error, as data: its ``kind`` and the values it carries."""
+
+    kind: AdviceKind
+    values: tuple[tuple[str, str], ...] = ()
+
+    @classmethod
+    def of(cls, kind: AdviceKind, **values: str) -> Advice:
+        return cls(kind, tuple(values.items()))
+
+    def render(self, words: Words) -> str:
+        """The sentence, its option and command slots filled from ``words``: each a template
+        over the advice's values (``"dagkit jobs wait {job_id}"``), or a function of them."""
+        values = dict(self.values)
+        template = self.kind.value
+        slots = {name for _, name, _, _ in string.Formatter().parse(template) if name}
+        filled = {slot: _word(words[slot], values) for slot in slots - values.keys()}
+        return template.format_map({**values, **filled})
+
+
+#: How options and commands are named, by slot: a template over an advice's values, or a
+#: function of them.
+Words = Mapping[str, str | Callable[[Mapping[str, str]], str]]
+
+
+def _word(word: str | Callable[[Mapping[str, str]], str], values: Mapping[str, str]) -> str:
+    return word.format_map(values) if isinstance(word, str) else word(values)
+
+
+#: Advice worded for a Python caller: keyword arguments and methods.
+PYTHON_WORDS: Words = {
+    "allow_insecure_key": "allow_insecure_key=True",
+    "read_timeout": "timeout=(connect, read)",
+    "api_key": "api_key=...",
+    "ca_bundle": "ca_bundle=...",
+    "list_jobs": "JobsClient.list_jobs()",
+    "wait_job": "JobsClient.wait({job_id!r})",
+    "list_workflows": "WorkflowsClient.list_workflows(name={name!r})",
+    "plan_workflows": "plan_workflows()",
+    "out_dir": "output folder (out_dir)",
+    "data_dir": "data directory (data_dir)",
+}
+
+
 class DagkitError(Exception):
     """Base of every error dagkit raises on purpose.
 
-    ``findings`` are the findings behind it (empty unless the error carries some).
+    ``findings`` are the findings behind it (empty unless the error carries some); ``advice``
+    what to do about it, worded at the end of the message (see :meth:`describe`).
     """
 
     findings: Sequence[Finding] = ()
+    advice: tuple[Advice, ...] = ()
+
+    def __init__(self, *args: object, advice: Iterable[Advice] = ()) -> None:
+        super().__init__(*args)
+        if advice:
+            self.advice = tuple(advice)
+
+    @property
+    def unadvised(self) -> str:
+        """The message without its advice."""
+        return super().__str__()
+
+    def describe(self, words: Words = PYTHON_WORDS) -> str:
+        """The message followed by its advice, options and commands named by ``words``."""
+        return " ".join([self.unadvised, *(a.render(words) for a in self.advice)])
+
+    def __str__(self) -> str:
+        return self.describe()
 
     def to_dict(self) -> dict[str, Any]:
         """The error as JSON: its type, message, notes, findings and the fields of its kind."""
@@ -181,8 +283,10 @@ class TransportError(DagkitError):
 
     reached_server: bool = False
 
-    def __init__(self, message: str, *, reached_server: bool | None = None) -> None:
-        super().__init__(message)
+    def __init__(
+        self, message: str, *, reached_server: bool | None = None, advice: Iterable[Advice] = ()
+    ) -> None:
+        super().__init__(message, advice=advice)
         if reached_server is not None:
             self.reached_server = reached_server
 
@@ -233,8 +337,9 @@ class APIError(DagkitError):
         detail: Any = None,
         request_id: str | None = None,
         findings: Sequence[Finding] = (),
+        advice: Iterable[Advice] = (),
     ) -> None:
-        super().__init__(message)
+        super().__init__(message, advice=advice)
         self.status = status
         self.detail = detail
         self.request_id = request_id
@@ -277,8 +382,8 @@ class WaitTimeout(DagkitError):
 
     Not a transport error: every request got its answer, the job just had not ended."""
 
-    def __init__(self, message: str, job: JobInfo) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, job: JobInfo, *, advice: Iterable[Advice] = ()) -> None:
+        super().__init__(message, advice=advice)
         self.job = job
 
     def to_dict(self) -> dict[str, Any]:
@@ -386,8 +491,10 @@ class BatchAborted(DagkitError):
     the journal is consistent and the same command resumes once the cause is fixed.
     ``findings`` are the refused request's, if it had any."""
 
-    def __init__(self, message: str, findings: Sequence[Finding] = ()) -> None:
-        super().__init__(message)
+    def __init__(
+        self, message: str, findings: Sequence[Finding] = (), *, advice: Iterable[Advice] = ()
+    ) -> None:
+        super().__init__(message, advice=advice)
         self.findings = list(findings)
 
 

@@ -318,7 +318,7 @@ def test_a_500_on_create_is_never_sent_again(
     server.script(JOBS, Reply(500, json={"detail": "Internal server error"}))
     with pytest.raises(AmbiguousRequestError) as caught:
         client.create_job(quickstart(), files)
-    assert "dagkit jobs list" in str(caught.value)
+    assert "JobsClient.list_jobs()" in str(caught.value)
     assert server.count(JOBS) == 1
 
 

@@ -94,3 +94,52 @@ def test_to_dict_carries_findings_and_the_fields_of_the_kind() -> None:
     assert (api["status"], api["request_id"], api["findings"]) == (404, "r1", [])
     assert errors.ConnectError("refused").to_dict()["reached_server"] is False
     assert DagkitError("plain").findings == ()
+
+
+# --- advice: data in the library, worded for Python there and as flags by the CLI ---------------
+
+_FLAG_OR_COMMAND = re.compile(r"(?<![\w-])--[a-z]|`dagkit ")
+
+
+@pytest.mark.parametrize("kind", list(errors.AdviceKind))
+def test_every_advice_is_worded_for_python_and_for_the_command_line(
+    kind: errors.AdviceKind,
+) -> None:
+    from dagkit.cli._common import CLI_WORDS
+
+    advice = errors.Advice.of(kind, since="2026-01-02T03:04:05Z", job_id="j-1", name="my flow")
+    python, cli = advice.render(errors.PYTHON_WORDS), advice.render(CLI_WORDS)
+    assert "{" not in python + cli  # every slot filled
+    assert not _FLAG_OR_COMMAND.search(python), python
+    slots = "{" in kind.value.replace("{since}", "").replace("{job_id}", "")
+    assert python != cli if slots else python == cli
+
+
+def test_an_error_words_its_advice_for_whoever_reads_it() -> None:
+    from dagkit.cli._common import CLI_WORDS
+
+    wait = errors.Advice.of(errors.AdviceKind.FOLLOW_JOB, job_id="j-1")
+    error = errors.TimeoutError(
+        "no answer within 5 s.",
+        reached_server=True,
+        advice=[errors.Advice.of(errors.AdviceKind.RAISE_READ_TIMEOUT), wait],
+    )
+    assert error.unadvised == "no answer within 5 s."
+    assert (
+        str(error)
+        == error.describe()
+        == (
+            "no answer within 5 s. If the server is slow rather than down, raise the read timeout "
+            "(timeout=(connect, read)). It keeps running: follow it with JobsClient.wait('j-1')."
+        )
+    )
+    assert error.describe(CLI_WORDS) == (
+        "no answer within 5 s. If the server is slow rather than down, raise the read timeout "
+        "(--timeout). It keeps running: follow it with `dagkit jobs wait j-1`."
+    )
+    assert error.to_dict()["message"] == str(error)
+    assert DagkitError("plain").advice == () and str(DagkitError("plain")) == "plain"
+    # a shell-quoted name on the command line, a Python literal in Python
+    look = errors.Advice.of(errors.AdviceKind.LOOK_FOR_WORKFLOW, name="it's")
+    assert 'list_workflows(name="it\'s")' in look.render(errors.PYTHON_WORDS)
+    assert "--name 'it'\"'\"'s'`" in look.render(CLI_WORDS)

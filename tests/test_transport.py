@@ -44,6 +44,7 @@ from httpfaults import (
 )
 
 from dagkit.errors import (
+    AdviceKind,
     AmbiguousRequestError,
     APIError,
     AuthenticationError,
@@ -192,7 +193,10 @@ def test_create_job_server_error_is_ambiguous_and_sent_once(
     error = caught.value
     message = str(error)
     assert str(status) in message and "req-77" in message and "database unavailable" in message
-    assert "may" in message and "dagkit jobs list" in message and "list_jobs()" in message
+    # advice in Python terms from the library; the CLI words it as `dagkit jobs list`
+    assert "may" in message and "JobsClient.list_jobs()" in message
+    assert "dagkit jobs list" not in message
+    assert [a.kind for a in error.advice] == [AdviceKind.LOOK_FOR_JOB]
     assert error.reached_server is True
     assert isinstance(error.__cause__, ServerError)
     assert error.__cause__.status == status and error.__cause__.request_id == "req-77"
@@ -687,7 +691,7 @@ def test_a_create_redirected_by_301_302_303_is_ambiguous(
     server.script(JOBS, redirect(status, "/api/v1/elsewhere"))
     server.script("/api/v1/elsewhere", Reply(200, json=JOB_CREATED))
     transport = make(server.url, clock)
-    with pytest.raises(AmbiguousRequestError, match="dagkit jobs list") as caught:
+    with pytest.raises(AmbiguousRequestError, match=r"JobsClient\.list_jobs\(\)") as caught:
         transport.send(create_job(transport, upload()))
     assert caught.value.reached_server is True
     assert f"answered {status}" in str(caught.value)
@@ -735,7 +739,7 @@ def test_no_redirect_leaves_https_for_plain_http(
     server.script(JOBS, Reply(200, json=JOB_CREATED))
     transport = make(f"https://localhost:{secure.port}", clock, ca_bundle=certificate[0])
     if method == "POST":
-        with pytest.raises(AmbiguousRequestError, match="dagkit jobs list"):
+        with pytest.raises(AmbiguousRequestError, match=r"JobsClient\.list_jobs\(\)"):
             transport.send(create_job(transport, upload()))
     else:
         with pytest.raises(RemoteProtocolError, match="refusing to leave https"):

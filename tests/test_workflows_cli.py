@@ -15,8 +15,9 @@ from httpfaults import FaultServer, Reply
 
 from dagkit import JobDAG, load_dag
 from dagkit.cli import main
+from dagkit.cli._common import CLI_WORDS
 from dagkit.client.workflows import WorkflowsClient
-from dagkit.errors import AmbiguousRequestError, ValidationFailed
+from dagkit.errors import AdviceKind, AmbiguousRequestError, ValidationFailed
 from dagkit.http.transport import RetryPolicy
 from dagkit.server import RunningServer, serve_in_thread
 from dagkit.server.workflows import NO_CONNECTORS
@@ -163,7 +164,10 @@ def test_a_create_whose_answer_is_lost_is_not_sent_again(server: RunningServer, 
     with pytest.raises(AmbiguousRequestError) as caught:
         client(server).create_workflow(load_dag(QUICKSTART), name="once")  # type: ignore[arg-type]
     assert server.api.count("create_workflow") == 1
-    assert any("dagkit workflows list --name once" in n for n in caught.value.__notes__)
+    # a workflow may exist, not a job: the advice says how to look for it, in each one's words
+    assert [a.kind for a in caught.value.advice] == [AdviceKind.LOOK_FOR_WORKFLOW]
+    assert "WorkflowsClient.list_workflows(name='once')" in str(caught.value)
+    assert "`dagkit workflows list --name once`" in caught.value.describe(CLI_WORDS)
 
 
 @pytest.mark.parametrize("fault", ["drop", "500"])
@@ -208,6 +212,6 @@ def test_a_create_answered_with_something_unreadable_is_ambiguous() -> None:
     with FaultServer() as fake:
         fake.script("/api/v1/workflows/", Reply(200, json={"no": "id"}))
         api = WorkflowsClient(url=fake.url, api_key=KEY)
-        with pytest.raises(AmbiguousRequestError, match="workflows list --name odd"):
+        with pytest.raises(AmbiguousRequestError, match=r"list_workflows\(name='odd'\)"):
             api.create_workflow(load_dag(QUICKSTART), name="odd")  # type: ignore[arg-type]
         assert fake.count("/api/v1/workflows/") == 1

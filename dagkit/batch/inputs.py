@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dagkit.core import limits
+from dagkit.errors import Advice, AdviceKind
 from dagkit.errors import BatchInputError as BatchInputError  # re-exported: its old home
 
 _WILDCARDS = frozenset("*?[")
@@ -85,8 +86,8 @@ def find_inputs(
         more = f" (and {len(collisions) - _MAX_SHOWN} more)" if len(collisions) > _MAX_SHOWN else ""
         raise BatchInputError(
             f"{len(collisions)} input file(s) would share an output path: {shown}{more}. "
-            "Give a folder that holds them all as the input instead (its relative paths differ), "
-            "or run them as separate batches with different --out folders"
+            "Give a folder that holds them all as the input instead (its relative paths differ).",
+            advice=[Advice.of(AdviceKind.SEPARATE_OUT_DIRS)],
         )
     return found
 

@@ -30,6 +30,7 @@ from pathlib import Path
 
 from dagkit.batch.inputs import InputFile
 from dagkit.core import filelock
+from dagkit.errors import Advice, AdviceKind
 from dagkit.errors import JournalError as JournalError  # re-exported: its old home
 
 #: The journal's file name inside the out dir.
@@ -127,7 +128,7 @@ class Journal:
         self._lock = filelock.hold(
             self.path.with_name(self.path.name + ".lock"),
             user="another dagkit batch",
-            advice="wait for it to finish, or use another --out",
+            advice=Advice.of(AdviceKind.BATCH_RUNNING),
             error=JournalError,
         )
         try:

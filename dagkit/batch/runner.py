@@ -418,7 +418,9 @@ class Runner:
             return
         who = "dagkit" if isinstance(exc, ValidationFailed) else "the server"
         raise BatchAborted(
-            f"{who} refused the job, so the batch stops: {exc}", exc.findings
+            f"{who} refused the job, so the batch stops: {exc.unadvised}",
+            exc.findings,
+            advice=exc.advice,
         ) from exc
 
     def _unreadable(self, seq: int, group: list[FileRow], exc: OSError) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import functools
 import json
 import secrets
+import shlex
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -17,7 +18,7 @@ import click
 
 from dagkit.cli._options import max_file_size
 from dagkit.cli._terminal import colour_ok
-from dagkit.errors import DagkitError, ExitCode, JobsInterrupted, OutputsFailed
+from dagkit.errors import DagkitError, ExitCode, JobsInterrupted, OutputsFailed, Words
 from dagkit.errors import exit_code as exit_code
 from dagkit.http.redact import REDACTED, register
 from dagkit.report import text_lines
@@ -25,6 +26,23 @@ from dagkit.report import text_lines
 if TYPE_CHECKING:
     from dagkit.client.jobs import JobsClient
     from dagkit.findings import Finding
+
+#: What errors advise, worded for the command line: the flags and commands that do it (the
+#: library words the same advice for Python: keyword arguments and methods).
+CLI_WORDS: Words = {
+    "allow_insecure_key": "--allow-insecure-key",
+    "read_timeout": "--timeout",
+    "api_key": "--api-key",
+    "ca_bundle": "--ca-bundle",
+    "list_jobs": "`dagkit jobs list`",
+    "wait_job": "`dagkit jobs wait {job_id}`",
+    "list_workflows": lambda values: (
+        f"`dagkit workflows list --name {shlex.quote(values['name'])}`"
+    ),
+    "plan_workflows": "`dagkit workflows create --each-path`",
+    "out_dir": "--out folder",
+    "data_dir": "--data-dir",
+}
 
 EXIT_INVALID = ExitCode.INVALID
 EXIT_USAGE = ExitCode.USAGE
@@ -159,6 +177,8 @@ def show_error(exc: BaseException, *, as_json: bool, code: int, note: str = "") 
     findings = list(exc.findings) if isinstance(exc, DagkitError) else []
     notes = [*getattr(exc, "__notes__", []), *([note] if note else [])]
     message = exc.format_message() if isinstance(exc, click.ClickException) else str(exc)
+    if isinstance(exc, DagkitError):
+        message = exc.describe(CLI_WORDS)
     if isinstance(exc, KeyboardInterrupt):
         message = message or "interrupted"
     if as_json:

@@ -31,6 +31,8 @@ from typing import Any, TypeAlias, TypeVar
 
 from dagkit.core import atomic, limits, partfiles
 from dagkit.errors import (
+    Advice,
+    AdviceKind,
     AmbiguousRequestError,
     APIError,
     DagError,
@@ -525,8 +527,9 @@ class JobsClient:
             # cannot be read. Sending again (say with validation off) could make a second one.
             raise AmbiguousRequestError(
                 f"POST {response.url} answered {response.status}, but the answer is not a job "
-                f"dagkit can read ({_reason(exc)}). {ambiguous_advice(started)}",
+                f"dagkit can read ({_reason(exc)}).",
                 reached_server=True,
+                advice=[ambiguous_advice(started)],
             ) from exc
         self._uploaded[info.id] = [_spec_name(spec) for spec in specs]
         if info.input_file_ids is not None:  # get-job may not list them again
@@ -580,9 +583,9 @@ class JobsClient:
                     remaining = deadline - self._clock()
                     if remaining <= 0:
                         raise JobWaitTimeout(
-                            f"job {job_id} is still {info.status} after {timeout:g} s; it keeps "
-                            f"running: follow it with `dagkit jobs wait {job_id}`",
+                            f"job {job_id} is still {info.status} after {timeout:g} s.",
                             info,
+                            advice=[Advice.of(AdviceKind.FOLLOW_JOB, job_id=job_id)],
                         )
                     self._sleep(min(pause, remaining))
                 else:

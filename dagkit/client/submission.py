@@ -28,6 +28,8 @@ from typing import Any, Protocol, TypeAlias
 from dagkit.client.jobs import FailedFile, FileArg, JobInfo, JobsClient, JobSource, safe_filename
 from dagkit.client.workflows import WorkflowInfo, WorkflowsClient
 from dagkit.errors import (
+    Advice,
+    AdviceKind,
     DagkitValueError,
     JobsInterrupted,
     OutputsFailed,
@@ -252,7 +254,7 @@ def _ready_to_send(client: JobsClient, out: str | os.PathLike[str] | None) -> No
     be written."""
     if not client.transport.has_api_key:
         raise UsageError(
-            "no API key: set UNSTRUCTURED_API_KEY (or pass --api-key); nothing was sent"
+            "no API key; nothing was sent.", advice=[Advice.of(AdviceKind.SEND_API_KEY)]
         )
     if out is not None:
         check_writable_dir(out, "--out")

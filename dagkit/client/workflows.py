@@ -26,6 +26,8 @@ from dagkit.client.jobs import FileArg, JobInfo, JobsClient, Progress, _path_seg
 from dagkit.client.jobs import _summary as summary
 from dagkit.core import pointers
 from dagkit.errors import (
+    Advice,
+    AdviceKind,
     AmbiguousRequestError,
     APIError,
     DagError,
@@ -343,11 +345,7 @@ class WorkflowsClient(JobsClient):
         self, method: str, path: str, body: dict[str, Any], operation: str
     ) -> WorkflowInfo:
         request = self._workflow_request(method, path, dumps_workflow(body))
-        check = (
-            "check with `dagkit workflows list --name "
-            f"{shlex.quote(str(body.get('name', '')))}` (WorkflowsClient.list_workflows(name=...))"
-            " before creating it again"
-        )
+        check = Advice.of(AdviceKind.LOOK_FOR_WORKFLOW, name=str(body.get("name", "")))
         try:
             response = self.transport.send(request)
         except APIError as exc:
@@ -355,8 +353,8 @@ class WorkflowsClient(JobsClient):
                 exc.findings = _rejections(exc.detail)
             raise
         except AmbiguousRequestError as exc:
-            if method == "POST":
-                exc.add_note(f"for a workflow: {check}")
+            if method == "POST":  # a workflow may exist, not a job
+                exc.advice = (*(a for a in exc.advice if a.kind != AdviceKind.LOOK_FOR_JOB), check)
             raise
         try:
             return self._result(response, operation, WorkflowInfo.from_dict)
@@ -366,9 +364,9 @@ class WorkflowsClient(JobsClient):
             # accepted, but the answer is not a workflow dagkit can read: one may exist
             raise AmbiguousRequestError(
                 f"POST {response.url} answered {response.status}, but the answer is not a "
-                f"workflow dagkit can read ({exc}). dagkit did not send it again: the workflow "
-                f"may already exist; {check}.",
+                f"workflow dagkit can read ({exc}).",
                 reached_server=True,
+                advice=[check],
             ) from exc
 
 

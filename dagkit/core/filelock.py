@@ -21,7 +21,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO
 
-from dagkit.errors import DagkitError
+from dagkit.errors import Advice, DagkitError
 
 __all__ = ["FileLock", "hold"]
 
@@ -67,15 +67,15 @@ def hold(
     path: str | os.PathLike[str],
     *,
     user: str,
-    advice: str,
-    error: Callable[[str], DagkitError] = DagkitError,
+    advice: Advice,
+    error: Callable[..., DagkitError] = DagkitError,
 ) -> FileLock:
     """Take the exclusive lock on ``path`` (created if missing) without waiting.
 
-    When another process holds it, raises ``error(message)``: ``"{user} is using {folder}
-    ({holder}); {advice}"``, the holder as its lock file names it. ``user`` says who the holder
-    is (``"another dagkit batch"``), ``advice`` what to do. A lock file that cannot be opened
-    raises ``error`` too.
+    When another process holds it, raises ``error(message, advice=[advice])``: ``"{user} is
+    using {folder} ({holder})."``, the holder as its lock file names it. ``user`` says who the
+    holder is (``"another dagkit batch"``), ``advice`` what to do. A lock file that cannot be
+    opened raises ``error`` too.
     """
     where = Path(path)
     try:
@@ -86,7 +86,7 @@ def hold(
         holder = _holder(handle)
         handle.close()
         shown = f"{holder}, holding {where}" if holder else f"it holds {where}"
-        raise error(f"{user} is using {where.parent} ({shown}); {advice}")
+        raise error(f"{user} is using {where.parent} ({shown}).", advice=[advice])
     try:
         handle.truncate(0)
         handle.write(_me().encode("utf-8"))

@@ -45,6 +45,8 @@ from typing import Any, BinaryIO, Literal, NamedTuple, NoReturn, Protocol, runti
 from dagkit import __version__
 from dagkit.core import limits
 from dagkit.errors import (
+    Advice,
+    AdviceKind,
     AmbiguousRequestError,
     AnswerTooLargeError,
     APIError,
@@ -960,8 +962,8 @@ class Transport:
             # The server answered the create with something other than a job: it may have made
             # one. Following a 301/302/303 would GET some page and take it for the new job.
             raise AmbiguousRequestError(
-                f"{moved}, which dagkit does not follow for a request that creates. "
-                f"{ambiguous_advice(started)}"
+                f"{moved}, which dagkit does not follow for a request that creates.",
+                advice=[ambiguous_advice(started)],
             )
         if _downgrade(request.url, target):
             raise RemoteProtocolError(
@@ -1051,18 +1053,21 @@ class Transport:
             raise _Failed(
                 ConnectError(
                     f"{request.method} {request.url}: refusing to send the API key over plain "
-                    f"http to {target.host}: it {refused.what}, not this machine. Use an https:// "
-                    f"URL, or pass allow_insecure_key=True (--allow-insecure-key) if this "
-                    f"network is trusted.",
+                    f"http to {target.host}: it {refused.what}, not this machine.",
                     reached_server=False,
+                    advice=[Advice.of(AdviceKind.USE_HTTPS)],
                 ),
                 transient=False,
             ) from None
         except (OSError, http.client.HTTPException) as exc:
             connection.close()
             what, transient = _connect_failure(exc, target, host, port, proxy)
+            untrusted = isinstance(exc, ssl.SSLCertVerificationError)
+            advice = [Advice.of(AdviceKind.TRUST_CA)] if untrusted else []
             raise _Failed(
-                ConnectError(f"{request.method} {request.url}: {what}", reached_server=False),
+                ConnectError(
+                    f"{request.method} {request.url}: {what}", reached_server=False, advice=advice
+                ),
                 transient=transient,
             ) from exc
         return connection
@@ -1205,9 +1210,9 @@ class Transport:
         if stage == "sent":
             if isinstance(exc, TimeoutError):
                 return RequestTimeoutError(
-                    f"{where}no answer within the read timeout of {self.timeout[1]:g} s; if the "
-                    "server is slow rather than down, raise the read timeout (--timeout).",
+                    f"{where}no answer within the read timeout of {self.timeout[1]:g} s.",
                     reached_server=True,
+                    advice=[Advice.of(AdviceKind.RAISE_READ_TIMEOUT)],
                 )
             if isinstance(exc, http.client.RemoteDisconnected):
                 cause = "closed without answering"
@@ -1234,9 +1239,14 @@ class Transport:
     ) -> NoReturn:
         error, cause = failure.error, failure.__cause__
         note = f" {stop}" if str(stop) else ""
+        reason = f"{error.unadvised}{note}"
         if not request.is_idempotent and error.reached_server:
-            raise AmbiguousRequestError(f"{error}{note} {ambiguous_advice(started)}") from cause
-        raise type(error)(f"{error}{note}", reached_server=error.reached_server) from cause
+            raise AmbiguousRequestError(
+                reason, advice=[*error.advice, ambiguous_advice(started)]
+            ) from cause
+        raise type(error)(
+            reason, reached_server=error.reached_server, advice=error.advice
+        ) from cause
 
     def _raise_status(
         self,
@@ -1261,13 +1271,11 @@ class Transport:
         }
         error: APIError
         if status in (401, 403):
-            advice = (
-                f"No API key was sent: set {ENV_KEY} or pass --api-key."
-                if self._api_key is None
-                else f"Check the API key ({ENV_KEY} or --api-key) and that {ENV_URL} is the "
-                "URL issued to your account."
+            sent = " No API key was sent." if self._api_key is None else ""
+            kind = AdviceKind.SEND_API_KEY if sent else AdviceKind.CHECK_API_KEY
+            error = AuthenticationError(
+                f"{head}{rid}.{sent}{note}", advice=[Advice.of(kind)], **common
             )
-            error = AuthenticationError(f"{head}{rid}. {advice}{note}", **common)
         elif status == 404:
             error = NotFoundError(f"{head}{rid}. Check the id and {ENV_URL}.{note}", **common)
         elif status == 429:
@@ -1295,7 +1303,9 @@ class Transport:
             and status >= 500
             and not (status == 503 and retry_after is not None)
         ):
-            raise AmbiguousRequestError(f"{head}{rid}. {ambiguous_advice(started)}") from error
+            raise AmbiguousRequestError(
+                f"{head}{rid}.", advice=[ambiguous_advice(started)]
+            ) from error
         raise error
 
     # ---------------------------------------------------------------- headers, proxies, TLS
@@ -1499,8 +1509,7 @@ def _connect_failure(
     if isinstance(exc, ssl.SSLCertVerificationError):
         return (
             f"the TLS certificate of {target.host} could not be verified ({exc.verify_message})"
-            f"{via}. If your network inspects TLS, give its CA certificate file with ca_bundle "
-            f"(--ca-bundle) or SSL_CERT_FILE.",
+            f"{via}.",
             False,
         )
     if isinstance(exc, socket.gaierror):
@@ -1545,15 +1554,9 @@ def _describe_os_error(exc: BaseException) -> str:
     return str(exc) or type(exc).__name__
 
 
-def ambiguous_advice(started: datetime) -> str:
+def ambiguous_advice(started: datetime) -> Advice:
     """What to do after a create that may have been acted on: look for the job, do not resend."""
-    since = started.strftime("%Y-%m-%dT%H:%M:%SZ")
-    return (
-        "dagkit did not send it again because the server may have acted on it: a job may "
-        "already have been created. Before submitting again, check with `dagkit jobs list` "
-        f"(or JobsClient.list_jobs()) for a job created since {since} (created_at) with the "
-        "same input files."
-    )
+    return Advice.of(AdviceKind.LOOK_FOR_JOB, since=started.strftime("%Y-%m-%dT%H:%M:%SZ"))
 
 
 def _curl_quote(text: str) -> str:
@@ -1572,8 +1575,8 @@ def _key_needs_loopback(
     if not is_loopback(host):
         raise DagkitValueError(
             f"refusing to send the API key over plain http to {host}: anyone on the network "
-            f"could read it. Use an https:// URL, or pass allow_insecure_key=True "
-            f"(--allow-insecure-key) if this network is trusted."
+            "could read it.",
+            advice=[Advice.of(AdviceKind.USE_HTTPS)],
         )
     return True
 

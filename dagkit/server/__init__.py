@@ -264,7 +264,7 @@ def parse_fault(spec: str) -> tuple[str, FaultKind, int]:
     if operation not in OPERATIONS and operation != ANY_OPERATION:
         known = [*OPERATIONS, ANY_OPERATION]
         hint = did_you_mean(operation, known) or f"use one of {shortlist(known)}"
-        raise ValueError(f"--fault {spec!r}: unknown operation; {hint}")
+        raise ValueError(f"{spec!r}: unknown operation; {hint}")
     return operation, kind, count
 
 

@@ -87,10 +87,10 @@ def parse_fault_spec(spec: str) -> tuple[str, FaultKind, int]:
     """``OP:KIND[:N]`` (as ``dagkit serve --fault`` takes it) -> (operation, kind, count)."""
     parts = spec.split(":")
     if len(parts) not in (2, 3) or not parts[0]:
-        raise ValueError(f"--fault {spec!r}: expected OP:KIND[:N], e.g. create_job:500:2")
+        raise ValueError(f"{spec!r}: expected OP:KIND[:N], e.g. create_job:500:2")
     operation, kind = parts[0], parts[1]
     if kind not in FAULT_KINDS:
-        raise ValueError(f"--fault {spec!r}: kind must be one of {', '.join(FAULT_KINDS)}")
+        raise ValueError(f"{spec!r}: kind must be one of {', '.join(FAULT_KINDS)}")
     count = 1
     if len(parts) == 3:
         try:
@@ -98,5 +98,5 @@ def parse_fault_spec(spec: str) -> tuple[str, FaultKind, int]:
         except ValueError:
             count = 0
         if count < 1:
-            raise ValueError(f"--fault {spec!r}: N must be a positive whole number")
+            raise ValueError(f"{spec!r}: N must be a positive whole number")
     return operation, kind, count  # type: ignore[return-value]  # kind checked above

@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from dagkit.core import atomic, filelock, jsontext
+from dagkit.errors import Advice, AdviceKind
 from dagkit.errors import DataDirError as DataDirError  # re-exported: its old home
 from dagkit.model.nodes import Node
 
@@ -134,7 +135,7 @@ class Store:
             self._lock_file = filelock.hold(
                 self.root / LOCK,
                 user="another dagkit server",
-                advice="stop it, or give this one another --data-dir",
+                advice=Advice.of(AdviceKind.SERVER_RUNNING),
                 error=DataDirError,
             )
         except OSError as exc:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dagkit.core import jsontext
-from dagkit.errors import DagError, RequestDataError
+from dagkit.errors import Advice, AdviceKind, DagError, RequestDataError
 from dagkit.findings import DocPath, finding
 from dagkit.model.dag import JobDAG, as_dag
 from dagkit.model.nodes import Node, node_from_dict
@@ -123,8 +123,8 @@ def to_workflow(
     if len(jobs) != 1:
         raise DagError(
             f"this DAG branches into {len(jobs)} paths and a workflow runs one ordered list of "
-            "nodes; use plan_workflows() (dagkit workflows create --each-path) for one workflow "
-            "per path"
+            "nodes.",
+            advice=[Advice.of(AdviceKind.PLAN_WORKFLOWS)],
         )
     return _body(jobs[0], name, source_id, destination_id, schedule, reprocess_all, workflow_type)
 
