@@ -11,6 +11,7 @@ its files go straight into the new job's directory, and a rejected request leave
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import http.client
 import io
@@ -237,7 +238,8 @@ class JobsAPI:
     # -- jobs
 
     def create_job(self, request: Handler, params: dict[str, str], query: dict[str, str]) -> None:
-        mime, _ = parse_content_type(request.headers.get("Content-Type", ""))
+        content_type = request.headers.get("Content-Type", "")
+        mime, _ = parse_content_type(content_type)
         if mime not in (MULTIPART, URLENCODED) or request.body_is_empty():
             # FastAPI reads no form from such a body: request_data is missing (never a 415,
             # which the spec does not declare)
@@ -250,7 +252,7 @@ class JobsAPI:
             )
             raise detail(429, message, retry_after(wait))
         try:
-            job = self._receive_job(request)
+            job = self._receive_job(request, content_type, mime)
         except BaseException as exc:
             self.limiter.release(reservation)
             if is_disk_full(exc):  # nothing was kept: say so, and when to try again
@@ -261,20 +263,17 @@ class JobsAPI:
             job = self.store.get(job.id) or job
         request.reply(200, views.job_information(job))
 
-    def _receive_job(self, request: Handler) -> Job:
+    def _receive_job(self, request: Handler, content_type: str, mime: str) -> Job:
         # The files go straight to the new job's input directory (named by fresh file ids);
         # if the request is rejected, the directory goes and no job row is ever written.
         job_id = str(uuid.uuid4())
         self.store.new_job_dir(job_id)
-        content_type = request.headers.get("Content-Type", "")
         try:
-            if parse_content_type(content_type)[0] == URLENCODED:
+            staged: list[StagedFile] = []
+            if mime == URLENCODED:
                 # a form without files, as the official SDK sends a job without files
                 request_data, findings = receive_form(request.body_blocks())
-                if request_data is None:
-                    raise invalid(MISSING_REQUEST_DATA)
-                staged: list[StagedFile] = []
-                over_limit = False
+                errors = _errors(findings)
             else:
                 upload = Upload(
                     lambda file_id: self.store.input_path(job_id, file_id),
@@ -285,17 +284,18 @@ class JobsAPI:
                 findings = upload.receive(request.body_blocks())
                 if upload.too_many is not None:
                     raise detail(400, upload.too_many)  # as the service's form parser answers
-                request_data, staged, over_limit = (
-                    upload.request_data,
-                    upload.files,
-                    upload.over_limit,
-                )
-            errors = [f for f in findings if f.is_error and f.code not in ACCEPTED_AT_CREATE]
-            if over_limit and not errors:  # the validator names the limit; never keep it
-                errors = [f for f in findings if f.is_error] or [_OVER_LIMIT]
+                request_data, staged = upload.request_data, upload.files
+                errors = _errors(findings)
+                if upload.over_limit and not errors:
+                    # a file between the two readings of the size limit: the validator only
+                    # warns (DK421), but this server reads the limit in decimal and has
+                    # removed the files, so the job cannot be kept
+                    errors = [f for f in findings if f.code == "DK421"] or [_OVER_LIMIT]
             if errors:
                 raise invalid(*(rejection(f) for f in errors))
-            nodes = job_nodes(request_data or "")
+            if request_data is None:  # a form without it: FastAPI's answer
+                raise invalid(MISSING_REQUEST_DATA)
+            nodes = job_nodes(request_data)
             job = Job(
                 id=job_id,
                 workflow_id=str(uuid.uuid4()),
@@ -436,6 +436,11 @@ def job_nodes(text: str) -> list[Node]:
     return [Node(n.name, n.type, n.subtype, dict(n.settings), str(uuid.uuid4())) for n in nodes]
 
 
+def _errors(findings: list[Finding]) -> list[Finding]:
+    """The findings that make the platform refuse a create-job request."""
+    return [f for f in findings if f.is_error and f.code not in ACCEPTED_AT_CREATE]
+
+
 class DropConnection(Exception):
     """Close the connection without answering (fault injection)."""
 
@@ -532,8 +537,7 @@ class Handler(BaseHTTPRequestHandler):
         """The head is in: the connection is busy, and the body gets its own time."""
         config = self.api.config
         self._reader.deadline = time.monotonic() + config.body_timeout
-        self._reader.idle = config.idle_timeout
-        self.connection.settimeout(config.idle_timeout)  # for the answer too
+        self._reader.idle = config.idle_timeout  # an answer gets it too (see reply_bytes)
         return bool(self.server.connections.busy(self.connection))  # type: ignore[attr-defined]
 
     # Every method is served by one entry point.
@@ -560,7 +564,7 @@ class Handler(BaseHTTPRequestHandler):
         raise AttributeError(name)
 
     def _serve(self) -> None:
-        self._body_left: int | None = None
+        self._body_left = 0  # of a body with a Content-Length; a chunked one says 0
         self._chunked = False
         self._replied = False
         self._status = 0
@@ -612,7 +616,6 @@ class Handler(BaseHTTPRequestHandler):
             return
         length = self.headers.get("Content-Length")
         if length is None:
-            self._body_left = 0
             return
         digits = length.strip()
         if not (digits.isascii() and digits.isdigit()):  # "²".isdigit() is True
@@ -645,18 +648,14 @@ class Handler(BaseHTTPRequestHandler):
         self._chunked = False
 
     def drain(self, limit: int = 1 << 30) -> None:
-        """Read and drop the rest of the body so the connection can be reused; a body longer
-        than ``limit`` closes the connection instead."""
-        if not self._chunked and (self._body_left or 0) > limit:
-            self.close_connection = True
-            self._body_left = 0
+        """Read and drop the rest of the body so the connection can be reused. A body longer
+        than ``limit`` is left unread, as is the rest of one whose client went away or stopped
+        sending: what is left unread closes the connection (see :meth:`reply_bytes`)."""
+        if self._body_left > limit:
             return
-        try:
+        with contextlib.suppress(OSError):
             for _ in self.body_blocks():
                 pass
-        except OSError:  # the client went away or stopped sending
-            self._body_left, self._chunked = 0, False
-            self.close_connection = True
 
     # -- answering
 

@@ -126,12 +126,22 @@ class Engine:
                 except Exception as exc:  # a bug in a processor must not stall every job
                     self._finish(job, "FAILED", f"internal error: {type(exc).__name__}: {exc}")
                 changed = True
-            free = self.max_running - self.store.count("IN_PROGRESS")
-            for job in self.store.list(status="SCHEDULED", limit=free) if free > 0 else ():
-                changed |= self.store.update(
-                    job.id, expect=("SCHEDULED",), status="IN_PROGRESS", started_at=time.time()
+            return self._start_waiting() or changed
+
+    def _start_waiting(self) -> bool:
+        """Start SCHEDULED jobs, oldest first, while fewer than ``max_running`` are IN_PROGRESS
+        (more may be, after a restart with a lower limit); whether any started."""
+        free = max(0, self.max_running - self.store.count("IN_PROGRESS"))
+        waiting = self.store.list(status="SCHEDULED", limit=free)
+        started = time.time()
+        return any(
+            [  # a list, not a generator: every waiting job starts, not only the first
+                self.store.update(
+                    job.id, expect=("SCHEDULED",), status="IN_PROGRESS", started_at=started
                 )
-            return changed
+                for job in waiting
+            ]
+        )
 
     def _advance(self, job: Job) -> None:
         if self._fail_next:

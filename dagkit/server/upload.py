@@ -8,17 +8,22 @@ request_data, ``["body", "input_files", <n>]`` for a file, ``["body"]`` for the 
 
 from __future__ import annotations
 
-import contextlib
 import secrets
-import urllib.parse
 from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from dagkit.findings import REQUEST_DATA_PART, Finding, finding
-from dagkit.validate.body import MAX_REQUEST_DATA_BYTES, BodyChecker
-from dagkit.validate.request_data import validate_request_data
+from dagkit.findings import REQUEST_DATA_PART, Finding
+from dagkit.validate.body import (
+    FILES_FIELD,
+    FILES_FIELD_BRACKETS,
+    MAX_REQUEST_DATA_BYTES,
+    REQUEST_DATA_FIELD,
+    BodyChecker,
+    parse_urlencoded,
+)
+from dagkit.validate.request_data import too_large, validate_request_data
 from dagkit.wire.multipart import PartData, PartEnd, PartStart
 
 _MAX_FORM = 3 * MAX_REQUEST_DATA_BYTES + 64
@@ -69,24 +74,20 @@ class StagedFile:
 
 
 def receive_form(blocks: Iterator[bytes]) -> tuple[str | None, list[Finding]]:
-    """request_data from an ``application/x-www-form-urlencoded`` body, and its findings; None
-    when the form has none (of several, the last wins, as FastAPI reads a form)."""
+    """request_data from an ``application/x-www-form-urlencoded`` body, and its findings (of
+    several, the last wins, as FastAPI reads a form). None when the form has none, or when it
+    is too long to hold request_data within its limit (a DK420 finding says so)."""
     body = bytearray()
     for block in blocks:
         body += block
         if len(body) > _MAX_FORM:  # each byte of request_data takes up to 3 once encoded
-            message = f"request_data is larger than {MAX_REQUEST_DATA_BYTES >> 20} MiB"
-            return "", [finding("DK420", message, part=REQUEST_DATA_PART)]
-    # latin-1 keeps every byte as it came: request_data's own encoding is checked below
-    fields = urllib.parse.parse_qsl(
-        body.decode("latin-1"), keep_blank_values=True, encoding="latin-1"
-    )
-    values = [value for name, value in fields if name == "request_data"]
+            return None, [too_large().replace(part=REQUEST_DATA_PART)]
+    fields = parse_urlencoded(bytes(body))
+    values = [value for name, value in fields if name == REQUEST_DATA_FIELD.encode()]
     if not values:
         return None, []
-    raw = values[-1].encode("latin-1")
-    findings = validate_request_data(raw, part=REQUEST_DATA_PART)
-    return raw.decode("utf-8", "replace"), findings
+    findings = validate_request_data(values[-1], part=REQUEST_DATA_PART)
+    return values[-1].decode("utf-8", "replace"), findings
 
 
 class Upload:
@@ -155,15 +156,15 @@ class Upload:
                     entry[1].close()
 
     def _start(self, event: PartStart) -> None:
-        if event.name not in ("input_files", "input_files[]"):
+        if event.name not in (FILES_FIELD, FILES_FIELD_BRACKETS):
             return
         self._file_parts += 1
         if self._file_parts > self.max_files:
             self._give_up()  # one file too many: the body will be refused
-        if self.over_limit:
+        if self.over_limit or not event.filename:  # no name: refused too (DK409)
             return
-        new_id = file_id(event.filename or "", {f.file_id for f in self.files})
-        staged = StagedFile(event.filename or "", new_id, self.path_for(new_id))
+        new_id = file_id(event.filename, {f.file_id for f in self.files})
+        staged = StagedFile(event.filename, new_id, self.path_for(new_id))
         self.files.append(staged)
         self._writing[event.index] = (staged, open(staged.path, "wb"))  # noqa: SIM115
 
@@ -185,8 +186,7 @@ class Upload:
         self.over_limit = True
         self._close_all()
         for staged in self.files:
-            with contextlib.suppress(FileNotFoundError):
-                staged.path.unlink()
+            staged.path.unlink()  # made by this upload, in the job's own directory
 
 
 # ------------------------------------------------------------------- 422 from findings

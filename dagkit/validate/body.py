@@ -36,6 +36,7 @@ from dagkit.wire.multipart import (
 
 __all__ = [
     "BodyChecker",
+    "parse_urlencoded",
     "validate_body",
     "validate_urlencoded_body",
 ]
@@ -526,7 +527,7 @@ def validate_urlencoded_body(stream: Source, *, file: str | None = None) -> list
             "send request_data as the only field",
         )
         return state.findings
-    fields = _parse_urlencoded(bytes(raw))
+    fields = parse_urlencoded(bytes(raw))
     for index, (name_bytes, value) in enumerate(fields):
         name = name_bytes.decode("utf-8", "replace")
         if name == REQUEST_DATA_FIELD:
@@ -565,7 +566,7 @@ def validate_urlencoded_body(stream: Source, *, file: str | None = None) -> list
     return state.findings
 
 
-def _parse_urlencoded(raw: bytes) -> list[tuple[bytes, bytes]]:
+def parse_urlencoded(raw: bytes) -> list[tuple[bytes, bytes]]:
     """``name=value&...`` as decoded bytes; ``+`` is a space (the WHATWG form rules)."""
     from urllib.parse import unquote_to_bytes
 
