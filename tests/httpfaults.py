@@ -303,3 +303,30 @@ class RefusedPort:
 
     def close(self) -> None:
         self._socket.close()
+
+
+class SilentPort:
+    """A port whose accept queue is full: a new connection to it is never answered, so a
+    connect waits for its timeout (Linux drops the handshake rather than refusing it)."""
+
+    def __init__(self) -> None:
+        self._socket = socket.socket()
+        self._socket.bind(("127.0.0.1", 0))
+        self._socket.listen(0)
+        self.port: int = self._socket.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._queued: list[socket.socket] = []
+        while True:  # queue connections that are never accepted until one is not answered
+            queued = socket.socket()
+            queued.settimeout(0.2)
+            try:
+                queued.connect(("127.0.0.1", self.port))
+            except TimeoutError:
+                queued.close()
+                break
+            self._queued.append(queued)
+
+    def close(self) -> None:
+        for queued in self._queued:
+            queued.close()
+        self._socket.close()

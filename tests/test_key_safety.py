@@ -19,7 +19,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from httpfaults import FaultServer, Reply
+from httpfaults import FaultServer, Reply, SilentPort
 
 from dagkit.errors import ConnectError, DagkitError
 from dagkit.http.transport import (
@@ -118,6 +118,8 @@ def test_names_of_this_machine_may_receive_the_key_over_http(host: str) -> None:
         "localhost.evil.com.",
         "api.localhost.evil.com",
         "localhost-evil.com",
+        "XLOCALHOST",  # other machines' names, in capitals
+        "LOCALHOSTX",
         "127.0.0.1.nip.io",  # a public name that resolves to 127.0.0.1: a name proves nothing
         "example.com",
     ],
@@ -172,6 +174,63 @@ def test_a_localhost_name_resolving_elsewhere_is_refused_before_connecting(
     assert made.sleeps == []  # type: ignore[attr-defined]
     assert KEY not in str(caught.value)
     assert server.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("addresses", "shown"),
+    [
+        ([ELSEWHERE_V4, ELSEWHERE_V6, ELSEWHERE_V4], f"{ELSEWHERE_V6}, {ELSEWHERE_V4}"),
+        ([], "nothing"),
+    ],
+)
+def test_the_refusal_names_every_address_the_name_resolved_to(
+    server: FaultServer, addresses: list[str], shown: str
+) -> None:
+    made = transport(
+        f"http://api.localhost:{server.port}", resolve=Resolver({"api.localhost": addresses})
+    )
+    with pytest.raises(ConnectError) as caught:
+        made.send(Request("GET", made.url("/jobs/")))
+    where = "refusing to send the API key over plain http to api.localhost"
+    assert f"{where}: it resolves to {shown}, not this machine." in str(caught.value)
+
+
+def test_a_loopback_address_that_fails_gives_way_to_the_next(server: FaultServer) -> None:
+    # The server listens on 127.0.0.1 only: ::1 is refused (or absent), then 127.0.0.1 answers.
+    resolver = Resolver({"api.localhost": ["::1", "127.0.0.1"]})
+    server.script(JOBS, Reply(200, json=[]))
+    made = transport(f"http://api.localhost:{server.port}", resolve=resolver)
+    assert made.send(Request("GET", made.url("/jobs/"))).json() == []
+    assert server.count(JOBS) == 1 and made.sleeps == []  # type: ignore[attr-defined]
+
+
+def test_an_address_this_machine_cannot_open_gives_way_to_the_next(server: FaultServer) -> None:
+    # As localhost's ::1 does where IPv6 is turned off: no socket of its kind can be made.
+    def resolve(host: str, port: int) -> list[AddressInfo]:
+        unopenable = (
+            socket.AF_INET,
+            socket.SOCK_STREAM,
+            socket.IPPROTO_UDP,
+            "",
+            ("127.0.0.1", port),
+        )
+        return [unopenable, *Resolver({host: ["127.0.0.1"]})(host, port)]
+
+    server.script(JOBS, Reply(200, json=[]))
+    made = transport(f"http://api.localhost:{server.port}", resolve=resolve)
+    assert made.send(Request("GET", made.url("/jobs/"))).json() == []
+    assert made.sleeps == []  # type: ignore[attr-defined]
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="elsewhere a full accept queue may refuse")
+def test_a_connection_that_carries_the_key_keeps_the_connect_timeout() -> None:
+    silent = SilentPort()
+    try:
+        made = transport(silent.url, timeout=(0.3, 5.0), retry=RetryPolicy(max_attempts=1))
+        with pytest.raises(ConnectError, match="within the connect timeout"):
+            made.send(Request("GET", made.url("/jobs/")))
+    finally:
+        silent.close()
 
 
 def test_only_the_loopback_addresses_of_a_name_are_used(server: FaultServer) -> None:

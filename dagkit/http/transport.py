@@ -383,7 +383,7 @@ def is_loopback(host: str) -> bool:
     A name says nothing certain: ``api.localhost`` can resolve anywhere. Where it matters (the key
     over plain http) the transport also checks the address it actually connects to.
     """
-    name = host.strip("[]").lower().rstrip(".")
+    name = host.strip("[]").rstrip(".").lower()
     if name == "localhost" or name.endswith(".localhost"):
         return True
     return is_loopback_address(name)
@@ -392,7 +392,7 @@ def is_loopback(host: str) -> bool:
 def is_loopback_address(address: str) -> bool:
     """True when ``address`` (an IP address, not a name) is 127.0.0.0/8 or ::1."""
     try:
-        ip = ipaddress.ip_address(address.split("%", 1)[0])
+        ip = ipaddress.ip_address(address)  # with or without an IPv6 scope (fe80::1%eth0)
     except ValueError:
         return False
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
@@ -1081,23 +1081,26 @@ class Transport:
         if not local:
             shown = ", ".join(sorted({str(info[4][0]) for info in found})) or "nothing"
             raise _NotLoopback(f"resolves to {shown}")
-        failure: OSError | None = None
+        failures: list[OSError] = []
         for family, kind, proto, _, address in local:
-            sock = socket.socket(family, kind, proto)
+            try:  # a family this machine cannot open (IPv6 turned off) gives way to the next
+                sock = socket.socket(family, kind, proto)
+            except OSError as exc:
+                failures.append(exc)
+                continue
             try:
                 sock.settimeout(timeout)
                 sock.connect(address)
                 peer = str(sock.getpeername()[0])
             except OSError as exc:
                 sock.close()
-                failure = exc
+                failures.append(exc)
                 continue
             if not is_loopback_address(peer):
                 sock.close()
                 raise _NotLoopback(f"connected to {peer}")
             return sock
-        assert failure is not None
-        raise failure
+        raise failures[-1]
 
     def _key_for(self, target: _Target) -> str | None:
         """The key, for a request to the configured origin; None for any other."""
