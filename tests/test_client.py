@@ -795,6 +795,22 @@ def test_safe_filename_stays_inside_its_directory(name: str) -> None:
     assert (base / safe).resolve().parent == base.resolve()
 
 
+@settings(max_examples=150, deadline=None)
+@given(
+    st.text(st.characters(categories=["L", "N"]), min_size=1, max_size=300),
+    st.from_regex(r"[a-z0-9]{1,15}", fullmatch=True),
+)
+def test_a_long_name_is_cut_to_fit_and_keeps_its_extension(stem: str, ext: str) -> None:
+    name = f"{stem}.{ext}"
+    safe = safe_filename(name, fallback="output.json")
+    if len(name.encode("utf-8")) <= 200:
+        assert safe == name
+    else:
+        assert len(safe.encode("utf-8")) <= 200 and safe.endswith(f".{ext}")
+        assert name.startswith(safe[: -len(ext) - 1])
+        assert len(safe.encode("utf-8")) > 200 - 4  # cut by at most one character
+
+
 def test_download_into_a_path_under_a_regular_file_is_a_clear_error(tmp_path: Path) -> None:
     """Not a traceback: a DagkitError that names the directory (the CLI exits with it)."""
     from dagkit.client.jobs import JobsClient
@@ -811,3 +827,33 @@ def test_download_into_a_path_under_a_regular_file_is_a_clear_error(tmp_path: Pa
         with pytest.raises(DagkitError, match=r"cannot save the download in .*afile"):
             client.download_all(job, blocker / "sub")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.txt", "afile"]
+
+
+def test_a_long_upload_name_still_gives_an_output_file_systems_take(
+    client: JobsClient, server: FaultServer, tmp_path: Path
+) -> None:
+    # 253 bytes is a valid name, but not once ".json" is added: 255 bytes is the usual limit.
+    long = tmp_path / ("日" * 83 + ".txt")
+    long.write_text("notes\n", encoding="utf-8")
+    server.script(JOBS, Reply(200, json=job_json(input_file_ids=["f-0001"])))
+    server.script(f"{JOBS}{JOB_ID}/download", Reply(200, body=b"[1]"))
+    job = client.create_job(quickstart(), [long])
+    (path,) = client.download_all(job, tmp_path / "out")
+    assert path.read_bytes() == b"[1]"
+    assert path.name.startswith("日" * 60) and path.name.endswith(".txt.json")
+    assert len(path.name.encode("utf-8")) <= 255
+
+
+def test_a_long_served_name_is_cut_to_fit(
+    client: JobsClient, server: FaultServer, tmp_path: Path
+) -> None:
+    served = "%E6%97%A5" * 300 + ".json"  # RFC 5987: 300 times 日, 900 bytes
+    disposition = f"attachment; filename*=UTF-8''{served}"
+    server.script(
+        f"{JOBS}{JOB_ID}/download",
+        Reply(200, body=b"[]", headers=(("Content-Disposition", disposition),)),
+    )
+    path = client.download_output(JOB_ID, "f-1", dest=tmp_path)
+    assert path.parent == tmp_path and path.read_bytes() == b"[]"
+    assert path.name.startswith("日" * 60) and path.name.endswith(".json")
+    assert len(path.name.encode("utf-8")) <= 255

@@ -134,21 +134,26 @@ NO_OUTPUT = "the server produced no output for it"
 
 
 _UNSAFE_NAME_CHARS = frozenset('<>:"|?*')
-_MAX_NAME = 200
+#: UTF-8 bytes of a name: file systems take 255, and ".json" or "-<n>" may still be added.
+_MAX_NAME_BYTES = 200
 
 
 def safe_filename(name: str | None, fallback: str) -> str:
     """A name that stays inside its directory: the last path component of ``name`` with control
-    and reserved characters removed and no leading dots, else ``fallback``."""
+    and reserved characters removed and no leading dots, else ``fallback``. A long name is cut
+    to 200 bytes of UTF-8, keeping a short extension."""
     text = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
     text = "".join(c for c in text if c.isprintable() and c not in _UNSAFE_NAME_CHARS)
     text = text.lstrip(". ").strip()  # ". ." is no name either
     if not text:
         return fallback
-    if len(text) > _MAX_NAME:
+    if len(text.encode("utf-8")) > _MAX_NAME_BYTES:
         _, dot, ext = text.rpartition(".")
-        keep = ext if dot and len(ext) < 16 else ""
-        text = text[: _MAX_NAME - len(keep) - 1] + ("." + keep if keep else "")
+        keep = f".{ext}" if dot and len(ext) < 16 else ""
+        room = _MAX_NAME_BYTES - len(keep.encode("utf-8"))
+        # cut at a character boundary: a character split in two is dropped whole
+        text = text[: len(text) - len(keep)].encode("utf-8")[:room].decode("utf-8", "ignore")
+        text += keep
     return text
 
 
