@@ -857,3 +857,17 @@ def test_a_long_served_name_is_cut_to_fit(
     assert path.parent == tmp_path and path.read_bytes() == b"[]"
     assert path.name.startswith("日" * 60) and path.name.endswith(".json")
     assert len(path.name.encode("utf-8")) <= 255
+
+
+def test_a_part_file_naming_no_possible_process_is_left_to_the_age_rule(
+    client: JobsClient, server: FaultServer, tmp_path: Path
+) -> None:
+    # Ten digits fit the name but no pid of this machine: asking after it must not crash.
+    from dagkit.core import partfiles
+
+    host = partfiles.new_name().split("-")[2]
+    odd = tmp_path / f".dagkit-9999999999-{host}-{'0' * 16}.part"
+    odd.write_bytes(b"whose?")
+    server.script(f"{JOBS}{JOB_ID}/download", Reply(200, body=b"[]"))
+    assert client.download_output(JOB_ID, "f-1", dest=tmp_path / "x.json").read_bytes() == b"[]"
+    assert odd.read_bytes() == b"whose?"

@@ -87,14 +87,12 @@ def _is_regular(mode: int) -> bool:
 
 def _alive(pid: int) -> bool:
     """Whether process ``pid`` exists on this machine (unknown counts as alive)."""
-    if pid == os.getpid():
-        return True
-    if sys.platform == "win32" or pid <= 0:
-        return True  # no cheap check: the age rule alone decides
+    if sys.platform == "win32":
+        return True  # no cheap check (os.kill would end the process): the age rule decides
     try:
-        os.kill(pid, 0)
+        os.kill(pid, 0)  # signal 0 asks whether it exists; 0 is this process's own group
     except ProcessLookupError:
         return False
-    except OSError:  # PermissionError: it exists, owned by someone else
+    except (OSError, OverflowError):  # someone else's process; or a number no pid can be
         return True
     return True
