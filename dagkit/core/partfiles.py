@@ -68,14 +68,12 @@ def remove_stale(directory: Path) -> int:
         entries = list(os.scandir(directory))
     except OSError:
         return 0
-    now = time.time()
     for entry in entries:
-        if entry.name.startswith(PREFIX) and entry.name.endswith(SUFFIX):
-            path = Path(entry.path)
-            if is_stale(path, now=now):
-                with contextlib.suppress(OSError):
-                    path.unlink()
-                    removed += 1
+        path = Path(entry.path)
+        if is_stale(path):
+            with contextlib.suppress(OSError):
+                path.unlink()
+                removed += 1
     return removed
 
 
