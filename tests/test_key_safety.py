@@ -204,22 +204,34 @@ def test_a_loopback_address_that_fails_gives_way_to_the_next(server: FaultServer
     assert server.count(JOBS) == 1 and made.sleeps == []  # type: ignore[attr-defined]
 
 
-def test_an_address_this_machine_cannot_open_gives_way_to_the_next(server: FaultServer) -> None:
-    # As localhost's ::1 does where IPv6 is turned off: no socket of its kind can be made.
-    def resolve(host: str, port: int) -> list[AddressInfo]:
-        unopenable = (
-            socket.AF_INET,
-            socket.SOCK_STREAM,
-            socket.IPPROTO_UDP,
-            "",
-            ("127.0.0.1", port),
-        )
-        return [unopenable, *Resolver({host: ["127.0.0.1"]})(host, port)]
+def unopenable(port: int) -> AddressInfo:
+    """An address of a kind no socket can be made for here, as localhost's ::1 is where IPv6
+    is turned off (here: TCP's socket type with UDP's protocol)."""
+    return (socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_UDP, "", ("127.0.0.1", port))
 
-    server.script(JOBS, Reply(200, json=[]))
-    made = transport(f"http://api.localhost:{server.port}", resolve=resolve)
-    assert made.send(Request("GET", made.url("/jobs/"))).json() == []
-    assert made.sleeps == []  # type: ignore[attr-defined]
+
+def test_an_address_this_machine_cannot_open_gives_way_to_the_next(server: FaultServer) -> None:
+    with FaultServer() as other:  # the address that cannot be opened points at this one
+
+        def resolve(host: str, port: int) -> list[AddressInfo]:
+            return [unopenable(other.port), *Resolver({host: ["127.0.0.1"]})(host, port)]
+
+        server.script(JOBS, Reply(200, json=[]))
+        made = transport(f"http://api.localhost:{server.port}", resolve=resolve)
+        assert made.send(Request("GET", made.url("/jobs/"))).json() == []
+        assert made.sleeps == []  # type: ignore[attr-defined]
+        assert other.count() == 0
+
+
+def test_a_name_whose_only_address_cannot_be_opened_says_why(server: FaultServer) -> None:
+    made = transport(
+        f"http://api.localhost:{server.port}",
+        resolve=lambda host, port: [unopenable(port)],
+        retry=RetryPolicy(max_attempts=1),
+    )
+    with pytest.raises(ConnectError, match=r"could not connect to api\.localhost:\d+ \(.+\)\."):
+        made.send(Request("GET", made.url("/jobs/")))
+    assert server.count() == 0
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="elsewhere a full accept queue may refuse")
