@@ -5,6 +5,7 @@ Each test says what the user sees and how many requests the server received.
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
@@ -21,6 +22,7 @@ from hypothesis import strategies as st
 
 from dagkit import Chunk, Embed, JobDAG, Partition, TemplateJob, to_request_data
 from dagkit.client.jobs import (
+    NO_OUTPUT,
     JobDetails,
     JobInfo,
     JobsClient,
@@ -36,7 +38,9 @@ from dagkit.errors import (
     AuthenticationError,
     DagError,
     DagkitError,
+    DagkitValueError,
     NotFoundError,
+    OutputsFailed,
     ResponseError,
     TransportError,
     ValidationFailed,
@@ -585,7 +589,7 @@ def test_download_to_a_file_path_with_a_node(
 ) -> None:
     server.script(f"{JOBS}{JOB_ID}/download", Reply(200, body=b"[]"))
     path = client.download_output(JOB_ID, "f-1", "node-9", dest=tmp_path / "new" / "x.json")
-    assert path.read_bytes() == b"[]"
+    assert path == tmp_path / "new" / "x.json" and path.read_bytes() == b"[]"
     assert server.requests()[0].target.endswith("?file_id=f-1&node_id=node-9")
 
 
@@ -824,8 +828,12 @@ def test_download_into_a_path_under_a_regular_file_is_a_clear_error(tmp_path: Pa
     with serve_in_thread(clock="instant", rate_limit=False) as server:
         client = JobsClient(url=server.url, api_key="k")
         job = client.create_job('{"template_id":"hi_res_partition"}', [source])
-        with pytest.raises(DagkitError, match=r"cannot save the download in .*afile"):
+        with pytest.raises(DagkitError) as caught:
             client.download_all(job, blocker / "sub")
+    # the system's reason, as words: not an errno and a repeated path
+    assert str(caught.value) == (
+        f"cannot save the download in {blocker / 'sub'}: {os.strerror(errno.ENOTDIR)}"
+    )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.txt", "afile"]
 
 
@@ -871,3 +879,109 @@ def test_a_part_file_naming_no_possible_process_is_left_to_the_age_rule(
     server.script(f"{JOBS}{JOB_ID}/download", Reply(200, body=b"[]"))
     assert client.download_output(JOB_ID, "f-1", dest=tmp_path / "x.json").read_bytes() == b"[]"
     assert odd.read_bytes() == b"whose?"
+
+
+DOWNLOAD = f"{JOBS}{JOB_ID}/download"
+FAILED_FILES = f"{JOBS}{JOB_ID}/failed-files"
+
+
+def failed_files(*pairs: tuple[str, str]) -> Reply:
+    return Reply(200, json={"failed_files": [{"document": d, "error": e} for d, e in pairs]})
+
+
+def test_a_trailing_slash_makes_a_folder_and_a_node_names_its_output(
+    client: JobsClient, server: FaultServer, tmp_path: Path
+) -> None:
+    server.script(DOWNLOAD, Reply(200, body=b"[]"))
+    path = client.download_output(JOB_ID, "f-1", "node-9", dest=f"{tmp_path}/new/")
+    assert path == tmp_path / "new" / "f-1.node-9.json" and path.read_bytes() == b"[]"
+    assert server.requests()[0].target.endswith("?file_id=f-1&node_id=node-9")
+
+
+@pytest.mark.parametrize("name", ["..", "a\\b.json", "a\0b.json"])
+def test_a_file_name_that_could_leave_its_folder_is_refused(
+    client: JobsClient, server: FaultServer, tmp_path: Path, name: str
+) -> None:
+    server.script(DOWNLOAD, Reply(200, body=b"[]"))
+    with pytest.raises(DagkitValueError, match="refusing to write the download outside"):
+        client.download_output(JOB_ID, "f-1", dest=f"{tmp_path}/missing/{name}")
+    assert [p for p in tmp_path.rglob("*") if not p.is_dir()] == []
+
+
+def test_save_outputs_tries_every_file_and_gives_each_missing_one_its_reason(
+    client: JobsClient, server: FaultServer, tmp_path: Path
+) -> None:
+    server.script(DOWNLOAD, Reply(404, json={"detail": "no output"}), Reply(200, body=b"[3]"))
+    server.script(FAILED_FILES, failed_files(("a.txt", "unsupported"), ("z.txt", "")))
+    job = JobInfo.from_dict(job_json("COMPLETED"))
+
+    def save(index: int, file_id: str) -> Path:
+        return client.download_output(job, file_id, dest=tmp_path / f"{index}.json")
+
+    names = ["a.txt", "b.txt", "c.txt"]
+    outputs = client.save_outputs(job, [None, "f-2", "f-3"], names, save)
+    assert outputs.saved == {2: tmp_path / "2.json"}
+    assert outputs.failed == {0: "unsupported", 1: NO_OUTPUT}
+    assert outputs.reasons == {"a.txt": "unsupported", "z.txt": "failed"}
+    server.script(DOWNLOAD, Reply(200, body=b"[1]"))
+    again = client.save_outputs(job, ["f-1"], ["a.txt"], save)
+    assert (again.saved, again.failed, again.reasons) == ({0: tmp_path / "0.json"}, {}, {})
+    assert server.count(FAILED_FILES) == 1  # asked only when something is missing
+
+
+def test_download_all_by_the_id_of_a_job_this_client_created(
+    client: JobsClient, server: FaultServer, files: list[Path], tmp_path: Path
+) -> None:
+    # get-job may leave input_file_ids out; the create answer had them
+    ids = ["notes-d88db765.txt", "prices-61a58972.csv"]
+    server.script(JOBS, Reply(200, json=job_json(input_file_ids=ids)))
+    done = job_json("COMPLETED")
+    del done["input_file_ids"]
+    server.script(JOBS + JOB_ID, Reply(200, json=done))
+    server.script(DOWNLOAD, Reply(200, body=b"[1]"), Reply(200, body=b"[2]"))
+    client.create_job(quickstart(), files)
+    paths = client.download_all(JOB_ID, tmp_path / "out")
+    assert [p.name for p in paths] == ["notes.txt.json", "prices.csv.json"]
+
+
+def test_names_without_an_extension_are_matched_by_the_ids_too(
+    client: JobsClient, server: FaultServer, tmp_path: Path
+) -> None:
+    uploads = [tmp_path / "README", tmp_path / "LICENSE"]
+    for path in uploads:
+        path.write_text(f"{path.name}\n")
+    ids = ["LICENSE-0000000b", "README-0000000a"]  # listed in the other order
+    server.script(JOBS, Reply(200, json=job_json(input_file_ids=ids)))
+    server.script(DOWNLOAD, Reply(200, body=b"[1]"), Reply(200, body=b"[2]"))
+    job = client.create_job('{"template_id": "hi_res_partition"}', uploads)
+    paths = client.download_all(job, tmp_path / "out")
+    assert {p.name: p.read_bytes() for p in paths} == {
+        "LICENSE.json": b"[1]",
+        "README.json": b"[2]",
+    }
+
+
+def test_a_job_it_did_not_upload_names_its_failed_files_as_their_ids_do(
+    client: JobsClient, server: FaultServer, tmp_path: Path
+) -> None:
+    ids = ["report-0000000a.pdf", "scan-0000000b", "opaque"]
+    server.script(JOBS + JOB_ID, Reply(200, json=job_json("COMPLETED", input_file_ids=ids)))
+    server.script(DOWNLOAD, Reply(200, body=b"[1]"), Reply(404), Reply(404))
+    server.script(FAILED_FILES, failed_files(("scan", "OCR failed"), ("opaque", "empty")))
+    with pytest.raises(OutputsFailed) as caught:
+        client.download_all(JOB_ID, tmp_path)
+    assert [(f.document, f.error) for f in caught.value.failed] == [
+        ("scan", "OCR failed"),
+        ("opaque", "empty"),
+    ]
+    assert caught.value.saved == [tmp_path / "report-0000000a.pdf.json"]
+
+
+def test_served_names_that_collide_are_numbered(
+    client: JobsClient, server: FaultServer, tmp_path: Path
+) -> None:
+    served = (("Content-Disposition", 'attachment; filename="output"'),)
+    server.script(JOBS + JOB_ID, Reply(200, json=job_json("COMPLETED")))
+    server.script(DOWNLOAD, *[Reply(200, body=b"[]", headers=served)] * 2)
+    paths = client.download_all(JOB_ID, tmp_path)
+    assert [p.name for p in paths] == ["output", "output-2"]

@@ -185,14 +185,12 @@ def match_input_files(file_ids: Sequence[str], names: Sequence[str]) -> list[int
     no id carries any of the names (a server whose ids are opaque) and there are as many ids
     as names does the upload order decide.
     """
-    free: dict[str, list[int]] = {}
+    free: dict[str | None, list[int]] = {}  # None: an id that carries no name finds nothing
     for index, name in enumerate(names):
         free.setdefault(name, []).append(index)
     out: list[int | None] = []
     for file_id in file_ids:
-        match = _FILE_ID.fullmatch(file_id)
-        carried = match["stem"] + (match["ext"] or "") if match else None
-        candidates = free.get(carried) if carried is not None else None
+        candidates = free.get(_carried(file_id))
         out.append(candidates.pop(0) if candidates else None)
     if all(i is None for i in out) and len(file_ids) == len(names):
         return list(range(len(names)))
@@ -204,10 +202,10 @@ def _unique(name: str, taken: set[str]) -> str:
     the same call has. Names are compared as case-insensitive, normalization-insensitive file
     systems (macOS, Windows) compare them, so two outputs never land in one file anywhere."""
     candidate, n = name, 1
-    stem, dot, ext = name.rpartition(".")
+    stem, _, ext = name.rpartition(".")  # no stem: no dot, or only a leading one
     while _name_key(candidate) in taken:
         n += 1
-        candidate = f"{stem}-{n}.{ext}" if dot and stem else f"{name}-{n}"
+        candidate = f"{stem}-{n}.{ext}" if stem else f"{name}-{n}"
     taken.add(_name_key(candidate))
     return candidate
 
@@ -658,7 +656,7 @@ class JobsClient:
         :class:`~dagkit.errors.NotFoundError`; :meth:`download_one` tells the two apart.
         """
         target = Path(dest)
-        if target.is_dir() or os.fspath(dest).endswith(("/", os.sep)):
+        if target.is_dir() or not os.path.basename(dest):  # a trailing separator: a folder
             return self._download(_job_id(job), file_id, node_id, target, None)
         return self._download(_job_id(job), file_id, node_id, target.parent, target.name)
 
@@ -814,7 +812,7 @@ class JobsClient:
             pending = atomic.create(directory, partfiles.new_name(), binary=True, make_parents=True)
         except OSError as exc:
             raise DagkitError(
-                f"cannot save the download in {directory}: {_os_reason(exc)}"
+                f"cannot save the download in {directory}: {exc.strerror or exc}"
             ) from None
         with pending:
             response = self.transport.stream(request, pending.file)
@@ -833,7 +831,7 @@ class JobsClient:
                 pending.commit(final)
             except OSError as exc:
                 raise DagkitError(
-                    f"cannot save the download as {final}: {_os_reason(exc)}"
+                    f"cannot save the download as {final}: {exc.strerror or exc}"
                 ) from None
         return final
 
@@ -935,11 +933,16 @@ def _below(f: Finding, lines: int) -> Finding:
     return f.replace(line=f.line + lines)
 
 
-def _carried_name(file_id: str) -> str:
-    """The uploaded name a platform file id carries (``a-d88db765.pdf`` -> ``a.pdf``), else
-    the id itself: how the failed-files list names the file."""
+def _carried(file_id: str) -> str | None:
+    """The uploaded name a platform file id carries (``a-d88db765.pdf`` -> ``a.pdf``), or None."""
     match = _FILE_ID.fullmatch(file_id)
-    return match["stem"] + (match["ext"] or "") if match else file_id
+    return match["stem"] + (match["ext"] or "") if match else None
+
+
+def _carried_name(file_id: str) -> str:
+    """The uploaded name a platform file id carries, else the id itself: how the failed-files
+    list names the file."""
+    return _carried(file_id) or file_id
 
 
 def _job_id(job: JobInfo | str) -> str:
@@ -987,10 +990,7 @@ def _reason(exc: ResponseError) -> str:
 
 
 def _plain_name(name: str) -> bool:
-    """A name that stays inside its directory: one path component, not ``.`` or ``..``."""
-    separators = [os.sep, *([os.altsep] if os.altsep else []), "\\", "\0"]
-    return name not in ("", ".", "..") and not any(sep in name for sep in separators)
-
-
-def _os_reason(exc: OSError) -> str:
-    return exc.strerror or str(exc)
+    """A name that stays inside its directory. Names come from :func:`safe_filename` or
+    ``Path.name``, which never hold this system's separators: what is left is ``..``, a
+    backslash (a separator on Windows) and NUL (no system takes it)."""
+    return name != ".." and "\\" not in name and "\0" not in name

@@ -33,15 +33,13 @@ _NAME = re.compile(r"^\.dagkit-(?:(\d{1,10})-([0-9a-f]{6})-)?[0-9a-f]{16}\.part$
 
 
 def _host_tag() -> str:
-    return hashlib.sha256(socket.gethostname().encode("utf-8", "replace")).hexdigest()[:6]
-
-
-_HOST = _host_tag()
+    """Six hex digits that tell this machine's part files from another's on a shared disk."""
+    return hashlib.sha256(os.fsencode(socket.gethostname())).hexdigest()[:6]
 
 
 def new_name() -> str:
     """A fresh part file name for this process."""
-    return f"{PREFIX}{os.getpid()}-{_HOST}-{secrets.token_hex(8)}{SUFFIX}"
+    return f"{PREFIX}{os.getpid()}-{_host_tag()}-{secrets.token_hex(8)}{SUFFIX}"
 
 
 def is_stale(path: Path, *, now: float | None = None) -> bool:
@@ -58,7 +56,7 @@ def is_stale(path: Path, *, now: float | None = None) -> bool:
     if (time.time() if now is None else now) - info.st_mtime > STALE_AFTER:
         return True
     pid, host = match.group(1), match.group(2)
-    return pid is not None and host == _HOST and not _alive(int(pid))
+    return pid is not None and host == _host_tag() and not _alive(int(pid))
 
 
 def remove_stale(directory: Path) -> int:
