@@ -106,6 +106,9 @@ class AdviceKind(Enum):
         "created since {since} (created_at) with the same input files."
     )
     FOLLOW_JOB = "It keeps running: follow it with {wait_job}."
+    JOB_MAY_EXIST = "The job may have been created: check with {list_jobs}."
+    CHECK_JOBS_NOTE = "check with {list_jobs}{created_since} before submitting again"
+    FOLLOW_JOB_NOTE = "follow job {job_id} with {wait_job}"
     LOOK_FOR_WORKFLOW = (
         "dagkit did not send it again: the workflow may already exist. Check with "
         "{list_workflows} before creating it again."
@@ -413,7 +416,8 @@ class JobsInterrupted(KeyboardInterrupt):
     when a create-job request was on its way, so one more job may exist: the one after
     ``jobs`` (:attr:`in_doubt`, counted from 1). ``planned`` is how many jobs the submission
     plans (None: not known here), so the jobs after that one were not sent; ``since`` is when
-    the request in doubt started. The message says which, and the notes what to do next.
+    the request in doubt started. The message says which, and the notes what to do next:
+    ``advice`` as data, worded in the notes for Python (:meth:`notes` words it otherwise).
     """
 
     def __init__(
@@ -440,15 +444,24 @@ class JobsInterrupted(KeyboardInterrupt):
         else:
             message = f"interrupted: job {ids} keeps running on the server"
         super().__init__(message)
+        advice = []
         if sending:
             stamp = "" if since is None else f" for a job created since {since:%Y-%m-%dT%H:%M:%SZ}"
-            self.add_note(f"check with `dagkit jobs list`{stamp} before submitting again")
+            advice.append(Advice.of(AdviceKind.CHECK_JOBS_NOTE, created_since=stamp))
         for job in self.jobs:
-            self.add_note(f"follow job {job.id} with `dagkit jobs wait {job.id}`")
+            advice.append(Advice.of(AdviceKind.FOLLOW_JOB_NOTE, job_id=job.id))
+        self.advice = tuple(advice)
         first = len(self.jobs) + sending + 1  # the first job never sent
+        self._unsent: list[str] = []
         if planned is not None and first <= planned:
             unsent = f"job {first}" if first == planned else f"jobs {first} to {planned}"
-            self.add_note(f"{unsent}{of} {'was' if first == planned else 'were'} not sent")
+            self._unsent.append(f"{unsent}{of} {'was' if first == planned else 'were'} not sent")
+        for note in self.notes():
+            self.add_note(note)
+
+    def notes(self, words: Words = PYTHON_WORDS) -> list[str]:
+        """What to do next, options and commands named by ``words``, then what was not sent."""
+        return [a.render(words) for a in self.advice] + self._unsent
 
     @property
     def in_doubt(self) -> int | None:

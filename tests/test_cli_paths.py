@@ -22,6 +22,7 @@ from samples import interruptible
 
 from dagkit import Partition
 from dagkit.cli import main
+from dagkit.cli._common import CLI_WORDS
 from dagkit.client.jobs import JobsClient
 from dagkit.errors import (
     ConnectError,
@@ -354,9 +355,10 @@ def test_an_interrupted_submission_says_what_was_not_sent() -> None:
     between = JobsInterrupted([JobInfo("a")], sending=False, planned=4)
     assert str(between) == "interrupted: job a keeps running on the server"
     assert between.__notes__ == [
-        "follow job a with `dagkit jobs wait a`",
+        "follow job a with JobsClient.wait('a')",
         "jobs 2 to 4 of 4 were not sent",
     ]
+    assert between.notes(CLI_WORDS)[0] == "follow job a with `dagkit jobs wait a`"
     first = JobsInterrupted(sending=True, planned=2)
     assert str(first) == "interrupted while sending job 1 of 2: it may have been created"
     assert first.__notes__[-1] == "job 2 of 2 was not sent" and first.in_doubt == 1

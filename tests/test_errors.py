@@ -107,12 +107,14 @@ def test_every_advice_is_worded_for_python_and_for_the_command_line(
 ) -> None:
     from dagkit.cli._common import CLI_WORDS
 
-    advice = errors.Advice.of(kind, since="2026-01-02T03:04:05Z", job_id="j-1", name="my flow")
+    values = {"since": "2026-01-02T03:04:05Z", "job_id": "j-1", "name": "my flow"}
+    values["created_since"] = " for a job created since 2026-01-02T03:04:05Z"
+    advice = errors.Advice.of(kind, **values)
     python, cli = advice.render(errors.PYTHON_WORDS), advice.render(CLI_WORDS)
     assert "{" not in python + cli  # every slot filled
     assert not _FLAG_OR_COMMAND.search(python), python
-    slots = "{" in kind.value.replace("{since}", "").replace("{job_id}", "")
-    assert python != cli if slots else python == cli
+    words = [v for v in kind.value.split("{")[1:] if v.split("}")[0] not in values]
+    assert python != cli if words else python == cli
 
 
 def test_an_error_words_its_advice_for_whoever_reads_it() -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from dagkit.cli._common import CLI_WORDS
 from dagkit.client.jobs import JobInfo, JobsClient
 from dagkit.client.submission import QuietListener, submit
 from dagkit.errors import (
@@ -195,7 +196,10 @@ def test_ctrl_c_while_waiting_names_every_job_of_the_submission() -> None:
     assert isinstance(exc, KeyboardInterrupt) and not exc.sending
     assert len(exc.jobs) == 2 == manual.jobs_created
     assert str(exc).startswith("interrupted: job ") and "keeps running" in str(exc)
-    assert [f"follow job {j.id} with `dagkit jobs wait {j.id}`" for j in exc.jobs] == exc.__notes__
+    # in Python's words for a Python caller; the CLI words the same advice as commands
+    assert [f"follow job {j.id} with JobsClient.wait({j.id!r})" for j in exc.jobs] == exc.__notes__
+    cli = [f"follow job {j.id} with `dagkit jobs wait {j.id}`" for j in exc.jobs]
+    assert exc.notes(CLI_WORDS) == cli
 
 
 def test_ctrl_c_during_the_second_upload_names_the_first_job(server: RunningServer) -> None:
@@ -206,10 +210,10 @@ def test_ctrl_c_during_the_second_upload_names_the_first_job(server: RunningServ
     assert exc.sending and len(heard.jobs) == 1
     assert [j.id for j in exc.jobs] == [heard.jobs[0].id]
     assert str(exc) == "interrupted while sending job 2 of 2: it may have been created"
-    assert exc.__notes__[0].startswith("check with `dagkit jobs list` for a job created since")
-    assert (
-        exc.__notes__[1] == f"follow job {exc.jobs[0].id} with `dagkit jobs wait {exc.jobs[0].id}`"
-    )
+    assert exc.__notes__[0].startswith("check with JobsClient.list_jobs() for a job created since")
+    job_id = exc.jobs[0].id
+    assert exc.__notes__[1] == f"follow job {job_id} with JobsClient.wait({job_id!r})"
+    assert exc.notes(CLI_WORDS)[0].startswith("check with `dagkit jobs list` for a job created")
     assert exc.to_dict()["jobs"][0]["id"] == exc.jobs[0].id
     assert (exc.to_dict()["in_doubt"], exc.to_dict()["planned"]) == (2, 2)
 

@@ -175,7 +175,8 @@ def show_error(exc: BaseException, *, as_json: bool, code: int, note: str = "") 
     """``exc`` as ``error:``/``note:`` lines on stderr (its findings first), or with
     ``as_json`` as ``{"error": {...}}`` on stdout."""
     findings = list(exc.findings) if isinstance(exc, DagkitError) else []
-    notes = [*getattr(exc, "__notes__", []), *([note] if note else [])]
+    said = exc.notes(CLI_WORDS) if isinstance(exc, JobsInterrupted) else None
+    notes = [*(getattr(exc, "__notes__", []) if said is None else said), *([note] if note else [])]
     message = exc.format_message() if isinstance(exc, click.ClickException) else str(exc)
     if isinstance(exc, DagkitError):
         message = exc.describe(CLI_WORDS)

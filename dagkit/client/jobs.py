@@ -971,11 +971,10 @@ def _note_launch_failure(exc: DagkitError) -> None:
     if isinstance(exc, AmbiguousRequestError):
         return  # its message already says the job may exist and how to check
     if isinstance(exc, TransportError):
-        exc.add_note(
-            "the job may have been created: check with `dagkit jobs list`"
-            if exc.reached_server
-            else "nothing reached the server: no job was created"
-        )
+        if exc.reached_server:
+            exc.advice = (*exc.advice, Advice.of(AdviceKind.JOB_MAY_EXIST))
+        else:
+            exc.add_note("nothing reached the server: no job was created")
     elif isinstance(exc, APIError) and exc.status < 500:
         exc.add_note("the server refused the request: no job was created")
 
