@@ -14,10 +14,11 @@ The server runs in a process of its own, as a test suite's server does (``dagkit
 fixture's): the client's threads would otherwise share the server's GIL, and the figure would
 charge the client's work to the server. Besides req/s it reports the server process's CPU time
 per request (user + system, from the server itself), which depends far less on the load of a
-shared machine. ``--peer PATH`` runs the server of another dagkit checkout (e.g. an older
-revision: ``git worktree add /tmp/old <rev>``) in alternate rounds of the same run, so the two
-are compared under the same load. ``--profile FILE`` writes a cProfile of every server thread's
-CPU time (pstats format) over one manual-clock round.
+shared machine, and its CPU time from start until it serves. ``--peer PATH`` runs the server of
+another dagkit checkout (e.g. an older revision: ``git worktree add /tmp/old <rev>``) in
+alternate rounds of the same run, so the two are compared under the same load. ``--profile
+FILE`` writes a cProfile of every server thread's CPU time (pstats format) over one manual-clock
+round.
 
 Last, one create-job upload of 10 files of 9 MB each (streamed from disk by the client), to
 show the rate at which the server validates and stores a body, and the server's peak RSS.
@@ -205,6 +206,7 @@ def create(conn: http.client.HTTPConnection) -> str:
 
 @dataclass
 class Round:
+    start_cpu: float  # server CPU seconds from its start until it serves
     creates: float  # req/s
     create_cpu: float  # server CPU seconds per create
     gets: float
@@ -236,7 +238,7 @@ def bench(clock: str, total: int, threads: int, tree: Path = REPO, profile: str 
 
         got, _ = run_threads(server, total, threads, get)
         _, cpu2, _ = server.stats()
-    return Round(total / took, (cpu1 - cpu0) / total, total / got, (cpu2 - cpu1) / total)
+    return Round(cpu0, total / took, (cpu1 - cpu0) / total, total / got, (cpu2 - cpu1) / total)
 
 
 def upload(files: int = 10, size: int = 9_000_000) -> tuple[float, float]:
@@ -272,7 +274,7 @@ def report(name: str, clock: str, rounds: list[Round]) -> None:
         return statistics.median(values)
 
     print(
-        f"  {name:<5} clock={clock:<8}"
+        f"  {name:<5} clock={clock:<8} start {med(r.start_cpu for r in rounds) * 1000:.0f} ms CPU,"
         f" create-job {med(r.creates for r in rounds):6.0f} req/s"
         f" ({med(r.create_cpu for r in rounds) * 1000:.2f} ms server CPU each)"
         f"   get-job {med(r.gets for r in rounds):6.0f} req/s"
