@@ -811,6 +811,53 @@ def test_two_hundred_concurrent_creates_are_all_kept() -> None:
         assert API(running).call("GET", "/api/v1/templates/")[0] == 200  # still up
 
 
+def test_request_data_checks_are_compiled_once_when_the_server_starts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Compiled lazily, the first create-jobs to arrive at once each compiled the schema.
+    from dagkit.schemas import check
+
+    compiled: list[Any] = []
+
+    def counting(schema: Any, **options: Any) -> Any:
+        compiled.append(schema)
+        return real(schema, **options)
+
+    real = check._compile
+    monkeypatch.setattr(check, "_compile", counting)
+    check._verdict.cache_clear()
+    try:
+        with serve_in_thread(clock="manual", rate_limit=False) as running:
+            assert len(compiled) == 1  # before any request
+            encoder = MultipartEncoder(
+                [("request_data", THREE_NODES)], [FileSpec(b"small file\n", filename="s.txt")]
+            )
+            body, headers = b"".join(encoder), {**encoder.headers, "unstructured-api-key": KEY}
+            statuses: list[int] = []
+            start = threading.Barrier(8)
+
+            def worker() -> None:
+                conn = http.client.HTTPConnection(running.host, running.port, timeout=30)
+                try:
+                    start.wait()
+                    conn.request("POST", "/api/v1/jobs/", body=body, headers=headers)
+                    response = conn.getresponse()
+                    response.read()
+                    statuses.append(response.status)
+                finally:
+                    conn.close()
+
+            threads = [threading.Thread(target=worker) for _ in range(8)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join(60)
+            assert statuses == [200] * 8
+            assert len(compiled) == 1
+    finally:
+        check._verdict.cache_clear()  # the next user compiles the real thing again
+
+
 def test_a_data_dir_serves_one_server_at_a_time(tmp_path: Path) -> None:
     with serve_in_thread(data_dir=tmp_path, clock="manual") as first:
         with pytest.raises(StartupError, match="another dagkit server"):

@@ -52,6 +52,7 @@ from dagkit.server.upload import (
     StagedFile,
     Upload,
     error_item,
+    prepare,
     receive_form,
     rejection,
 )
@@ -154,6 +155,7 @@ class JobsAPI:
         self.stopping = stopping
         self.log = log
         self.limiter = LaunchLimiter(config.min_launch_interval, enabled=config.rate_limit)
+        prepare()
         self._counts: Counter[str] = Counter()
         self._counts_lock = threading.Lock()
         self._jobs_created = 0
