@@ -676,8 +676,12 @@ def test_download_all_of_a_job_without_file_ids_says_so(
     done = job_json("COMPLETED")
     del done["input_file_ids"]
     server.script(JOBS + JOB_ID, Reply(200, json=done), Reply(200, json=done))
-    with pytest.raises(ResponseError, match="input_file_ids"):
+    with pytest.raises(ResponseError) as caught:
         client.download_all(JOB_ID, tmp_path)
+    assert str(caught.value) == (
+        f"the server lists no input_file_ids for job {JOB_ID}, so there is nothing to "
+        "download by; download one output with its file id instead"
+    )
     assert not tmp_path.joinpath("out").exists()
 
 
@@ -975,6 +979,7 @@ def test_a_job_it_did_not_upload_names_its_failed_files_as_their_ids_do(
         ("opaque", "empty"),
     ]
     assert caught.value.saved == [tmp_path / "report-0000000a.pdf.json"]
+    assert str(caught.value).endswith(": 2 of 3 file(s) failed: scan, opaque; 1 output(s) saved")
 
 
 def test_served_names_that_collide_are_numbered(
@@ -985,3 +990,83 @@ def test_served_names_that_collide_are_numbered(
     server.script(DOWNLOAD, *[Reply(200, body=b"[]", headers=served)] * 2)
     paths = client.download_all(JOB_ID, tmp_path)
     assert [p.name for p in paths] == ["output", "output-2"]
+
+
+@pytest.mark.parametrize(
+    ("name", "safe"),
+    [
+        ("C:\\Users\\me\\report.pdf", "report.pdf"),
+        (".bashrc", "bashrc"),
+        ("Xmas.txt", "Xmas.txt"),
+        ("notes.", "notes."),
+        ("a" * 250, "a" * 200),  # no extension to keep
+        ("a" * 150 + "." + "e" * 16 + "x" * 60, ("a" * 150 + "." + "e" * 16 + "x" * 60)[:200]),
+        ("a" * 250 + "." + "e" * 16, ("a" * 250)[:200]),  # 16 characters: not an extension
+        ("a" * 250 + "." + "e" * 15, "a" * 184 + "." + "e" * 15),
+        ("a" * 250 + ".tar.gz", "a" * 197 + ".gz"),  # the last extension
+    ],
+)
+def test_safe_names(name: str, safe: str) -> None:
+    assert safe_filename(name, "fallback") == safe
+
+
+def test_download_all_of_a_job_it_was_given_asks_nothing_more(
+    client: JobsClient, server: FaultServer, tmp_path: Path
+) -> None:
+    server.script(DOWNLOAD, Reply(200, body=b"[]"), Reply(200, body=b"[]"))
+    job = JobInfo.from_dict(job_json("COMPLETED"))
+    paths = client.download_all(job, tmp_path)
+    assert [p.name for p in paths] == [f"{f}.json" for f in FILE_IDS]
+    assert server.count() == 2
+
+
+def test_download_all_by_id_reports_a_failed_upload_by_its_name(
+    client: JobsClient, server: FaultServer, files: list[Path], tmp_path: Path
+) -> None:
+    # opaque ids, matched by upload order; get-job lists none
+    server.script(JOBS, Reply(200, json=job_json(input_file_ids=["id-1", "id-2"])))
+    done = job_json("COMPLETED")
+    del done["input_file_ids"]
+    server.script(JOBS + JOB_ID, Reply(200, json=done))
+    server.script(DOWNLOAD, Reply(200, body=b"[1]"), Reply(404))
+    server.script(FAILED_FILES, failed_files(("prices.csv", "bad CSV")))
+    client.create_job(quickstart(), files)
+    with pytest.raises(OutputsFailed) as caught:
+        client.download_all(JOB_ID, tmp_path)
+    assert str(caught.value) == (
+        f"job {JOB_ID}: 1 of 2 file(s) failed: prices.csv; 1 output(s) saved"
+    )
+    assert [(f.document, f.error) for f in caught.value.failed] == [("prices.csv", "bad CSV")]
+    assert caught.value.saved == [tmp_path / "notes.txt.json"]
+
+
+def test_an_upload_whose_name_leaves_nothing_is_saved_by_its_id(
+    client: JobsClient, server: FaultServer, tmp_path: Path
+) -> None:
+    dots = tmp_path / "..."
+    dots.write_text("x\n")
+    server.script(JOBS, Reply(200, json=job_json(input_file_ids=["f-0001"])))
+    server.script(DOWNLOAD, Reply(200, body=b"[]"))
+    job = client.create_job('{"template_id": "hi_res_partition"}', [dots])
+    assert [p.name for p in client.download_all(job, tmp_path / "out")] == ["f-0001.json"]
+
+
+def test_an_output_that_cannot_take_its_place_says_why(
+    client: JobsClient, server: FaultServer, tmp_path: Path
+) -> None:
+    (tmp_path / "f-0001.json").mkdir()  # a folder holds the output's name
+    server.script(DOWNLOAD, Reply(200, body=b"[]"), Reply(200, body=b"[]"))
+    with pytest.raises(DagkitError) as caught:
+        client.download_all(JobInfo.from_dict(job_json("COMPLETED")), tmp_path)
+    assert str(caught.value) == (
+        f"cannot save the download as {tmp_path / 'f-0001.json'}: {os.strerror(errno.EISDIR)}"
+    )
+
+
+@pytest.mark.parametrize("job_id", ["", "..", "."])
+def test_a_download_needs_a_job_id_that_is_one_path_segment(
+    client: JobsClient, server: FaultServer, tmp_path: Path, job_id: str
+) -> None:
+    with pytest.raises(DagkitValueError, match=r"^the job id must be a non-empty string"):
+        client.download_output(job_id, "f-1", dest=tmp_path)
+    assert server.count() == 0

@@ -142,17 +142,17 @@ def safe_filename(name: str | None, fallback: str) -> str:
     """A name that stays inside its directory: the last path component of ``name`` with control
     and reserved characters removed and no leading dots, else ``fallback``. A long name is cut
     to 200 bytes of UTF-8, keeping a short extension."""
-    text = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
+    text = (name or "").replace("\\", "/").rpartition("/")[2]
     text = "".join(c for c in text if c.isprintable() and c not in _UNSAFE_NAME_CHARS)
     text = text.lstrip(". ").strip()  # ". ." is no name either
     if not text:
         return fallback
-    if len(text.encode("utf-8")) > _MAX_NAME_BYTES:
+    if len(text.encode()) > _MAX_NAME_BYTES:
         _, dot, ext = text.rpartition(".")
         keep = f".{ext}" if dot and len(ext) < 16 else ""
-        room = _MAX_NAME_BYTES - len(keep.encode("utf-8"))
+        room = _MAX_NAME_BYTES - len(keep.encode())
         # cut at a character boundary: a character split in two is dropped whole
-        text = text[: len(text) - len(keep)].encode("utf-8")[:room].decode("utf-8", "ignore")
+        text = text[: len(text) - len(keep)].encode()[:room].decode(errors="ignore")
         text += keep
     return text
 
@@ -766,8 +766,8 @@ class JobsClient:
         uploaded = self._uploaded.get(job_id, [])
         uploads = match_input_files(file_ids, uploaded)
         names = [
-            _carried_name(file_id) if upload is None else uploaded[upload]
-            for file_id, upload in zip(file_ids, uploads, strict=True)
+            _carried_name(file_id) if (upload := uploads[i]) is None else uploaded[upload]
+            for i, file_id in enumerate(file_ids)
         ]
         taken: set[str] = set()
 
@@ -782,7 +782,7 @@ class JobsClient:
             failed = [FailedFile(names[i], outputs.failed[i]) for i in sorted(outputs.failed)]
             raise OutputsFailed(
                 f"job {job_id}: {len(failed)} of {len(file_ids)} file(s) failed: "
-                + ", ".join(f.document or "?" for f in failed)
+                + ", ".join(names[i] for i in sorted(outputs.failed))
                 + f"; {len(paths)} output(s) saved",
                 saved=paths,
                 failed=failed,
@@ -801,7 +801,7 @@ class JobsClient:
         request = Request(
             "GET",
             self.transport.url(
-                f"/jobs/{_path_segment(job_id, 'the job id')}/download",
+                f"/jobs/{_job_segment(job_id)}/download",
                 {"file_id": file_id, "node_id": node_id},
             ),
         )
