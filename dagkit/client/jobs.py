@@ -151,9 +151,8 @@ def safe_filename(name: str | None, fallback: str) -> str:
         _, dot, ext = text.rpartition(".")
         keep = f".{ext}" if dot and len(ext) < 16 else ""
         room = _MAX_NAME_BYTES - len(keep.encode())
-        # cut at a character boundary: a character split in two is dropped whole
-        text = text[: len(text) - len(keep)].encode()[:room].decode(errors="ignore")
-        text += keep
+        # the stem alone is longer than the room; a character split in two is dropped whole
+        text = text.encode()[:room].decode(errors="ignore") + keep
     return text
 
 
