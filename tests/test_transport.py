@@ -1290,3 +1290,13 @@ def test_redirects_are_not_attempts_and_a_loop_is_cut_short(
     with pytest.raises(RemoteProtocolError) as caught:
         transport.send(Request("GET", transport.url("/loop")))
     assert caught.value.reached_server is True
+
+
+def test_a_failure_given_up_on_keeps_its_advice(server: FaultServer, clock: FakeClock) -> None:
+    from dagkit.errors import AdviceKind
+
+    server.script("/api/v1/jobs/j", Stall(5))
+    transport = make(server.url, clock, timeout=(2.0, 0.3), retry=RetryPolicy(max_attempts=1))
+    with pytest.raises(RequestTimeoutError) as caught:
+        transport.send(Request("GET", transport.url("/jobs/j")))
+    assert [a.kind for a in caught.value.advice] == [AdviceKind.RAISE_READ_TIMEOUT]
