@@ -610,3 +610,15 @@ def test_protected_logger_adds_its_filter_once() -> None:
     )
     assert all(f.filter(record) for f in logger.filters)  # type: ignore[union-attr]
     assert record.getMessage() == "k=***"
+
+
+def test_the_refusal_says_why_and_advises_https() -> None:
+    from dagkit.errors import AdviceKind
+
+    with pytest.raises(DagkitError) as caught:
+        Transport(base_url="http://example.com:8000", api_key=KEY)
+    assert str(caught.value).startswith(
+        "refusing to send the API key over plain http to example.com: anyone on the network "
+        "could read it. Use an https:// URL"
+    )
+    assert [a.kind for a in caught.value.advice] == [AdviceKind.USE_HTTPS]
