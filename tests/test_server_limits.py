@@ -91,14 +91,14 @@ def test_a_newcomer_is_refused_only_when_every_connection_is_busy(pairs: list[Pa
     connections = Connections(2)
     assert connections.admit(a) and connections.busy(a)
     assert connections.admit(b) and connections.busy(b)
-    assert not connections.admit(c)
-    assert (len(connections), connections.evicted, connections.refused) == (2, 0, 1)
+    assert not connections.admit(c) and not connections.admit(c)
+    assert (len(connections), connections.evicted, connections.refused) == (2, 0, 2)
     assert _open(a_client) and _open(b_client)
     connections.release(a)
     connections.release(a)  # twice is harmless
     assert len(connections) == 1
     assert connections.admit(c)
-    assert (len(connections), connections.evicted, connections.refused) == (2, 0, 1)
+    assert (len(connections), connections.evicted, connections.refused) == (2, 0, 2)
 
 
 def test_an_unknown_connection_is_neither_waiting_nor_busy(pairs: list[Pair]) -> None:
@@ -420,3 +420,23 @@ def test_an_upload_holds_one_file_open_at_a_time(tmp_path: Path) -> None:
     assert sorted(p.read_bytes() for p in tmp_path.iterdir()) == [
         bytes([65 + i]) * 300 for i in range(4)
     ]
+
+
+def test_a_refused_body_that_stops_coming_is_answered_once_the_idle_timeout_passes() -> None:
+    with _server(idle_timeout=0.3) as server:
+        with socket.create_connection((server.host, server.port), timeout=30) as sock:
+            head = _head(1000).replace(f"unstructured-api-key: {KEY}\r\n".encode(), b"")
+            sock.sendall(head + b"--b\r\n")  # then nothing more
+            answer = sock.makefile("rb").read()  # to the end: the server closes
+        head, _, _ = answer.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 401 ") and b"\r\nConnection: close" in head
+
+
+def test_a_content_length_that_is_not_a_number_is_quoted_to_forty_characters() -> None:
+    with _server() as server:
+        with socket.create_connection((server.host, server.port), timeout=30) as sock:
+            sock.sendall(_head(1).replace(b"Content-Length: 1", b"Content-Length: " + b"9x" * 30))
+            answer = sock.makefile("rb").read()
+        head, _, body = answer.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 400 ")
+        assert json.loads(body) == {"detail": f"Content-Length {'9x' * 20!r} is not a number"}

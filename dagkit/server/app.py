@@ -635,9 +635,7 @@ class Handler(BaseHTTPRequestHandler):
             return
         while self._body_left:
             block = self.rfile.read(min(_BLOCK, self._body_left))
-            if not block:
-                self._body_left = 0
-                self.close_connection = True
+            if not block:  # the client stopped short: what is left unread closes the connection
                 return
             self._body_left -= len(block)
             yield block

@@ -82,11 +82,11 @@ class Connections:
         now = time.monotonic()
         with self._lock:
             if len(self._open) >= self.limit:
-                waiting = [(e.since, s) for s, e in self._open.items() if e.waiting]
-                if not waiting:
+                waiting = [s for s, e in self._open.items() if e.waiting]
+                victim = min(waiting, key=lambda s: self._open[s].since, default=None)
+                if victim is None:
                     self.refused += 1
                     return False
-                _, victim = min(waiting, key=lambda pair: pair[0])
                 del self._open[victim]
                 self.evicted += 1
                 with contextlib.suppress(OSError):  # its thread sees the end and leaves
