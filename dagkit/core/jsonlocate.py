@@ -124,7 +124,7 @@ class Locator:
     def position(self, offset: int) -> tuple[int, int]:
         """The 1-based line and column of a character offset into the text."""
         if self._newlines is None:
-            self._newlines = [m.start() for m in _NEWLINE.finditer(self.text)]
+            self._newlines = [m.start() for m in re.finditer("\n", self.text)]
         line = bisect.bisect_left(self._newlines, offset)
         start = self._newlines[line - 1] + 1 if line else 0
         return line + 1, offset - start + 1
@@ -179,7 +179,7 @@ class Locator:
                     member = node.children.get(token)
                     if member is not None:
                         key_start, child = member
-                elif _INDEX.fullmatch(token) and int(token) < len(node.children):
+                elif re.fullmatch(_INDEX, token) and int(token) < len(node.children):
                     key_start, child = None, node.children[int(token)]
                 if child is not None or node.closed or self._done:
                     break
@@ -197,7 +197,7 @@ class Locator:
         if self._done:
             return
         text = self.text
-        match = _TOKEN.match
+        match = re.compile(_TOKEN).match
         pos = self._pos
         root = self.root
         stack = self._stack
@@ -320,21 +320,22 @@ def _pointer(path: DocPath) -> str:
     return pointers.join("", *path)
 
 
+# The patterns below are compiled on first use (re caches them), not at import: a valid
+# document never needs them, and ``dagkit validate`` starts for every CI run.
 _WS = r"[ \t\n\r]*"
 # One token after optional whitespace: a string, punctuation, a number or a literal. Lenient
 # where leniency costs nothing (numbers), since json.loads has already judged the syntax.
-_TOKEN = re.compile(
-    _WS
+_TOKEN = (
+    r"(?xs)"  # VERBOSE, DOTALL
+    + _WS
     + r"""(
         "[^"\\]*(?:\\.[^"\\]*)*"
       | [{}\[\],:]
       | -?[0-9][0-9.eE+-]*
       | true | false | null | NaN | -?Infinity
-    )""",
-    re.VERBOSE | re.DOTALL,
+    )"""
 )
-_NEWLINE = re.compile("\n")
-_INDEX = re.compile(r"0|[1-9][0-9]*")
+_INDEX = r"0|[1-9][0-9]*"
 
 
 def _decode_key(quoted: str) -> str:
@@ -372,11 +373,11 @@ def _reject_constant(name: str) -> Any:
     raise _Constant(name)
 
 
-_CONSTANT = re.compile(r'"(?:[^"\\]|\\.)*"|(-?Infinity|NaN)', re.DOTALL)
+_CONSTANT = r'(?s)"(?:[^"\\]|\\.)*"|(-?Infinity|NaN)'
 
 
 def _constant_error(text: str) -> Finding:
-    for match in _CONSTANT.finditer(text):
+    for match in re.finditer(_CONSTANT, text):
         if match.group(1):
             line, column = _line_col(text, match.start(1))
             return finding(

@@ -73,12 +73,7 @@ def select(
     then sees the same findings."""
     if not select and not ignore:
         return list(results)
-    import dataclasses
-
-    return [
-        dataclasses.replace(r, findings=select_findings(r.findings, select, ignore))
-        for r in results
-    ]
+    return [r.replace(findings=select_findings(r.findings, select, ignore)) for r in results]
 
 
 def summary(results: Sequence[FileResult], *, strict: bool = False) -> dict[str, Any]:

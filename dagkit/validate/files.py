@@ -17,11 +17,11 @@ import os
 import re
 import sys
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
 from typing import IO, Any, Literal, NamedTuple
 
 from dagkit.core import limits
 from dagkit.core.jsontext import JSON_LINES_SUFFIX
+from dagkit.core.record import Record
 from dagkit.errors import DagkitError, SourceError
 from dagkit.errors import InputPathError as InputPathError  # re-exported: its old home
 from dagkit.findings import Finding, cap_findings, finding, has_errors
@@ -48,19 +48,25 @@ _REQUEST_KEYS = re.compile(rb'"(?:job_nodes|template_id)"\s*:')
 _URLENCODED_HEAD = b"request_data="
 #: Keys that make a JSON object a workflow (a create/update body or a get-workflow answer).
 _WORKFLOW_KEYS = re.compile(rb'"(?:workflow_nodes|workflow_type)"\s*:')
-_DELIMITER_LINE = re.compile(rb"(?m)^--([^\r\n]*?)[ \t]*\r?$")
+#: The first delimiter line of a multipart body (compiled on first use: bodies are rare).
+_DELIMITER_LINE = rb"(?m)^--([^\r\n]*?)[ \t]*\r?$"
 #: Below this many files a process pool costs more than it saves: it takes ~35 ms to start and
 #: a file ~0.1 ms to check (see the README's figures).
 POOL_THRESHOLD = 2000
 
 
-@dataclass(frozen=True)
-class FileResult:
+class FileResult(Record):
     """The findings for one file, and what kind of file it was taken for."""
 
+    __slots__ = ("findings", "kind", "path")
     path: str
     kind: Kind
-    findings: list[Finding] = field(default_factory=list)
+    findings: list[Finding]
+
+    def __init__(self, path: str, kind: Kind, findings: list[Finding] | None = None) -> None:
+        object.__setattr__(self, "path", path)
+        object.__setattr__(self, "kind", kind)
+        object.__setattr__(self, "findings", [] if findings is None else findings)
 
     def valid(self, strict: bool = False) -> bool:
         """No error (with ``strict``, no finding at all: warnings fail too)."""
@@ -258,7 +264,7 @@ def boundary_content_type(head: bytes) -> str | None:
     (``application/x-www-form-urlencoded`` for a body that starts ``request_data=``)."""
     if head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(_URLENCODED_HEAD):
         return "application/x-www-form-urlencoded"
-    match = _DELIMITER_LINE.search(head)
+    match = re.search(_DELIMITER_LINE, head)
     if match is None:
         return None
     boundary = match.group(1).decode("latin-1").replace("\\", "\\\\").replace('"', '\\"')
