@@ -6,27 +6,37 @@ table of codes is generated from this registry and a test keeps the two equal.
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any, Literal
 
 from dagkit.core import pointers
 from dagkit.core.limits import MAX_FINDINGS
+from dagkit.core.record import Record
 
 Severity = Literal["error", "warning"]
 
 
-@dataclass(frozen=True, slots=True)
-class Rule:
+# The records here are Records, not dataclasses: every ``dagkit validate`` imports this module.
+_set = object.__setattr__  # how a record's __init__ sets its fields
+
+
+class Rule(Record):
     """One finding code: its name, its severity, what it means and why it has that severity."""
 
+    __slots__ = ("code", "name", "severity", "summary", "why")
     code: str
     name: str
     severity: Severity
     summary: str
     why: str
+
+    def __init__(self, code: str, name: str, severity: Severity, summary: str, why: str) -> None:
+        _set(self, "code", code)
+        _set(self, "name", name)
+        _set(self, "severity", severity)
+        _set(self, "summary", summary)
+        _set(self, "why", why)
 
 
 def _rules(*rows: tuple[str, str, Severity, str, str]) -> dict[str, Rule]:
@@ -206,14 +216,19 @@ CODES: dict[str, Rule] = _rules(
 )  # fmt: skip
 
 
-@dataclass(frozen=True, slots=True)
-class NodeRef:
+class NodeRef(Record):
     """Which node a finding concerns: its index in ``job_nodes`` (or a workflow's
     ``workflow_nodes``: ``field``) and its name."""
 
+    __slots__ = ("field", "index", "name")
     index: int
     name: str
-    field: str = "job_nodes"
+    field: str
+
+    def __init__(self, index: int, name: str, field: str = "job_nodes") -> None:
+        _set(self, "index", index)
+        _set(self, "name", name)
+        _set(self, "field", field)
 
     def __str__(self) -> str:
         return f'{self.field}[{self.index}] "{self.name}"'
@@ -224,8 +239,7 @@ class NodeRef:
 DocPath = tuple[str | int, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class Part:
+class Part(Record):
     """Which part of a form body a finding concerns: the form ``field`` it is sent as, which
     one of that field's parts (``index``), and the ``filename`` it carries.
 
@@ -236,10 +250,23 @@ class Part:
     ``index`` its position there (``part[4] "extra"``).
     """
 
+    __slots__ = ("among", "field", "filename", "index")
     field: str | None
-    index: int | None = None
-    filename: str | None = None
-    among: Literal["part", "field"] | None = None
+    index: int | None
+    filename: str | None
+    among: Literal["part", "field"] | None
+
+    def __init__(
+        self,
+        field: str | None,
+        index: int | None = None,
+        filename: str | None = None,
+        among: Literal["part", "field"] | None = None,
+    ) -> None:
+        _set(self, "field", field)
+        _set(self, "index", index)
+        _set(self, "filename", filename)
+        _set(self, "among", among)
 
     @classmethod
     def file(cls, index: int, filename: str | None) -> Part:
@@ -278,8 +305,7 @@ class Part:
 REQUEST_DATA_PART = Part("request_data")
 
 
-@dataclass(frozen=True, slots=True)
-class Finding:
+class Finding(Record):
     """One thing a check found.
 
     Locations are optional and filled in by whoever knows them: the schema check knows the
@@ -287,16 +313,52 @@ class Finding:
     ``line``/``column``; the multipart parser adds the ``part``; the CLI adds the ``file``.
     """
 
+    __slots__ = (
+        "code",
+        "column",
+        "file",
+        "hint",
+        "line",
+        "message",
+        "node",
+        "part",
+        "path",
+        "severity",
+    )
     code: str
     message: str
-    severity: Severity = "error"
-    hint: str = ""
-    path: DocPath = ()
-    line: int | None = None
-    column: int | None = None
-    part: Part | None = None
-    node: NodeRef | None = None
-    file: str | None = None
+    severity: Severity
+    hint: str
+    path: DocPath
+    line: int | None
+    column: int | None
+    part: Part | None
+    node: NodeRef | None
+    file: str | None
+
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        severity: Severity = "error",
+        hint: str = "",
+        path: DocPath = (),
+        line: int | None = None,
+        column: int | None = None,
+        part: Part | None = None,
+        node: NodeRef | None = None,
+        file: str | None = None,
+    ) -> None:
+        _set(self, "code", code)
+        _set(self, "message", message)
+        _set(self, "severity", severity)
+        _set(self, "hint", hint)
+        _set(self, "path", path)
+        _set(self, "line", line)
+        _set(self, "column", column)
+        _set(self, "part", part)
+        _set(self, "node", node)
+        _set(self, "file", file)
 
     @property
     def is_error(self) -> bool:
@@ -311,9 +373,6 @@ class Finding:
         """The RFC 6901 JSON Pointer of :attr:`path` (``/job_nodes/0/settings``; ``""``: the
         whole document)."""
         return pointers.join("", *self.path)
-
-    def replace(self, **changes: Any) -> Finding:
-        return dataclasses.replace(self, **changes)
 
     def location(self) -> str:
         """``file:line:col``, as much of it as is known (the form editors and CI jump to)."""
@@ -389,7 +448,7 @@ ACCEPTED_AT_CREATE = frozenset({"DK214", "DK316", "DK418"})
 
 
 MORE_FINDINGS = "DK900"
-_MORE = re.compile(r"^(at least )?([0-9,]+) more finding")
+_MORE = r"^(at least )?([0-9,]+) more finding"  # compiled when a DK900 is counted again
 
 
 def more_findings(count: int, *, errors: bool, exact: bool = True) -> Finding:
@@ -423,7 +482,7 @@ def cap_findings(findings: Iterable[Finding], limit: int = MAX_FINDINGS) -> list
     exact = True
     for f in items:
         if f.code == MORE_FINDINGS:
-            counted = _MORE.match(f.message)
+            counted = re.match(_MORE, f.message)
             more += int(counted.group(2).replace(",", "")) if counted else 1
             exact = exact and counted is not None and not counted.group(1)
             errors = errors or f.is_error
