@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
@@ -59,7 +57,7 @@ def test_an_embedder_before_the_chunker_is_named(chain: list[Node]) -> None:
 @settings(max_examples=60)
 @given(testing.chains())
 def test_a_subtype_outside_the_closed_set_is_an_enum_error(chain: list[Node]) -> None:
-    broken = [dataclasses.replace(chain[0], subtype="magic"), *chain[1:]]
+    broken = [chain[0].replace(subtype="magic"), *chain[1:]]
     found = errors(JobDAG.chain(*broken))
     assert any(
         f.code == "DK203"
@@ -78,7 +76,7 @@ def test_an_out_of_range_chunk_size_is_named(chain: list[Node], size: int) -> No
     assert chunk is not None
     node = chain[chunk]
     broken = list(chain)
-    broken[chunk] = dataclasses.replace(node, settings={**node.settings, "max_characters": size})
+    broken[chunk] = node.replace(settings={**node.settings, "max_characters": size})
     found = errors(JobDAG.chain(*broken))
     assert any(
         f.code == "DK204"

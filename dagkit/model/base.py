@@ -12,9 +12,9 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from dagkit.core.record import Record
 from dagkit.core.suggest import did_you_mean
 from dagkit.findings import DocPath, Finding, NodeRef, finding
 from dagkit.model.catalogue import data as _data
@@ -33,22 +33,37 @@ from dagkit.model.catalogue.data import (
 from dagkit.model.catalogue.entries import EmbeddingModel, NodeKind, Setting
 
 
-@dataclass(frozen=True, eq=True)
-class NodeBase:
+class NodeBase(Record):
     """The fields of one ``job_nodes`` entry, all the rules and the DAG read of a node.
 
     Users hold :class:`dagkit.model.dag.Node`, which adds ``>>``. Two nodes are equal when they
-    are of one class and all their fields are."""
+    are of one class and all their fields are. Immutable (a Record, not a dataclass: the rules
+    module that every ``dagkit validate`` imports reads nodes): ``node.replace(settings=...)``
+    makes a changed copy."""
 
+    __slots__ = ("id", "name", "settings", "subtype", "type")
     name: str
     type: str
     subtype: str
-    settings: dict[str, Any] = field(default_factory=dict)
-    id: str | None = None
+    settings: dict[str, Any]
+    id: str | None
 
     __hash__ = None  # type: ignore[assignment]  # settings is a dict: nodes are values, not keys
 
-    def __post_init__(self) -> None:
+    def __init__(
+        self,
+        name: str,
+        type: str,
+        subtype: str,
+        settings: dict[str, Any] | None = None,
+        id: str | None = None,
+    ) -> None:
+        _set = object.__setattr__
+        _set(self, "name", name)
+        _set(self, "type", type)
+        _set(self, "subtype", subtype)
+        _set(self, "settings", {} if settings is None else settings)
+        _set(self, "id", id)
         if _recording is not None:
             _record_origin(self, *_recording)
 
