@@ -59,10 +59,11 @@ from __future__ import annotations
 
 import string
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from enum import Enum, IntEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from dagkit.core.record import Record
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -119,12 +120,16 @@ class AdviceKind(Enum):
     SERVER_RUNNING = "Stop it, or give this one another {data_dir}."
 
 
-@dataclass(frozen=True, slots=True)
-class Advice:
+class Advice(Record):
     """What to do about an error, as data: its ``kind`` and the values it carries."""
 
+    __slots__ = ("kind", "values")
     kind: AdviceKind
-    values: tuple[tuple[str, str], ...] = ()
+    values: tuple[tuple[str, str], ...]
+
+    def __init__(self, kind: AdviceKind, values: tuple[tuple[str, str], ...] = ()) -> None:
+        object.__setattr__(self, "kind", kind)
+        object.__setattr__(self, "values", values)
 
     @classmethod
     def of(cls, kind: AdviceKind, **values: str) -> Advice:

@@ -8,7 +8,8 @@ import pickle
 import pytest
 
 from dagkit.core.record import Record
-from dagkit.findings import CODES, Finding, NodeRef, Rule
+from dagkit.errors import Advice, AdviceKind
+from dagkit.findings import CODES, Finding, NodeRef, Part, Rule
 from dagkit.model.dag import Node
 from dagkit.validate.files import FileResult
 
@@ -63,7 +64,9 @@ def test_replace_copies_with_changes() -> None:
     "record",
     [
         Point(1, 2),
-        Finding("DK101", "repeated", "warning", pointer="/a", line=1, node=NodeRef(0, "n")),
+        Finding("DK101", "repeated", "warning", path=("a", 0), line=1, node=NodeRef(0, "n")),
+        Finding("DK409", "no filename", part=Part.file(2, "a.pdf")),
+        Advice.of(AdviceKind.FOLLOW_JOB, job_id="j"),
         CODES["DK100"],
         FileResult("a.json", "request-data", [Finding("DK100", "x")]),
         Node("P", "partition", "vlm", {"is_dynamic": True}),

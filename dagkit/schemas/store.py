@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from dagkit.core import pointers
+from dagkit.core.record import Record
 from dagkit.core.suggest import closest
 from dagkit.errors import SchemaError
 
@@ -138,8 +139,8 @@ FORMATS: dict[str, Callable[[str], bool]] = {
 # --- finding and loading the files ---------------------------------------------------------------
 
 
-# Records here are NamedTuples: a frozen dataclass costs ~0.5 ms to create at import, on the
-# start-up path of every ``dagkit validate``; a NamedTuple a tenth of that.
+# SchemaInfo is a NamedTuple (a public tuple), _Operation a Record: a frozen dataclass costs ~0.5 ms
+# to create at import, on the start-up path of every ``dagkit validate``.
 
 
 class SchemaInfo(NamedTuple):
@@ -372,11 +373,21 @@ def validator_for(schema: Mapping[str, Any]) -> Draft202012Validator:
 # --- operations ----------------------------------------------------------------------------------
 
 
-class _Operation(NamedTuple):
+class _Operation(Record):
+    __slots__ = ("method", "path", "segments", "spec")
     method: str
     path: str
     segments: tuple[str | None, ...]  # None marks a {templated} segment
     spec: Mapping[str, Any]
+
+    def __init__(
+        self, method: str, path: str, segments: tuple[str | None, ...], spec: Mapping[str, Any]
+    ) -> None:
+        _set = object.__setattr__
+        _set(self, "method", method)
+        _set(self, "path", path)
+        _set(self, "segments", segments)
+        _set(self, "spec", spec)
 
 
 def _iter_operations(spec: Mapping[str, Any]) -> Iterator[tuple[str, str, Mapping[str, Any]]]:

@@ -17,7 +17,7 @@ import os
 import re
 import sys
 from collections.abc import Iterable, Iterator
-from typing import IO, Any, Literal, NamedTuple
+from typing import IO, Any, Literal
 
 from dagkit.core import limits
 from dagkit.core.jsontext import JSON_LINES_SUFFIX
@@ -274,12 +274,28 @@ def boundary_content_type(head: bytes) -> str | None:
 # --- validating ----------------------------------------------------------------------------------
 
 
-class _Options(NamedTuple):  # a NamedTuple: a tenth of a frozen dataclass's import cost
+class _Options(Record):
+    __slots__ = ("content_type", "kind", "max_file_size", "operation", "status")
     kind: Kind | None
     content_type: str | None
     operation: str | None
     status: int | None
     max_file_size: int
+
+    def __init__(
+        self,
+        kind: Kind | None,
+        content_type: str | None,
+        operation: str | None,
+        status: int | None,
+        max_file_size: int,
+    ) -> None:
+        _set = object.__setattr__
+        _set(self, "kind", kind)
+        _set(self, "content_type", content_type)
+        _set(self, "operation", operation)
+        _set(self, "status", status)
+        _set(self, "max_file_size", max_file_size)
 
 
 def validate_paths(
