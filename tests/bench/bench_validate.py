@@ -13,7 +13,8 @@
 (e) Peak memory of ``dagkit validate`` on a 20 MB and a 200 MB multipart body file: bodies are
     streamed from disk, so the two must be close.
 
-Absolute figures move from run to run on shared machines: compare the ratios of one run.
+Absolute figures move from run to run on shared machines: compare the ratios of one run. Name
+the benchmarks to run only those: ``python tests/bench/bench_validate.py c`` (start-up alone).
 """
 
 from __future__ import annotations
@@ -294,8 +295,16 @@ def bench_body_memory(sizes: tuple[int, ...] = (20_000_000, 200_000_000)) -> Non
 if __name__ == "__main__":
     load = os.getloadavg()[0]
     print(f"machine: {os.cpu_count()} cores, load {load:.2f}; python {sys.version.split()[0]}")
-    bench_in_process()
-    bench_startup()
-    bench_many_files()
-    bench_pool()
-    bench_body_memory()
+    BENCHMARKS = {
+        "a": bench_many_files,
+        "b": bench_in_process,
+        "c": bench_startup,
+        "d": bench_pool,
+        "e": bench_body_memory,
+    }
+    chosen = sys.argv[1:] or ["b", "c", "a", "d", "e"]  # the order they always ran in
+    unknown = [name for name in chosen if name not in BENCHMARKS]
+    if unknown:
+        raise SystemExit(f"no benchmark {', '.join(unknown)}; choose from {', '.join(BENCHMARKS)}")
+    for name in chosen:
+        BENCHMARKS[name]()
