@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 import shlex
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import click
 import pytest
 from click.testing import CliRunner
 
+from dagkit import JobsClient, load_dag
 from dagkit.cli import COMMANDS, main
+from dagkit.server import serve_in_thread
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -33,13 +38,6 @@ def test_quickstart_has_exactly_two_commands_and_ci_runs_the_second() -> None:
     assert install_and_run.startswith(venv + "pip install . && dagkit submit --local ")
     ci_lines = (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
     assert test in ci_lines, "CI must run the README's test command exactly as written"
-
-
-def test_library_example_runs() -> None:
-    section = README.split("## Build a DAG in Python", 1)[1]
-    code = re.search(r"```python\n(.+?)\n```", section, re.S)
-    assert code is not None
-    exec(compile(code.group(1), "README.md", "exec"), {})
 
 
 def test_cli_table_lists_every_command() -> None:
@@ -82,13 +80,43 @@ def test_every_readme_command_is_one_dagkit_takes(line: str) -> None:
     command.make_parser(click.Context(command)).parse_args([a for a in args if a != "&"])
 
 
-def test_the_serve_in_thread_example_runs_as_written(monkeypatch: pytest.MonkeyPatch) -> None:
-    section = README.split("## A local jobs API", 1)[1].split("\n## ", 1)[0]
-    (code,) = [
-        c for c in re.findall(r"```python\n(.+?)\n```", section, re.S) if "serve_in_thread" in c
-    ]
-    monkeypatch.chdir(ROOT)
-    exec(compile(code, "README.md", "exec"), {})
+# -- every Python block the README shows ---------------------------------------------------------
+
+PYTHON_BLOCKS = re.findall(r"```python\n(.+?)\n```", README, re.S)
+
+
+@pytest.fixture
+def like_a_reader(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
+    """What a reader of a block has around it: a checkout's examples/ in the current folder, a
+    report.pdf, an API URL and key in the environment (a local server, never the platform), and
+    the names the prose before a block has given (``dag``, an answer ``job``)."""
+    (tmp_path / "examples").symlink_to(ROOT / "examples")
+    (tmp_path / "report.pdf").write_bytes(b"%PDF-1.4\n%a test document\n")
+    monkeypatch.chdir(tmp_path)
+    with serve_in_thread(clock="instant", rate_limit=False) as server:
+        monkeypatch.setenv("UNSTRUCTURED_API_URL", server.url)
+        monkeypatch.setenv("UNSTRUCTURED_API_KEY", "readme-reader-key")
+        job = JobsClient().create_job(load_dag("examples/quickstart.py"), ["report.pdf"])
+        yield {"dag": load_dag("examples/quickstart.py"), "job": job.raw}
+
+
+def test_the_readme_shows_python_blocks() -> None:
+    assert len(PYTHON_BLOCKS) >= 7
+    assert any("from dagkit import Chunk, Embed, Partition" in b for b in PYTHON_BLOCKS)
+
+
+@pytest.mark.parametrize(
+    "code",
+    PYTHON_BLOCKS,
+    ids=[f"{i}-{b.split(chr(10))[0][:40]}" for i, b in enumerate(PYTHON_BLOCKS)],
+)
+def test_every_python_block_runs_as_written(code: str, like_a_reader: dict[str, Any]) -> None:
+    namespace = dict(like_a_reader)
+    exec(compile(code, "README.md", "exec"), namespace)
+    # a block that defines a property test (dagkit.testing) shows it to be run: run it
+    for name, value in namespace.items():
+        if name.startswith("test_") and callable(value):
+            value()
 
 
 def test_request_files_and_the_server_data_dir_are_different_folders() -> None:
@@ -110,7 +138,10 @@ def test_the_pre_commit_snippet_names_a_revision_that_can_exist() -> None:
     # no tag is published: a full commit sha (explained below the snippet), never "v0.1.0"
     assert re.fullmatch(r"[0-9a-f]{40}", str(repo["rev"])), repo["rev"]
     assert "sha" in section and "no release tags" in section
-    (hook,) = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
+    hooks_text = (ROOT / ".pre-commit-hooks.yaml").read_text()
+    # the usage the hooks file itself shows names no tag either
+    assert all(not re.match(r"v?\d", rev) for rev in re.findall(r"rev:\s*(\S+)", hooks_text))
+    (hook,) = yaml.safe_load(hooks_text)
     assert [h["id"] for h in repo["hooks"]] == [hook["id"]]
 
 
@@ -158,3 +189,47 @@ def test_the_github_actions_example_validates_and_uploads_sarif(tmp_path: Path) 
 def test_a_mistyped_command_as_the_readme_shows_it() -> None:
     result = CliRunner().invoke(main, ["sumbit"])
     assert 'did you mean "submit"?' in result.output
+
+
+# -- "Only model.dag imports networkx, ..." (Development) ------------------------------------------
+
+#: The third-party (and stdlib HTTP client) modules the README says only some modules import.
+ONLY_IMPORTED_BY = {
+    "networkx": ("dagkit.model.dag",),
+    "jsonschema": ("dagkit.schemas.", "dagkit.devtools."),
+    "jsonschema_rs": ("dagkit.schemas.check",),
+    "click": ("dagkit.cli.",),
+    "http.client": ("dagkit.http.transport", "dagkit.server."),
+    "ssl": ("dagkit.http.transport",),
+    "urllib.request": ("dagkit.http.transport",),
+}
+
+
+def test_only_the_modules_the_readme_names_import_each_library() -> None:
+    development = " ".join(README.split("## Development", 1)[1].split())
+    for claim in (
+        "Only `model.dag` imports networkx",
+        "only `schemas` and `devtools` import jsonschema",
+        "only `schemas.check` imports jsonschema-rs",
+        "only `http.transport` imports the HTTP client stack",
+        "only `cli` imports click",
+    ):
+        assert claim in development
+    importers: dict[str, set[str]] = {library: set() for library in ONLY_IMPORTED_BY}
+    for path in (ROOT / "dagkit").rglob("*.py"):
+        module = ".".join(path.relative_to(ROOT).with_suffix("").parts)
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            else:
+                continue
+            for name in names:
+                for library in ONLY_IMPORTED_BY:
+                    if name == library or name.startswith(library + "."):
+                        importers[library].add(module)
+    for library, allowed in ONLY_IMPORTED_BY.items():
+        assert importers[library], f"nothing imports {library}: the README's claim is stale"
+        strays = {m for m in importers[library] if not m.startswith(allowed) and m not in allowed}
+        assert not strays, f"{sorted(strays)} import {library}; the README says only {allowed}"
