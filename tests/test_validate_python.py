@@ -8,8 +8,11 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given
 
 from dagkit.cli import main
+from dagkit.testing import request_data
+from dagkit.validate.files import is_foreign
 
 ROOT = Path(__file__).resolve().parent.parent
 QUICKSTART = ROOT / "tests" / "data" / "valid" / "quickstart.request_data.json"
@@ -126,3 +129,34 @@ def test_the_pre_commit_hook_takes_python_dags() -> None:
     files = re.compile(hook["files"])
     assert files.search("dags/pipeline.dag.py")
     assert not files.search("dags/helper.py") and not files.search("setup.py")
+
+
+def test_a_walk_skips_schemas_and_openapi_documents_that_describe_dagkit_keys(
+    tmp_path: Path,
+) -> None:
+    """A JSON Schema or an OpenAPI document names ``job_nodes`` and ``workflow_nodes`` as the
+    properties it describes, not as its own keys: it holds no request_data and no workflow."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "api.openapi.json").write_bytes(
+        (ROOT / "schemas" / "openapi" / "jobs-api.openapi.json").read_bytes()  # over 64 KiB
+    )
+    (repo / "input.schema.json").write_bytes(
+        (ROOT / "schemas" / "request-data.schema.json").read_bytes()
+    )
+    (repo / "pipeline.json").write_bytes(QUICKSTART.read_bytes())
+    (repo / "broken.json").write_text('{"job_nodes": [{"type": "partition"}]}')
+    code, out, err = run(str(repo))
+    assert code == 1, out
+    assert "api.openapi.json" not in out and "input.schema.json" not in out
+    assert "broken.json" in out and "pipeline.json" not in out
+    assert "2 files, " in out
+    assert "skipped 2 files" in err and "api.openapi.json" in err and "input.schema.json" in err
+
+
+@given(request_data())
+def test_request_data_that_names_a_schema_is_never_taken_for_one(text: str) -> None:
+    """Only a document whose own top-level keys include none of request_data's is skipped."""
+    doc = {"$schema": "https://json-schema.org/draft/2020-12/schema", **json.loads(text)}
+    for indent in (None, 2):
+        assert not is_foreign(json.dumps(doc, indent=indent).encode(), "pipeline.json")

@@ -50,6 +50,11 @@ _URLENCODED_HEAD = b"request_data="
 _WORKFLOW_KEYS = re.compile(rb'"(?:workflow_nodes|workflow_type)"\s*:')
 #: The first delimiter line of a multipart body (compiled on first use: bodies are rare).
 _DELIMITER_LINE = rb"(?m)^--([^\r\n]*?)[ \t]*\r?$"
+#: Keys a JSON Schema or an OpenAPI document has at its top (checked there by a token scan;
+#: compiled on first use, as the walk meets such a document).
+_DOCUMENT_KEYS = rb'"(?:\$schema|openapi|swagger)"\s*:'
+#: A JSON string (a key when a colon follows) or a bracket: enough to tell an object's depth.
+_JSON_TOKENS = rb'(?P<key>"(?:[^"\\]|\\.)*"\s*:)|"(?:[^"\\]|\\.)*"|[{}\[\]]'
 #: Below this many files a process pool costs more than it saves: it takes ~35 ms to start and
 #: a file ~0.1 ms to check (see the README's figures).
 POOL_THRESHOLD = 2000
@@ -181,12 +186,32 @@ def is_foreign(head: bytes, path: str) -> bool:
     if not stripped.startswith(b"{"):
         return False
     if _REQUEST_KEYS.search(stripped) or _WORKFLOW_KEYS.search(stripped):
-        return False
+        return _describes_dagkit_keys(stripped)
     # lazy: validating request_data does not load the answer checks (the OpenAPI answers' schemas)
     from dagkit.validate.response import guess_operation
 
     doc = _loads(stripped)
     return not (isinstance(doc, dict) and guess_operation(doc) is not None)
+
+
+def _describes_dagkit_keys(head: bytes) -> bool:
+    """A JSON Schema or an OpenAPI document (a top-level ``$schema``, ``openapi`` or
+    ``swagger`` key) that names request_data's or a workflow's keys only below its top level,
+    as the properties it describes. Read from the first bytes alone, however long the file."""
+    if not re.search(_DOCUMENT_KEYS, head):  # most files: request_data never says $schema
+        return False
+    depth = 0
+    declared = ours = False
+    for token in re.finditer(_JSON_TOKENS, head):
+        text = token.group()
+        if text in (b"{", b"["):
+            depth += 1
+        elif text in (b"}", b"]"):
+            depth -= 1
+        elif depth == 1 and token.group("key") is not None:
+            declared = declared or re.fullmatch(_DOCUMENT_KEYS, text) is not None
+            ours = ours or any(k.fullmatch(text) for k in (_REQUEST_KEYS, _WORKFLOW_KEYS))
+    return declared and not ours
 
 
 # --- what a file holds ---------------------------------------------------------------------------
