@@ -125,8 +125,8 @@ def validate(
     path.py:attr), which is loaded, built and checked. A *.jsonl file holds one request_data per
     line, as `dagkit build` prints a DAG of several jobs. What each file holds is told from its
     content unless --kind says; JSON files a directory walk finds that are none of dagkit's kinds
-    (package.json, tsconfig.json, JSON Schemas) are skipped and counted. Exit status: 0 all
-    valid, 1 something invalid, 2 usage error.
+    (package.json, tsconfig.json, JSON Schemas, OpenAPI documents) are skipped and listed. Exit
+    status: 0 all valid, 1 something invalid, 2 usage error.
     """
 
     if operation is not None:
