@@ -233,3 +233,34 @@ def test_only_the_modules_the_readme_names_import_each_library() -> None:
         assert importers[library], f"nothing imports {library}: the README's claim is stale"
         strays = {m for m in importers[library] if not m.startswith(allowed) and m not in allowed}
         assert not strays, f"{sorted(strays)} import {library}; the README says only {allowed}"
+
+
+# -- every --option the README names ----------------------------------------------------------
+
+#: Options the README names that belong to other tools, with the tool.
+OTHER_TOOLS_OPTIONS = {
+    "--check": "ruff format --check",
+    "--freeze": "pre-commit autoupdate --freeze",
+    "--gil": "py-spy --gil",
+    "--no-cache": "check-jsonschema --no-cache",
+    "--rounds": "bench_batch.py --rounds",
+}
+
+
+def _all_options(command: click.Command, ctx: click.Context) -> set[str]:
+    found = {o for p in command.get_params(ctx) for o in (*p.opts, *p.secondary_opts)}
+    if isinstance(command, click.Group):
+        for name in command.list_commands(ctx):
+            sub = command.get_command(ctx, name)
+            assert sub is not None
+            found |= _all_options(sub, click.Context(sub, parent=ctx))
+    return found
+
+
+def test_every_option_the_readme_names_is_one_dagkit_takes() -> None:
+    """Prose names options too (`--files-per-job`, `--header-timeout`): each must still exist."""
+    named = set(re.findall(r"(?<![\w-])(--[a-z][a-z0-9-]*)", README))
+    for option, usage in OTHER_TOOLS_OPTIONS.items():
+        assert usage in README, f"{option} is no longer named as {usage!r}: update the list"
+    unknown = named - _all_options(main, click.Context(main)) - set(OTHER_TOOLS_OPTIONS)
+    assert not unknown, f"the README names options no dagkit command takes: {sorted(unknown)}"
