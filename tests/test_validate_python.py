@@ -138,20 +138,22 @@ def test_a_walk_skips_schemas_and_openapi_documents_that_describe_dagkit_keys(
     properties it describes, not as its own keys: it holds no request_data and no workflow."""
     repo = tmp_path / "repo"
     repo.mkdir()
-    (repo / "api.openapi.json").write_bytes(
-        (ROOT / "schemas" / "openapi" / "jobs-api.openapi.json").read_bytes()  # over 64 KiB
-    )
-    (repo / "input.schema.json").write_bytes(
-        (ROOT / "schemas" / "request-data.schema.json").read_bytes()
-    )
+    openapi = (ROOT / "schemas" / "openapi" / "jobs-api.openapi.json").read_bytes()  # > 64 KiB
+    schema = (ROOT / "schemas" / "request-data.schema.json").read_bytes()
+    # whatever their names: dagkit's own (with "job" and "request-data" in them) or others
+    documents = ["api.openapi.json", "input.schema.json", "jobs-api.openapi.json"]
+    (repo / "api.openapi.json").write_bytes(openapi)
+    (repo / "jobs-api.openapi.json").write_bytes(openapi)
+    (repo / "input.schema.json").write_bytes(schema)
     (repo / "pipeline.json").write_bytes(QUICKSTART.read_bytes())
     (repo / "broken.json").write_text('{"job_nodes": [{"type": "partition"}]}')
+    (repo / "cut.request_data.json").write_text('{"job_nodes": [')  # named as dagkit's: checked
     code, out, err = run(str(repo))
     assert code == 1, out
-    assert "api.openapi.json" not in out and "input.schema.json" not in out
-    assert "broken.json" in out and "pipeline.json" not in out
-    assert "2 files, " in out
-    assert "skipped 2 files" in err and "api.openapi.json" in err and "input.schema.json" in err
+    assert not any(name in out for name in documents) and "pipeline.json" not in out
+    assert "broken.json" in out and "cut.request_data.json:1:" in out
+    assert "3 files, " in out
+    assert "skipped 3 files" in err and all(name in err for name in documents)
 
 
 @given(request_data())

@@ -174,19 +174,23 @@ def _excluded(path: str, inside: str, exclude: tuple[str, ...]) -> bool:
 
 
 def is_foreign(head: bytes, path: str) -> bool:
-    """A JSON file that is none of dagkit's kinds (a ``package.json``, a ``tsconfig.json``, a
-    JSON Schema): no request_data, workflow or response shape, and not named as one. A
-    directory walk skips these; named on the command line they are still checked."""
+    """A JSON file that is none of dagkit's kinds: a JSON Schema or an OpenAPI document, whatever
+    it describes and whatever its name (``request-data.schema.json``, ``jobs-api.openapi.json``),
+    or any other JSON with no request_data, workflow or response shape and not named as one (a
+    ``package.json``, a ``tsconfig.json``). A directory walk skips these; named on the command
+    line they are still checked."""
     if not path.lower().endswith((".json", JSON_LINES_SUFFIX)):
-        return False
-    name = os.path.basename(path).lower()
-    if any(word in name for word in _DAGKIT_NAMES):
         return False
     stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     if not stripped.startswith(b"{"):
         return False
+    if _describes_documents(stripped):
+        return True
+    name = os.path.basename(path).lower()
+    if any(word in name for word in _DAGKIT_NAMES):
+        return False
     if _REQUEST_KEYS.search(stripped) or _WORKFLOW_KEYS.search(stripped):
-        return _describes_dagkit_keys(stripped)
+        return False
     # lazy: validating request_data does not load the answer checks (the OpenAPI answers' schemas)
     from dagkit.validate.response import guess_operation
 
@@ -194,10 +198,11 @@ def is_foreign(head: bytes, path: str) -> bool:
     return not (isinstance(doc, dict) and guess_operation(doc) is not None)
 
 
-def _describes_dagkit_keys(head: bytes) -> bool:
+def _describes_documents(head: bytes) -> bool:
     """A JSON Schema or an OpenAPI document (a top-level ``$schema``, ``openapi`` or
-    ``swagger`` key) that names request_data's or a workflow's keys only below its top level,
-    as the properties it describes. Read from the first bytes alone, however long the file."""
+    ``swagger`` key) with none of request_data's or a workflow's keys at its top: it may name
+    them below, as the properties it describes. Read from the first bytes alone, however long
+    the file."""
     if not re.search(_DOCUMENT_KEYS, head):  # most files: request_data never says $schema
         return False
     depth = 0
