@@ -72,8 +72,9 @@ def _resolve(dotted: str) -> object:
 
 def _attribute(owner: object, part: str, dotted: str) -> object:
     if part.startswith("xǁ"):  # mutmut's method mutants: xǁClassǁmethod__mutmut_N
-        _, cls, method = part.split("ǁ")
-        return _attribute(_attribute(owner, cls, dotted), method.removesuffix("__") or "?", dotted)
+        _, cls, method = part.split("ǁ")  # xǁClassǁ alone: every method of the class
+        found = _attribute(owner, cls, dotted)
+        return _attribute(found, method.removesuffix("__"), dotted) if method else found
     if part.startswith("x_") and isinstance(owner, ModuleType):  # function mutants: x_name
         prefix = part[2:]
         names = [n for n in vars(owner) if n.startswith(prefix)]

@@ -244,6 +244,7 @@ OTHER_TOOLS_OPTIONS = {
     "--gil": "py-spy --gil",
     "--no-cache": "check-jsonschema --no-cache",
     "--rounds": "bench_batch.py --rounds",
+    "--peer": "bench_server.py --peer",
 }
 
 
