@@ -245,6 +245,8 @@ OTHER_TOOLS_OPTIONS = {
     "--no-cache": "check-jsonschema --no-cache",
     "--rounds": "bench_batch.py --rounds",
     "--peer": "bench_server.py --peer",
+    "--tool": "valgrind --tool=cachegrind",
+    "--cache-sim": "--cache-sim=no python",
 }
 
 
