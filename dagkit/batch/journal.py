@@ -41,43 +41,43 @@ JOURNAL_NAME = ".dagkit-batch.sqlite3"
 SCHEMA_VERSION = 2
 
 _SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS files (
-    id INTEGER PRIMARY KEY,
-    plan INTEGER NOT NULL,
-    path TEXT NOT NULL,
-    source TEXT NOT NULL,
-    size INTEGER NOT NULL,
-    ord INTEGER,
-    state TEXT NOT NULL,
-    reason TEXT,
-    output TEXT,
-    job INTEGER,
-    UNIQUE (plan, path)
+create table if not exists meta (key text primary key, value text not null);
+create table if not exists files (
+    id integer primary key,
+    plan integer not null,
+    path text not null,
+    source text not null,
+    size integer not null,
+    ord integer,
+    state text not null,
+    reason text,
+    output text,
+    job integer,
+    unique (plan, path)
 );
-CREATE INDEX IF NOT EXISTS files_state ON files (state, ord);
-CREATE TABLE IF NOT EXISTS jobs (
-    seq INTEGER PRIMARY KEY,
-    plan INTEGER NOT NULL,
-    state TEXT NOT NULL,
-    job_id TEXT UNIQUE,
-    status TEXT,
-    sent_at REAL NOT NULL,
-    reconciled INTEGER NOT NULL DEFAULT 0,
-    reason TEXT,
-    server_after REAL
+create index if not exists files_state on files (state, ord);
+create table if not exists jobs (
+    seq integer primary key,
+    plan integer not null,
+    state text not null,
+    job_id text unique,
+    status text,
+    sent_at real not null,
+    reconciled integer not null default 0,
+    reason text,
+    server_after real
 );
-CREATE INDEX IF NOT EXISTS jobs_state ON jobs (state);
-CREATE TABLE IF NOT EXISTS job_files (
-    job INTEGER NOT NULL,
-    pos INTEGER NOT NULL,
-    file INTEGER NOT NULL,
-    PRIMARY KEY (job, pos)
+create index if not exists jobs_state on jobs (state);
+create table if not exists job_files (
+    job integer not null,
+    pos integer not null,
+    file integer not null,
+    primary key (job, pos)
 );
 """
 #: The steps from each older format to the next, run in one transaction when a journal opens.
 _UPGRADES: dict[int, tuple[str, ...]] = {
-    1: ("ALTER TABLE jobs ADD COLUMN server_after REAL",),
+    1: ("alter table jobs add column server_after real",),
 }
 
 
@@ -133,8 +133,8 @@ class Journal:
         )
         try:
             self._db = sqlite3.connect(self.path, isolation_level=None)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute("pragma journal_mode=wal")
+            self._db.execute("pragma synchronous=normal")
             self._upgrade()
         except sqlite3.DatabaseError as exc:
             self._lock.release()
@@ -149,11 +149,11 @@ class Journal:
 
     def _version(self) -> int:
         """The journal's format: 0 for a new one."""
-        version = int(self._db.execute("PRAGMA user_version").fetchone()[0])
+        version = int(self._db.execute("pragma user_version").fetchone()[0])
         if version:
             return version
         has_meta = self._db.execute(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'"
+            "select 1 from sqlite_master where type = 'table' and name = 'meta'"
         ).fetchone()
         if not has_meta:
             return 0
@@ -186,38 +186,38 @@ class Journal:
                     for statement in _UPGRADES[step]:
                         db.execute(statement)
             db.execute(
-                "INSERT OR REPLACE INTO meta (key, value) VALUES ('schema', ?)",
+                "insert or replace into meta (key, value) values ('schema', ?)",
                 (str(SCHEMA_VERSION),),  # what a dagkit from before user_version checks
             )
-            db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            db.execute(f"pragma user_version = {SCHEMA_VERSION}")
 
     @contextmanager
     def _tx(self, *, durable: bool = False) -> Iterator[sqlite3.Connection]:
         """One transaction; ``durable`` flushes it to disk before returning (power loss too)."""
         db = self._db
         if durable:
-            db.execute("PRAGMA synchronous=FULL")
-        db.execute("BEGIN IMMEDIATE")
+            db.execute("pragma synchronous=full")
+        db.execute("begin immediate")
         try:
             yield db
         except BaseException:
-            db.execute("ROLLBACK")
+            db.execute("rollback")
             raise
         else:
-            db.execute("COMMIT")
+            db.execute("commit")
         finally:
             if durable:
-                db.execute("PRAGMA synchronous=NORMAL")
+                db.execute("pragma synchronous=normal")
 
     # ------------------------------------------------------------------ settings
 
     def read_meta(self, key: str) -> str | None:
-        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        row = self._db.execute("select value from meta where key = ?", (key,)).fetchone()
         return None if row is None else str(row[0])
 
     def write_meta(self, key: str, value: str) -> None:
         with self._tx() as db:
-            db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+            db.execute("insert or replace into meta (key, value) values (?, ?)", (key, value))
 
     # ------------------------------------------------------------------ files
 
@@ -234,41 +234,41 @@ class Journal:
             for plan in range(plans)
         ]
         with self._tx() as db:
-            db.execute("UPDATE files SET ord = NULL")
+            db.execute("update files set ord = null")
             db.executemany(
-                "INSERT INTO files (plan, path, source, size, ord, state, reason)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)"
-                " ON CONFLICT (plan, path) DO UPDATE SET ord = excluded.ord,"
-                " source = CASE WHEN files.state IN ('pending', 'skipped', 'failed')"
-                "   THEN excluded.source ELSE files.source END,"
-                " size = CASE WHEN files.state IN ('pending', 'skipped', 'failed')"
-                "   THEN excluded.size ELSE files.size END,"
-                " reason = CASE WHEN files.state IN ('pending', 'skipped')"
-                "   THEN excluded.reason ELSE files.reason END,"
-                " state = CASE WHEN files.state IN ('pending', 'skipped')"
-                "   THEN excluded.state ELSE files.state END",
+                "insert into files (plan, path, source, size, ord, state, reason)"
+                " values (?, ?, ?, ?, ?, ?, ?)"
+                " on conflict (plan, path) do update set ord = excluded.ord,"
+                " source = case when files.state in ('pending', 'skipped', 'failed')"
+                "   then excluded.source else files.source end,"
+                " size = case when files.state in ('pending', 'skipped', 'failed')"
+                "   then excluded.size else files.size end,"
+                " reason = case when files.state in ('pending', 'skipped')"
+                "   then excluded.reason else files.reason end,"
+                " state = case when files.state in ('pending', 'skipped')"
+                "   then excluded.state else files.state end",
                 rows,
             )
             if retry_failed:
                 db.execute(
-                    "UPDATE files SET state = 'pending', reason = NULL, job = NULL"
-                    " WHERE state = 'failed' AND ord IS NOT NULL"
+                    "update files set state = 'pending', reason = null, job = null"
+                    " where state = 'failed' and ord is not null"
                 )
-            db.execute("DELETE FROM files WHERE ord IS NULL AND state IN ('pending', 'skipped')")
+            db.execute("delete from files where ord is null and state in ('pending', 'skipped')")
 
     def pending(self) -> list[FileRow]:
         """Files waiting for a job, in input order (then planned job order)."""
-        return self._files("WHERE state = 'pending' ORDER BY ord, plan")
+        return self._files("where state = 'pending' order by ord, plan")
 
     def files(self) -> list[FileRow]:
         """Every file, in input order (files from earlier runs only, last)."""
-        return self._files("ORDER BY ord IS NULL, ord, plan, id")
+        return self._files("order by ord is null, ord, plan, id")
 
     def files_of(self, seq: int) -> list[FileRow]:
         """The files of journal job ``seq``, in upload order."""
         rows = self._db.execute(
-            f"SELECT {_prefixed('f', _FILE_COLUMNS)} FROM job_files j JOIN files f"
-            " ON f.id = j.file WHERE j.job = ? ORDER BY j.pos",
+            f"select {_prefixed('f', _FILE_COLUMNS)} from job_files j join files f"
+            " on f.id = j.file where j.job = ? order by j.pos",
             (seq,),
         ).fetchall()
         return [FileRow(*row) for row in rows]
@@ -276,16 +276,16 @@ class Journal:
     def skip(self, file_ids: Iterable[int], reason: str) -> None:
         with self._tx() as db:
             db.executemany(
-                "UPDATE files SET state = 'skipped', reason = ?, job = NULL WHERE id = ?",
+                "update files set state = 'skipped', reason = ?, job = null where id = ?",
                 [(reason, i) for i in file_ids],
             )
 
     def counts(self) -> dict[str, int]:
-        rows = self._db.execute("SELECT state, COUNT(*) FROM files GROUP BY state").fetchall()
+        rows = self._db.execute("select state, count(*) from files group by state").fetchall()
         return {str(state): int(n) for state, n in rows}
 
     def _files(self, clause: str, args: tuple[object, ...] = ()) -> list[FileRow]:
-        rows = self._db.execute(f"SELECT {_FILE_COLUMNS} FROM files {clause}", args).fetchall()
+        rows = self._db.execute(f"select {_FILE_COLUMNS} from files {clause}", args).fetchall()
         return [FileRow(*row) for row in rows]
 
     # ------------------------------------------------------------------ jobs
@@ -301,16 +301,17 @@ class Journal:
         ``server_after``: the server's time now, at the least (see :class:`JobRow`)."""
         with self._tx(durable=True) as db:
             cursor = db.execute(
-                "INSERT INTO jobs (plan, state, sent_at, server_after) VALUES (?, 'sending', ?, ?)",
+                "insert into jobs (plan, state, sent_at, server_after) values (?, 'sending', ?, ?)",
                 (plan, time.time() if sent_at is None else sent_at, server_after),
             )
-            seq = int(cursor.lastrowid or 0)
+            seq = cursor.lastrowid
+            assert seq is not None  # an insert sets it
             db.executemany(
-                "INSERT INTO job_files (job, pos, file) VALUES (?, ?, ?)",
+                "insert into job_files (job, pos, file) values (?, ?, ?)",
                 [(seq, pos, file_id) for pos, file_id in enumerate(file_ids)],
             )
             db.executemany(
-                "UPDATE files SET state = 'in_job', job = ?, reason = NULL WHERE id = ?",
+                "update files set state = 'in_job', job = ?, reason = null where id = ?",
                 [(seq, file_id) for file_id in file_ids],
             )
         return seq
@@ -321,28 +322,28 @@ class Journal:
         """The server created job ``seq`` as ``job_id``; ``ended`` if it has finished already."""
         with self._tx() as db:
             db.execute(
-                "UPDATE jobs SET state = ?, job_id = ?, status = ?, reconciled = ?,"
-                " reason = NULL WHERE seq = ?",
+                "update jobs set state = ?, job_id = ?, status = ?, reconciled = ?,"
+                " reason = null where seq = ?",
                 ("ended" if ended else "running", job_id, status, int(reconciled), seq),
             )
 
     def job_status(self, seq: int, status: str, *, ended: bool) -> None:
         state = "ended" if ended else "running"
         with self._tx() as db:
-            db.execute("UPDATE jobs SET status = ?, state = ? WHERE seq = ?", (status, state, seq))
+            db.execute("update jobs set status = ?, state = ? where seq = ?", (status, state, seq))
 
     def job_note(self, seq: int, reason: str) -> None:
         """Why job ``seq`` is where it is (e.g. why its creation is in doubt)."""
         with self._tx() as db:
-            db.execute("UPDATE jobs SET reason = ? WHERE seq = ?", (reason, seq))
+            db.execute("update jobs set reason = ? where seq = ?", (reason, seq))
 
     def void_job(self, seq: int, reason: str) -> None:
         """Job ``seq`` does not exist (or is not ours): its unsettled files go back to pending."""
         with self._tx() as db:
-            db.execute("UPDATE jobs SET state = 'void', reason = ? WHERE seq = ?", (reason, seq))
+            db.execute("update jobs set state = 'void', reason = ? where seq = ?", (reason, seq))
             db.execute(
-                "UPDATE files SET state = 'pending', job = NULL, output = NULL"
-                " WHERE job = ? AND state = 'in_job'",
+                "update files set state = 'pending', job = null, output = null"
+                " where job = ? and state = 'in_job'",
                 (seq,),
             )
 
@@ -355,30 +356,30 @@ class Journal:
         """Settle job ``seq``: ``done`` as (file id, output path), ``failed`` as (file id, why)."""
         with self._tx() as db:
             db.executemany(
-                "UPDATE files SET state = 'done', output = ?, reason = NULL WHERE id = ?",
+                "update files set state = 'done', output = ?, reason = null where id = ?",
                 [(output, file_id) for file_id, output in done],
             )
             db.executemany(
-                "UPDATE files SET state = 'failed', reason = ?, output = NULL WHERE id = ?",
+                "update files set state = 'failed', reason = ?, output = null where id = ?",
                 [(reason, file_id) for file_id, reason in failed],
             )
-            db.execute("UPDATE jobs SET state = 'done' WHERE seq = ?", (seq,))
+            db.execute("update jobs set state = 'done' where seq = ?", (seq,))
 
     def jobs(self, *states: str) -> list[JobRow]:
         """Jobs in any of ``states`` (every job when none is given), oldest first."""
         if states:
             marks = ", ".join("?" for _ in states)
-            clause, args = f"WHERE state IN ({marks})", states
+            clause, args = f"where state in ({marks})", states
         else:
             clause, args = "", ()
         rows = self._db.execute(
-            f"SELECT {_JOB_COLUMNS} FROM jobs {clause} ORDER BY seq", args
+            f"select {_JOB_COLUMNS} from jobs {clause} order by seq", args
         ).fetchall()
         return [JobRow(r[0], r[1], r[2], r[3], r[4], r[5], bool(r[6]), r[7], r[8]) for r in rows]
 
     def known_job_ids(self) -> set[str]:
         """Every server job id this journal has ever taken for one of its jobs."""
-        rows = self._db.execute("SELECT job_id FROM jobs WHERE job_id IS NOT NULL").fetchall()
+        rows = self._db.execute("select job_id from jobs where job_id is not null").fetchall()
         return {str(row[0]) for row in rows}
 
 
