@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 from test_batch import HI_RES, KEY, ROOT, assert_outputs, client_for, make_tree, source
 
-from dagkit.batch import run
+from dagkit.batch import Progress, run
 from dagkit.client.jobs import JobInfo, JobsClient
 from dagkit.server import RunningServer, serve_in_thread
 from dagkit.server.store import DATABASE
@@ -257,9 +257,17 @@ def test_a_job_this_batch_created_just_before_is_not_taken_for_the_one_in_doubt(
     assert_outputs(tmp_path / "out", root, rels)
 
 
-def test_of_two_fitting_jobs_the_earlier_is_taken(tmp_path: Path) -> None:
-    """After the batch died, someone sent the same files again: both jobs fit in every way;
-    the one created first is the batch's request's."""
+class ListsNewestFirst(JobsClient):
+    """A server that lists its jobs newest first (dagkit serve lists them oldest first)."""
+
+    def list_jobs(self, *args: Any, **kwargs: Any) -> list[JobInfo]:
+        return list(reversed(super().list_jobs(*args, **kwargs)))
+
+
+@pytest.mark.parametrize("newest_first", [False, True], ids=["oldest-first", "newest-first"])
+def test_of_two_fitting_jobs_the_earlier_is_taken(tmp_path: Path, newest_first: bool) -> None:
+    """After the batch died, someone sent the same files again a minute later: both jobs fit
+    in every way; the one created first is the batch's request's, whatever the list's order."""
     root = tmp_path / "docs"
     rels = make_tree(root, 3, extras=False)
     dag = source(tmp_path)
@@ -269,11 +277,13 @@ def test_of_two_fitting_jobs_the_earlier_is_taken(tmp_path: Path) -> None:
         _killed_batch(server, tmp_path, "after-answer", 0.0)
         (mine,) = server.store.list()
         later = client_for(server).create_job(HI_RES, [root / rel for rel in rels])
+        _age(server, later.id, -60)
+        kind = ListsNewestFirst if newest_first else JobsClient
         report = run(
             dag,
             [root],
             tmp_path / "out",
-            client=client_for(server),
+            client=kind(url=server.url, api_key=KEY),
             min_interval=0,
             poll_initial=0.01,
             reconcile_grace=0,
@@ -327,8 +337,21 @@ def test_a_template_batch_takes_its_job_whatever_type_the_server_reports() -> No
         assert not _may_be_on_demand(job_type, template=False)
 
 
-def test_a_template_batch_killed_after_the_answer_finds_its_job(tmp_path: Path) -> None:
-    """The platform (and dagkit serve) reports a template's on-demand job as ephemeral."""
+class ReportsTemplateJobs(JobsClient):
+    """A server that reports a template's on-demand job as ``template`` (the platform's other
+    answer for one)."""
+
+    def list_jobs(self, *args: Any, **kwargs: Any) -> list[JobInfo]:
+        jobs = super().list_jobs(*args, **kwargs)
+        return [dataclasses.replace(j, job_type="template") for j in jobs]
+
+
+@pytest.mark.parametrize("reported", ["ephemeral", "template"])
+def test_a_template_batch_killed_after_the_answer_finds_its_job(
+    tmp_path: Path, reported: str
+) -> None:
+    """The platform (and dagkit serve) reports a template's on-demand job as ephemeral, and
+    sometimes as template: either way it is the batch's."""
     root = tmp_path / "docs"
     rels = make_tree(root, 3, extras=False)
     dag = source(tmp_path, json.dumps({"template_id": "hi_res_partition"}))
@@ -338,15 +361,244 @@ def test_a_template_batch_killed_after_the_answer_finds_its_job(tmp_path: Path) 
         _killed_batch(server, tmp_path, "after-answer", 0.0)
         (job,) = server.store.list()
         assert job.job_type == "ephemeral"
+        kind = ReportsTemplateJobs if reported == "template" else JobsClient
         report = run(
             dag,
             [root],
             tmp_path / "out",
-            client=client_for(server),
+            client=kind(url=server.url, api_key=KEY),
             min_interval=0,
             poll_initial=0.01,
             reconcile_grace=0,
         )
         assert report.ok and server.jobs_created == 1
         assert [(j.id, j.reconciled) for j in report.jobs] == [(job.id, True)]
+    assert_outputs(tmp_path / "out", root, rels)
+
+
+# ----------------------------------------------------------------------------- the bounds
+
+
+def _journal_sql(tmp_path: Path, sql: str, *args: Any) -> None:
+    """Change the journal a killed batch left (as an older dagkit would have written it)."""
+    from dagkit.batch import JOURNAL_NAME
+
+    db = sqlite3.connect(tmp_path / "out" / JOURNAL_NAME)
+    try:
+        db.execute(sql, args)
+        db.commit()
+    finally:
+        db.close()
+
+
+def _resume(server: RunningServer, tmp_path: Path, root: Path, **kwargs: Any) -> Any:
+    return run(
+        tmp_path / "dag.json",
+        [root],
+        tmp_path / "out",
+        **{
+            "client": client_for(server),
+            "min_interval": 0,
+            "poll_initial": 0.01,
+            "reconcile_grace": 0,
+            **kwargs,
+        },
+    )
+
+
+def test_the_latest_lower_bound_on_the_send_time_counts(tmp_path: Path) -> None:
+    """The batch's first job was created a minute before its second request, which recorded
+    the server's time; someone sent the second job's files half a minute before that request.
+    Both bounds are lower bounds on the send: the later one rules the stranger out."""
+    root = tmp_path / "docs"
+    rels = make_tree(root, 6, extras=False)
+    source(tmp_path)
+    with serve_in_thread(
+        api_key=KEY, rate_limit=False, clock="instant", data_dir=tmp_path / "server"
+    ) as server:
+        _killed_batch(server, tmp_path, "after-answer", 0.0, die_at=2, files_per_job=3)
+        first, mine = server.store.list()
+        _age(server, first.id, 60)
+        stranger = client_for(server).create_job(HI_RES, [root / rel for rel in rels[3:]])
+        _age(server, stranger.id, 30)
+        report = _resume(server, tmp_path, root, files_per_job=3)
+        assert report.ok and server.jobs_created == 3
+        assert [(j.id, j.reconciled) for j in report.jobs] == [(first.id, False), (mine.id, True)]
+    assert_outputs(tmp_path / "out", root, rels)
+
+
+def test_a_journal_without_the_servers_time_is_bounded_by_its_own_jobs(tmp_path: Path) -> None:
+    """A journal from before the server's time was recorded with each job: the creation of the
+    batch's earlier job still rules out a job someone made before it."""
+    root = tmp_path / "docs"
+    rels = make_tree(root, 6, extras=False)
+    source(tmp_path)
+    with serve_in_thread(
+        api_key=KEY, rate_limit=False, clock="instant", data_dir=tmp_path / "server"
+    ) as server:
+        _killed_batch(server, tmp_path, "after-answer", 0.0, die_at=2, files_per_job=3)
+        first, mine = server.store.list()
+        _journal_sql(tmp_path, "update jobs set server_after = null")
+        _age(server, first.id, 60)
+        stranger = client_for(server).create_job(HI_RES, [root / rel for rel in rels[3:]])
+        _age(server, stranger.id, 90)
+        report = _resume(server, tmp_path, root, files_per_job=3)
+        assert report.ok and server.jobs_created == 3
+        assert [(j.id, j.reconciled) for j in report.jobs] == [(first.id, False), (mine.id, True)]
+    assert_outputs(tmp_path / "out", root, rels)
+
+
+def test_a_job_created_right_at_the_bound_is_taken(tmp_path: Path) -> None:
+    """The bound is inclusive: a job created exactly ``server_clock_margin`` before the time
+    recorded with the request can be its job."""
+    from dagkit.http.servertime import ServerClock
+
+    root = tmp_path / "docs"
+    rels = make_tree(root, 3, extras=False)
+    source(tmp_path)
+    with serve_in_thread(
+        api_key=KEY, rate_limit=False, clock="instant", data_dir=tmp_path / "server"
+    ) as server:
+        _killed_batch(server, tmp_path, "after-answer", 0.0)
+        (mine,) = server.store.list()
+        created = ServerClock().created(client_for(server).get_job(mine.id).created_at)
+        assert created is not None
+        _journal_sql(tmp_path, "update jobs set server_after = ?", created + 2.0)
+        report = _resume(server, tmp_path, root)
+        assert report.ok and server.jobs_created == 1
+        assert [(j.id, j.reconciled) for j in report.jobs] == [(mine.id, True)]
+    assert_outputs(tmp_path / "out", root, rels)
+
+
+# ----------------------------------------------------------------------------- what a run tells
+
+
+def test_a_job_in_doubt_is_looked_for_only_once_its_grace_has_passed(tmp_path: Path) -> None:
+    """The server gets ``reconcile_grace`` s (on this machine's clock, from when the job was
+    recorded) to finish creating a job in doubt. A run stopped while it waits leaves the job in
+    doubt; the next one, with no grace left, finds it."""
+    from dagkit.batch import JOURNAL_NAME
+    from dagkit.batch.journal import Journal
+
+    root = tmp_path / "docs"
+    rels = make_tree(root, 3, extras=False)
+    source(tmp_path)
+    stop = threading.Event()
+
+    def stops_when_read() -> float:
+        stop.set()  # read only to tell how long the grace still lasts
+        return time.time()
+
+    with serve_in_thread(
+        api_key=KEY, rate_limit=False, clock="instant", data_dir=tmp_path / "server"
+    ) as server:
+        _killed_batch(server, tmp_path, "after-answer", 0.0)
+        waited = _resume(
+            server, tmp_path, root, reconcile_grace=3600.0, clock=stops_when_read, stop=stop
+        )
+        assert waited.interrupted and [j.state for j in waited.jobs] == ["sending"]
+        journal = Journal(tmp_path / "out" / JOURNAL_NAME)
+        try:
+            assert [j.state for j in journal.jobs()] == ["sending"]
+        finally:
+            journal.close()
+        report = _resume(server, tmp_path, root)
+        assert report.ok and server.jobs_created == 1
+    assert_outputs(tmp_path / "out", root, rels)
+
+
+@pytest.mark.parametrize("point", ["before-send", "after-answer"])
+def test_a_resumed_run_tells_what_it_makes_of_the_job_in_doubt(tmp_path: Path, point: str) -> None:
+    """Each step of settling a job in doubt is a warning with the counts as they then stand."""
+    root = tmp_path / "docs"
+    make_tree(root, 3, extras=False)
+    source(tmp_path)
+    events: list[Progress] = []
+    with serve_in_thread(
+        api_key=KEY, rate_limit=False, clock="instant", data_dir=tmp_path / "server"
+    ) as server:
+        _killed_batch(server, tmp_path, point, 0.0)
+        report = _resume(server, tmp_path, root, on_progress=events.append)
+    told = [(p.message, p.warning, p.files_running, p.files_waiting) for p in events[:2]]
+    (job,) = [j for j in report.jobs if j.state == "done"]
+    if point == "before-send":
+        assert told == [
+            ("job #1: its creation was interrupted; checking the server", True, 3, 0),
+            ("job #1: the server has no such job; its files go again", True, 0, 3),
+        ]
+        assert (report.jobs[0].state, report.jobs[0].reason) == (
+            "void",
+            "its request did not create a job",
+        )
+    else:
+        assert told == [
+            ("job #1: its creation was interrupted; checking the server", True, 3, 0),
+            (f"job #1: found on the server as {job.id} (COMPLETED)", True, 3, 0),
+        ]
+    assert events[0].jobs_running == 1 and events[0].jobs_waiting == 0
+
+
+def test_a_job_found_for_the_one_in_doubt_is_recorded_as_the_server_has_it(
+    tmp_path: Path,
+) -> None:
+    """The journal records the job found at once (id, status, ended, reconciled): a run
+    stopped right then leaves nothing in doubt, and the next one fetches its outputs."""
+    from dagkit.batch import JOURNAL_NAME
+    from dagkit.batch.journal import Journal
+
+    root = tmp_path / "docs"
+    rels = make_tree(root, 3, extras=False)
+    source(tmp_path)
+    stop = threading.Event()
+
+    def stop_once_found(p: Progress) -> None:
+        if p.message and "found on the server" in p.message:
+            stop.set()
+
+    with serve_in_thread(
+        api_key=KEY, rate_limit=False, clock="instant", data_dir=tmp_path / "server"
+    ) as server:
+        _killed_batch(server, tmp_path, "after-answer", 0.0)
+        (mine,) = server.store.list()
+        stopped = _resume(server, tmp_path, root, stop=stop, on_progress=stop_once_found)
+        assert stopped.interrupted
+        journal = Journal(tmp_path / "out" / JOURNAL_NAME)
+        try:
+            (row,) = journal.jobs()
+        finally:
+            journal.close()
+        assert (row.state, row.job_id, row.status, row.reconciled, row.reason) == (
+            "ended",
+            mine.id,
+            "COMPLETED",
+            True,
+            None,
+        )
+        report = _resume(server, tmp_path, root)
+        assert report.ok and server.jobs_created == 1 and report.launched == 0
+    assert_outputs(tmp_path / "out", root, rels)
+
+
+def test_a_job_whose_get_leaves_out_its_files_is_fetched_by_what_the_list_said(
+    tmp_path: Path,
+) -> None:
+    """The platform's get-job may leave ``input_file_ids`` out: the job found in the list is
+    followed with the ids the list gave."""
+    root = tmp_path / "docs"
+    rels = make_tree(root, 3, extras=False)
+    source(tmp_path)
+
+    class GetsWithoutFiles(JobsClient):
+        def get_job(self, *args: Any, **kwargs: Any) -> JobInfo:
+            return dataclasses.replace(super().get_job(*args, **kwargs), input_file_ids=None)
+
+    with serve_in_thread(
+        api_key=KEY, rate_limit=False, clock="instant", data_dir=tmp_path / "server"
+    ) as server:
+        _killed_batch(server, tmp_path, "after-answer", 0.0)
+        (mine,) = server.store.list()
+        client = GetsWithoutFiles(url=server.url, api_key=KEY)
+        report = _resume(server, tmp_path, root, client=client)
+        assert report.ok and server.jobs_created == 1
+        assert [(j.id, j.reconciled) for j in report.jobs] == [(mine.id, True)]
     assert_outputs(tmp_path / "out", root, rels)

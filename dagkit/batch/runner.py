@@ -454,15 +454,14 @@ class Runner:
         are accepted.
         """
         files = self.journal.files_of(row.seq)
-        rows = self.journal.jobs()
         known = self.journal.known_job_ids()
         template = self.templates[row.plan]
         clock = self.client.server_clock
         listed = self.client.list_jobs()
         # Lower bounds on the server's time at the send: the one recorded with it, and the
-        # creation of any job this batch had created before it.
-        earlier = {r.job_id for r in rows if r.seq < row.seq and r.job_id is not None}
-        bounds = [clock.created(i.created_at) for i in listed if i.id in earlier]
+        # creation of every job the journal knows (all of them older: nothing is launched
+        # while a job is in doubt).
+        bounds = [clock.created(i.created_at) for i in listed if i.id in known]
         bounds.append(row.server_after)
         known_bounds = [b for b in bounds if b is not None]
         bound = max(known_bounds) - self.settings.server_clock_margin if known_bounds else None
