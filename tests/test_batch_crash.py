@@ -32,11 +32,12 @@ from dagkit.server.store import DATABASE
 
 #: The batch, in a process of its own, killing itself at ``point``.
 CHILD = """
-import http.client, os, signal, sys, time
+import dataclasses, http.client, os, signal, sys, time
+from datetime import datetime, timedelta
 from dagkit.batch import run
 from dagkit.client.jobs import JobsClient
 
-url, key, dag, root, out, point, shift, decoy, die_at, per_job = sys.argv[1:11]
+url, key, dag, root, out, point, shift, decoy, die_at, per_job, zone = sys.argv[1:12]
 dying = False
 launches = 0
 
@@ -54,12 +55,20 @@ def getresponse(self, _read_answer=http.client.HTTPConnection.getresponse):
 http.client.HTTPConnection.getresponse = getresponse
 
 
+def naive(info):  # the answer of a server writing created_at without an offset, in its zone
+    if not float(zone):
+        return info
+    moment = datetime.fromisoformat(info.created_at.replace("Z", "+00:00"))
+    written = (moment + timedelta(hours=float(zone))).replace(tzinfo=None).isoformat()
+    return dataclasses.replace(info, created_at=written)
+
+
 class Dying(JobsClient):
     def create_job(self, job, files, **kwargs):
         global dying, launches
         launches += 1
         if launches < int(die_at):
-            return super().create_job(job, files, **kwargs)
+            return naive(super().create_job(job, files, **kwargs))
         if decoy:  # someone else sends one of the files just before this batch's request
             JobsClient(url=url, api_key=key).create_job(job, files[:1])
         if point == "before-send":
@@ -87,12 +96,14 @@ def _killed_batch(
     decoy: bool = False,
     die_at: int = 1,
     files_per_job: int = 10,
+    zone: float = 0.0,
 ) -> None:
-    """Run the batch in a process that kills itself at ``point`` of launch number ``die_at``."""
+    """Run the batch in a process that kills itself at ``point`` of launch number ``die_at``
+    (its server writing ``created_at`` without an offset, ``zone`` hours off UTC, if not 0)."""
     command = [
         sys.executable, "-c", CHILD, server.url, KEY, str(tmp_path / "dag.json"),
         str(tmp_path / "docs"), str(tmp_path / "out"), point, str(shift), "1" if decoy else "",
-        str(die_at), str(files_per_job),
+        str(die_at), str(files_per_job), str(zone),
     ]  # fmt: skip
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     child = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
@@ -601,4 +612,88 @@ def test_a_job_whose_get_leaves_out_its_files_is_fetched_by_what_the_list_said(
         report = _resume(server, tmp_path, root, client=client)
         assert report.ok and server.jobs_created == 1
         assert [(j.id, j.reconciled) for j in report.jobs] == [(mine.id, True)]
+    assert_outputs(tmp_path / "out", root, rels)
+
+
+def _naive(info: JobInfo, hours: float) -> JobInfo:
+    """``info`` as a server writes it whose ``created_at`` has no offset and is ``hours`` off
+    UTC (the platform writes its times without an offset)."""
+    from datetime import datetime, timedelta
+
+    assert info.created_at is not None
+    moment = datetime.fromisoformat(info.created_at.replace("Z", "+00:00"))
+    written = (moment + timedelta(hours=hours)).replace(tzinfo=None).isoformat()
+    return dataclasses.replace(info, created_at=written)
+
+
+class FiveHoursBehind(JobsClient):
+    """A client of a server that writes ``created_at`` without an offset, five hours behind
+    UTC."""
+
+    def get_job(self, *args: Any, **kwargs: Any) -> JobInfo:
+        return _naive(super().get_job(*args, **kwargs), -5)
+
+    def list_jobs(self, *args: Any, **kwargs: Any) -> list[JobInfo]:
+        return [_naive(j, -5) for j in super().list_jobs(*args, **kwargs)]
+
+
+def test_the_zone_of_a_servers_naive_times_is_kept_for_the_next_run(tmp_path: Path) -> None:
+    """The first job's answer showed the server writes its times five hours behind UTC, with no
+    offset; the run that resumes after the kill reads the job in doubt's ``created_at`` in that
+    zone (read as UTC it would look five hours older than the request, and not be taken)."""
+    root = tmp_path / "docs"
+    rels = make_tree(root, 6, extras=False)
+    source(tmp_path)
+    with serve_in_thread(
+        api_key=KEY, rate_limit=False, clock="instant", data_dir=tmp_path / "server"
+    ) as server:
+        _killed_batch(server, tmp_path, "after-answer", 0.0, die_at=2, files_per_job=3, zone=-5.0)
+        first, mine = server.store.list()
+        stranger = client_for(server).create_job(HI_RES, [root / rel for rel in rels[3:]])
+        _age(server, stranger.id, 30)
+        client = FiveHoursBehind(url=server.url, api_key=KEY)
+        report = _resume(server, tmp_path, root, files_per_job=3, client=client)
+        assert report.ok and server.jobs_created == 3
+        assert [(j.id, j.reconciled) for j in report.jobs] == [(first.id, False), (mine.id, True)]
+    assert_outputs(tmp_path / "out", root, rels)
+
+
+def test_a_run_stopped_with_a_job_in_doubt_says_why_it_is(tmp_path: Path) -> None:
+    """The answer to a request was lost: the journal notes why the job is in doubt, and a run
+    stopped right then leaves it for the next, which finds it."""
+    from dagkit.errors import AmbiguousRequestError
+
+    root = tmp_path / "docs"
+    rels = make_tree(root, 3, extras=False)
+    source(tmp_path)
+    stop = threading.Event()
+    events: list[Progress] = []
+
+    class LosesTheAnswer(JobsClient):
+        def create_job(self, *args: Any, **kwargs: Any) -> JobInfo:
+            super().create_job(*args, **kwargs)
+            raise AmbiguousRequestError("the connection dropped after the body was sent")
+
+    def stop_when_in_doubt(p: Progress) -> None:
+        events.append(p)
+        if p.message and "may have created it" in p.message:
+            stop.set()
+
+    with serve_in_thread(api_key=KEY, rate_limit=False, clock="instant") as server:
+        client = LosesTheAnswer(url=server.url, api_key=KEY)
+        stopped = _resume(
+            server, tmp_path, root, client=client, stop=stop, on_progress=stop_when_in_doubt
+        )
+        assert [(j.state, j.reason) for j in stopped.jobs] == [
+            ("sending", "creation in doubt: the connection dropped after the body was sent")
+        ]
+        doubt = next(p for p in events if p.message and "may have" in p.message)
+        assert doubt.warning and doubt.jobs_running == 1 and doubt.files_running == 3
+        assert doubt.message == (
+            "job #1: the server may have created it (the connection dropped after the body "
+            "was sent); checking"
+        )
+        report = _resume(server, tmp_path, root)
+        assert report.ok and server.jobs_created == 1 and report.launched == 0
+        assert [j.reconciled for j in report.jobs] == [True]
     assert_outputs(tmp_path / "out", root, rels)

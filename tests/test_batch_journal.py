@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from dagkit.batch.inputs import InputFile
-from dagkit.batch.journal import SCHEMA_VERSION, FileRow, Journal, JobRow, JournalError
+from dagkit.batch.journal import SCHEMA_VERSION, FileRow, JobRow, Journal, JournalError
 
 
 @pytest.fixture
