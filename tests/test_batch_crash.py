@@ -203,27 +203,35 @@ def test_a_job_with_another_number_of_files_is_not_taken_even_if_the_list_omits_
 def test_each_job_records_the_servers_time_even_when_asking_for_it_fails_once(
     tmp_path: Path,
 ) -> None:
-    """A run that has had no answer asks the server for its time before the first launch; a
-    503 to that question postpones the launch, it does not end the batch or skip the bound."""
+    """A run that has had no answer asks the server for its time before the first launch, and
+    only then; a 503 to that question postpones the launch (with a warning), it does not end
+    the batch or skip the bound."""
     from dagkit.batch import JOURNAL_NAME
     from dagkit.batch.journal import Journal
+    from dagkit.http.transport import RetryPolicy
 
     root = tmp_path / "docs"
     rels = make_tree(root, 4, extras=False)
+    events: list[Progress] = []
     with serve_in_thread(api_key=KEY, rate_limit=False, clock="instant") as server:
         server.faults.inject("list_templates", "503", 1)
         report = run(
             source(tmp_path),
             [root],
             tmp_path / "out",
-            client=client_for(server),
+            client=client_for(server, RetryPolicy(max_attempts=1)),  # the batch sees the 503
             files_per_job=2,
             min_interval=0,
             poll_initial=0.01,
             clock=lambda: time.time() - 3600.0,  # an hour behind: it must not matter
+            on_progress=events.append,
         )
         assert report.ok and server.jobs_created == 2
+        assert server.requests("list_templates") == 2  # the 503, then the answer; no more
         created = {j.id: j.created_at for j in server.store.list()}
+    first = events[0]
+    assert first.warning and first.message is not None and first.jobs_waiting == 2
+    assert "503" in first.message and first.message.endswith("; trying again in 0.2 s")
     journal = Journal(tmp_path / "out" / JOURNAL_NAME)
     try:
         rows = journal.jobs()
@@ -697,3 +705,21 @@ def test_a_run_stopped_with_a_job_in_doubt_says_why_it_is(tmp_path: Path) -> Non
         assert report.ok and server.jobs_created == 1 and report.launched == 0
         assert [j.reconciled for j in report.jobs] == [True]
     assert_outputs(tmp_path / "out", root, rels)
+
+
+def test_a_resumed_run_counts_the_jobs_earlier_runs_finished(tmp_path: Path) -> None:
+    """The progress of a run that resumes counts the jobs earlier runs finished, those that
+    completed apart from those that failed."""
+    root = tmp_path / "docs"
+    make_tree(root, 4, extras=False)
+    source(tmp_path)
+    events: list[Progress] = []
+    with serve_in_thread(api_key=KEY, rate_limit=False, clock="instant") as server:
+        server.fail_next_jobs(1)
+        first = _resume(server, tmp_path, root, files_per_job=2)
+        assert [j.status for j in first.jobs] == ["FAILED", "COMPLETED"]
+        (root / "late.txt").write_text("A file added since.\n")
+        second = _resume(server, tmp_path, root, files_per_job=2, on_progress=events.append)
+        assert second.launched == 1
+    launched = next(p for p in events if p.message and "launched" in p.message)
+    assert (launched.jobs_done, launched.jobs_failed) == (1, 1)
