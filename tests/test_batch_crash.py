@@ -723,3 +723,77 @@ def test_a_resumed_run_counts_the_jobs_earlier_runs_finished(tmp_path: Path) -> 
         assert second.launched == 1
     launched = next(p for p in events if p.message and "launched" in p.message)
     assert (launched.jobs_done, launched.jobs_failed) == (1, 1)
+
+
+def test_a_job_taken_for_the_one_in_doubt_is_checked_by_the_run_that_follows_it(
+    tmp_path: Path,
+) -> None:
+    """The batch died before its request went out; someone's job of three other files is the
+    only candidate and is taken, still running, when the run is stopped. The next run follows
+    it again and still checks its outputs against the file names: they are not this batch's
+    files, so they go again."""
+    from dagkit.batch import JOURNAL_NAME
+    from dagkit.batch.journal import Journal
+
+    root = tmp_path / "docs"
+    rels = make_tree(root, 3, extras=False)
+    strangers = [tmp_path / f"s{i}.txt" for i in range(3)]
+    for path in strangers:
+        path.write_text(f"Stranger {path.name}\n")
+    source(tmp_path)
+    stop = threading.Event()
+
+    def stop_once_found(p: Progress) -> None:
+        if p.message and "found on the server" in p.message:
+            stop.set()
+
+    with serve_in_thread(
+        api_key=KEY, rate_limit=False, clock="manual", data_dir=tmp_path / "server"
+    ) as server:
+        _killed_batch(server, tmp_path, "before-send", 0.0)
+        theirs = client_for(server).create_job(HI_RES, strangers)
+        stopped = _resume(server, tmp_path, root, stop=stop, on_progress=stop_once_found)
+        assert stopped.interrupted
+        journal = Journal(tmp_path / "out" / JOURNAL_NAME)
+        try:
+            (row,) = journal.jobs()
+        finally:
+            journal.close()
+        assert (row.state, row.job_id, row.reconciled) == ("running", theirs.id, True)
+        report = _resume(server, tmp_path, root, on_progress=lambda _: server.step(10))
+        assert report.ok and server.jobs_created == 2
+        void, ours = report.jobs
+        assert (void.id, void.state, void.reconciled) == (theirs.id, "void", True)
+        assert ours.state == "done" and not ours.reconciled
+    assert_outputs(tmp_path / "out", root, rels)
+
+
+@pytest.mark.parametrize(
+    ("written", "is_alpha"),
+    [
+        ('[{"metadata": {"filename": "alpha.txt"}}]', True),
+        ('[{"metadata": {"filename": "beta.txt"}}]', False),
+        # the first element that names a file decides; the others are passed over
+        (
+            '[1, {"metadata": "x"}, {"metadata": {"filename": 5}}, '
+            '{"metadata": {"filename": "beta.txt"}}, {"metadata": {"filename": "alpha.txt"}}]',
+            False,
+        ),
+        ('[{"text": "no metadata"}, {"metadata": {"filename": "alpha.txt"}}]', True),
+        # an output that names no file, or cannot be read as elements, is given the benefit
+        ('[{"metadata": {}}]', True),
+        ("[]", True),
+        ('{"metadata": {"filename": "beta.txt"}}', True),
+        ("not json", True),
+        (None, True),
+    ],
+)
+def test_whose_output_it_is_is_told_by_the_first_file_name_in_it(
+    tmp_path: Path, written: str | None, is_alpha: bool
+) -> None:
+    from dagkit.batch.runner import _output_names
+
+    path = tmp_path / "alpha.txt.json"
+    if written is not None:
+        path.write_text(written)
+    assert _output_names(path, "alpha.txt") is is_alpha
