@@ -797,3 +797,44 @@ def test_whose_output_it_is_is_told_by_the_first_file_name_in_it(
     if written is not None:
         path.write_text(written)
     assert _output_names(path, "alpha.txt") is is_alpha
+
+
+# ----------------------------------------------------------------------------- launches that fail
+
+
+def test_a_refused_connection_is_no_job_and_the_files_go_again(tmp_path: Path) -> None:
+    """A request that never reached the server (connection refused) created nothing: its job is
+    void at once, nothing is looked for, and the files go in the next launch. The server had
+    answered this run already (its time), so one refusal does not end the batch."""
+    from dagkit.http.transport import RetryPolicy
+
+    root = tmp_path / "docs"
+    rels = make_tree(root, 3, extras=False)
+    source(tmp_path)
+    events: list[Progress] = []
+
+    class FirstConnectionRefused(JobsClient):
+        refused = False
+
+        def create_job(self, *args: Any, **kwargs: Any) -> JobInfo:
+            if not self.refused:
+                self.refused = True
+                nobody = JobsClient(
+                    url="http://127.0.0.1:9", api_key=KEY, retry=RetryPolicy(max_attempts=1)
+                )
+                return nobody.create_job(*args, **kwargs)
+            return super().create_job(*args, **kwargs)
+
+    with serve_in_thread(api_key=KEY, rate_limit=False, clock="instant") as server:
+        client = FirstConnectionRefused(url=server.url, api_key=KEY)
+        report = _resume(server, tmp_path, root, client=client, on_progress=events.append)
+        assert report.ok and server.jobs_created == 1
+        assert server.requests("list_jobs") == 0  # nothing was in doubt
+    void, done = report.jobs
+    assert void.state == "void" and (void.reason or "").startswith("not created: ")
+    assert not void.reconciled and done.state == "done"
+    first = events[0]
+    assert first.warning and first.files_waiting == 3 and first.jobs_waiting == 1
+    assert first.message is not None and first.message.startswith("not launched (")
+    assert first.message.endswith("); next launch in 0.2 s")
+    assert_outputs(tmp_path / "out", root, rels)

@@ -341,6 +341,7 @@ class Runner:
         except DagkitError:
             pass  # an answer we cannot use still told the time (its Date); else the next will
         self.asked_server_time = True
+        self.answered = True  # the server is there: a failure to reach it next is passing
         return True
 
     def _learn_zone(self, info: JobInfo) -> None:
