@@ -838,3 +838,29 @@ def test_a_refused_connection_is_no_job_and_the_files_go_again(tmp_path: Path) -
     assert first.message is not None and first.message.startswith("not launched (")
     assert first.message.endswith("); next launch in 0.2 s")
     assert_outputs(tmp_path / "out", root, rels)
+
+
+def test_a_file_gone_before_its_job_went_out_is_skipped_and_the_rest_go(tmp_path: Path) -> None:
+    """A file deleted after the batch found it, before its job was sent: the job is not sent
+    (void), the file is skipped with the reason, the other files of the job go again."""
+    root = tmp_path / "docs"
+    rels = make_tree(root, 4, extras=False)
+    source(tmp_path)
+    gone = root / rels[2]
+
+    def delete_after_first_launch(p: Progress) -> None:
+        if p.message and "launched" in p.message and gone.exists():
+            gone.unlink()
+
+    with serve_in_thread(api_key=KEY, rate_limit=False, clock="instant") as server:
+        report = _resume(
+            server, tmp_path, root, files_per_job=2, on_progress=delete_after_first_launch
+        )
+        assert server.jobs_created == 2 and server.requests("list_jobs") == 0
+    assert report.complete and not report.interrupted
+    states = {f.path: (f.state, f.reason) for f in report.files}
+    assert states[rels[2]] == ("skipped", "cannot read it: No such file or directory")
+    assert [states[rel][0] for rel in rels] == ["done", "done", "skipped", "done"]
+    assert [j.state for j in report.jobs] == ["done", "void", "done"]
+    assert (report.jobs[1].reason or "").startswith("not sent: ")
+    assert_outputs(tmp_path / "out", root, [rels[0], rels[1], rels[3]])

@@ -30,6 +30,7 @@ from dagkit.errors import (
     AuthenticationError,
     BatchAborted,
     DagkitError,
+    MultipartError,
     NotFoundError,
     RateLimitError,
     ResponseError,
@@ -353,7 +354,7 @@ class Runner:
             self.journal.write_meta("created_at_offset", repr(clock.naive_offset))
 
     def _launch_failed(self, seq: int, group: list[FileRow], exc: DagkitError | OSError) -> None:
-        if isinstance(exc, OSError):  # a file vanished or became unreadable before it was sent
+        if isinstance(exc, OSError | MultipartError):  # a file that cannot be read, or sent
             self._unreadable(seq, group, exc)
         elif isinstance(exc, RateLimitError | ServerError):  # 429, 503: nothing was created
             self._not_created(seq, group, exc, slow_down=True)
@@ -424,12 +425,15 @@ class Runner:
             advice=exc.advice,
         ) from exc
 
-    def _unreadable(self, seq: int, group: list[FileRow], exc: OSError) -> None:
+    def _unreadable(self, seq: int, group: list[FileRow], exc: OSError | MultipartError) -> None:
+        """The job's body could not be made (a file gone since it was found, or unreadable):
+        nothing was created. Files that cannot be opened are skipped, saying why, and the
+        others go again; if every file opens, the batch stops (the next job would fail too)."""
         self.journal.void_job(seq, f"not sent: {exc}")
         self.tally.move("in_job", "pending", len(group))
-        bad = [f for f in group if not os.access(f.source, os.R_OK)]
-        for f in bad:
-            self.journal.skip([f.id], f"cannot read it: {exc.strerror or exc}")
+        bad = {f: why for f in group if (why := _read_error(f.source)) is not None}
+        for f, why in bad.items():
+            self.journal.skip([f.id], f"cannot read it: {why}")
             self.tally.move("pending", "skipped")
         rest = [f for f in group if f not in bad]
         if rest:
@@ -741,6 +745,15 @@ def _blamed_files(exc: ValidationFailed | APIError, group: list[FileRow]) -> dic
             return {}
         blamed[group[index]] = f"{finding.code} {finding.message}"
     return blamed
+
+
+def _read_error(path: str) -> str | None:
+    """Why the file at ``path`` cannot be opened for reading (None when it can)."""
+    try:
+        with open(path, "rb"):
+            return None
+    except OSError as exc:
+        return exc.strerror or str(exc)
 
 
 def _output_names(path: Path, name: str) -> bool:
