@@ -120,6 +120,19 @@ def _wait_for_jobs(server: RunningServer, count: int) -> None:
     assert server.jobs_created >= count
 
 
+def stranger_age(server: RunningServer, older: str, newer: str) -> float:
+    """How many seconds after job ``older`` job ``newer`` was created (the server's clock)."""
+    db = sqlite3.connect(server.data_dir / DATABASE)
+    try:
+        (gap,) = db.execute(
+            "SELECT b.created_at - a.created_at FROM jobs a, jobs b WHERE a.id = ? AND b.id = ?",
+            (older, newer),
+        ).fetchone()
+    finally:
+        db.close()
+    return float(gap)
+
+
 def _age(server: RunningServer, job_id: str, seconds: float) -> None:
     """Make a job look created ``seconds`` earlier (on the server's clock)."""
     db = sqlite3.connect(server.data_dir / DATABASE)
@@ -467,9 +480,11 @@ def test_a_journal_without_the_servers_time_is_bounded_by_its_own_jobs(tmp_path:
     assert_outputs(tmp_path / "out", root, rels)
 
 
-def test_a_job_created_right_at_the_bound_is_taken(tmp_path: Path) -> None:
+@pytest.mark.parametrize("naive", [False, True], ids=["utc-offset", "naive-utc"])
+def test_a_job_created_right_at_the_bound_is_taken(tmp_path: Path, naive: bool) -> None:
     """The bound is inclusive: a job created exactly ``server_clock_margin`` before the time
-    recorded with the request can be its job."""
+    recorded with the request can be its job, one half a second earlier cannot; whether the
+    server writes its times with an offset or (as the platform does) without one, in UTC."""
     from dagkit.http.servertime import ServerClock
 
     root = tmp_path / "docs"
@@ -483,8 +498,12 @@ def test_a_job_created_right_at_the_bound_is_taken(tmp_path: Path) -> None:
         created = ServerClock().created(client_for(server).get_job(mine.id).created_at)
         assert created is not None
         _journal_sql(tmp_path, "update jobs set server_after = ?", created + 2.0)
-        report = _resume(server, tmp_path, root)
-        assert report.ok and server.jobs_created == 1
+        # the same files sent by someone half a second before the bound: not taken
+        stranger = client_for(server).create_job(HI_RES, [root / rel for rel in rels])
+        _age(server, stranger.id, 0.5 + stranger_age(server, mine.id, stranger.id))
+        kind = WritesNaiveTimes if naive else JobsClient
+        report = _resume(server, tmp_path, root, client=kind(url=server.url, api_key=KEY))
+        assert report.ok and server.jobs_created == 2
         assert [(j.id, j.reconciled) for j in report.jobs] == [(mine.id, True)]
     assert_outputs(tmp_path / "out", root, rels)
 
@@ -634,15 +653,21 @@ def _naive(info: JobInfo, hours: float) -> JobInfo:
     return dataclasses.replace(info, created_at=written)
 
 
-class FiveHoursBehind(JobsClient):
-    """A client of a server that writes ``created_at`` without an offset, five hours behind
-    UTC."""
+class WritesNaiveTimes(JobsClient):
+    """A client of a server that writes ``created_at`` without an offset, in UTC (as the
+    platform does) or ``hours`` off it."""
+
+    hours = 0.0
 
     def get_job(self, *args: Any, **kwargs: Any) -> JobInfo:
-        return _naive(super().get_job(*args, **kwargs), -5)
+        return _naive(super().get_job(*args, **kwargs), self.hours)
 
     def list_jobs(self, *args: Any, **kwargs: Any) -> list[JobInfo]:
-        return [_naive(j, -5) for j in super().list_jobs(*args, **kwargs)]
+        return [_naive(j, self.hours) for j in super().list_jobs(*args, **kwargs)]
+
+
+class FiveHoursBehind(WritesNaiveTimes):
+    hours = -5.0
 
 
 def test_the_zone_of_a_servers_naive_times_is_kept_for_the_next_run(tmp_path: Path) -> None:
@@ -711,18 +736,18 @@ def test_a_resumed_run_counts_the_jobs_earlier_runs_finished(tmp_path: Path) -> 
     """The progress of a run that resumes counts the jobs earlier runs finished, those that
     completed apart from those that failed."""
     root = tmp_path / "docs"
-    make_tree(root, 4, extras=False)
+    make_tree(root, 8, extras=False)
     source(tmp_path)
     events: list[Progress] = []
     with serve_in_thread(api_key=KEY, rate_limit=False, clock="instant") as server:
-        server.fail_next_jobs(1)
+        server.fail_next_jobs(2)
         first = _resume(server, tmp_path, root, files_per_job=2)
-        assert [j.status for j in first.jobs] == ["FAILED", "COMPLETED"]
+        assert [j.status for j in first.jobs] == ["FAILED", "FAILED", "COMPLETED", "COMPLETED"]
         (root / "late.txt").write_text("A file added since.\n")
         second = _resume(server, tmp_path, root, files_per_job=2, on_progress=events.append)
         assert second.launched == 1
     launched = next(p for p in events if p.message and "launched" in p.message)
-    assert (launched.jobs_done, launched.jobs_failed) == (1, 1)
+    assert (launched.jobs_done, launched.jobs_failed) == (2, 2)
 
 
 def test_a_job_taken_for_the_one_in_doubt_is_checked_by_the_run_that_follows_it(
@@ -765,6 +790,10 @@ def test_a_job_taken_for_the_one_in_doubt_is_checked_by_the_run_that_follows_it(
         void, ours = report.jobs
         assert (void.id, void.state, void.reconciled) == (theirs.id, "void", True)
         assert ours.state == "done" and not ours.reconciled
+        # a job found not to be the batch's is never followed again
+        asked = server.requests("get_job")
+        again = _resume(server, tmp_path, root)
+        assert again.ok and again.launched == 0 and server.requests("get_job") == asked
     assert_outputs(tmp_path / "out", root, rels)
 
 
