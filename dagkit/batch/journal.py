@@ -117,6 +117,11 @@ class JobRow:
 
 _FILE_COLUMNS = "id, plan, path, source, size, state, reason, output, job"
 _JOB_COLUMNS = "seq, plan, state, job_id, status, sent_at, reconciled, reason, server_after"
+#: A job's files in upload order (``job`` is a column of both tables: every column is prefixed).
+_FILES_OF_JOB = (
+    f"select {', '.join('f.' + c for c in _FILE_COLUMNS.split(', '))} from job_files j"
+    " join files f on f.id = j.file where j.job = ? order by j.pos"
+)
 
 
 class Journal:
@@ -266,11 +271,7 @@ class Journal:
 
     def files_of(self, seq: int) -> list[FileRow]:
         """The files of journal job ``seq``, in upload order."""
-        rows = self._db.execute(
-            f"select {_prefixed('f', _FILE_COLUMNS)} from job_files j join files f"
-            " on f.id = j.file where j.job = ? order by j.pos",
-            (seq,),
-        ).fetchall()
+        rows = self._db.execute(_FILES_OF_JOB, (seq,)).fetchall()
         return [FileRow(*row) for row in rows]
 
     def skip(self, file_ids: Iterable[int], reason: str) -> None:
@@ -367,21 +368,13 @@ class Journal:
 
     def jobs(self, *states: str) -> list[JobRow]:
         """Jobs in any of ``states`` (every job when none is given), oldest first."""
+        query = f"select {_JOB_COLUMNS} from jobs"
         if states:
-            marks = ", ".join("?" for _ in states)
-            clause, args = f"where state in ({marks})", states
-        else:
-            clause, args = "", ()
-        rows = self._db.execute(
-            f"select {_JOB_COLUMNS} from jobs {clause} order by seq", args
-        ).fetchall()
+            query += f" where state in ({', '.join('?' for _ in states)})"
+        rows = self._db.execute(f"{query} order by seq", states).fetchall()
         return [JobRow(r[0], r[1], r[2], r[3], r[4], r[5], bool(r[6]), r[7], r[8]) for r in rows]
 
     def known_job_ids(self) -> set[str]:
         """Every server job id this journal has ever taken for one of its jobs."""
         rows = self._db.execute("select job_id from jobs where job_id is not null").fetchall()
         return {str(row[0]) for row in rows}
-
-
-def _prefixed(alias: str, columns: str) -> str:
-    return ", ".join(f"{alias}.{c.strip()}" for c in columns.split(","))

@@ -96,7 +96,7 @@ class _Job:
 
     row: JobRow
     job_id: str
-    status: str
+    status: str | None  #: as last seen (None: the journal had none)
     reconciled: bool
     info: JobInfo | None = None
 
@@ -251,7 +251,7 @@ class Runner:
                     warning=True,
                 )
             elif row.state in ("running", "ended") and row.job_id is not None:
-                job = _Job(row, row.job_id, row.status or "UNKNOWN", row.reconciled)
+                job = _Job(row, row.job_id, row.status, row.reconciled)
                 if row.state == "running":
                     self.active[row.seq] = job
                 else:
