@@ -181,7 +181,9 @@ class Journal:
             )
         if version == SCHEMA_VERSION:
             return
-        with self._tx(durable=True) as db:
+        # an ordinary commit: should power fail before it reaches the disk, the next open finds
+        # the older format (WAL keeps the file whole) and upgrades again
+        with self._tx() as db:
             if version == 0:
                 for statement in _SCHEMA.split(";"):  # not executescript: it would commit
                     if statement.strip():
