@@ -134,7 +134,7 @@ def test_one_journal_is_held_by_one_batch_until_it_closes(tmp_path: Path) -> Non
             Journal(path)
         message = str(caught.value)
         assert message.startswith(f"another dagkit batch is using {tmp_path} (process ")
-        assert message.endswith("); wait for it to finish, or use another --out")
+        assert f"holding {tmp_path / 'j.sqlite3.lock'})" in message
         assert (tmp_path / "j.sqlite3.lock").is_file()
     finally:
         first.close()
