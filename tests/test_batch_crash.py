@@ -684,11 +684,15 @@ def test_the_zone_of_a_servers_naive_times_is_kept_for_the_next_run(tmp_path: Pa
         first, mine = server.store.list()
         stranger = client_for(server).create_job(HI_RES, [root / rel for rel in rels[3:]])
         _age(server, stranger.id, 30)
+        (root / "late.txt").write_text("A file added since: this run launches a job too.\n")
         client = FiveHoursBehind(url=server.url, api_key=KEY)
         report = _resume(server, tmp_path, root, files_per_job=3, client=client)
-        assert report.ok and server.jobs_created == 3
-        assert [(j.id, j.reconciled) for j in report.jobs] == [(first.id, False), (mine.id, True)]
-    assert_outputs(tmp_path / "out", root, rels)
+        assert report.ok and server.jobs_created == 4
+        assert [(j.id, j.reconciled) for j in report.jobs][:2] == [
+            (first.id, False),
+            (mine.id, True),
+        ]
+    assert_outputs(tmp_path / "out", root, [*rels, "late.txt"])
 
 
 def test_a_run_stopped_with_a_job_in_doubt_says_why_it_is(tmp_path: Path) -> None:

@@ -348,10 +348,8 @@ class Runner:
     def _learn_zone(self, info: JobInfo) -> None:
         """Learn (and keep in the journal) the zone of the server's naive ``created_at``."""
         clock = self.client.server_clock
-        before = clock.naive_offset
         clock.learn_zone(info.created_at)
-        if clock.naive_offset != before:
-            self.journal.write_meta("created_at_offset", repr(clock.naive_offset))
+        self.journal.write_meta("created_at_offset", repr(clock.naive_offset))
 
     def _launch_failed(self, seq: int, group: list[FileRow], exc: DagkitError | OSError) -> None:
         if isinstance(exc, OSError | MultipartError):  # a file that cannot be read, or sent
