@@ -217,8 +217,8 @@ def test_each_job_records_the_servers_time_even_when_asking_for_it_fails_once(
     tmp_path: Path,
 ) -> None:
     """A run that has had no answer asks the server for its time before the first launch, and
-    only then; a 503 to that question postpones the launch (with a warning), it does not end
-    the batch or skip the bound."""
+    only then; a 503 to that question postpones the launch (with a warning, longer each time),
+    it does not end the batch or skip the bound."""
     from dagkit.batch import JOURNAL_NAME
     from dagkit.batch.journal import Journal
     from dagkit.http.transport import RetryPolicy
@@ -227,7 +227,7 @@ def test_each_job_records_the_servers_time_even_when_asking_for_it_fails_once(
     rels = make_tree(root, 4, extras=False)
     events: list[Progress] = []
     with serve_in_thread(api_key=KEY, rate_limit=False, clock="instant") as server:
-        server.faults.inject("list_templates", "503", 1)
+        server.faults.inject("list_templates", "503", 2)
         report = run(
             source(tmp_path),
             [root],
@@ -240,11 +240,13 @@ def test_each_job_records_the_servers_time_even_when_asking_for_it_fails_once(
             on_progress=events.append,
         )
         assert report.ok and server.jobs_created == 2
-        assert server.requests("list_templates") == 2  # the 503, then the answer; no more
+        assert server.requests("list_templates") == 3  # two 503s, then the answer; no more
         created = {j.id: j.created_at for j in server.store.list()}
-    first = events[0]
+    first, second = events[:2]  # each failure in a row waits longer
     assert first.warning and first.message is not None and first.jobs_waiting == 2
     assert "503" in first.message and first.message.endswith("; trying again in 0.2 s")
+    assert second.warning and second.message is not None
+    assert "503" in second.message and second.message.endswith("; trying again in 0.5 s")
     journal = Journal(tmp_path / "out" / JOURNAL_NAME)
     try:
         rows = journal.jobs()
@@ -686,8 +688,11 @@ def test_the_zone_of_a_servers_naive_times_is_kept_for_the_next_run(tmp_path: Pa
         _age(server, stranger.id, 30)
         (root / "late.txt").write_text("A file added since: this run launches a job too.\n")
         client = FiveHoursBehind(url=server.url, api_key=KEY)
+        asked = server.requests("list_templates")
         report = _resume(server, tmp_path, root, files_per_job=3, client=client)
         assert report.ok and server.jobs_created == 4
+        # the search for the job in doubt told the server's time: no need to ask before launching
+        assert server.requests("list_templates") == asked
         assert [(j.id, j.reconciled) for j in report.jobs][:2] == [
             (first.id, False),
             (mine.id, True),
