@@ -77,6 +77,11 @@ class Connections:
         with self._lock:
             return len(self._open)
 
+    def busy_count(self) -> int:
+        """How many connections are busy with a request (not evictable)."""
+        with self._lock:
+            return sum(not entry.waiting for entry in self._open.values())
+
     def admit(self, sock: socket.socket) -> bool:
         """Take a new connection, making room if one is waiting for a head; False if full."""
         now = time.monotonic()
