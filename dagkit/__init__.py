@@ -12,8 +12,9 @@ the seams named in :data:`UPWARD_SEAMS`, each with its reason. Inside a package 
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from dagkit.core.exports import lazy_exports
 
 __version__ = "0.1.0"
 
@@ -102,10 +103,4 @@ if TYPE_CHECKING:
     from dagkit.wire.workflows import from_workflow, to_workflow
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'dagkit' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, _EXPORTS)
