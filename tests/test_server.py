@@ -1022,6 +1022,29 @@ def test_only_the_servers_own_unfinished_uploads_are_removed(tmp_path: Path) -> 
     assert (stranger / "thesis.docx").read_bytes() == b"years of work"
 
 
+def test_every_job_directory_is_marked_though_the_marker_it_would_share_went(
+    tmp_path: Path,
+) -> None:
+    from dagkit.server.store import UPLOAD_MARKER, Store
+
+    store = Store(tmp_path)
+    ids = [str(uuid.uuid4()) for _ in range(4)]
+    try:
+        first, second = store.new_job_dir(ids[0]), store.new_job_dir(ids[1])
+        # one marker file under two names: a job directory costs no new file for its marker
+        assert (first / UPLOAD_MARKER).samefile(second / UPLOAD_MARKER)
+        store.discard_job_dir(ids[1])  # a refused upload: the marker to link to is gone
+        third, fourth = store.new_job_dir(ids[2]), store.new_job_dir(ids[3])
+        store.discard_job_dir(ids[0])
+        for path in (third, fourth):
+            assert sorted(p.name for p in path.iterdir()) == [UPLOAD_MARKER]
+            assert (path / UPLOAD_MARKER).read_bytes() == b""
+    finally:
+        store.close()
+    Store(tmp_path).close()  # no job owns them: marked as the server's own, they are removed
+    assert list((tmp_path / "jobs").iterdir()) == []
+
+
 def test_the_store_format_is_versioned_upgraded_and_a_newer_one_refused(tmp_path: Path) -> None:
     import sqlite3
 

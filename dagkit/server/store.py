@@ -125,6 +125,8 @@ class Store:
     def __init__(self, root: str | os.PathLike[str]) -> None:
         self.root = Path(root)
         self._lock = threading.Lock()
+        #: The marker new job directories link to (see :meth:`_mark`).
+        self._last_marker: Path | None = None
         try:
             # Before making anything in what may be someone else's directory: without a
             # database no job is known, so everything under jobs/ must be the server's own.
@@ -191,11 +193,28 @@ class Store:
         path = self.job_dir(job_id)
         path.mkdir()
         try:
-            (path / UPLOAD_MARKER).touch(exist_ok=False)
+            self._mark(path / UPLOAD_MARKER)
         except BaseException:
             path.rmdir()
             raise
         return path
+
+    def _mark(self, marker: Path) -> None:
+        """Put the (empty) marker at ``marker``: a hard link to the last marker made, else a new
+        empty file. Only its name counts, and a new name is far cheaper than a new file:
+        allocating a file's inode is the dearest step of accepting a job on a disk where many
+        files were just deleted, as a test suite's is. A link can fail (the last job's
+        directory was discarded, the file has all the links it may have, the filesystem has
+        none): then a new file is made, and linked to from then on."""
+        last = self._last_marker
+        if last is not None:
+            try:
+                os.link(last, marker)
+                return
+            except OSError:
+                pass
+        marker.touch(exist_ok=False)
+        self._last_marker = marker
 
     def discard_job_dir(self, job_id: str) -> None:
         """Remove the directory of a job that was not created (a refused or failed upload)."""
