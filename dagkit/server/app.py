@@ -36,6 +36,7 @@ from dagkit.server import views
 from dagkit.server.connections import DeadlineReader
 from dagkit.server.engine import ClockSpec, Engine
 from dagkit.server.faults import Fault, Faults
+from dagkit.server.ids import new_uuid
 from dagkit.server.replies import (
     UUID,
     Reply,
@@ -268,7 +269,7 @@ class JobsAPI:
     def _receive_job(self, request: Handler, content_type: str, mime: str) -> Job:
         # The files go straight to the new job's input directory (named by fresh file ids);
         # if the request is rejected, the directory goes and no job row is ever written.
-        job_id = str(uuid.uuid4())
+        job_id = new_uuid()
         self.store.new_job_dir(job_id)
         try:
             staged: list[StagedFile] = []
@@ -300,7 +301,7 @@ class JobsAPI:
             nodes = job_nodes(request_data)
             job = Job(
                 id=job_id,
-                workflow_id=str(uuid.uuid4()),
+                workflow_id=new_uuid(),
                 # as the platform names an on-demand job's workflow, template or not
                 workflow_name=f"Job {job_id[:8]}",
                 job_type="ephemeral",
@@ -435,7 +436,7 @@ def job_nodes(text: str) -> list[Node]:
     if not nodes or len(nodes) != len(parsed):  # the validator lets neither through
         message = "request_data has no readable job_nodes"
         raise invalid(error_item(["body", "request_data"], message, "value_error"))
-    return [Node(n.name, n.type, n.subtype, dict(n.settings), str(uuid.uuid4())) for n in nodes]
+    return [Node(n.name, n.type, n.subtype, dict(n.settings), new_uuid()) for n in nodes]
 
 
 def _errors(findings: list[Finding]) -> list[Finding]:

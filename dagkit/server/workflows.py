@@ -26,6 +26,7 @@ from dagkit.findings import ACCEPTED_AT_CREATE, Finding
 from dagkit.model.nodes import Node, node_from_dict
 from dagkit.schemas.store import is_date_time
 from dagkit.server import views
+from dagkit.server.ids import new_uuid
 from dagkit.server.replies import UUID, bad_uuid, detail, disk_full, invalid
 from dagkit.server.store import WORKFLOWS, Job, StoredFile, is_disk_full
 from dagkit.server.templates import TEMPLATES
@@ -131,7 +132,7 @@ class WorkflowsAPI:
         doc = self._json_body(request, "create_workflow")
         now = time.time()
         workflow = Workflow(
-            id=str(uuid.uuid4()),
+            id=new_uuid(),
             name=doc["name"],
             workflow_type=doc["workflow_type"],
             nodes=_nodes(doc),
@@ -281,7 +282,7 @@ class WorkflowsAPI:
 
     def _receive_run(self, request: Handler, workflow: Workflow) -> Job:
         store, config = self.jobs.store, self.jobs.config
-        job_id = str(uuid.uuid4())
+        job_id = new_uuid()
         store.new_job_dir(job_id)
         try:
             files: list[StoredFile] = []
@@ -351,9 +352,7 @@ def _nodes(doc: dict[str, Any]) -> tuple[Node, ...]:
     else:
         raw = doc.get("workflow_nodes") or []
         nodes = [n for n in map(node_from_dict, raw) if n is not None]
-    return tuple(
-        Node(n.name, n.type, n.subtype, dict(n.settings), str(uuid.uuid4())) for n in nodes
-    )
+    return tuple(Node(n.name, n.type, n.subtype, dict(n.settings), new_uuid()) for n in nodes)
 
 
 def _rejection(f: Finding) -> dict[str, Any]:
