@@ -37,6 +37,7 @@ ALLOWED: dict[tuple[str, str], str] = {
         "dagkit.model.nodes",
         "dagkit.model.catalogue",
     ): "only type checkers use TypedDicts",
+    ("dagkit.validate.files", "dagkit.core.forkmap"): "only many files fork (pickle: start-up)",
     ("dagkit.validate.files", "dagkit.validate"): _KIND,
     (
         "dagkit.validate.files",

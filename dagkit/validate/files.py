@@ -55,9 +55,9 @@ _DELIMITER_LINE = rb"(?m)^--([^\r\n]*?)[ \t]*\r?$"
 _DOCUMENT_KEYS = rb'"(?:\$schema|openapi|swagger)"\s*:'
 #: A JSON string (a key when a colon follows) or a bracket: enough to tell an object's depth.
 _JSON_TOKENS = rb'(?P<key>"(?:[^"\\]|\\.)*"\s*:)|"(?:[^"\\]|\\.)*"|[{}\[\]]'
-#: Below this many files a process pool costs more than it saves: it takes ~35 ms to start and
-#: a file ~0.1 ms to check (see the README's figures).
-POOL_THRESHOLD = 2000
+#: Below this many files a second process costs more than it saves: forking one and reading its
+#: results back takes ~2 ms, and a file ~0.05 ms to check (see the README's figures).
+POOL_THRESHOLD = 500
 
 
 class FileResult(Record):
@@ -537,8 +537,8 @@ def _workers(jobs: int | None, count: int) -> int:
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     if count < POOL_THRESHOLD or not cores or cores < 2:
         return 1
-    # On a busy machine the workers only take turns with other processes: measured slower there
-    # (load 2.1 on 2 cores: 4,000 files in 277 ms pooled, 245 ms serial; load 1.3: 183 vs 275).
+    # On a busy machine the processes only take turns with others: measured slower there (load 3
+    # on 2 cores: 1,000 files in 123 ms forked, 102 ms in one process).
     free = cores - (os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0)
     return min(4, cores) if free > 0.5 else 1
 
@@ -546,18 +546,12 @@ def _workers(jobs: int | None, count: int) -> int:
 def _in_pool(
     files: list[tuple[str, bool]], options: _Options, workers: int
 ) -> list[FileResult | None]:
-    import multiprocessing
+    # lazy: only many files fork (its pickle costs a file or two's start-up)
+    from dagkit.core.forkmap import fork_map
 
-    # Forked workers inherit the modules already imported; a spawned one would pay every
-    # import again, which costs more than it saves. Without fork, stay in this process.
-    if "fork" not in multiprocessing.get_all_start_methods():
-        return [_validate_file(path, options, walked) for path, walked in files]
-
-    context = multiprocessing.get_context("fork")
-    chunk = max(1, len(files) // (workers * 8))
-    with context.Pool(workers) as pool:
-        work = [(path, options, walked) for path, walked in files]
-        return pool.starmap(_validate_file, work, chunksize=chunk)
+    # Forked copies of this process inherit the modules already imported, so they start at once;
+    # a file one of them could not check is checked again here, where its error is raised.
+    return fork_map(lambda file: _validate_file(file[0], options, file[1]), files, workers)
 
 
 __all__ = [

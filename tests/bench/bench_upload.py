@@ -332,7 +332,8 @@ def report(url: str, folder: Path, rounds: int, drain: str) -> None:
         print("curl not installed: no comparison")
     cbest, cmedian = min(ceiling), statistics.median(ceiling)
     print(f"ceiling: {total_mb / cbest:7.0f} MB/s best  {total_mb / cmedian:7.0f} MB/s median")
-    print(f"         (the same bytes by bare os.sendfile; dagkit reaches {cmedian / median:.2f}x it)")
+    reach = cmedian / median
+    print(f"         (the same bytes by bare os.sendfile; dagkit reaches {reach:.2f}x it)")
 
     peaks = {}
     for size in (100 * 1000 * 1000, 1000 * 1000 * 1000):

@@ -1,0 +1,106 @@
+"""``fork_map`` gives what a plain loop gives, whatever its children do, and leaves none behind."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dagkit.core.forkmap import can_fork, fork_map
+
+pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="fork_map forks only where fork is")
+
+
+def _gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+@settings(max_examples=25, deadline=None)
+@given(items=st.lists(st.integers(), max_size=40), processes=st.integers(1, 5))
+def test_the_results_are_the_loops_in_order(items: list[int], processes: int) -> None:
+    assert fork_map(lambda n: (n, n * n), items, processes) == [(n, n * n) for n in items]
+
+
+def test_the_work_is_shared_among_processes_and_none_is_left_behind() -> None:
+    pids = fork_map(lambda _: os.getpid(), list(range(9)), 3)
+    assert pids[:3] == [os.getpid()] * 3  # the parent does the first run itself
+    children = set(pids[3:])
+    assert len(children) == 2 and os.getpid() not in children
+    assert all(_gone(pid) for pid in children)
+
+
+@pytest.mark.parametrize("failing", [[7], [4, 8], [1, 8], [5]])
+def test_the_first_failing_item_raises_in_the_parent_as_in_a_loop(failing: list[int]) -> None:
+    parent = os.getpid()
+    raised_in: list[int] = []
+
+    def check(n: int) -> int:
+        if n in failing:
+            raised_in.append(os.getpid())  # only the parent's list is seen here
+            raise ValueError(n)
+        return n
+
+    with pytest.raises(ValueError) as caught:
+        fork_map(check, list(range(9)), 3)
+    assert caught.value.args == (min(failing),)
+    assert raised_in and set(raised_in) == {parent}
+
+
+def test_a_child_that_dies_has_its_run_done_by_the_parent() -> None:
+    parent = os.getpid()
+
+    def die_in_a_child(n: int) -> int:
+        if os.getpid() != parent and n == 5:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return n * 2
+
+    assert fork_map(die_in_a_child, list(range(9)), 3) == [n * 2 for n in range(9)]
+
+
+def test_a_result_a_child_cannot_send_is_made_by_the_parent() -> None:
+    made = fork_map(lambda n: lambda: n, list(range(6)), 2)  # a lambda cannot be pickled
+    assert [f() for f in made] == list(range(6))
+
+
+def test_no_fork_while_another_thread_runs() -> None:
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        assert not can_fork()
+        assert fork_map(lambda _: os.getpid(), list(range(6)), 3) == [os.getpid()] * 6
+    finally:
+        stop.set()
+        other.join()
+    assert can_fork()
+
+
+def test_an_interrupted_parent_stops_and_reaps_its_children(tmp_path: Path) -> None:
+    parent = os.getpid()
+
+    def slow_in_children(n: int) -> int:
+        if os.getpid() != parent:
+            (tmp_path / str(os.getpid())).touch()
+            time.sleep(60)
+        elif n == 2:  # the parent's own run is interrupted
+            while len(list(tmp_path.iterdir())) < 2:  # once both children are at work
+                time.sleep(0.01)
+            raise KeyboardInterrupt
+        return n
+
+    start = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        fork_map(slow_in_children, list(range(9)), 3)
+    assert time.monotonic() - start < 30  # not the children's 60 s
+    children = [int(p.name) for p in tmp_path.iterdir()]
+    assert len(children) == 2 and all(_gone(pid) for pid in children)
