@@ -1,11 +1,19 @@
-"""``fork_map`` gives what a plain loop gives, whatever its children do, and leaves none behind."""
+"""``fork_map`` gives what a plain loop gives, whatever its children do, and leaves none behind.
+
+Each test that needs a fork runs in a new interpreter: this one may have threads left by other
+tests, and ``fork_map`` (rightly) does not fork beside a thread.
+"""
 
 from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
+import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -15,6 +23,14 @@ from hypothesis import strategies as st
 from dagkit.core.forkmap import can_fork, fork_map
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="fork_map forks only where fork is")
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def in_a_fresh_process(check: Callable[[], None]) -> None:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    command = [sys.executable, __file__, check.__name__]
+    done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
 
 
 def _gone(pid: int) -> bool:
@@ -27,11 +43,11 @@ def _gone(pid: int) -> bool:
 
 @settings(max_examples=25, deadline=None)
 @given(items=st.lists(st.integers(), max_size=40), processes=st.integers(1, 5))
-def test_the_results_are_the_loops_in_order(items: list[int], processes: int) -> None:
+def the_results_are_the_loops_in_order(items: list[int], processes: int) -> None:
     assert fork_map(lambda n: (n, n * n), items, processes) == [(n, n * n) for n in items]
 
 
-def test_the_work_is_shared_among_processes_and_none_is_left_behind() -> None:
+def the_work_is_shared_among_processes_and_none_is_left_behind() -> None:
     pids = fork_map(lambda _: os.getpid(), list(range(9)), 3)
     assert pids[:3] == [os.getpid()] * 3  # the parent does the first run itself
     children = set(pids[3:])
@@ -39,8 +55,12 @@ def test_the_work_is_shared_among_processes_and_none_is_left_behind() -> None:
     assert all(_gone(pid) for pid in children)
 
 
-@pytest.mark.parametrize("failing", [[7], [4, 8], [1, 8], [5]])
-def test_the_first_failing_item_raises_in_the_parent_as_in_a_loop(failing: list[int]) -> None:
+def the_first_failing_item_raises_in_the_parent_as_in_a_loop() -> None:
+    for failing in ([7], [4, 8], [1, 8], [5]):
+        _first_failing_raises(failing)
+
+
+def _first_failing_raises(failing: list[int]) -> None:
     parent = os.getpid()
     raised_in: list[int] = []
 
@@ -56,7 +76,7 @@ def test_the_first_failing_item_raises_in_the_parent_as_in_a_loop(failing: list[
     assert raised_in and set(raised_in) == {parent}
 
 
-def test_a_child_that_dies_has_its_run_done_by_the_parent() -> None:
+def a_child_that_dies_has_its_run_done_by_the_parent() -> None:
     parent = os.getpid()
 
     def die_in_a_child(n: int) -> int:
@@ -67,7 +87,7 @@ def test_a_child_that_dies_has_its_run_done_by_the_parent() -> None:
     assert fork_map(die_in_a_child, list(range(9)), 3) == [n * 2 for n in range(9)]
 
 
-def test_a_result_a_child_cannot_send_is_made_by_the_parent() -> None:
+def a_result_a_child_cannot_send_is_made_by_the_parent() -> None:
     made = fork_map(lambda n: lambda: n, list(range(6)), 2)  # a lambda cannot be pickled
     assert [f() for f in made] == list(range(6))
 
@@ -85,7 +105,12 @@ def test_no_fork_while_another_thread_runs() -> None:
     assert can_fork()
 
 
-def test_an_interrupted_parent_stops_and_reaps_its_children(tmp_path: Path) -> None:
+def an_interrupted_parent_stops_and_reaps_its_children() -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        _interrupted(Path(folder))
+
+
+def _interrupted(tmp_path: Path) -> None:
     parent = os.getpid()
 
     def slow_in_children(n: int) -> int:
@@ -104,3 +129,23 @@ def test_an_interrupted_parent_stops_and_reaps_its_children(tmp_path: Path) -> N
     assert time.monotonic() - start < 30  # not the children's 60 s
     children = [int(p.name) for p in tmp_path.iterdir()]
     assert len(children) == 2 and all(_gone(pid) for pid in children)
+
+
+FORKING = [
+    the_results_are_the_loops_in_order,
+    the_work_is_shared_among_processes_and_none_is_left_behind,
+    the_first_failing_item_raises_in_the_parent_as_in_a_loop,
+    a_child_that_dies_has_its_run_done_by_the_parent,
+    a_result_a_child_cannot_send_is_made_by_the_parent,
+    an_interrupted_parent_stops_and_reaps_its_children,
+]
+
+
+@pytest.mark.parametrize("check", FORKING, ids=lambda check: check.__name__)
+def test_forking(check: Callable[[], None]) -> None:
+    in_a_fresh_process(check)
+
+
+if __name__ == "__main__":
+    assert can_fork(), "a new interpreter runs no other thread"
+    globals()[sys.argv[1]]()

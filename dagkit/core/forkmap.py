@@ -95,7 +95,7 @@ def _collect(pid: int, read_end: int) -> list[_R] | None:
     with open(read_end, "rb") as pipe:
         data = pipe.read()
     _, status = os.waitpid(pid, 0)
-    if status != 0 or not data:
+    if status != 0:
         return None
     try:
         results: list[_R] = pickle.loads(data)  # our own child's, through a pipe
