@@ -92,7 +92,7 @@ def a_result_a_child_cannot_send_is_made_by_the_parent() -> None:
     assert [f() for f in made] == list(range(6))
 
 
-def test_no_fork_while_another_thread_runs() -> None:
+def no_fork_while_another_thread_runs() -> None:
     stop = threading.Event()
     other = threading.Thread(target=stop.wait)
     other.start()
@@ -138,6 +138,7 @@ FORKING = [
     a_child_that_dies_has_its_run_done_by_the_parent,
     a_result_a_child_cannot_send_is_made_by_the_parent,
     an_interrupted_parent_stops_and_reaps_its_children,
+    no_fork_while_another_thread_runs,
 ]
 
 
