@@ -1,3 +1,3 @@
-from dagkit.cli import main
+from dagkit.cli import run
 
-main()
+run()

@@ -19,7 +19,9 @@ _KIND = "validating request_data loads only the checks its own kind of file need
 
 #: (importing module, imported module or package) -> why the import waits until it is needed.
 ALLOWED: dict[tuple[str, str], str] = {
-    ("dagkit.cli", "dagkit.cli._common"): "only a command that fails needs the error printer",
+    ("dagkit.cli.group", "dagkit.cli._common"): "only a command that fails needs the error printer",
+    ("dagkit.cli.entry", "dagkit.cli._check"): "only a bare `dagkit validate PATH...` runs it here",
+    ("dagkit.cli.entry", "dagkit.cli.group"): "a bare `dagkit validate PATH...` needs no click",
     ("dagkit.cli._common", "dagkit.client.jobs"): _API,
     ("dagkit.cli._common", "dagkit.http.transport"): _API,
     ("dagkit.cli._common", "dagkit.server"): "only --local runs the embedded server",
@@ -29,7 +31,7 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("dagkit.cli.serve", "dagkit.server"): _RUN,
     ("dagkit.cli.serve", "dagkit.http.transport"): _RUN,
     ("dagkit.cli.submit", "dagkit.client.submission"): _API,
-    ("dagkit.cli.validate", "dagkit.core.atomic"): "only --out writes a file (secrets, hashlib)",
+    ("dagkit.cli._check", "dagkit.core.atomic"): "only --out writes a file (secrets, hashlib)",
     ("dagkit.cli.workflows", "dagkit.client.jobs"): _API,
     ("dagkit.cli.workflows", "dagkit.client.submission"): _API,
     ("dagkit.cli.workflows", "dagkit.client.workflows"): _API,

@@ -1,8 +1,9 @@
 """``dagkit validate``: check request_data files, multipart bodies and responses, for CI.
 
-Thin: parse the options, call :func:`dagkit.validate.files.validate_paths`, render with
-:func:`dagkit.report.render`, print, exit 0 (all valid), 1 (something invalid; with
-``--strict`` warnings count) or 2 (usage error: a missing file, a bad option).
+Thin: parse the options and call :func:`dagkit.cli._check.check`, the command's one body
+(validate, render, print), which :func:`dagkit.cli.run` also calls without click for a bare
+``dagkit validate PATH...``; exit 0 (all valid), 1 (something invalid; with ``--strict``
+warnings count) or 2 (usage error: a missing file, a bad option).
 """
 
 from __future__ import annotations
@@ -12,14 +13,14 @@ from typing import Any
 
 import click
 
+from dagkit.cli._check import Handover, check
 from dagkit.cli._options import examples, limit_options, max_file_size, out_option
-from dagkit.cli._terminal import colour_ok
 from dagkit.core.suggest import did_you_mean, shortlist
-from dagkit.errors import DagkitError
+from dagkit.errors import InputPathError, UsageError
 from dagkit.findings import CODES, codes_matching
-from dagkit.report import FORMATS, plural, render, select, summary_line
+from dagkit.report import FORMATS
 from dagkit.schemas.store import operation_ids
-from dagkit.validate.files import KINDS, InputPathError, validate_paths
+from dagkit.validate.files import KINDS
 
 
 def _codes(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> tuple[str, ...]:
@@ -129,42 +130,35 @@ def validate(
     status: 0 all valid, 1 something invalid, 2 usage error.
     """
 
+    ctx = click.get_current_context()
     if operation is not None:
         _check_operation(operation)
-    skipped: list[str] = []
     try:
-        results = validate_paths(
+        if isinstance(ctx.obj, Handover):  # what `dagkit.cli.run` began without click
+            raise ctx.obj.error
+        code = check(
             paths,
+            echo=_echo,
             kind=kind,
             content_type=content_type,
             operation=operation,
             status=status,
             max_file_size=max_file_size(),
-            jobs=jobs,
             exclude=exclude,
-            skipped=skipped,
+            strict=strict,
+            selected=selected,
+            ignored=ignored,
+            fmt=fmt,
+            output=output,
+            jobs=jobs,
         )
-    except InputPathError as exc:
+    except (InputPathError, UsageError) as exc:
         raise click.UsageError(str(exc)) from None
-    results = select(results, selected, ignored)
-    colour = fmt == "text" and output is None and colour_ok(sys.stdout)
-    report = _printable(render(results, fmt, strict=strict, colour=colour))
-    if output is None:
-        click.echo(report, nl=False)
-    else:
-        _write_atomically(output, report)
-    if output is not None or fmt != "text":
-        click.echo(summary_line(results, strict=strict), err=True)
-    if skipped:
-        click.echo(_skipped_line(skipped), err=True)
-    sys.exit(0 if all(r.valid(strict) for r in results) else 1)
+    sys.exit(code)
 
 
-def _skipped_line(skipped: list[str]) -> str:
-    return (
-        f"skipped {plural(len(skipped), 'file')} that hold no request_data, body, response or "
-        f"workflow: {shortlist(skipped, 3)} (name a file to check it anyway)"
-    )
+def _echo(text: str, err: bool) -> None:
+    click.echo(text, nl=False, err=err)
 
 
 def _check_operation(operation: str) -> None:
@@ -175,18 +169,3 @@ def _check_operation(operation: str) -> None:
             + (did_you_mean(operation, known) or f"use one of {shortlist(known)}"),
             param_hint="--operation",
         )
-
-
-def _printable(text: str) -> str:
-    """Lone surrogates (from JSON escapes such as ``"\\ud800"``) written as escapes."""
-    return text.encode("utf-8", "backslashreplace").decode("utf-8")
-
-
-def _write_atomically(path: str, text: str) -> None:
-    # lazy: only --out writes a file; atomic's temporary names pull in secrets and hashlib
-    from dagkit.core.atomic import write_text
-
-    try:
-        write_text(path, text)
-    except DagkitError as exc:
-        raise click.UsageError(f"cannot write the report: {exc}") from None
