@@ -457,6 +457,60 @@ def test_parse_content_type(value: str, expected: tuple[str, dict[str, str]]) ->
     assert parse_content_type(value) == expected
 
 
+def _params_letter_by_letter(value: str) -> tuple[str, dict[str, str], bool]:
+    """The parameters as read one character at a time (how quoted strings were always read)."""
+    semi = value.find(";")
+    main = (value if semi < 0 else value[:semi]).strip().lower()
+    params: dict[str, str] = {}
+    well_formed = True
+    i, n = (len(value) if semi < 0 else semi + 1), len(value)
+    while i < n:
+        while i < n and value[i] in " \t;":
+            i += 1
+        if i >= n:
+            break
+        eq = i
+        while eq < n and value[eq] not in "=;":
+            eq += 1
+        key = value[i:eq].strip().lower()
+        if eq >= n or value[eq] == ";":
+            params.setdefault(key, "")
+            i = eq
+            continue
+        i = eq + 1
+        while i < n and value[i] in " \t":
+            i += 1
+        if i < n and value[i] == '"':
+            i += 1
+            out, closed = [], False
+            while i < n:
+                if value[i] == "\\" and i + 1 < n and value[i + 1] in '\\"':
+                    out.append(value[i + 1])
+                    i += 2
+                elif value[i] == '"':
+                    i, closed = i + 1, True
+                    break
+                else:
+                    out.append(value[i])
+                    i += 1
+            well_formed = well_formed and closed
+            text = "".join(out)
+        else:
+            end = value.find(";", i)
+            end = n if end < 0 else end
+            text, i = value[i:end].strip(), end
+        params.setdefault(key, text)
+    return main, params, well_formed
+
+
+@given(st.text(alphabet='ab =;"\\\t', max_size=40))
+def test_parameters_read_the_same_as_letter_by_letter(tail: str) -> None:
+    from dagkit.wire.multipart import _split_params
+
+    value = f"form-data; {tail}"
+    assert _split_params(value) == _params_letter_by_letter(value)
+
+
 SIMPLE = (
     b"--b\r\n"
     b'Content-Disposition: form-data; name="request_data"\r\n'

@@ -124,6 +124,7 @@ class Store:
 
     def __init__(self, root: str | os.PathLike[str]) -> None:
         self.root = Path(root)
+        self._jobs = self.root / JOBS
         self._lock = threading.Lock()
         #: The marker new job directories link to (see :meth:`_mark`).
         self._last_marker: Path | None = None
@@ -186,7 +187,7 @@ class Store:
     # -- paths
 
     def job_dir(self, job_id: str) -> Path:
-        return self.root / JOBS / job_id
+        return self._jobs / job_id
 
     def new_job_dir(self, job_id: str) -> Path:
         """Make the directory of a job being received, marked as the server's own."""
@@ -221,10 +222,10 @@ class Store:
         shutil.rmtree(self.job_dir(job_id), ignore_errors=True)
 
     def input_path(self, job_id: str, file_id: str) -> Path:
-        return self.job_dir(job_id) / f"input.{file_id}"
+        return self._jobs.joinpath(job_id, f"input.{file_id}")
 
     def output_path(self, job_id: str, node_id: str, file_id: str) -> Path:
-        return self.job_dir(job_id) / f"output.{node_id}.{file_id}.json"
+        return self._jobs.joinpath(job_id, f"output.{node_id}.{file_id}.json")
 
     # -- writing
 

@@ -126,6 +126,12 @@ def _split_params(value: str) -> tuple[str, dict[str, str], bool]:
             i += 1
         if i < n and value[i] == '"':
             i += 1
+            close = value.find('"', i)
+            if close >= 0 and value.find("\\", i, close) < 0:
+                # nothing escaped: the text up to the closing quote, as the loop below reads it
+                params.setdefault(key, value[i:close])
+                i = close + 1
+                continue
             out: list[str] = []
             closed = False
             while i < n:
