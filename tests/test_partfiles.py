@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import subprocess
 import sys
@@ -40,6 +41,23 @@ def test_a_new_name_has_the_shape_the_sweep_looks_for_and_is_never_reused(tmp_pa
     # this process is alive: none of its own part files is taken for a leftover
     assert partfiles.remove_stale(tmp_path) == 0
     assert len(list(tmp_path.iterdir())) == 100
+
+
+def test_names_keep_their_shape_past_the_end_of_the_serials(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(partfiles, "_serial", itertools.count(2**64 - 2))
+    names = [partfiles.new_name() for _ in range(3)]
+    assert len(set(names)) == 3
+    assert [n.rsplit("-", 1)[1] for n in names] == [
+        "fffffffffffffffe.part",
+        "ffffffffffffffff.part",
+        "0000000000000000.part",
+    ]
+    host, pid = partfiles.new_name().split("-")[2], ended_pid()
+    for name in names:  # a name of an ended process is swept, whatever its serial
+        (tmp_path / name.replace(f"-{os.getpid()}-{host}-", f"-{pid}-{host}-")).write_bytes(b"")
+    assert partfiles.remove_stale(tmp_path) == 3
 
 
 def test_the_part_file_of_an_ended_download_goes_and_every_one_is_counted(tmp_path: Path) -> None:

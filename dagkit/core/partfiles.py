@@ -16,7 +16,9 @@ that never touch a file someone else is still writing:
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
+import itertools
 import os
 import re
 import secrets
@@ -32,14 +34,22 @@ STALE_AFTER = 3600.0
 _NAME = re.compile(r"^\.dagkit-(?:(\d{1,10})-([0-9a-f]{6})-)?[0-9a-f]{16}\.part$")
 
 
+@functools.cache
 def _host_tag() -> str:
     """Six hex digits that tell this machine's part files from another's on a shared disk."""
     return hashlib.sha256(os.fsencode(socket.gethostname())).hexdigest()[:6]
 
 
+#: The random part of this process's part file names: a random start, one more for each name
+#: (a download makes one per output; asking the system for randomness each time is work for
+#: nothing, as the pid already tells processes apart and files are created exclusively).
+_serial = itertools.count(secrets.randbits(63))
+
+
 def new_name() -> str:
-    """A fresh part file name for this process."""
-    return f"{PREFIX}{os.getpid()}-{_host_tag()}-{secrets.token_hex(8)}{SUFFIX}"
+    """A fresh part file name for this process (never one it gave before)."""
+    serial = next(_serial) & 0xFFFF_FFFF_FFFF_FFFF
+    return f"{PREFIX}{os.getpid()}-{_host_tag()}-{serial:016x}{SUFFIX}"
 
 
 def is_stale(path: Path, *, now: float | None = None) -> bool:
