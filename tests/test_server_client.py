@@ -77,6 +77,25 @@ def test_client_runs_every_operation(
         client.get_template("nope")
 
 
+def test_download_into_writes_the_output_into_an_open_file_and_nothing_on_disk(
+    server: RunningServer, files: list[Path], tmp_path: Path
+) -> None:
+    import io
+
+    client = client_for(server)
+    done = client.create_job(Partition.hi_res(), files)
+    assert done.input_file_ids is not None
+    out = tmp_path / "out"
+    saved = client.download_output(done, done.input_file_ids[0], dest=out / "saved.json")
+    sink = io.BytesIO()
+    answer = client.download_into(done, done.input_file_ids[0], sink)
+    assert answer.status == 200 and answer.body == b""
+    assert sink.getvalue() == saved.read_bytes() and json.loads(sink.getvalue())
+    assert sorted(p.name for p in out.iterdir()) == ["saved.json"]
+    with pytest.raises(NotFoundError):
+        client.download_into(done, "no-such-file", io.BytesIO())
+
+
 def test_create_job_answered_500_is_not_sent_again(
     server: RunningServer, files: list[Path]
 ) -> None:

@@ -27,7 +27,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeAlias, TypeVar
+from typing import Any, BinaryIO, TypeAlias, TypeVar
 
 from dagkit.core import atomic, limits, partfiles
 from dagkit.errors import (
@@ -788,6 +788,26 @@ class JobsClient:
             )
         return paths
 
+    def download_into(
+        self,
+        job: JobInfo | str,
+        file_id: str,
+        sink: BinaryIO,
+        node_id: str | None = None,
+    ) -> Response:
+        """Write one output into ``sink``, an open binary file, and return the answer (its
+        body left empty). For a caller that puts the file in place itself, as
+        :meth:`download_output` does: a file the caller shows under its final name only once
+        this returns holds the output whole. Errors as :meth:`download_output`'s."""
+        request = Request(
+            "GET",
+            self.transport.url(
+                f"/jobs/{_job_segment(job)}/download",
+                {"file_id": file_id, "node_id": node_id},
+            ),
+        )
+        return self.transport.stream(request, sink)
+
     def _download(
         self,
         job_id: str,
@@ -797,13 +817,7 @@ class JobsClient:
         name: str | None,
         taken: set[str] | None = None,
     ) -> Path:
-        request = Request(
-            "GET",
-            self.transport.url(
-                f"/jobs/{_job_segment(job_id)}/download",
-                {"file_id": file_id, "node_id": node_id},
-            ),
-        )
+        _job_segment(job_id)  # a bad id is refused before any file is made
         if directory not in self._swept:  # once per directory: what a killed download left
             self._swept.add(directory)
             partfiles.remove_stale(directory)
@@ -814,7 +828,7 @@ class JobsClient:
                 f"cannot save the download in {directory}: {exc.strerror or exc}"
             ) from None
         with pending:
-            response = self.transport.stream(request, pending.file)
+            response = self.download_into(job_id, file_id, pending.file, node_id)
             if name is None:
                 fallback = f"{file_id}.{node_id}.json" if node_id else f"{file_id}.json"
                 served = _disposition_filename(response.headers.get("content-disposition"))
