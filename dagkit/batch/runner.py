@@ -17,11 +17,13 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from dagkit.batch.journal import FileRow, JobRow, Journal
+from dagkit.batch.outputs import JobOutputs, new_worker
 from dagkit.client.jobs import JobInfo, JobsClient, JobStatus, match_input_files
 from dagkit.core import partfiles
 from dagkit.errors import (
@@ -187,10 +189,23 @@ class Runner:
         self.launch_failures = 0  # launches in a row that did not go out
         self.asked_server_time = False  # whether this run asked the server for its time
         self.call_failures = 0  # other steps in a row that met a network or server error
+        self._outputs: ThreadPoolExecutor | None = None  # where outputs are made (see .outputs)
 
     # ------------------------------------------------------------------ the loop
 
     def run(self) -> None:
+        try:
+            self._run()
+        finally:
+            if self._outputs is not None:
+                self._outputs.shutdown()
+
+    def _output_worker(self) -> ThreadPoolExecutor:
+        if self._outputs is None:
+            self._outputs = new_worker()
+        return self._outputs
+
+    def _run(self) -> None:
         self._recover()
         while True:
             if self.stop.is_set():
@@ -348,8 +363,10 @@ class Runner:
     def _learn_zone(self, info: JobInfo) -> None:
         """Learn (and keep in the journal) the zone of the server's naive ``created_at``."""
         clock = self.client.server_clock
+        known = clock.naive_offset
         clock.learn_zone(info.created_at)
-        self.journal.write_meta("created_at_offset", repr(clock.naive_offset))
+        if clock.naive_offset != known:  # the journal has the one known (none: 0)
+            self.journal.write_meta("created_at_offset", repr(clock.naive_offset))
 
     def _launch_failed(self, seq: int, group: list[FileRow], exc: DagkitError | OSError) -> None:
         if isinstance(exc, OSError | MultipartError):  # a file that cannot be read, or sent
@@ -610,14 +627,23 @@ class Runner:
             if u is not None
         }
 
-        def save(index: int, file_id: str) -> Path:
-            target = self.output_path(files[index])
-            self.client.download_output(info, file_id, dest=target)
-            return target
+        targets = [self.output_path(f) for f in files]
+        with JobOutputs(self._output_worker(), targets) as made:
 
-        outputs = self.client.save_outputs(
-            info, [id_of.get(f.id) for f in files], [f.name for f in files], save
-        )
+            def save(index: int, file_id: str) -> Path:
+                part = made.part(index)
+                try:
+                    self.client.download_into(info, file_id, part.file)
+                except BaseException:
+                    part.discard()
+                    raise
+                made.place(part, targets[index])
+                return targets[index]
+
+            outputs = self.client.save_outputs(
+                info, [id_of.get(f.id) for f in files], [f.name for f in files], save
+            )
+            made.finish()  # every output in place before anything is told of it
         saved = [outputs.saved[i] for i in sorted(outputs.saved)]
         if job.reconciled:
             for i in sorted(outputs.saved):
