@@ -33,9 +33,10 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 #: Inside a package, its modules in the order they stand: each imports only those before it.
 ORDER: dict[str, tuple[str, ...]] = {
-    # the catalogue's data; a node's fields and lookups; the job rules; JobDAG and the Node whose
-    # ``>>`` builds one; the typed constructors (Partition.fast()...) that make Nodes
-    "model": ("catalogue", "base", "rules", "dag", "nodes"),
+    # the catalogue's data; a node's fields and lookups; the job rules; their quick verdict on a
+    # valid document; JobDAG and the Node whose ``>>`` builds one; the typed constructors
+    # (Partition.fast()...) that make Nodes
+    "model": ("catalogue", "base", "rules", "clean", "dag", "nodes"),
 }
 #: The upward imports that stay, (importer, imported): why each cannot go (yet).
 UPWARD_SEAMS: dict[tuple[str, str], str] = {}

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import math
+import re
+from collections.abc import Callable
 from json.encoder import encode_basestring
 from typing import Any
 
@@ -59,6 +61,47 @@ def loads_noting_duplicates(text: str | bytes) -> tuple[Any, int]:
         text, parse_float=JSONFloat, parse_constant=_reject_constant, object_pairs_hook=build
     )
     return value, repeated
+
+
+#: Python's own parser, refusing NaN and Infinity (not JSON); numbers as plain floats.
+_plain_decoder = json.JSONDecoder(parse_constant=_reject_constant)
+_plain_scan: Callable[[str, int], tuple[Any, int]] = _plain_decoder.scan_once  # type: ignore[attr-defined]
+#: JSON's whitespace, all of it (``str.isspace`` knows more).
+_SPACE = " \t\n\r"
+#: A JSON string, and the colon after it when it is an object's key. In JSON text, a quote
+#: outside a string opens one, so matches, taken in turn, are the text's strings.
+#: (Compiled on first use, by re's cache: only a text with a colon inside a string needs it.)
+_STRING = r'"[^"\\]*(?:\\[\s\S][^"\\]*)*"([ \t\n\r]*:)?'
+
+
+def loads_plain(text: str) -> Any:
+    """Parse JSON at the C parser's speed: numbers as plain floats (no number keeps its text),
+    and NaN and Infinity refused. Raises ``ValueError`` on bad JSON (the explaining parse of
+    :func:`loads_noting_duplicates` and :mod:`dagkit.core.jsonlocate` says where)."""
+    stripped = text.strip(_SPACE)
+    try:
+        value, end = _plain_scan(stripped, 0)
+    except StopIteration:
+        raise ValueError("not a JSON value") from None
+    if end != len(stripped):
+        raise ValueError("more text follows the JSON value")
+    return value
+
+
+def repeats_no_key(text: str, keys: int) -> bool:
+    """Whether the JSON ``text``, whose parsed objects hold ``keys`` keys all told, certainly
+    has no object that repeats a key (False: it may; count them with
+    :func:`loads_noting_duplicates`).
+
+    A repeated key leaves one key fewer in the parsed object than its members in the text, and
+    every member has one colon (strings may hold more). So when the text's colons, or else its
+    keys (the strings a colon follows), number exactly ``keys``, no key was repeated. Two
+    C-speed counts replace a Python call per object while parsing.
+    """
+    if text.count(":") == keys:
+        return True
+    strings = re.findall(_STRING, text)
+    return len(strings) - strings.count("") == keys
 
 
 def dumps(value: Any) -> str:

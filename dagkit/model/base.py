@@ -131,8 +131,12 @@ def _same_json(a: Any, b: Any) -> bool:
 def kind_of(node: NodeBase) -> NodeKind | None:
     """The node's kind, or None when its type/subtype (or the setting that tells kinds sharing a
     subtype apart, like ``is_dynamic`` or ``strategy``) is not one the docs describe."""
-    settings = _settings_of(node)
-    for kind in _BY_PAIR.get((node.type, node.subtype), ()):
+    return kind_for(node.type, node.subtype, _settings_of(node))
+
+
+def kind_for(type_: str, subtype: str, settings: dict[str, Any]) -> NodeKind | None:
+    """:func:`kind_of` a node of this type, subtype and settings (without making the node)."""
+    for kind in _BY_PAIR.get((type_, subtype), ()):
         if kind.discriminator is None:
             return kind
         key, value = kind.discriminator
@@ -435,22 +439,29 @@ _ANY_MODEL = {
 }
 
 
+def model_listed(family: str, provider: str | None, model: Any) -> bool:
+    """Whether ``model`` gets no DK212: it is no string (the schema's business), or the docs
+    list it for ``provider`` (for any provider of the family when ``provider`` is None or
+    ``auto``)."""
+    if not isinstance(model, str):
+        return True
+    if provider is None or provider == "auto":
+        return model in _ANY_MODEL[family]
+    return model in MODELS[family][provider]
+
+
 def _model_finding(
     family: str, provider: str | None, model: Any, model_key: str, where: DocPath, ref: NodeRef
 ) -> list[Finding]:
     """DK212 when ``model`` is not listed for ``provider`` (any provider of the family when
     ``provider`` is None or ``auto``)."""
-    if not isinstance(model, str):
-        return []
+    if model_listed(family, provider, model):
+        return []  # the common case: no list to build
     lists = MODELS[family]
     if provider is None or provider == "auto":
-        if model in _ANY_MODEL[family]:
-            return []  # the common case: no list to build
         listed = [m for models in lists.values() for m in models]
         whose = f"any {family} provider"
     else:
-        if model in lists[provider]:
-            return []
         listed = list(lists[provider])
         whose = f'provider "{provider}"'
     at = (*where, model_key)

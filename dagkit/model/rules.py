@@ -27,7 +27,7 @@ _ROLE = {
     "structured_data_extractor": "an extractor",
 }
 #: Enrichment tasks that need the element images/tables only Auto and hi_res produce.
-_NEEDS_HI_RES = {"image_description", "table_description", "table_to_html", "generative_ocr"}
+NEEDS_HI_RES = {"image_description", "table_description", "table_to_html", "generative_ocr"}
 _ONCE = ("partition", "chunk", "embed", "structured_data_extractor")
 
 
@@ -243,7 +243,7 @@ def _cross_node_rules(job: Sequence[NodeBase], at: Any) -> list[Finding]:
 
     for i, node in enumerate(job):
         task = catalogue.enrichment_task(node) if node.type == "prompter" else None
-        if task in _NEEDS_HI_RES and strategy in ("fast", "vlm"):
+        if task in NEEDS_HI_RES and strategy in ("fast", "vlm"):
             out.append(
                 finding(
                     "DK310",
@@ -319,11 +319,11 @@ def _chunker_raises(chunker: NodeBase, i: int, at: Any) -> list[Finding]:
     """DK316 for size settings the chunker raises on (unstructured's ChunkingOptions)."""
     settings = chunker.settings
     size: Any = settings.get("max_characters")
-    if not _is_int(size) or size <= 0:
+    if not is_int(size) or size <= 0:
         return []  # unset (the chunker's default) or a wrong value the schema reports
     out = []
     overlap: Any = settings.get("overlap")
-    if _is_int(overlap) and overlap >= size:
+    if is_int(overlap) and overlap >= size:
         out.append(
             finding(
                 "DK316",
@@ -334,7 +334,7 @@ def _chunker_raises(chunker: NodeBase, i: int, at: Any) -> list[Finding]:
             )
         )
     combine: Any = settings.get("combine_text_under_n_chars")
-    if _is_int(combine) and combine > size:
+    if is_int(combine) and combine > size:
         out.append(
             finding(
                 "DK316",
@@ -348,7 +348,7 @@ def _chunker_raises(chunker: NodeBase, i: int, at: Any) -> list[Finding]:
     return out
 
 
-def _is_int(value: Any) -> bool:
+def is_int(value: Any) -> bool:
     """A JSON integer (``2048`` or ``2048.0``), not a boolean."""
     return (isinstance(value, int) and not isinstance(value, bool)) or (
         isinstance(value, float) and value.is_integer()

@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from jsonschema.exceptions import ValidationError
     from jsonschema_rs import Validator
 
-__all__ = ["check", "check_schema"]
+__all__ = ["check", "check_schema", "verdict"]
 
 
 def check(schema_name: str, instance: Any, *, base_path: DocPath = ()) -> list[Finding]:
@@ -53,6 +53,23 @@ def check(schema_name: str, instance: Any, *, base_path: DocPath = ()) -> list[F
     root = "request_data" if schema_name == schemas.REQUEST_DATA else schema_name
     found = _findings(schemas.validator(schema_name), instance, base_path, root)
     return found or _engine_findings(verdict, valid, judged, base_path, root)
+
+
+def verdict(schema_name: str, instance: Any) -> bool | None:
+    """jsonschema-rs's verdict alone on ``instance`` against the packaged schema ``schema_name``:
+    True (valid, :func:`check` finds nothing), False, or None when it has none to give (no
+    jsonschema-rs, or a value it cannot read: ask :func:`check`).
+
+    For the common case, cheaply: ``instance`` must be made of JSON's own types only, as
+    :func:`json.loads` gives them (no subclasses, no tuples), which is not checked here.
+    """
+    judge = _verdict(schema_name)
+    if judge is None or judge.recursive:
+        return None
+    try:
+        return judge.validator.is_valid(instance)
+    except ValueError:
+        return None
 
 
 def check_schema(
