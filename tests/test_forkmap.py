@@ -38,10 +38,11 @@ def in_a_fresh_process(check: Callable[[], None]) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
 
 
-def _gone(pid: int) -> bool:
+def _reaped(pid: int) -> bool:
+    """The child has exited and been waited for: no process, and no zombie, is left."""
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        os.waitpid(pid, os.WNOHANG)  # reaps a zombie here, and says it was one
+    except ChildProcessError:
         return True
     return False
 
@@ -57,7 +58,7 @@ def the_work_is_shared_among_processes_and_none_is_left_behind() -> None:
     assert pids[:3] == [os.getpid()] * 3  # the parent does the first run itself
     children = set(pids[3:])
     assert len(children) == 2 and os.getpid() not in children
-    assert all(_gone(pid) for pid in children)
+    assert all(_reaped(pid) for pid in children)
 
 
 def the_first_failing_item_raises_in_the_parent_as_in_a_loop() -> None:
@@ -133,7 +134,7 @@ def _interrupted(tmp_path: Path) -> None:
         fork_map(slow_in_children, list(range(9)), 3)
     assert time.monotonic() - start < 30  # not the children's 60 s
     children = [int(p.name) for p in tmp_path.iterdir()]
-    assert len(children) == 2 and all(_gone(pid) for pid in children)
+    assert len(children) == 2 and all(_reaped(pid) for pid in children)
 
 
 FORKING = [
