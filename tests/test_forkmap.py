@@ -20,7 +20,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dagkit.core.forkmap import can_fork, fork_map
+from dagkit.core.forkmap import _split, can_fork, fork_map
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="fork_map forks only where fork is")
 ROOT = Path(__file__).resolve().parents[1]
@@ -51,6 +51,21 @@ def _reaped(pid: int) -> bool:
 @given(items=st.lists(st.integers(), max_size=40), processes=st.integers(1, 5))
 def the_results_are_the_loops_in_order(items: list[int], processes: int) -> None:
     assert fork_map(lambda n: (n, n * n), items, processes) == [(n, n * n) for n in items]
+
+
+@given(items=st.lists(st.integers(), max_size=60), processes=st.integers(1, 8))
+def test_the_runs_are_contiguous_and_even(items: list[int], processes: int) -> None:
+    runs = _split(items, processes)
+    assert [item for run in runs for item in run] == items
+    assert len(runs) == min(processes, len(items))
+    assert max(map(len, runs), default=0) - min(map(len, runs), default=0) <= 1
+
+
+def as_many_processes_as_asked() -> None:
+    me = os.getpid()
+    assert fork_map(lambda _: os.getpid(), list(range(6)), 1) == [me] * 6
+    two = fork_map(lambda _: os.getpid(), list(range(6)), 2)
+    assert two[:3] == [me] * 3 and len(set(two[3:])) == 1 and me not in two[3:]
 
 
 def the_work_is_shared_among_processes_and_none_is_left_behind() -> None:
@@ -98,6 +113,35 @@ def a_result_a_child_cannot_send_is_made_by_the_parent() -> None:
     assert [f() for f in made] == list(range(6))
 
 
+def a_parent_interrupted_while_it_reads_a_child_stops_them_all() -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        _interrupted_reading(Path(folder))
+
+
+def _interrupted_reading(tmp_path: Path) -> None:
+    parent = os.getpid()
+
+    def slow_in_children(n: int) -> int:
+        if os.getpid() != parent:
+            (tmp_path / str(os.getpid())).touch()
+            time.sleep(60)
+        return n
+
+    def interrupt(*_: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    signal.setitimer(signal.ITIMER_REAL, 0.5)  # a timer is not inherited by a forked child
+    try:
+        with pytest.raises(KeyboardInterrupt):  # not an OSError from closing what was closed
+            fork_map(slow_in_children, list(range(9)), 3)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    children = [int(p.name) for p in tmp_path.iterdir()]
+    assert all(_reaped(pid) for pid in children)
+
+
 def no_fork_while_another_thread_runs() -> None:
     stop = threading.Event()
     other = threading.Thread(target=stop.wait)
@@ -139,11 +183,13 @@ def _interrupted(tmp_path: Path) -> None:
 
 FORKING = [
     the_results_are_the_loops_in_order,
+    as_many_processes_as_asked,
     the_work_is_shared_among_processes_and_none_is_left_behind,
     the_first_failing_item_raises_in_the_parent_as_in_a_loop,
     a_child_that_dies_has_its_run_done_by_the_parent,
     a_result_a_child_cannot_send_is_made_by_the_parent,
     an_interrupted_parent_stops_and_reaps_its_children,
+    a_parent_interrupted_while_it_reads_a_child_stops_them_all,
     no_fork_while_another_thread_runs,
 ]
 
