@@ -6,13 +6,18 @@ run happens in a fresh interpreter, and what it imported is read from ``sys.modu
 
 from __future__ import annotations
 
+import importlib.resources
 import json
 import os
 import subprocess
 import sys
+import sysconfig
+import zipfile
 from pathlib import Path
 
 import pytest
+
+from dagkit.schemas.store import package_files
 
 ROOT = Path(__file__).resolve().parent.parent
 VALID = ROOT / "tests" / "data" / "valid" / "quickstart.request_data.json"
@@ -56,11 +61,24 @@ print(json.dumps({"exit": code, "modules": sorted(sys.modules)}), file=sys.stder
 """
 
 
-def imported_by(*args: str) -> tuple[int, set[str]]:
-    """The exit status of ``dagkit ARGS`` and every module it imported, in a fresh process."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "NO_COLOR": "1"}
+#: Standard modules that a clean interpreter does not import at start-up and validation does not
+#: need: importlib.resources (zipfile, tempfile, shutil: the packaged schemas are a directory)
+#: and threading (one lock).
+STDLIB_HEAVY = ("importlib.resources", "zipfile", "tempfile", "shutil", "threading")
+
+
+def imported_by(*args: str, clean: bool = False) -> tuple[int, set[str]]:
+    """The exit status of ``dagkit ARGS`` and every module it imported, in a fresh process;
+    ``clean``: an interpreter that runs no site-packages ``.pth`` hooks (``-S``, with
+    site-packages on the path), which may import standard modules of their own."""
+    path = [str(ROOT)]
+    if clean:
+        paths = sysconfig.get_paths()
+        path += dict.fromkeys([paths["purelib"], paths["platlib"]])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(path), "NO_COLOR": "1"}
+    python = [sys.executable, "-S"] if clean else [sys.executable]
     done = subprocess.run(
-        [sys.executable, "-c", _PROBE, *args], capture_output=True, text=True, env=env, cwd=ROOT
+        [*python, "-c", _PROBE, *args], capture_output=True, text=True, env=env, cwd=ROOT
     )
     report = json.loads(done.stderr.strip().splitlines()[-1])
     return report["exit"], set(report["modules"])
@@ -87,3 +105,36 @@ def test_an_invalid_file_brings_in_jsonschema_to_explain() -> None:
     status, modules = imported_by("validate", str(ROOT / "tests" / "data" / "invalid"))
     assert status == 1
     assert "jsonschema" in modules
+
+
+def test_a_clean_interpreter_validating_imports_no_heavy_standard_module() -> None:
+    status, modules = imported_by("validate", str(VALID), clean=True)
+    assert status == 0
+    assert "jsonschema_rs" in modules
+    assert not {
+        m for m in modules for heavy in STDLIB_HEAVY if m == heavy or m.startswith(heavy + ".")
+    }
+
+
+@pytest.mark.parametrize("name", ["dagkit", "dagkit.model.catalogue", "json", "email"])
+def test_package_files_of_a_directory_are_what_importlib_resources_says(name: str) -> None:
+    assert package_files(name) == importlib.resources.files(name)
+    assert type(package_files(name)) is type(importlib.resources.files(name))
+
+
+def test_package_files_of_a_zipped_package_come_from_importlib_resources(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    archive = tmp_path / "packages.zip"
+    with zipfile.ZipFile(archive, "w") as zipped:
+        zipped.writestr("zipped_schemas/__init__.py", "")
+        zipped.writestr("zipped_schemas/request-data.schema.json", "{}")
+    monkeypatch.syspath_prepend(str(archive))
+    try:
+        files = package_files("zipped_schemas")
+        expected = importlib.resources.files("zipped_schemas")
+    finally:
+        sys.modules.pop("zipped_schemas", None)
+    assert (type(files), str(files)) == (type(expected), str(expected))
+    assert isinstance(files, zipfile.Path)
+    assert (files / "request-data.schema.json").read_text() == "{}"

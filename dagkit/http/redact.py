@@ -18,9 +18,9 @@ stands as a whole token, not inside a longer word, so that a key of ``k`` does n
 
 from __future__ import annotations
 
+import _thread
 import re
 import sys
-import threading
 from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
@@ -44,7 +44,7 @@ WHOLE_TOKEN_BELOW = 16
 SECRET_VARIABLES = ("UNSTRUCTURED_API_KEY", "DAGKIT_SERVE_API_KEY")
 PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy")
 
-_lock = threading.Lock()
+_lock = _thread.allocate_lock()  # threading.Lock, without importing threading at start-up
 _secrets: set[str] = set()
 _pattern: re.Pattern[str] | None = None
 
