@@ -18,7 +18,7 @@ from test_batch import KEY, ROOT, assert_outputs, client_for, jobs_per_file, mak
 
 from dagkit.batch import outputs, run
 from dagkit.batch.journal import JOURNAL_NAME
-from dagkit.batch.outputs import JobOutputs, new_worker
+from dagkit.batch.outputs import JobOutputs, new_worker, place
 from dagkit.core import partfiles
 from dagkit.errors import DagkitError
 from dagkit.server import serve_in_thread
@@ -43,7 +43,7 @@ def worker() -> Iterator[ThreadPoolExecutor]:
 # ----------------------------------------------------------------------------- JobOutputs
 
 
-def test_an_output_is_under_its_name_whole_once_finish_returns(
+def test_an_output_is_under_its_name_only_once_placed_whole(
     worker: ThreadPoolExecutor, tmp_path: Path
 ) -> None:
     targets = [tmp_path / "a" / "one.json", tmp_path / "b" / "c" / "two.json"]
@@ -52,8 +52,8 @@ def test_an_output_is_under_its_name_whole_once_finish_returns(
             part = made.part(index)
             assert part.temp.parent == target.parent and not target.exists()
             part.file.write(b"[%d]" % index)
-            made.place(part, target)
-        made.finish()
+            assert not target.exists()
+            assert place(part, target) == target
         assert [t.read_bytes() for t in targets] == [b"[0]", b"[1]"]
     assert part_files(tmp_path) == []
 
@@ -63,11 +63,18 @@ def test_parts_of_outputs_never_downloaded_are_removed(
 ) -> None:
     targets = [tmp_path / f"{n}.json" for n in range(5)]
     with JobOutputs(worker, targets) as made:
-        part = made.part(2)
+        part = made.part(2)  # 0 and 1 are skipped
         part.file.write(b"[]")
-        made.place(part, targets[2])
-        made.finish()
+        place(part, targets[2])
     assert sorted(p.name for p in tmp_path.iterdir()) == ["2.json"]
+
+
+def test_parts_are_taken_in_order(worker: ThreadPoolExecutor, tmp_path: Path) -> None:
+    with JobOutputs(worker, [tmp_path / "a.json", tmp_path / "b.json"]) as made:
+        made.part(1).discard()
+        with pytest.raises(ValueError, match="part 0 was passed already"):
+            made.part(0)
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_a_part_that_cannot_be_put_in_place_is_an_error_and_is_removed(
@@ -78,27 +85,29 @@ def test_a_part_that_cannot_be_put_in_place_is_an_error_and_is_removed(
     with JobOutputs(worker, [target]) as made:
         part = made.part(0)
         part.file.write(b"[]")
-        made.place(part, target)
         with pytest.raises(DagkitError, match=r"cannot save the download as .*taken\.json"):
-            made.finish()
+            place(part, target)
     assert part_files(tmp_path) == [] and (target / "inside").is_dir()
 
 
-def test_a_folder_that_cannot_be_made_is_an_error_naming_it(
+def test_a_folder_that_cannot_be_made_is_an_error_naming_it_and_the_others_go_on(
     worker: ThreadPoolExecutor, tmp_path: Path
 ) -> None:
     (tmp_path / "file").write_text("not a folder")
-    made = JobOutputs(worker, [tmp_path / "file" / "x.json"])
-    with made, pytest.raises(DagkitError, match=r"cannot save the download in .*file"):
-        made.part(0)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
+    targets = [tmp_path / "file" / "x.json", tmp_path / "ok" / "y.json"]
+    with JobOutputs(worker, targets) as made:
+        with pytest.raises(DagkitError, match=r"cannot save the download in .*file"):
+            made.part(0)
+        place(made.part(1), targets[1])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file", "ok"]
+    assert targets[1].read_bytes() == b""
 
 
 def test_leaving_on_an_error_removes_the_part_being_written(
     worker: ThreadPoolExecutor, tmp_path: Path
 ) -> None:
     target = tmp_path / "x.json"
-    with pytest.raises(RuntimeError), JobOutputs(worker, [target]) as made:
+    with pytest.raises(RuntimeError), JobOutputs(worker, [target, tmp_path / "y.json"]) as made:
         part = made.part(0)
         part.file.write(b"[half")
         part.discard()  # as the batch does when a download fails
@@ -163,19 +172,19 @@ def test_a_batch_killed_inside_a_jobs_downloads_resumes_to_whole_outputs(
     assert (out / JOURNAL_NAME).exists()
 
 
-def test_outputs_are_in_place_when_the_journal_says_done(
+def test_outputs_are_in_place_when_the_journal_says_done_even_on_a_slow_disk(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     root, out = tmp_path / "docs", tmp_path / "out"
     rels = make_tree(root, 23, extras=False)
     seen: list[str] = []
-    place = outputs._place
+    make = outputs._make
 
-    def slow_place(part: outputs.Part, target: Path) -> Path:
-        threading.Event().wait(0.02)  # a slow disk: the worker is behind the downloads
-        return place(part, target)
+    def slow_make(directory: Path) -> outputs.Part:
+        threading.Event().wait(0.01)  # a slow disk: the worker is behind the downloads
+        return make(directory)
 
-    monkeypatch.setattr(outputs, "_place", slow_place)
+    monkeypatch.setattr(outputs, "_make", slow_make)
     with serve_in_thread(api_key=KEY, rate_limit=False, clock="instant") as server:
         from dagkit.batch.journal import Journal
 

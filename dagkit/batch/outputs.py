@@ -1,22 +1,24 @@
-"""Putting a job's outputs on disk beside the batch's thread instead of in its way.
+"""Making a job's part files beside the batch's thread instead of in its way.
 
-Creating a file is the dearest step of saving an output on some disks (ext4 looks for a free
-inode past the ones deleted in the last seconds: 0.05 to 0.3 ms a file on a busy disk, a quarter
-of a download on loopback). A batch knows where each output of a job goes before it asks for the
-first, so one worker thread makes each output's part file ahead (see
-:mod:`dagkit.core.partfiles`) and renames it over its target once its download is complete, while
-the batch's thread talks to the server.
+Creating a file is the dearest step of saving an output on some disks (ext4 without a journal
+looks for a free inode past the ones deleted in the last seconds: from 0.01 to 0.7 ms a file on
+this project's busy test machine, up to a download's worth on loopback). A batch knows where each
+output of a job goes before it asks for the first, so one worker thread makes the part files of
+a job's outputs (see :mod:`dagkit.core.partfiles`), in order, while the batch's thread downloads
+into the ones made already and renames each into place as soon as it is complete.
 
-The guarantees are those of a download made alone: an output appears under its name only whole,
-a part file left by a killed run is swept by the next one, and :meth:`JobOutputs.finish` returns
-only once every downloaded output is in place (the batch records a job's files as done only
-after it).
+The guarantees are those of a download made alone: an output appears under its name only whole
+(the rename is the download's last step), and a part file left by a killed run is swept by the
+next one. Part files made for outputs that are not downloaded are removed when the job's block
+ends.
 """
 
 from __future__ import annotations
 
+import queue
+import threading
 from collections.abc import Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import TracebackType
 from typing import BinaryIO
@@ -28,40 +30,48 @@ Part = atomic.PendingFile[BinaryIO]
 
 
 def new_worker() -> ThreadPoolExecutor:
-    """The thread a batch's outputs are made and put in place on (one: they stay in order)."""
+    """The thread a batch's part files are made on."""
     return ThreadPoolExecutor(max_workers=1, thread_name_prefix="dagkit-outputs")
 
 
 class JobOutputs:
-    """The outputs of one job, to go to ``targets`` (by index), made on ``worker``.
+    """The outputs of one job, to go to ``targets`` (by index); their part files are made on
+    ``worker``, in order.
 
-    Used as a context manager: leaving the block waits for the worker and removes every part
-    file that was not put in place (an output never downloaded, an error on the way).
+    Used as a context manager: leaving the block stops the worker making more and removes every
+    part file that was not put in place (an output not downloaded, an error on the way).
     """
 
     def __init__(self, worker: ThreadPoolExecutor, targets: Sequence[Path]) -> None:
-        self._worker = worker
-        self._parts: dict[int, Future[Part]] = {
-            index: worker.submit(_make, target.parent) for index, target in enumerate(targets)
-        }
-        self._placed: list[Future[Path]] = []
+        self._made: queue.SimpleQueue[Part | DagkitError] = queue.SimpleQueue()
+        self._next = 0  # the index of the next part to come out of _made
+        self._stopped = threading.Event()
+        self._making = worker.submit(self._make_all, [target.parent for target in targets])
+
+    def _make_all(self, directories: Sequence[Path]) -> None:
+        for directory in directories:
+            if self._stopped.is_set():
+                return
+            try:
+                self._made.put(_make(directory))
+            except DagkitError as exc:
+                self._made.put(exc)
 
     def part(self, index: int) -> Part:
-        """The part file of output ``index``, open for writing (made ahead; waits if it is
-        not made yet). Raises :class:`DagkitError` when it could not be made."""
-        return self._parts.pop(index).result()
-
-    def place(self, part: Part, target: Path) -> None:
-        """Put the complete ``part`` in place as ``target`` (on the worker; :meth:`finish`
-        waits for it)."""
-        self._placed.append(self._worker.submit(_place, part, target))
-
-    def finish(self) -> None:
-        """Wait until every output given to :meth:`place` is in place; raise the first error."""
-        placed, self._placed = self._placed, []
-        errors = [exc for exc in (f.exception() for f in placed) if exc is not None]
-        if errors:
-            raise errors[0]
+        """The part file of output ``index``, open for writing (waits until it is made; the
+        parts of outputs skipped on the way are removed). Indexes must grow from call to call.
+        Raises :class:`DagkitError` when it could not be made."""
+        if index < self._next:
+            raise ValueError(f"part {index} was passed already")
+        while True:
+            made = self._made.get()
+            self._next += 1
+            if self._next > index:
+                if isinstance(made, DagkitError):
+                    raise made
+                return made
+            if not isinstance(made, DagkitError):
+                made.discard()
 
     def __enter__(self) -> JobOutputs:
         return self
@@ -72,12 +82,24 @@ class JobOutputs:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        for placing in self._placed:
-            placing.exception()  # wait; an error is the caller's only through finish()
-        for making in self._parts.values():
-            if not making.cancel() and making.exception() is None:
-                making.result().discard()
-        self._parts.clear()
+        self._stopped.set()
+        self._making.result()  # the worker stops between two parts; _make_all never raises
+        while not self._made.empty():
+            made = self._made.get()
+            if not isinstance(made, DagkitError):
+                made.discard()
+
+
+def place(part: Part, target: Path) -> Path:
+    """Put the complete ``part`` in place as ``target`` (closed first); a part that cannot be
+    is removed, and :class:`DagkitError` says why."""
+    with part:
+        try:
+            return part.commit(target)
+        except OSError as exc:
+            raise DagkitError(
+                f"cannot save the download as {target}: {exc.strerror or exc}"
+            ) from None
 
 
 def _make(directory: Path) -> Part:
@@ -87,13 +109,3 @@ def _make(directory: Path) -> Part:
         raise DagkitError(
             f"cannot save the download in {directory}: {exc.strerror or exc}"
         ) from None
-
-
-def _place(part: Part, target: Path) -> Path:
-    with part:  # a part that cannot be put in place is removed
-        try:
-            return part.commit(target)
-        except OSError as exc:
-            raise DagkitError(
-                f"cannot save the download as {target}: {exc.strerror or exc}"
-            ) from None

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from dagkit.batch.journal import FileRow, JobRow, Journal
-from dagkit.batch.outputs import JobOutputs, new_worker
+from dagkit.batch.outputs import JobOutputs, new_worker, place
 from dagkit.client.jobs import JobInfo, JobsClient, JobStatus, match_input_files
 from dagkit.core import partfiles
 from dagkit.errors import (
@@ -637,13 +637,11 @@ class Runner:
                 except BaseException:
                     part.discard()
                     raise
-                made.place(part, targets[index])
-                return targets[index]
+                return place(part, targets[index])
 
             outputs = self.client.save_outputs(
                 info, [id_of.get(f.id) for f in files], [f.name for f in files], save
             )
-            made.finish()  # every output in place before anything is told of it
         saved = [outputs.saved[i] for i in sorted(outputs.saved)]
         if job.reconciled:
             for i in sorted(outputs.saved):
