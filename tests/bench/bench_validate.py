@@ -8,7 +8,9 @@
 (b) In-process rate of ``validate_request_data`` on the 3-node quickstart text, and its ratio to
     ``json.loads`` of the same text (target >= 50,000/s), with a breakdown.
 (c) Start-up: median wall time of ``dagkit validate one.json`` over 20 runs, next to
-    ``python -c pass`` (target: at most 60 ms, about twice ``python -c pass``).
+    ``python -c pass`` (target: at most 60 ms, about twice ``python -c pass``); and both again
+    under ``python -S`` (site-packages on PYTHONPATH), without the .pth hooks some environments
+    run at every start, which make ``python -c pass`` look slow and hide what dagkit imports.
 (d) Many files in one process: serial against two forked processes, to place the threshold.
 (e) Peak memory of ``dagkit validate`` on a 20 MB and a 200 MB multipart body file: bodies are
     streamed from disk, so the two must be close.
@@ -26,6 +28,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import sysconfig
 import tempfile
 import time
 import venv
@@ -56,8 +59,12 @@ def dagkit_command() -> list[str]:
     return [script] if script else [sys.executable, "-m", "dagkit"]
 
 
-def env(bytecode: bool = True) -> dict[str, str]:
-    out = {**os.environ, "PYTHONPATH": str(ROOT), "NO_COLOR": "1"}
+def env(bytecode: bool = True, *, site_packages: bool = False) -> dict[str, str]:
+    """``site_packages``: put them on PYTHONPATH, for a ``python -S`` that runs no .pth hooks."""
+    path = [str(ROOT)]
+    if site_packages:
+        path += dict.fromkeys(sysconfig.get_paths()[key] for key in ("purelib", "platlib"))
+    out = {**os.environ, "PYTHONPATH": os.pathsep.join(path), "NO_COLOR": "1"}
     if bytecode:
         out.pop("PYTHONDONTWRITEBYTECODE", None)
         out["PYTHONPYCACHEPREFIX"] = str(PYCACHE)
@@ -122,13 +129,18 @@ def make_files(directory: Path, count: int, seed: int = 1) -> list[str]:
 # --- helpers ---------------------------------------------------------------------------------
 
 
-def wall(command: list[str], runs: int = 1, *, bytecode: bool = True) -> tuple[float, int]:
+def wall(
+    command: list[str], runs: int = 1, *, bytecode: bool = True, site_packages: bool = False
+) -> tuple[float, int]:
     """Median wall seconds of ``command`` and its last exit status (after one warm-up run)."""
     times, status = [], 0
     for i in range(runs + 1):
         start = time.perf_counter()
         done = subprocess.run(
-            command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env(bytecode)
+            command,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            env=env(bytecode, site_packages=site_packages),
         )
         if i == 0:
             continue  # the warm-up: page cache, bytecode
@@ -217,6 +229,8 @@ def bench_startup(runs: int = 20) -> None:
     no_site, _ = wall([sys.executable, "-S", "-c", "pass"], runs)
     dk, status = wall([*dagkit_command(), "validate", str(one)], runs)
     source, _ = wall([*dagkit_command(), "validate", str(one)], runs, bytecode=False)
+    command = [sys.executable, "-S", "-m", "dagkit", "validate", str(one)]
+    no_hooks, _ = wall(command, runs, site_packages=True)
     print(f"  python -c pass            {bare * 1000:8.1f} ms")
     print(
         f"  python -S -c pass         {no_site * 1000:8.1f} ms  (without site-packages .pth hooks)"
@@ -224,6 +238,10 @@ def bench_startup(runs: int = 20) -> None:
     print(f"  dagkit validate one.json  {dk * 1000:8.1f} ms  (exit {status}; target <= 60 ms)")
     print(f"  dagkit's own share        {(dk - bare) * 1000:8.1f} ms")
     print(f"  ... with no bytecode      {source * 1000:8.1f} ms  (every module compiled each run)")
+    print(
+        f"  ... without .pth hooks    {no_hooks * 1000:8.1f} ms  (python -S, site-packages on "
+        f"PYTHONPATH: {(no_hooks - no_site) * 1000:.1f} ms more than python -S -c pass)"
+    )
 
 
 def bench_pool(counts: tuple[int, ...] = (250, 500, 1000, 4000)) -> None:
