@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import shutil
 import socket
 import threading
 import uuid
@@ -1002,7 +1003,11 @@ def test_only_the_servers_own_unfinished_uploads_are_removed(tmp_path: Path) -> 
     with serve_in_thread(data_dir=tmp_path, clock="instant", rate_limit=False) as first:
         job_id = API(first).create()[1]["id"]
     jobs = tmp_path / "jobs"
-    marked = jobs / str(uuid.uuid4())  # an upload a killed server was receiving
+    kept = sorted(p.name for p in jobs.iterdir())
+    assert kept == sorted([job_id, *(f"{job_id}.input.{f}" for f in _file_ids(tmp_path, job_id))])
+    killed = jobs / f"{uuid.uuid4()}.input.a-0d9a1b2c.txt"  # what a killed server was receiving
+    killed.write_bytes(b"half a file")
+    marked = jobs / str(uuid.uuid4())  # the same, from a dagkit that kept uploads in a folder
     marked.mkdir()
     (marked / ".dagkit-upload").touch()
     (marked / "input.0d9a").write_bytes(b"half a file")
@@ -1011,7 +1016,7 @@ def test_only_the_servers_own_unfinished_uploads_are_removed(tmp_path: Path) -> 
     (older / "input.77f1").write_bytes(b"half")
     with serve_in_thread(data_dir=tmp_path, clock="instant") as second:
         assert API(second).job(job_id)["status"] == "COMPLETED"
-    assert sorted(p.name for p in jobs.iterdir()) == [job_id]
+    assert sorted(p.name for p in jobs.iterdir()) == kept
 
     stranger = jobs / str(uuid.uuid4())  # named like a job, but holding someone's file
     stranger.mkdir()
@@ -1020,29 +1025,63 @@ def test_only_the_servers_own_unfinished_uploads_are_removed(tmp_path: Path) -> 
     with pytest.raises(StartupError, match="was not made by dagkit serve"):
         serve_in_thread(data_dir=tmp_path)
     assert (stranger / "thesis.docx").read_bytes() == b"years of work"
+    shutil.rmtree(stranger)
+    loose = jobs / f"{uuid.uuid4()}.thesis.docx"  # named after a job, but not an input file
+    loose.write_bytes(b"years of work")
+    with pytest.raises(StartupError, match="was not made by dagkit serve"):
+        serve_in_thread(data_dir=tmp_path)
+    assert loose.read_bytes() == b"years of work"
+    loose.rename(tmp_path.parent / "thesis.docx")
+    link = jobs / f"{uuid.uuid4()}.input.t.docx"  # named as an input file, but a link
+    link.symlink_to(tmp_path.parent / "thesis.docx")
+    with pytest.raises(StartupError, match="was not made by dagkit serve"):
+        serve_in_thread(data_dir=tmp_path)
+    assert link.is_symlink() and link.read_bytes() == b"years of work"
 
 
-def test_every_job_directory_is_marked_though_the_marker_it_would_share_went(
+def _file_ids(data_dir: Path, job_id: str) -> list[str]:
+    """The file ids of a job, read from the store of a stopped server."""
+    import sqlite3
+
+    from dagkit.server.store import DATABASE
+
+    db = sqlite3.connect(data_dir / DATABASE)
+    try:
+        rows = db.execute("SELECT file_id FROM files WHERE job_id = ? ORDER BY idx", (job_id,))
+        return [row[0] for row in rows]
+    finally:
+        db.close()
+
+
+def test_accepting_a_job_makes_no_directory_and_jobs_stored_in_one_still_run(
     tmp_path: Path,
 ) -> None:
-    from dagkit.server.store import UPLOAD_MARKER, Store
+    """Store format 1 kept a job's input files in its directory: such a job, stored before an
+    upgrade, is still run and its outputs read."""
+    import sqlite3
 
-    store = Store(tmp_path)
-    ids = [str(uuid.uuid4()) for _ in range(4)]
-    try:
-        first, second = store.new_job_dir(ids[0]), store.new_job_dir(ids[1])
-        # one marker file under two names: a job directory costs no new file for its marker
-        assert (first / UPLOAD_MARKER).samefile(second / UPLOAD_MARKER)
-        store.discard_job_dir(ids[1])  # a refused upload: the marker to link to is gone
-        third, fourth = store.new_job_dir(ids[2]), store.new_job_dir(ids[3])
-        store.discard_job_dir(ids[0])
-        for path in (third, fourth):
-            assert sorted(p.name for p in path.iterdir()) == [UPLOAD_MARKER]
-            assert (path / UPLOAD_MARKER).read_bytes() == b""
-    finally:
-        store.close()
-    Store(tmp_path).close()  # no job owns them: marked as the server's own, they are removed
-    assert list((tmp_path / "jobs").iterdir()) == []
+    from dagkit.server.store import DATABASE
+
+    with serve_in_thread(data_dir=tmp_path, clock="manual", rate_limit=False) as first:
+        status, created = API(first).create(files=[("report.txt", TEXT)])
+        assert status == 200
+    job_id, [file_id] = created["id"], created["input_file_ids"]
+    jobs = tmp_path / "jobs"
+    assert sorted(p.name for p in jobs.iterdir()) == [f"{job_id}.input.{file_id}"]
+    (jobs / job_id).mkdir()  # as format 1 left it
+    (jobs / job_id / ".dagkit-upload").touch()
+    (jobs / f"{job_id}.input.{file_id}").rename(jobs / job_id / f"input.{file_id}")
+    db = sqlite3.connect(tmp_path / DATABASE)
+    db.execute("PRAGMA user_version = 1")
+    db.commit()
+    db.close()
+    with serve_in_thread(data_dir=tmp_path, clock="manual") as second:
+        second.step(5)
+        api = API(second)
+        assert api.job(job_id)["status"] == "COMPLETED"
+        status, elements = api.call("GET", f"/api/v1/jobs/{job_id}/download?file_id={file_id}")
+        assert status == 200 and elements
+    assert sorted(p.name for p in jobs.iterdir()) == [job_id]  # nothing moved, nothing removed
 
 
 def test_the_store_format_is_versioned_upgraded_and_a_newer_one_refused(tmp_path: Path) -> None:

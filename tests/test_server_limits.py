@@ -226,7 +226,8 @@ def test_files_at_the_limits_are_kept_and_one_more_is_refused_with_nothing_kept(
             (["body", "input_files", 0], "DK414")
         ]
         assert server.jobs_created == 1
-        assert len(list((server.data_dir / "jobs").iterdir())) == 1
+        # on disk, the stored job's alone: its input files (and the folder of its outputs)
+        assert {p.name[:36] for p in (server.data_dir / "jobs").iterdir()} == {created["id"]}
 
 
 def test_a_file_between_the_two_readings_of_the_limit_is_refused_by_name() -> None:

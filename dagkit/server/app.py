@@ -6,7 +6,7 @@ have the platform's status codes and body shapes: FastAPI's 422 ``{"detail": [{"
 401/404 ``{"detail": "<message>"}``, 405, and 429 with ``Retry-After``.
 
 A create-job body is read once from the socket, in blocks (see :mod:`dagkit.server.upload`);
-its files go straight into the new job's directory, and a rejected request leaves nothing.
+its files go straight to where the new job keeps them, and a rejected request leaves nothing.
 """
 
 from __future__ import annotations
@@ -267,10 +267,10 @@ class JobsAPI:
         request.reply(200, views.job_information(job))
 
     def _receive_job(self, request: Handler, content_type: str, mime: str) -> Job:
-        # The files go straight to the new job's input directory (named by fresh file ids);
-        # if the request is rejected, the directory goes and no job row is ever written.
+        # The files go straight to where the new job keeps them (named by fresh file ids); if
+        # the request is rejected, they go and no job row is ever written.
         job_id = new_uuid()
-        self.store.new_job_dir(job_id)
+        inputs = self.store.new_inputs(job_id)
         try:
             staged: list[StagedFile] = []
             if mime == URLENCODED:
@@ -279,7 +279,7 @@ class JobsAPI:
                 errors = _errors(findings)
             else:
                 upload = Upload(
-                    lambda file_id: self.store.input_path(job_id, file_id),
+                    inputs.path,
                     content_type,
                     max_file_size=self.config.max_file_size,
                     max_files=self.config.max_files,
@@ -314,7 +314,7 @@ class JobsAPI:
             )
             self.store.add_job(job)
         except BaseException:
-            self.store.discard_job_dir(job_id)
+            inputs.discard()
             raise
         return job
 

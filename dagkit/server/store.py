@@ -4,16 +4,19 @@ Layout under the data directory::
 
     dagkit-server.sqlite3          jobs and their files (plus its -wal and -shm)
     dagkit-server.lock             held while a server uses the directory
-    jobs/<job id>/.dagkit-upload                     marks a directory the server made
-    jobs/<job id>/input.<file id>                    an uploaded file
+    jobs/<job id>.input.<file id>                    an uploaded file
     jobs/<job id>/output.<node id>.<file id>.json    a node's elements for one file
 
-(One flat directory per job: creating directories is the slowest part of accepting a job.)
+Accepting a job makes no directory (making one costs as much as writing a small file): its
+directory is made when its first output is written. Jobs stored by a dagkit before store format
+2 have their input files in their directory (``jobs/<job id>/input.<file id>``, with a
+``.dagkit-upload`` marker), where they are still read.
 
-The server deletes only what it can prove it made: at start, a directory under ``jobs/`` that
-no job owns (an upload a stopped server was receiving) goes only if its name is a job id and it
-holds nothing but the server's own files. Anything else in the data directory, or under
-``jobs/``, makes the server refuse to start rather than touch it.
+The server deletes only what it can prove it made: at start, an input file under ``jobs/`` named
+after a job that does not exist (an upload a stopped server was receiving), or such a job's
+directory when its name is a job id and it holds nothing but the server's own files. Anything
+else in the data directory, or under ``jobs/``, makes the server refuse to start rather than
+touch it.
 
 The database carries its format in ``PRAGMA user_version``; an older format is upgraded in
 place at start, a newer one (from a later dagkit) is refused with a clear message.
@@ -25,6 +28,7 @@ that records them is committed, so a restart resumes a job at the first unfinish
 from __future__ import annotations
 
 import builtins
+import contextlib
 import errno
 import json
 import os
@@ -48,16 +52,20 @@ LOCK = "dagkit-server.lock"
 JOBS = "jobs"
 #: Where the workflow operations keep their workflows (one JSON file each).
 WORKFLOWS = "workflows"
-#: The empty file that marks a job directory as the server's own.
+#: The empty file that marked the directory of a job being received (store format 1).
 UPLOAD_MARKER = ".dagkit-upload"
 #: Every top-level name the server makes in its data directory.
 _OWN_NAMES = frozenset(
     {DATABASE, f"{DATABASE}-wal", f"{DATABASE}-shm", f"{DATABASE}-journal", LOCK, JOBS, WORKFLOWS}
 )
-_JOB_DIR_NAME = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+_JOB_ID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+_JOB_DIR_NAME = re.compile(f"^{_JOB_ID}$")
+_INPUT_NAME = re.compile(f"^({_JOB_ID})\\.input\\.")
 #: The format of the database this dagkit writes (``PRAGMA user_version``). 1: the first
 #: format (written before the version was recorded, so a database at 0 with tables is at 1).
-STORE_VERSION = 1
+#: 2: new jobs' input files lie in ``jobs/`` itself, not in the job's directory (the tables
+#: are the same; a dagkit that knows only format 1 would take those files for a stranger's).
+STORE_VERSION = 2
 ACTIVE = ("SCHEDULED", "IN_PROGRESS")
 TERMINAL = ("COMPLETED", "STOPPED", "FAILED")
 
@@ -126,8 +134,6 @@ class Store:
         self.root = Path(root)
         self._jobs = self.root / JOBS
         self._lock = threading.Lock()
-        #: The marker new job directories link to (see :meth:`_mark`).
-        self._last_marker: Path | None = None
         try:
             # Before making anything in what may be someone else's directory: without a
             # database no job is known, so everything under jobs/ must be the server's own.
@@ -159,13 +165,16 @@ class Store:
             raise
 
     def _remove_orphans(self) -> None:
-        """Remove the directories of uploads a stopped server was receiving, once each is proven
-        the server's own; anything else under ``jobs/`` stops the start (it is not ours to
-        delete, and a server that ignored it could be pointed at the wrong directory)."""
+        """Remove what uploads a stopped server was receiving left, once each is proven the
+        server's own; anything else under ``jobs/`` stops the start (it is not ours to delete,
+        and a server that ignored it could be pointed at the wrong directory)."""
         with self._lock:
             known = {row[0] for row in self._db.execute("SELECT id FROM jobs")}
         for path in _check_unowned(self.root / JOBS, known):
-            shutil.rmtree(path, ignore_errors=True)
+            if path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
 
     def close(self) -> None:
         with self._lock:
@@ -186,43 +195,18 @@ class Store:
 
     # -- paths
 
-    def job_dir(self, job_id: str) -> Path:
-        return self._jobs / job_id
-
-    def new_job_dir(self, job_id: str) -> Path:
-        """Make the directory of a job being received, marked as the server's own."""
-        path = self.job_dir(job_id)
-        path.mkdir()
-        try:
-            self._mark(path / UPLOAD_MARKER)
-        except BaseException:
-            path.rmdir()
-            raise
-        return path
-
-    def _mark(self, marker: Path) -> None:
-        """Put the (empty) marker at ``marker``: a hard link to the last marker made, else a new
-        empty file. Only its name counts, and a new name is far cheaper than a new file:
-        allocating a file's inode is the dearest step of accepting a job on a disk where many
-        files were just deleted, as a test suite's is. A link can fail (the last job's
-        directory was discarded, the file has all the links it may have, the filesystem has
-        none): then a new file is made, and linked to from then on."""
-        last = self._last_marker
-        if last is not None:
-            try:
-                os.link(last, marker)
-                return
-            except OSError:
-                pass
-        marker.touch(exist_ok=False)
-        self._last_marker = marker
-
-    def discard_job_dir(self, job_id: str) -> None:
-        """Remove the directory of a job that was not created (a refused or failed upload)."""
-        shutil.rmtree(self.job_dir(job_id), ignore_errors=True)
+    def new_inputs(self, job_id: str) -> NewInputs:
+        """Where the input files of a job being received go (see :class:`NewInputs`)."""
+        return NewInputs(self._jobs, job_id)
 
     def input_path(self, job_id: str, file_id: str) -> Path:
-        return self._jobs.joinpath(job_id, f"input.{file_id}")
+        """Where a job's input file is: in ``jobs/`` (store format 2), or in the job's own
+        directory for a job stored by an earlier dagkit."""
+        path = self._jobs / f"{job_id}.input.{file_id}"
+        if path.exists():
+            return path
+        earlier = self._jobs.joinpath(job_id, f"input.{file_id}")
+        return earlier if earlier.exists() else path
 
     def output_path(self, job_id: str, node_id: str, file_id: str) -> Path:
         return self._jobs.joinpath(job_id, f"output.{node_id}.{file_id}.json")
@@ -353,6 +337,7 @@ class Store:
     def write_output(self, job_id: str, node_id: str, file_id: str, elements: Any) -> None:
         """Write one node's elements for one file, atomically (a failed write leaves nothing)."""
         path = self.output_path(job_id, node_id, file_id)
+        path.parent.mkdir(exist_ok=True)  # a job's directory is made for its first output
         with atomic.create(path.parent) as pending:
             json.dump(elements, pending.file, ensure_ascii=False, separators=(",", ":"))
             pending.commit(path)
@@ -362,6 +347,26 @@ class Store:
             return self.output_path(job_id, node_id, file_id).read_bytes()
         except FileNotFoundError:
             return None
+
+
+class NewInputs:
+    """The input files of a job being received: :meth:`path` says where each goes (and keeps
+    it in mind), :meth:`discard` removes them all if the job is not stored."""
+
+    def __init__(self, jobs: Path, job_id: str) -> None:
+        self._prefix = f"{job_id}.input."
+        self._jobs = jobs
+        self.paths: list[Path] = []
+
+    def path(self, file_id: str) -> Path:
+        path = self._jobs / f"{self._prefix}{file_id}"
+        self.paths.append(path)
+        return path
+
+    def discard(self) -> None:
+        for path in self.paths:
+            with contextlib.suppress(OSError):
+                path.unlink(missing_ok=True)
 
 
 def is_disk_full(exc: BaseException) -> bool:
@@ -394,15 +399,15 @@ def _check_top_level(root: Path) -> None:
 
 
 def _check_unowned(jobs: Path, known: set[str]) -> list[Path]:
-    """The directories under ``jobs`` that no job in ``known`` owns, once each is proven the
-    server's own; raises :class:`DataDirError` naming the first that is not."""
+    """What under ``jobs`` no job in ``known`` owns (input files, directories), once each is
+    proven the server's own; raises :class:`DataDirError` naming the first that is not."""
     try:
         entries = sorted(jobs.iterdir())
     except FileNotFoundError:
         return []
     except NotADirectoryError:
         raise DataDirError(f"{jobs} is not a directory; dagkit serve did not make it") from None
-    unowned = [path for path in entries if path.name not in known]
+    unowned = [path for path in entries if _owner(path.name) not in known]
     for path in unowned:
         if not _made_here(path):
             raise DataDirError(
@@ -412,11 +417,23 @@ def _check_unowned(jobs: Path, known: set[str]) -> list[Path]:
     return unowned
 
 
+def _owner(name: str) -> str:
+    """The job an entry of ``jobs/`` belongs to by its name (an input file's job, or the
+    directory's own name)."""
+    found = _INPUT_NAME.match(name)
+    return found.group(1) if found else name
+
+
 def _made_here(path: Path) -> bool:
-    """Whether ``path`` (under ``jobs/``) is a job directory this server made: named as a job
-    id, holding nothing but the server's own files, and marked (or, as older dagkit left them,
-    holding only uploaded files)."""
-    if not _JOB_DIR_NAME.match(path.name) or path.is_symlink() or not path.is_dir():
+    """Whether ``path`` (under ``jobs/``) is an input file or a job directory this server made:
+    a regular file named as an input file of a job, or a directory named as a job id, holding
+    nothing but the server's own files, and marked (or, as older dagkit left them, holding
+    only uploaded files)."""
+    if path.is_symlink():
+        return False
+    if _INPUT_NAME.match(path.name):
+        return path.is_file()
+    if not _JOB_DIR_NAME.match(path.name) or not path.is_dir():
         return False
     names = [entry.name for entry in os.scandir(path)]
     own = all(name == UPLOAD_MARKER or name.startswith(("input.", "output.")) for name in names)
@@ -443,7 +460,9 @@ def _migrate(db: sqlite3.Connection, path: Path) -> None:
             for statement in _SCHEMA.split(";"):  # not executescript: it would commit
                 if statement.strip():
                     db.execute(statement)
-        # later formats: `if version < 2: ...` here, each step in this one transaction
+        # format 2 changed where files go, not the tables: nothing to do (jobs stored before it
+        # keep their input files in their directory, where input_path finds them);
+        # later formats: `if version < 3: ...` here, each step in this one transaction
         db.execute(f"PRAGMA user_version = {STORE_VERSION}")
     except BaseException:
         db.execute("ROLLBACK")

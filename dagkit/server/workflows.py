@@ -283,13 +283,13 @@ class WorkflowsAPI:
     def _receive_run(self, request: Handler, workflow: Workflow) -> Job:
         store, config = self.jobs.store, self.jobs.config
         job_id = new_uuid()
-        store.new_job_dir(job_id)
+        inputs = store.new_inputs(job_id)
         try:
             files: list[StoredFile] = []
             content_type = request.headers.get("Content-Type", "")
             if parse_content_type(content_type)[0] == "multipart/form-data":
                 upload = Upload(
-                    lambda file_id: store.input_path(job_id, file_id),
+                    inputs.path,
                     content_type,
                     max_file_size=config.max_file_size,
                     max_files=config.max_files,
@@ -336,7 +336,7 @@ class WorkflowsAPI:
             )
             store.add_job(job)
         except BaseException:
-            store.discard_job_dir(job_id)
+            inputs.discard()
             raise
         return job
 
