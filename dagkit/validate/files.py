@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 import sys
 from collections.abc import Iterable, Iterator
 from typing import IO, Any, Literal
@@ -119,7 +120,11 @@ def _expand_all(paths: Iterable[str], exclude: tuple[str, ...]) -> list[tuple[st
 def _expand(path: str, exclude: tuple[str, ...]) -> list[tuple[str, bool]]:
     if path == "-":
         return [("-", False)]
-    if os.path.isdir(path):
+    try:
+        mode: int | None = os.stat(path).st_mode  # one look for both questions below
+    except (OSError, ValueError):
+        mode = None
+    if mode is not None and stat.S_ISDIR(mode):
         found = _walk(path, exclude)
         if not found:
             raise InputPathError(
@@ -127,7 +132,7 @@ def _expand(path: str, exclude: tuple[str, ...]) -> list[tuple[str, bool]]:
                 "directory" + (" that --exclude leaves" if exclude else "")
             )
         return [(f, True) for f in found]
-    if os.path.exists(path) or (".py:" in path and os.path.isfile(path.rpartition(":")[0])):
+    if mode is not None or (".py:" in path and os.path.isfile(path.rpartition(":")[0])):
         return [(path, False)]
     if any(c in path for c in "*?["):
         import glob
