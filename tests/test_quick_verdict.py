@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 
 from dagkit import testing
 from dagkit.core import jsontext
+from dagkit.core.limits import MAX_REQUEST_DATA_BYTES
 from dagkit.model import clean, rules
 from dagkit.model.catalogue.data import ELEMENT_TYPES, KINDS, MODELS, PROVIDERS, SUBTYPES
 from dagkit.model.dag import JobDAG
@@ -143,8 +144,34 @@ def test_the_plain_parse_reads_what_the_exact_parse_reads(data: st.DataObject, v
     assert jsontext.loads_plain(text) == jsontext.loads(text) == value
 
 
+#: What JSON text is made of, and whitespace JSON does not know (vertical tab, no-break space...).
+PARSER_CHARACTERS = ' \t\n\r\x0b\x1c\xa0\u2028{}[]":,0123456789.eE+-truefalsnNIfiy\\u\ufeff'
+
+
+def test_the_plain_parse_says_why_it_refuses() -> None:
+    with pytest.raises(ValueError, match=r"^not a JSON value$"):
+        jsontext.loads_plain(" x")
+    with pytest.raises(ValueError, match=r"^more text follows the JSON value$"):
+        jsontext.loads_plain("{} {}")
+
+
+def test_without_jsonschema_rs_nothing_is_taken_for_clean(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """jsonschema then gives every verdict, through the explaining path: the same findings."""
+    monkeypatch.setattr(schemacheck, "_engine", lambda: None)
+    schemacheck._verdict.cache_clear()
+    try:
+        for base in BASES:
+            text = _edit(base, lambda doc: None)
+            assert not is_clean(text)
+            assert validate_request_data(text) == []
+    finally:
+        schemacheck._verdict.cache_clear()
+
+
 @given(
-    st.text(alphabet=' \t\n\r{}[]":,0123456789.eE+-truefalsnNIfiy\\u\ufeff', max_size=30)
+    st.text(alphabet=PARSER_CHARACTERS, max_size=30)
     | st.sampled_from(["NaN", "[Infinity]", "-Infinity", "1 2", "\ufeff{}", "{} x", "[1,]"])
 )
 def test_the_plain_parse_refuses_what_the_exact_parse_refuses(text: str) -> None:
@@ -349,7 +376,7 @@ def explained(text: str) -> list[Any]:
     return request_data._explained(text, part=None, file=None)
 
 
-@settings(max_examples=400)
+@settings(max_examples=200)
 @given(st.data(), documents())
 def test_the_quick_verdict_is_the_explaining_paths(data: st.DataObject, doc: Any) -> None:
     text = data.draw(json_text(doc))
@@ -452,6 +479,9 @@ CASES = {
     "settings a list": ("enrich", _field(1, "settings", []), False),
     "an id a number": ("quickstart", _field(0, "id", 3), False),
     "a name a number": ("quickstart", _field(1, "name", 3), False),
+    "a name a list": ("quickstart", _field(1, "name", ["Chunker"]), False),
+    "a type a list": ("quickstart", _field(1, "type", ["chunk"]), False),
+    "a subtype a list": ("quickstart", _field(1, "subtype", ["chunk_by_title"]), False),
     "no subtype": ("quickstart", lambda doc: doc["job_nodes"][2].pop("subtype"), False),
     "a node a list": ("quickstart", lambda doc: doc["job_nodes"].append([]), False),
     "no nodes": ("quickstart", _order(), False),
@@ -477,6 +507,17 @@ CASES = {
         _update(0, "settings", provider=None, model="x"),
         False,
     ),
+    "another provider's model by default": (
+        "extract",
+        _update(0, "settings", provider=None, model="gpt-4o"),
+        False,
+    ),
+    "an unknown extract model by default": (
+        "extract",
+        _update(1, "settings", provider=None, model="gpt-0"),
+        False,
+    ),
+    "another provider's embedding model": ("quickstart", _set(2, "model_name", "voyage-3"), False),
     "an unknown extract provider": ("extract", _set(1, "provider", "nope"), False),
     "an unknown extract model": ("extract", _set(1, "model", "gpt-0"), False),
     "an enrichment's other provider_type": ("enrich", _set(1, "provider_type", "openai"), False),
@@ -496,6 +537,8 @@ CASES = {
     "a chunker without max_characters": ("quickstart", _drop(1, "max_characters"), False),
     "chunks over the model's ceiling": ("quickstart", _set(1, "max_characters", 28673), False),
     "overlap at max_characters": ("quickstart", _set(1, "overlap", 2048), False),
+    "chunks of one character": ("quickstart", _set(1, "max_characters", 1), False),
+    "a model_name a list": ("quickstart", _set(2, "model_name", ["text-embedding-3-large"]), False),
     "combine over max_characters": (
         "quickstart",
         _set(1, "combine_text_under_n_chars", 2049),
@@ -542,3 +585,19 @@ def test_each_question_of_the_quick_verdict(case: str) -> None:
 def test_texts_the_quick_verdict_leaves_to_the_explaining_path(text: str) -> None:
     assert not is_clean(text)
     assert validate_request_data(text) == explained(text.removeprefix("\ufeff")) != []
+
+
+@pytest.mark.parametrize("wide", ["a", "\U0001f600", "\ud800", "é"])
+def test_the_size_limit_counts_utf8_bytes_however_few_the_characters(wide: str) -> None:
+    """A text of exactly the limit in UTF-8 bytes is checked, one byte more is DK420, whatever
+    takes the bytes (4 for an emoji, 3 for a lone surrogate, 2 for é, 1 for a)."""
+
+    def text(size: int) -> str:
+        room = size - len('{"template_id": ""}')
+        width = len(wide.encode("utf-8", "surrogatepass"))
+        return '{"template_id": "' + wide * (room // width) + "a" * (room % width) + '"}'
+
+    fits, over = text(MAX_REQUEST_DATA_BYTES), text(MAX_REQUEST_DATA_BYTES + 1)
+    assert len(fits.encode("utf-8", "surrogatepass")) == MAX_REQUEST_DATA_BYTES
+    assert [f.code for f in validate_request_data(over)] == ["DK420"]
+    assert "DK420" not in [f.code for f in validate_request_data(fits)]

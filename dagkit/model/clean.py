@@ -74,9 +74,8 @@ def keys_if_clean(doc: Any) -> int | None:
         return None
     nodes = doc.get("job_nodes")
     if nodes is None:  # a template job: only the schema has something to say
-        template = doc.get("template_id")
-        return len(doc) if type(template) is str else None
-    if type(nodes) is not list or not nodes or "template_id" in doc:
+        return len(doc)
+    if type(nodes) is not list or not nodes:
         return None
     keys = len(doc)
     names: set[str] = set()
@@ -91,10 +90,10 @@ def keys_if_clean(doc: Any) -> int | None:
         settings = raw.get("settings")
         if settings is None:
             settings = {}
-        node_id = raw.get("id")
+        # (an id that is no string leaves the node unread by the rules: only the schema speaks)
         if type(name) is not str or type(type_) is not str or type(subtype) is not str:
             return None
-        if type(settings) is not dict or not (node_id is None or type(node_id) is str):
+        if type(settings) is not dict:
             return None
         kind = kind_for(type_, subtype, settings)
         if kind is None:
