@@ -40,6 +40,10 @@ ALLOWED: dict[tuple[str, str], str] = {
         "dagkit.model.catalogue",
     ): "only type checkers use TypedDicts",
     ("dagkit.validate.files", "dagkit.core.forkmap"): "only many files fork (pickle: start-up)",
+    (
+        "dagkit.validate.request_data",
+        "dagkit.core.jsonlocate",
+    ): "only text with a finding needs locating: a valid request_data is judged without it",
     ("dagkit.validate.files", "dagkit.validate"): _KIND,
     (
         "dagkit.validate.files",

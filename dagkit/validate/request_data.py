@@ -6,14 +6,17 @@ worked out when there is something to report.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from dagkit.core import jsonlocate, jsontext
+from dagkit.core import jsontext
 from dagkit.core.limits import MAX_REQUEST_DATA_BYTES
 from dagkit.findings import Finding, Part, cap_findings, finding
 from dagkit.model import clean, rules
 from dagkit.schemas import check as schemacheck
 from dagkit.schemas.store import REQUEST_DATA
+
+if TYPE_CHECKING:
+    from dagkit.core.jsonlocate import Locator
 
 
 def validate_request_data(
@@ -28,7 +31,10 @@ def validate_request_data(
         return readable
     text = readable
     if _too_large(text):
-        return jsonlocate.place([too_large()], None, part=part, file=file)
+        # lazy: only text with a finding needs locating (a valid file never loads the locator)
+        from dagkit.core.jsonlocate import place
+
+        return place([too_large()], None, part=part, file=file)
     if is_clean(text):
         return []
     return _explained(text, part=part, file=file)
@@ -62,12 +68,15 @@ def is_clean(text: str) -> bool:
 
 def _explained(text: str, *, part: Part | None, file: str | None) -> list[Finding]:
     """Every finding for ``text``, placed: the path that explains what is wrong."""
+    # lazy: only text with a finding needs locating (a valid file never loads the locator)
+    from dagkit.core.jsonlocate import place
+
     locator = None
     try:
         _, findings, locator = _parse_and_check(text)
     except RecursionError:
         findings = [finding("DK103", "the JSON nests too deeply to check")]
-    return jsonlocate.place(cap_findings(findings), text, part=part, file=file, locator=locator)
+    return place(cap_findings(findings), text, part=part, file=file, locator=locator)
 
 
 def validate_request_lines(text: str | bytes, *, file: str | None = None) -> list[Finding]:
@@ -107,7 +116,10 @@ def decoded(
                 f"{what} is not valid UTF-8 (bad byte at offset {exc.start})",
                 hint="save the file as UTF-8",
             )
-            return jsonlocate.place([bad], None, part=part, file=file)
+            # lazy: only text with a finding needs locating (a valid file never loads the locator)
+            from dagkit.core.jsonlocate import place
+
+            return place([bad], None, part=part, file=file)
     return text.removeprefix("\ufeff")
 
 
@@ -127,16 +139,19 @@ def parse_and_check(text: str) -> tuple[Any, list[Finding]]:
     return doc, findings
 
 
-def _parse_and_check(text: str) -> tuple[Any, list[Finding], jsonlocate.Locator | None]:
+def _parse_and_check(text: str) -> tuple[Any, list[Finding], Locator | None]:
     """:func:`parse_and_check`, and the text's locator if it was needed (to place the findings
     without scanning the text again)."""
+    # lazy: only text with a finding needs locating (a valid file never loads the locator)
+    from dagkit.core.jsonlocate import Locator, syntax_error
+
     try:
         doc, repeated = jsontext.loads_noting_duplicates(text)
     except (ValueError, RecursionError):
-        syntax = jsonlocate.syntax_error(text)
+        syntax = syntax_error(text)
         return None, [syntax or finding("DK100", "the text is not valid JSON")], None
     # Where the repeats are is worked out only when there are some.
-    locator = jsonlocate.Locator(text) if repeated else None
+    locator = Locator(text) if repeated else None
     duplicates = locator.repeated_keys(repeated) if locator is not None else []
     return doc, [*rules.attach_nodes(duplicates, doc), *rules.check_document(doc)], locator
 
