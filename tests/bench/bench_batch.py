@@ -133,7 +133,8 @@ def one_round(source: Path, url: str, files: Path, out: Path) -> dict[str, float
         "download_into",
         "failed_files",
     ):
-        setattr(client, name, clock.wrap("client", getattr(client, name)))
+        if hasattr(client, name):  # an older tree, measured beside this one, may lack one
+            setattr(client, name, clock.wrap("client", getattr(client, name)))
     original_begin = Journal.begin_job
     Journal.begin_job = clock.wrap("journal_flush", original_begin)  # type: ignore[method-assign]
     stop = TimedStop()
