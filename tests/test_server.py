@@ -771,6 +771,22 @@ def test_temporary_data_dir_is_removed_on_stop() -> None:
     assert not data_dir.exists()
 
 
+def test_stop_ends_the_threads_of_kept_connections() -> None:
+    """A client that keeps its connection (as dagkit's transport does) must not keep a thread of
+    a stopped server waiting on it: stop() closes idle connections and lets busy ones finish."""
+    running = serve_in_thread(clock="manual", rate_limit=False)
+    kept = http.client.HTTPConnection("127.0.0.1", running.port, timeout=10)
+    kept.request("GET", "/api/v1/jobs/", headers={"unstructured-api-key": KEY})
+    assert kept.getresponse().read() and kept.sock is not None  # the connection stays open
+    handlers = [t for t in threading.enumerate() if "process_request" in t.name]
+    assert handlers
+    running.stop()
+    for thread in handlers:
+        thread.join(timeout=5)
+    assert not any(thread.is_alive() for thread in handlers)
+    kept.close()
+
+
 # ---------------------------------------------------------------------------- load
 
 

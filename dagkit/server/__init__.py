@@ -51,6 +51,8 @@ __all__ = [
 
 
 DEFAULT_PORT = 8765
+#: Seconds a stopping server gives requests in progress to be answered before it closes them.
+_STOP_GRACE = 2.0
 
 
 class _HTTPServer(ThreadingHTTPServer):
@@ -188,6 +190,7 @@ class RunningServer:
         if self._thread is not None:
             self._httpd.shutdown()
             self._thread.join()
+        self._httpd.connections.close(grace=_STOP_GRACE)
         self._httpd.server_close()
         self.engine.stop()
         self._cleanup()

@@ -69,7 +69,9 @@ class Connections:
     def __init__(self, limit: int) -> None:
         self.limit = limit
         self._lock = threading.Lock()
+        self._released = threading.Condition(self._lock)
         self._open: dict[socket.socket, _Entry] = {}
+        self._closing = False
         self.evicted = 0  #: connections closed to make room (for tests and logs)
         self.refused = 0  #: connections answered 503
 
@@ -94,8 +96,7 @@ class Connections:
                     return False
                 del self._open[victim]
                 self.evicted += 1
-                with contextlib.suppress(OSError):  # its thread sees the end and leaves
-                    victim.shutdown(socket.SHUT_RDWR)
+                _shut(victim)
             self._open[sock] = _Entry(True, now)
             return True
 
@@ -110,7 +111,7 @@ class Connections:
     def _mark(self, sock: socket.socket, *, waiting: bool) -> bool:
         with self._lock:
             entry = self._open.get(sock)
-            if entry is None:
+            if entry is None or (waiting and self._closing):
                 return False
             entry.waiting, entry.since = waiting, time.monotonic()
             return True
@@ -118,3 +119,23 @@ class Connections:
     def release(self, sock: socket.socket) -> None:
         with self._lock:
             self._open.pop(sock, None)
+            self._released.notify_all()
+
+    def close(self, grace: float) -> None:
+        """For a stopping server: close every connection waiting for a request head now, give
+        those busy with a request ``grace`` seconds to answer (none then waits for another), then
+        close what is left, so that no thread of the server stays behind on a kept connection."""
+        with self._lock:
+            self._closing = True
+            for sock, entry in list(self._open.items()):
+                if entry.waiting:
+                    _shut(sock)
+            if not self._released.wait_for(lambda: not self._open, timeout=grace):
+                for sock in self._open:
+                    _shut(sock)
+                self._released.wait_for(lambda: not self._open, timeout=grace)
+
+
+def _shut(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):  # its thread sees the end and leaves
+        sock.shutdown(socket.SHUT_RDWR)
