@@ -241,10 +241,11 @@ def test_only_the_modules_the_readme_names_import_each_library() -> None:
 OTHER_TOOLS_OPTIONS = {
     "--check": "ruff format --check",
     "--freeze": "pre-commit autoupdate --freeze",
-    "--gil": "py-spy --gil",
     "--no-cache": "check-jsonschema --no-cache",
     "--rounds": "bench_batch.py --rounds",
     "--peer": "bench_server.py --peer",
+    "--only": "--only manual --requests 1000",
+    "--requests": "--requests 1000 --rounds 5",
     "--tool": "valgrind --tool=cachegrind",
     "--cache-sim": "--cache-sim=no python",
 }
