@@ -9,6 +9,7 @@ import errno
 import json
 import logging
 import os
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -1070,3 +1071,18 @@ def test_a_download_needs_a_job_id_that_is_one_path_segment(
     with pytest.raises(DagkitValueError, match=r"^the job id must be a non-empty string"):
         client.download_output(job_id, "f-1", dest=tmp_path)
     assert server.count() == 0
+
+
+def test_closing_a_client_closes_its_kept_connection() -> None:
+    from dagkit.server import serve_in_thread
+
+    with serve_in_thread(clock="manual", rate_limit=False) as running:
+        open_connections = running._httpd.connections  # what the server holds open
+        with JobsClient(url=running.url, api_key="any-key") as client:
+            assert client.list_jobs() == []
+            assert len(open_connections) == 1  # kept for the next request
+        deadline = time.monotonic() + 2  # less than the 4 s after which an idle one closes
+        while len(open_connections) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert len(open_connections) == 0
+        assert client.list_jobs() == []  # still usable: a new connection

@@ -27,7 +27,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, BinaryIO, TypeAlias, TypeVar
+from typing import Any, BinaryIO, Self, TypeAlias, TypeVar
 
 from dagkit.core import atomic, limits, partfiles
 from dagkit.errors import (
@@ -300,6 +300,17 @@ class JobsClient:
 
     def __repr__(self) -> str:
         return f"JobsClient(transport={self.transport!r}, validate={self.validate!r})"
+
+    def close(self) -> None:
+        """Close the connections kept for reuse (the client stays usable: a next request opens a
+        new one). Leaving a ``with JobsClient(...) as client:`` block does it."""
+        self.transport.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     # ------------------------------------------------------------------ creating jobs
 
