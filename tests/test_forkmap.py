@@ -115,31 +115,7 @@ def a_result_a_child_cannot_send_is_made_by_the_parent() -> None:
 
 def a_parent_interrupted_while_it_reads_a_child_stops_them_all() -> None:
     with tempfile.TemporaryDirectory() as folder:
-        _interrupted_reading(Path(folder))
-
-
-def _interrupted_reading(tmp_path: Path) -> None:
-    parent = os.getpid()
-
-    def slow_in_children(n: int) -> int:
-        if os.getpid() != parent:
-            (tmp_path / str(os.getpid())).touch()
-            time.sleep(60)
-        return n
-
-    def interrupt(*_: object) -> None:
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGALRM, interrupt)
-    signal.setitimer(signal.ITIMER_REAL, 0.5)  # a timer is not inherited by a forked child
-    try:
-        with pytest.raises(KeyboardInterrupt):  # not an OSError from closing what was closed
-            fork_map(slow_in_children, list(range(9)), 3)
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
-    children = [int(p.name) for p in tmp_path.iterdir()]
-    assert all(_reaped(pid) for pid in children)
+        _interrupted(Path(folder), while_reading=True)
 
 
 def no_fork_while_another_thread_runs() -> None:
@@ -157,28 +133,41 @@ def no_fork_while_another_thread_runs() -> None:
 
 def an_interrupted_parent_stops_and_reaps_its_children() -> None:
     with tempfile.TemporaryDirectory() as folder:
-        _interrupted(Path(folder))
+        _interrupted(Path(folder), while_reading=False)
 
 
-def _interrupted(tmp_path: Path) -> None:
+def _interrupted(folder: Path, *, while_reading: bool) -> None:
+    """The parent interrupted in its own run, or (by a timer) while it reads a child's answer;
+    either way no child is left, and the KeyboardInterrupt is what comes out (not an OSError
+    from closing what the interrupted read had closed)."""
     parent = os.getpid()
 
     def slow_in_children(n: int) -> int:
         if os.getpid() != parent:
-            (tmp_path / str(os.getpid())).touch()
+            (folder / str(os.getpid())).touch()
             time.sleep(60)
-        elif n == 2:  # the parent's own run is interrupted
-            while len(list(tmp_path.iterdir())) < 2:  # once both children are at work
+        elif n == 2 and not while_reading:
+            while len(list(folder.iterdir())) < 2:  # once both children are at work
                 time.sleep(0.01)
             raise KeyboardInterrupt
         return n
 
+    def interrupt(*_: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    if while_reading:
+        signal.setitimer(signal.ITIMER_REAL, 0.5)  # a timer is not inherited by a forked child
     start = time.monotonic()
-    with pytest.raises(KeyboardInterrupt):
-        fork_map(slow_in_children, list(range(9)), 3)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            fork_map(slow_in_children, list(range(9)), 3)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
     assert time.monotonic() - start < 30  # not the children's 60 s
-    children = [int(p.name) for p in tmp_path.iterdir()]
-    assert len(children) == 2 and all(_reaped(pid) for pid in children)
+    children = [int(p.name) for p in folder.iterdir()]
+    assert children and all(_reaped(pid) for pid in children)
 
 
 FORKING = [
