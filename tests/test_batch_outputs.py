@@ -178,13 +178,13 @@ def test_outputs_are_in_place_when_the_journal_says_done_even_on_a_slow_disk(
     root, out = tmp_path / "docs", tmp_path / "out"
     rels = make_tree(root, 23, extras=False)
     seen: list[str] = []
-    make = outputs._make
+    make = outputs.partfiles.create
 
     def slow_make(directory: Path) -> outputs.Part:
         threading.Event().wait(0.01)  # a slow disk: the worker is behind the downloads
         return make(directory)
 
-    monkeypatch.setattr(outputs, "_make", slow_make)
+    monkeypatch.setattr(outputs.partfiles, "create", slow_make)
     with serve_in_thread(api_key=KEY, rate_limit=False, clock="instant") as server:
         from dagkit.batch.journal import Journal
 

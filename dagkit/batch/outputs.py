@@ -21,12 +21,10 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import TracebackType
-from typing import BinaryIO
 
-from dagkit.core import atomic, partfiles
+from dagkit.core import partfiles
+from dagkit.core.partfiles import Part
 from dagkit.errors import DagkitError
-
-Part = atomic.PendingFile[BinaryIO]
 
 
 def new_worker() -> ThreadPoolExecutor:
@@ -53,7 +51,7 @@ class JobOutputs:
             if self._stopped.is_set():
                 return
             try:
-                self._made.put(_make(directory))
+                self._made.put(partfiles.create(directory))
             except DagkitError as exc:
                 self._made.put(exc)
 
@@ -91,21 +89,7 @@ class JobOutputs:
 
 
 def place(part: Part, target: Path) -> Path:
-    """Put the complete ``part`` in place as ``target`` (closed first); a part that cannot be
-    is removed, and :class:`DagkitError` says why."""
+    """Put the complete ``part`` in place as ``target``; a part that cannot be is removed, and
+    :class:`DagkitError` says why."""
     with part:
-        try:
-            return part.commit(target)
-        except OSError as exc:
-            raise DagkitError(
-                f"cannot save the download as {target}: {exc.strerror or exc}"
-            ) from None
-
-
-def _make(directory: Path) -> Part:
-    try:  # exclusive: never writes through a file (or link) that is already there
-        return atomic.create(directory, partfiles.new_name(), binary=True, make_parents=True)
-    except OSError as exc:
-        raise DagkitError(
-            f"cannot save the download in {directory}: {exc.strerror or exc}"
-        ) from None
+        return partfiles.put_in_place(part, target)

@@ -29,7 +29,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO, Self, TypeAlias, TypeVar
 
-from dagkit.core import atomic, limits, partfiles
+from dagkit.core import limits, partfiles
 from dagkit.errors import (
     Advice,
     AdviceKind,
@@ -832,13 +832,7 @@ class JobsClient:
         if directory not in self._swept:  # once per directory: what a killed download left
             self._swept.add(directory)
             partfiles.remove_stale(directory)
-        try:  # exclusive: never writes through a file (or link) that is already there
-            pending = atomic.create(directory, partfiles.new_name(), binary=True, make_parents=True)
-        except OSError as exc:
-            raise DagkitError(
-                f"cannot save the download in {directory}: {exc.strerror or exc}"
-            ) from None
-        with pending:
+        with partfiles.create(directory) as pending:
             response = self.download_into(job_id, file_id, pending.file, node_id)
             if name is None:
                 fallback = f"{file_id}.{node_id}.json" if node_id else f"{file_id}.json"
@@ -850,14 +844,7 @@ class JobsClient:
                 raise DagkitValueError(
                     f"refusing to write the download outside {directory}: {name!r}"
                 )
-            final = directory / name
-            try:
-                pending.commit(final)
-            except OSError as exc:
-                raise DagkitError(
-                    f"cannot save the download as {final}: {exc.strerror or exc}"
-                ) from None
-        return final
+            return partfiles.put_in_place(pending, directory / name)
 
     # ------------------------------------------------------------------ templates
 

@@ -26,6 +26,10 @@ import socket
 import sys
 import time
 from pathlib import Path
+from typing import BinaryIO
+
+from dagkit.core import atomic
+from dagkit.errors import DagkitError
 
 PREFIX = ".dagkit-"
 SUFFIX = ".part"
@@ -50,6 +54,29 @@ def new_name() -> str:
     """A fresh part file name for this process (never one it gave before)."""
     serial = next(_serial) & 0xFFFF_FFFF_FFFF_FFFF
     return f"{PREFIX}{os.getpid()}-{_host_tag()}-{serial:016x}{SUFFIX}"
+
+
+Part = atomic.PendingFile[BinaryIO]
+
+
+def create(directory: Path) -> Part:
+    """A new part file in ``directory`` (made if missing), open for writing; DagkitError if it
+    cannot be made."""
+    try:  # exclusive: never writes through a file (or link) that is already there
+        return atomic.create(directory, new_name(), binary=True, make_parents=True)
+    except OSError as exc:
+        raise DagkitError(
+            f"cannot save the download in {directory}: {exc.strerror or exc}"
+        ) from None
+
+
+def put_in_place(part: Part, target: Path) -> Path:
+    """Put the complete ``part`` in place as ``target`` (closed first), and return ``target``;
+    DagkitError if it cannot be (the part is then removed by its owner's ``with`` block)."""
+    try:
+        return part.commit(target)
+    except OSError as exc:
+        raise DagkitError(f"cannot save the download as {target}: {exc.strerror or exc}") from None
 
 
 def is_stale(path: Path, *, now: float | None = None) -> bool:
