@@ -31,10 +31,7 @@ def validate_request_data(
         return readable
     text = readable
     if _too_large(text):
-        # lazy: only text with a finding needs locating (a valid file never loads the locator)
-        from dagkit.core.jsonlocate import place
-
-        return place([too_large()], None, part=part, file=file)
+        return _place([too_large()], None, part=part, file=file)
     if is_clean(text):
         return []
     return _explained(text, part=part, file=file)
@@ -68,15 +65,27 @@ def is_clean(text: str) -> bool:
 
 def _explained(text: str, *, part: Part | None, file: str | None) -> list[Finding]:
     """Every finding for ``text``, placed: the path that explains what is wrong."""
-    # lazy: only text with a finding needs locating (a valid file never loads the locator)
-    from dagkit.core.jsonlocate import place
-
     locator = None
     try:
         _, findings, locator = _parse_and_check(text)
     except RecursionError:
         findings = [finding("DK103", "the JSON nests too deeply to check")]
-    return place(cap_findings(findings), text, part=part, file=file, locator=locator)
+    return _place(cap_findings(findings), text, part=part, file=file, locator=locator)
+
+
+def _place(
+    findings: list[Finding],
+    text: str | None,
+    *,
+    part: Part | None,
+    file: str | None,
+    locator: Locator | None = None,
+) -> list[Finding]:
+    """:func:`dagkit.core.jsonlocate.place`, loaded only when there is a finding to place."""
+    # lazy: only text with a finding needs locating (a valid file never loads the locator)
+    from dagkit.core.jsonlocate import place
+
+    return place(findings, text, part=part, file=file, locator=locator)
 
 
 def validate_request_lines(text: str | bytes, *, file: str | None = None) -> list[Finding]:
@@ -116,10 +125,7 @@ def decoded(
                 f"{what} is not valid UTF-8 (bad byte at offset {exc.start})",
                 hint="save the file as UTF-8",
             )
-            # lazy: only text with a finding needs locating (a valid file never loads the locator)
-            from dagkit.core.jsonlocate import place
-
-            return place([bad], None, part=part, file=file)
+            return _place([bad], None, part=part, file=file)
     return text.removeprefix("\ufeff")
 
 
